@@ -1,0 +1,88 @@
+//! Registration and email verification endpoints.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+
+/// The strength meter's reading of a password being typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrengthReading {
+    /// 0 (guessable) to 4 (very strong).
+    pub score: u8,
+    /// Whether the policy would accept it.
+    pub acceptable: bool,
+    pub message: String,
+}
+
+/// Creates an account and mails a verification link. Answers the same whether or not the
+/// address already had an account.
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::{
+        accounts::{self, Registration},
+        email::Email,
+        names::DisplayName,
+        password::Password,
+    };
+
+    let registration = Registration {
+        email: Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?,
+        display_name: DisplayName::parse(&display_name)
+            .map_err(|e| AppError::field("display_name", e.to_string()))?,
+        password: Password::new(password),
+    };
+    let state = context::state()?;
+    accounts::register(&state, &context::client(), registration).await?;
+    leptos_axum::redirect("/register/sent");
+    Ok(())
+}
+
+/// Rates a password for the strength meter. The policy decides on submit.
+#[server(prefix = "/api", endpoint = "password-strength")]
+pub async fn password_strength(
+    password: String,
+    #[server(default)] email: String,
+    #[server(default)] display_name: String,
+) -> Result<StrengthReading, AppError> {
+    if password.len() > 4 * crate::domain::password::MAX_LEN {
+        return Err(AppError::field(
+            "password",
+            "That password is far too long.",
+        ));
+    }
+    Ok(crate::domain::password::strength(
+        &password,
+        &[email.as_str(), display_name.as_str()],
+    ))
+}
+
+/// Confirms an email address with the token from the verification mail.
+#[server(prefix = "/api", endpoint = "verify-email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    crate::domain::accounts::verify_email(&state, &context::client(), &token).await?;
+    leptos_axum::redirect("/signin?verified=1");
+    Ok(())
+}
+
+/// Sends a new verification link to the account that just tried to sign in unverified.
+#[server(prefix = "/api", endpoint = "resend-verification")]
+pub async fn resend_verification() -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let session = context::session().await?;
+    let user_id = crate::domain::sessions::take_pending_verification(&session)
+        .await
+        .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?
+        .ok_or_else(|| AppError::Refused("Sign in again to get a new link.".into()))?;
+    crate::domain::accounts::resend_verification(&state, &context::client(), user_id).await?;
+    leptos_axum::redirect("/register/sent");
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Admin console endpoints (so far: the development mail outbox).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+
+/// One queued or sent mail, as the development outbox shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct OutboxMail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub created_at: String,
+    pub delivered: bool,
+    pub attempts: i32,
+}
+
+/// The 50 newest mails of the outbox. Administrators only.
+#[server(prefix = "/api", endpoint = "admin/outbox")]
+pub async fn recent_mail() -> Result<Vec<OutboxMail>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let session = context::session().await?;
+    let user = context::signed_in_account(&state, &session).await?;
+    if !user.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    sqlx::query_as(
+        "SELECT id, recipient, subject, body_text,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS created_at,
+                delivered_at IS NOT NULL AS delivered, attempts
+         FROM mail_outbox ORDER BY id DESC LIMIT 50",
+    )
+    .fetch_all(&state.db)
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "reading the outbox failed");
+        AppError::Internal
+    })
+}

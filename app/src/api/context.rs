@@ -1,0 +1,74 @@
+//! What a server function reads from its request: shared state, session, client, caller.
+
+use http::request::Parts;
+use leptos::prelude::*;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::error::AppError;
+use crate::{
+    domain::{client::ClientInfo, error::AccountError, sessions, users::User},
+    state::AppState,
+};
+
+/// The shared state provided by the server.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+/// The caller's browser session.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "session layer missing");
+        AppError::Internal
+    })
+}
+
+/// The caller's address and user agent.
+pub fn client() -> ClientInfo {
+    use_context::<Parts>()
+        .map(|parts| ClientInfo::from_parts(&parts))
+        .unwrap_or_default()
+}
+
+/// The signed-in caller, or `Unauthorized`.
+pub async fn signed_in_user(session: &Session) -> Result<Uuid, AppError> {
+    sessions::current_user(session)
+        .await
+        .map_err(|e| AppError::from(AccountError::from(e)))?
+        .ok_or(AppError::Unauthorized)
+}
+
+/// The signed-in caller's account, or `Unauthorized`.
+pub async fn signed_in_account(state: &AppState, session: &Session) -> Result<User, AppError> {
+    let user_id = signed_in_user(session).await?;
+    match crate::domain::accounts::profile(state, user_id).await {
+        Ok(user) => Ok(user),
+        Err(AccountError::NoSuchAccount) => Err(AppError::Unauthorized),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Email(e) => AppError::field("email", e.to_string()),
+            AccountError::DisplayName(e) => AppError::field("display_name", e.to_string()),
+            AccountError::Password(e) => AppError::field("password", e.to_string()),
+            AccountError::Token(e) => AppError::Refused(e.to_string()),
+            AccountError::InvalidCredentials => AppError::InvalidCredentials,
+            AccountError::Throttled { minutes } => AppError::Throttled { minutes },
+            AccountError::EmailNotVerified => AppError::EmailNotVerified,
+            AccountError::NoSuchAccount => {
+                AppError::Refused("That account no longer exists.".into())
+            }
+            AccountError::Unexpected(e) => {
+                tracing::error!(error = ?e, "request failed");
+                AppError::Internal
+            }
+        }
+    }
+}

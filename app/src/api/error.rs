@@ -1,0 +1,94 @@
+//! The one error type every server function returns, shared by server and browser.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// What a caller of the API may learn about a failure. Internals never cross this line: the
+/// server logs them and the caller sees [`AppError::Internal`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// One form field is wrong; `field` is the input's name.
+    #[error("{message}")]
+    Field { field: String, message: String },
+    /// The request as a whole is refused, with a message safe to show.
+    #[error("{0}")]
+    Refused(String),
+    /// Sign-in failed; deliberately silent on which part was wrong.
+    #[error("Incorrect email or password.")]
+    InvalidCredentials,
+    /// Too many failed attempts; the caller may retry after the given minutes.
+    #[error("Too many failed attempts. Try again in {minutes} minute{}.", if *minutes == 1 { "" } else { "s" })]
+    Throttled { minutes: i64 },
+    /// The email address must be verified first.
+    #[error("Please verify your email address first. We can send you a new link.")]
+    EmailNotVerified,
+    /// The caller must be signed in.
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// The caller is signed in but not allowed to do this.
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    /// The request did not have the shape the endpoint expects.
+    #[error("The request was incomplete or malformed: {0}")]
+    BadRequest(String),
+    /// Something failed on our side; details are in the server log.
+    #[error("An internal error occurred. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    /// Convenience constructor for a field error.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Field {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The message for `field`, when this error is about that field.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Field { field, message } if field == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message for the form as a whole (everything that is not a field error).
+    pub fn form_message(&self) -> Option<String> {
+        match self {
+            Self::Field { .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::Field { .. } => 422,
+            Self::Refused(_) | Self::BadRequest(_) => 400,
+            Self::InvalidCredentials | Self::Unauthorized => 401,
+            Self::EmailNotVerified | Self::Forbidden => 403,
+            Self::Throttled { .. } => 429,
+            Self::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                Self::BadRequest(msg)
+            }
+            ServerFnErrorErr::Request(_) => {
+                Self::Refused("The server could not be reached. Check your connection.".into())
+            }
+            _ => Self::Internal,
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The API both sides share: DTOs and `#[server]` functions, one module per area. A server
+//! function authenticates, parses input into domain types, calls one domain service and maps
+//! the error. Nothing more.
+
+pub mod account;
+pub mod admin;
+pub mod branding;
+pub mod error;
+pub mod profile;
+pub mod signin;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod context;

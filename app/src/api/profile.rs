@@ -1,0 +1,48 @@
+//! The signed-in customer's own account.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+
+/// What the portal shows of the signed-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub email: String,
+    pub email_verified: bool,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
+/// The signed-in account, or `None` when nobody is signed in.
+#[server(prefix = "/api", endpoint = "me")]
+pub async fn me() -> Result<Option<AccountSummary>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let session = context::session().await?;
+    match context::signed_in_account(&state, &session).await {
+        Ok(user) => Ok(Some(AccountSummary {
+            email_verified: user.is_verified(),
+            is_admin: user.is_admin(),
+            email: user.email,
+            display_name: user.display_name,
+        })),
+        Err(AppError::Unauthorized) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Changes the signed-in account's display name.
+#[server(prefix = "/api", endpoint = "update-profile")]
+pub async fn update_profile(display_name: String) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::names::DisplayName;
+
+    let name = DisplayName::parse(&display_name)
+        .map_err(|e| AppError::field("display_name", e.to_string()))?;
+    let state = context::state()?;
+    let session = context::session().await?;
+    let user_id = context::signed_in_user(&session).await?;
+    crate::domain::accounts::rename(&state, &context::client(), user_id, &name).await?;
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Sign-in, sign-out and password recovery endpoints.
+
+use leptos::prelude::*;
+
+use super::error::AppError;
+
+/// Signs in with email and password.
+#[server(prefix = "/api", endpoint = "sign-in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::{email::Email, password::Password, signin};
+
+    let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    if password.is_empty() {
+        return Err(AppError::field("password", "Enter your password."));
+    }
+    let state = context::state()?;
+    let session = context::session().await?;
+    let password = Password::new(password);
+    signin::sign_in(&state, &context::client(), &session, &email, &password).await?;
+    leptos_axum::redirect("/profile");
+    Ok(())
+}
+
+/// Ends the caller's session.
+#[server(prefix = "/api", endpoint = "sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let session = context::session().await?;
+    crate::domain::signin::sign_out(&state, &context::client(), &session).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Mails a password reset link when the address has an account; answers the same either way.
+#[server(prefix = "/api", endpoint = "forgot-password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::email::Email;
+
+    let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let state = context::state()?;
+    crate::domain::recovery::request_reset(&state, &context::client(), &email).await?;
+    leptos_axum::redirect("/forgot-password/sent");
+    Ok(())
+}
+
+/// Sets a new password with the token from the reset mail and signs in.
+#[server(prefix = "/api", endpoint = "reset-password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::password::Password;
+
+    let state = context::state()?;
+    let session = context::session().await?;
+    crate::domain::recovery::reset_password(
+        &state,
+        &context::client(),
+        &session,
+        &token,
+        Password::new(password),
+    )
+    .await?;
+    leptos_axum::redirect("/profile?password_changed=1");
+    Ok(())
+}

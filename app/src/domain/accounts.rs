@@ -1,0 +1,223 @@
+//! Account lifecycle: registration, email verification, profile changes and the first admin.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    audit::{self, AuditEvent, Outcome},
+    branding,
+    client::ClientInfo,
+    email::Email,
+    error::AccountError,
+    mail::{self, Templates},
+    names::DisplayName,
+    password::{NewPassword, Password},
+    tokens::{self, TokenPurpose},
+    users::{self, NewUser, User},
+};
+use crate::state::AppState;
+
+/// A registration as parsed from the form.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub password: Password,
+}
+
+/// Registers an account and mails a verification link. When the address already has an
+/// account, its owner is told by mail instead; the caller cannot tell the two apart.
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    state: &AppState,
+    client: &ClientInfo,
+    registration: Registration,
+) -> Result<(), AccountError> {
+    let Registration {
+        email,
+        display_name,
+        password,
+    } = registration;
+    let password = NewPassword::parse(
+        password.expose().to_owned(),
+        &[email.as_str(), display_name.as_str()],
+    )?;
+    let hash = state.passwords.hash(&password).await?;
+
+    let mut tx = state.db.begin().await?;
+    let brand = branding::load(&mut *tx).await?;
+    let templates = templates(state, &brand.product_name);
+    let inserted = users::insert(
+        &mut tx,
+        NewUser {
+            email: &email,
+            display_name: &display_name,
+            password_hash: Some(&hash),
+            role: "customer",
+            verified: false,
+        },
+    )
+    .await?;
+    match inserted {
+        Some(user_id) => {
+            let token = tokens::issue(&mut tx, user_id, TokenPurpose::VerifyEmail).await?;
+            let message = templates.verify_email(&email, display_name.as_str(), token.expose());
+            mail::enqueue(&mut *tx, &message).await?;
+            let event = AuditEvent::new("account.register", Outcome::Success).by(user_id);
+            audit::record(&mut *tx, client, event).await?;
+        }
+        None => {
+            let existing = users::find_by_email(&mut *tx, &email).await?;
+            if let Some(owner) = existing {
+                let message = templates.already_registered(&owner.email(), &owner.display_name);
+                mail::enqueue(&mut *tx, &message).await?;
+                let event = AuditEvent::new("account.register", Outcome::Failure)
+                    .about(Some(owner.id))
+                    .detail(json!({ "reason": "email_taken" }));
+                audit::record(&mut *tx, client, event).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+/// Confirms the address of the account the verification token belongs to.
+#[tracing::instrument(skip_all)]
+pub async fn verify_email(
+    state: &AppState,
+    client: &ClientInfo,
+    token: &str,
+) -> Result<(), AccountError> {
+    let mut tx = state.db.begin().await?;
+    let user_id = match tokens::consume(&mut tx, token, TokenPurpose::VerifyEmail).await? {
+        Ok(user_id) => user_id,
+        Err(rejection) => {
+            let event = AuditEvent::new("account.verify_email", Outcome::Failure)
+                .detail(json!({ "reason": rejection.to_string() }));
+            audit::record(&mut *tx, client, event).await?;
+            tx.commit().await?;
+            return Err(rejection.into());
+        }
+    };
+    users::mark_verified(&mut *tx, user_id).await?;
+    let event = AuditEvent::new("account.verify_email", Outcome::Success).about(Some(user_id));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sends a fresh verification link to an account that has not verified its address.
+#[tracing::instrument(skip_all)]
+pub async fn resend_verification(
+    state: &AppState,
+    client: &ClientInfo,
+    user_id: Uuid,
+) -> Result<(), AccountError> {
+    let mut tx = state.db.begin().await?;
+    let user = users::find_by_id(&mut *tx, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)?;
+    if user.is_verified() {
+        return Ok(());
+    }
+    let brand = branding::load(&mut *tx).await?;
+    let token = tokens::issue(&mut tx, user.id, TokenPurpose::VerifyEmail).await?;
+    let message = templates(state, &brand.product_name).verify_email(
+        &user.email(),
+        &user.display_name,
+        token.expose(),
+    );
+    mail::enqueue(&mut *tx, &message).await?;
+    let event =
+        AuditEvent::new("account.resend_verification", Outcome::Success).about(Some(user.id));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+/// The account of a signed-in user.
+pub async fn profile(state: &AppState, user_id: Uuid) -> Result<User, AccountError> {
+    users::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)
+}
+
+/// Changes the display name of a signed-in user.
+#[tracing::instrument(skip_all)]
+pub async fn rename(
+    state: &AppState,
+    client: &ClientInfo,
+    user_id: Uuid,
+    name: &DisplayName,
+) -> Result<(), AccountError> {
+    let mut tx = state.db.begin().await?;
+    users::set_display_name(&mut *tx, user_id, name).await?;
+    let event = AuditEvent::new("profile.update", Outcome::Success)
+        .by(user_id)
+        .detail(json!({ "fields": ["display_name"] }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `email` an administrator's address: creates the account unless it exists (or, with
+/// `only_if_none`, unless any administrator exists) and returns a one-time link to set its
+/// password while it has none.
+#[tracing::instrument(skip_all)]
+pub async fn ensure_admin(
+    state: &AppState,
+    email: &Email,
+    only_if_none: bool,
+) -> Result<Option<String>, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let admin = match users::find_by_email(&mut *tx, email).await? {
+        Some(user) if user.is_admin() => user,
+        Some(_) => {
+            return Err(AccountError::Unexpected(anyhow::anyhow!(
+                "{email} already has a customer account; choose another address for the admin"
+            )))
+        }
+        None if only_if_none && users::admin_exists(&mut *tx).await? => return Ok(None),
+        None => {
+            let name = DisplayName::parse("Administrator")?;
+            let id = users::insert(
+                &mut tx,
+                NewUser {
+                    email,
+                    display_name: &name,
+                    password_hash: None,
+                    role: "admin",
+                    verified: true,
+                },
+            )
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the admin address was taken concurrently"))?;
+            let event = AuditEvent::new("admin.bootstrap", Outcome::Success).about(Some(id));
+            audit::record(&mut *tx, &ClientInfo::default(), event).await?;
+            users::find_by_id(&mut *tx, id)
+                .await?
+                .ok_or(AccountError::NoSuchAccount)?
+        }
+    };
+    if admin.password_hash.is_some() {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let token = tokens::issue(&mut tx, admin.id, TokenPurpose::ResetPassword).await?;
+    tx.commit().await?;
+    Ok(Some(format!(
+        "{}/reset-password?token={}",
+        state.settings.public_url,
+        token.expose()
+    )))
+}
+
+pub(super) fn templates<'a>(state: &'a AppState, product: &'a str) -> Templates<'a> {
+    Templates {
+        product,
+        public_url: &state.settings.public_url,
+    }
+}

@@ -1,0 +1,81 @@
+//! The audit trail: one row for every authentication event and account change.
+
+use serde_json::Value;
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::client::ClientInfo;
+
+/// Whether the audited attempt succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+/// One audited event.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub action: &'static str,
+    pub outcome: Outcome,
+    /// Who acted (the signed-in user), when known.
+    pub actor: Option<Uuid>,
+    /// Whose account the event concerns, when known.
+    pub subject: Option<Uuid>,
+    pub detail: Value,
+}
+
+impl AuditEvent {
+    pub fn new(action: &'static str, outcome: Outcome) -> Self {
+        Self {
+            action,
+            outcome,
+            actor: None,
+            subject: None,
+            detail: Value::Object(Default::default()),
+        }
+    }
+
+    /// The event concerns `user`, who is also the one acting.
+    pub fn by(mut self, user: Uuid) -> Self {
+        self.actor = Some(user);
+        self.subject = Some(user);
+        self
+    }
+
+    /// The event concerns `user`, who is not (known to be) the one acting.
+    pub fn about(mut self, user: Option<Uuid>) -> Self {
+        self.subject = user;
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// Writes `event` (inside the caller's transaction when given one).
+pub async fn record(
+    db: impl PgExecutor<'_>,
+    client: &ClientInfo,
+    event: AuditEvent,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (actor_id, subject_id, action, outcome, ip, user_agent, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(event.actor)
+    .bind(event.subject)
+    .bind(event.action)
+    .bind(match event.outcome {
+        Outcome::Success => "success",
+        Outcome::Failure => "failure",
+    })
+    .bind(&client.ip)
+    .bind(&client.user_agent)
+    .bind(&event.detail)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! `AccountError`: the one error type of the account services.
+
+use super::{
+    email::EmailError, names::DisplayNameError, password::PasswordRejection, tokens::TokenRejection,
+};
+
+/// Everything an account operation can refuse, plus the unexpected.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    #[error(transparent)]
+    DisplayName(#[from] DisplayNameError),
+    #[error(transparent)]
+    Password(#[from] PasswordRejection),
+    #[error(transparent)]
+    Token(#[from] TokenRejection),
+    #[error("incorrect email or password")]
+    InvalidCredentials,
+    #[error("locked for {minutes} minutes")]
+    Throttled { minutes: i64 },
+    #[error("email address not verified")]
+    EmailNotVerified,
+    #[error("no such account")]
+    NoSuchAccount,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("database operation failed"))
+    }
+}
+
+impl From<tower_sessions::session::Error> for AccountError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("session operation failed"))
+    }
+}
+
+impl From<tower_sessions::session_store::Error> for AccountError {
+    fn from(e: tower_sessions::session_store::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("session store operation failed"))
+    }
+}

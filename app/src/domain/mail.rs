@@ -1,0 +1,91 @@
+//! Outgoing mail: the messages the product sends and the outbox they are queued in. Delivery
+//! is the mail worker's job; here a message is only ever written in the caller's transaction.
+
+use sqlx::PgExecutor;
+
+use super::email::Email;
+
+/// A message ready to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues `mail` in the outbox (inside the caller's transaction when given one).
+pub async fn enqueue(db: impl PgExecutor<'_>, mail: &OutgoingMail) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO mail_outbox (recipient, subject, body_text) VALUES ($1, $2, $3)")
+        .bind(&mail.to)
+        .bind(&mail.subject)
+        .bind(&mail.body)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Builds the product's messages; links start at the public URL.
+#[derive(Debug, Clone)]
+pub struct Templates<'a> {
+    pub product: &'a str,
+    pub public_url: &'a str,
+}
+
+impl Templates<'_> {
+    pub fn verify_email(&self, to: &Email, name: &str, token: &str) -> OutgoingMail {
+        let link = format!("{}/verify-email?token={token}", self.public_url);
+        OutgoingMail {
+            to: to.to_string(),
+            subject: format!("Confirm your email address for {}", self.product),
+            body: format!(
+                "Hello {name},\n\nplease confirm your email address by opening this link:\n\n{link}\n\n\
+                 The link works once and expires in 24 hours. If you did not create an account \
+                 with {product}, ignore this message.\n",
+                product = self.product
+            ),
+        }
+    }
+
+    pub fn already_registered(&self, to: &Email, name: &str) -> OutgoingMail {
+        let signin = format!("{}/signin", self.public_url);
+        let reset = format!("{}/forgot-password", self.public_url);
+        OutgoingMail {
+            to: to.to_string(),
+            subject: format!("Someone tried to register with your address at {}", self.product),
+            body: format!(
+                "Hello {name},\n\nsomeone just tried to create a {product} account with this email \
+                 address, which already has an account.\n\nIf it was you, sign in here:\n{signin}\n\n\
+                 Forgot your password? Reset it here:\n{reset}\n\nIf it was not you, you can ignore \
+                 this message; your account is unchanged.\n",
+                product = self.product
+            ),
+        }
+    }
+
+    pub fn reset_password(&self, to: &Email, name: &str, token: &str) -> OutgoingMail {
+        let link = format!("{}/reset-password?token={token}", self.public_url);
+        OutgoingMail {
+            to: to.to_string(),
+            subject: format!("Reset your {} password", self.product),
+            body: format!(
+                "Hello {name},\n\nopen this link to choose a new password:\n\n{link}\n\n\
+                 The link works once and expires in 1 hour. If you did not ask for it, ignore \
+                 this message; your password stays as it is.\n"
+            ),
+        }
+    }
+
+    pub fn password_changed(&self, to: &Email, name: &str) -> OutgoingMail {
+        let reset = format!("{}/forgot-password", self.public_url);
+        OutgoingMail {
+            to: to.to_string(),
+            subject: format!("Your {} password was changed", self.product),
+            body: format!(
+                "Hello {name},\n\nthe password of your {product} account was just changed, and \
+                 every other signed-in device was signed out.\n\nIf this was not you, reset your \
+                 password now:\n{reset}\n",
+                product = self.product
+            ),
+        }
+    }
+}

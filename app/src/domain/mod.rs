@@ -1,0 +1,18 @@
+//! Domain services and persistence (server only): one module per capability, each owning its
+//! tables.
+
+pub mod accounts;
+pub mod audit;
+pub mod branding;
+pub mod client;
+pub mod email;
+pub mod error;
+pub mod mail;
+pub mod names;
+pub mod password;
+pub mod recovery;
+pub mod sessions;
+pub mod signin;
+pub mod throttle;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,92 @@
+//! Password recovery: a mailed single-use reset link, a new password, every other session ended.
+
+use serde_json::json;
+use tower_sessions::Session;
+
+use super::{
+    accounts::templates,
+    audit::{self, AuditEvent, Outcome},
+    branding,
+    client::ClientInfo,
+    email::Email,
+    error::AccountError,
+    mail,
+    password::{NewPassword, Password},
+    sessions,
+    tokens::{self, TokenPurpose},
+    users,
+};
+use crate::state::AppState;
+
+/// Mails a reset link when `email` has an account; says nothing either way.
+#[tracing::instrument(skip_all)]
+pub async fn request_reset(
+    state: &AppState,
+    client: &ClientInfo,
+    email: &Email,
+) -> Result<(), AccountError> {
+    let mut tx = state.db.begin().await?;
+    let user = users::find_by_email(&mut *tx, email).await?;
+    let event = AuditEvent::new("password.reset_requested", Outcome::Success)
+        .about(user.as_ref().map(|u| u.id))
+        .detail(json!({ "known_account": user.is_some() }));
+    audit::record(&mut *tx, client, event).await?;
+    if let Some(user) = user {
+        let brand = branding::load(&mut *tx).await?;
+        let token = tokens::issue(&mut tx, user.id, TokenPurpose::ResetPassword).await?;
+        let message = templates(state, &brand.product_name).reset_password(
+            &user.email(),
+            &user.display_name,
+            token.expose(),
+        );
+        mail::enqueue(&mut *tx, &message).await?;
+    }
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+/// Sets a new password with a reset token, ends every session of the account, tells the owner
+/// by mail and signs this browser in.
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    token: &str,
+    password: Password,
+) -> Result<(), AccountError> {
+    // Check the token and the password before using the token up, so a refused password does
+    // not cost the user their link.
+    let mut conn = state.db.acquire().await?;
+    let user_id = tokens::peek(&mut conn, token, TokenPurpose::ResetPassword).await??;
+    drop(conn);
+    let user = users::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)?;
+    let password = NewPassword::parse(
+        password.expose().to_owned(),
+        &[user.email.as_str(), user.display_name.as_str()],
+    )?;
+    let hash = state.passwords.hash(&password).await?;
+
+    let mut tx = state.db.begin().await?;
+    let user_id = tokens::consume(&mut tx, token, TokenPurpose::ResetPassword).await??;
+    users::set_password_hash(&mut *tx, user_id, &hash).await?;
+    // The link arrived by mail, so whoever holds it controls the address.
+    users::mark_verified(&mut *tx, user_id).await?;
+    let ended = sessions::end_all_for_user(&mut *tx, user_id).await?;
+    let brand = branding::load(&mut *tx).await?;
+    let message =
+        templates(state, &brand.product_name).password_changed(&user.email(), &user.display_name);
+    mail::enqueue(&mut *tx, &message).await?;
+    let event = AuditEvent::new("password.reset", Outcome::Success)
+        .by(user_id)
+        .detail(json!({ "sessions_ended": ended }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+
+    sessions::sign_in(session, user_id).await?;
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! Browser sessions: the Postgres store behind tower-sessions, and what a session says about
+//! who is signed in (with idle and absolute expiry).
+
+use async_trait::async_trait;
+use sqlx::{PgExecutor, PgPool};
+use time::{Duration, OffsetDateTime};
+use tower_sessions::{
+    session::{self, Id, Record},
+    session_store::{self, SessionStore},
+    Session,
+};
+use uuid::Uuid;
+
+/// A session ends after this long without a request (NIST 800-63B AAL2: 30 minutes).
+pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
+/// A session ends this long after sign-in, however active (NIST 800-63B AAL2: 12 hours).
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+/// Activity refreshes the idle deadline at most this often, so most requests write nothing.
+const REFRESH_AFTER: Duration = Duration::minutes(5);
+
+const USER_KEY: &str = "user_id";
+const AUTH_AT_KEY: &str = "auth_at";
+const SEEN_AT_KEY: &str = "seen_at";
+const PENDING_VERIFICATION_KEY: &str = "pending_verification";
+
+/// Stores sessions in the `sessions` table. `save` only updates rows that exist, so a session
+/// ended elsewhere (sign-out everywhere, password reset) is never written back by a request
+/// that was still in flight.
+#[derive(Debug, Clone)]
+pub struct PgSessionStore {
+    db: PgPool,
+}
+
+impl PgSessionStore {
+    pub fn new(db: PgPool) -> Self {
+        Self { db }
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn user_of(record: &Record) -> Option<Uuid> {
+    record
+        .data
+        .get(USER_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = serde_json::to_value(&record.data).map_err(backend)?;
+        loop {
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(user_of(record))
+            .bind(&data)
+            .bind(record.expiry_date)
+            .execute(&self.db)
+            .await
+            .map_err(backend)?;
+            if inserted.rows_affected() == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_value(&record.data).map_err(backend)?;
+        sqlx::query(
+            "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(record.id.to_string())
+        .bind(user_of(record))
+        .bind(&data)
+        .bind(record.expiry_date)
+        .execute(&self.db)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(serde_json::Value, OffsetDateTime)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > now()",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.db)
+        .await
+        .map_err(backend)?;
+        row.map(|(data, expiry_date)| {
+            Ok(Record {
+                id: *id,
+                data: serde_json::from_value(data).map_err(backend)?,
+                expiry_date,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// Ends every session of `user_id`.
+pub async fn end_all_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Removes expired sessions.
+pub async fn delete_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Marks `session` as signed in for `user_id`, under a fresh id (session fixation defence).
+pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Error> {
+    session.cycle_id().await?;
+    session.clear().await;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    session.insert(USER_KEY, user_id).await?;
+    session.insert(AUTH_AT_KEY, now).await?;
+    session.insert(SEEN_AT_KEY, now).await?;
+    Ok(())
+}
+
+/// Ends `session` (its row and its cookie).
+pub async fn sign_out(session: &Session) -> Result<(), session::Error> {
+    session.flush().await
+}
+
+/// The signed-in user of `session`, if the session is still within its idle and absolute
+/// limits. Refreshes the idle deadline when it is older than a few minutes.
+pub async fn current_user(session: &Session) -> Result<Option<Uuid>, session::Error> {
+    let Some(user_id) = session.get::<Uuid>(USER_KEY).await? else {
+        return Ok(None);
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let auth_at = session.get::<i64>(AUTH_AT_KEY).await?.unwrap_or(0);
+    let seen_at = session.get::<i64>(SEEN_AT_KEY).await?.unwrap_or(0);
+    if now - auth_at > ABSOLUTE_TIMEOUT.whole_seconds()
+        || now - seen_at > IDLE_TIMEOUT.whole_seconds()
+    {
+        session.flush().await?;
+        return Ok(None);
+    }
+    if now - seen_at > REFRESH_AFTER.whole_seconds() {
+        session.insert(SEEN_AT_KEY, now).await?;
+    }
+    Ok(Some(user_id))
+}
+
+/// Remembers, for the "resend link" button, which account just proved its password but has
+/// not verified its address yet.
+pub async fn set_pending_verification(
+    session: &Session,
+    user_id: Uuid,
+) -> Result<(), session::Error> {
+    session.insert(PENDING_VERIFICATION_KEY, user_id).await
+}
+
+/// Takes the account remembered by [`set_pending_verification`].
+pub async fn take_pending_verification(session: &Session) -> Result<Option<Uuid>, session::Error> {
+    session.remove::<Uuid>(PENDING_VERIFICATION_KEY).await
+}

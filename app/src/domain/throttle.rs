@@ -1,0 +1,89 @@
+//! Failed sign-in throttling, counted in Postgres so that every node shares the numbers:
+//! one counter per account and one per client address.
+
+use sqlx::PgExecutor;
+use time::Duration;
+
+/// How many failures within a window lock a key, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    pub max_failures: i32,
+    pub window: Duration,
+    pub lockout: Duration,
+}
+
+impl ThrottlePolicy {
+    /// Per account: 10 failures in 15 minutes lock it for 15 minutes (NIST 800-63B §5.2.2
+    /// allows at most 100 consecutive failures).
+    pub const ACCOUNT: Self = Self {
+        max_failures: 10,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
+    /// Per client address: 50 failures in 15 minutes, across all accounts.
+    pub const CLIENT: Self = Self {
+        max_failures: 50,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
+}
+
+/// The counter key of an account (by its normalised, lower-cased address).
+pub fn account_key(email: &str) -> String {
+    format!("account:{}", email.to_lowercase())
+}
+
+/// The counter key of a client address.
+pub fn client_key(ip: &str) -> String {
+    format!("ip:{ip}")
+}
+
+/// Minutes until the longest lock among `keys` ends, or `None` when none is locked.
+pub async fn locked_minutes(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::Result<Option<i64>> {
+    let seconds: Option<f64> = sqlx::query_scalar(
+        "SELECT max(extract(epoch FROM locked_until - now()))::float8 FROM auth_throttle
+         WHERE key = ANY($1) AND locked_until > now()",
+    )
+    .bind(keys)
+    .fetch_one(db)
+    .await?;
+    Ok(seconds.map(|s| ((s / 60.0).ceil() as i64).max(1)))
+}
+
+/// Counts one failure against `key`, locking it when the policy's limit is reached.
+pub async fn record_failure(
+    db: impl PgExecutor<'_>,
+    key: &str,
+    policy: ThrottlePolicy,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO auth_throttle AS t (key, failures, window_started_at, locked_until)
+         VALUES ($1, 1, now(), CASE WHEN 1 >= $2 THEN now() + make_interval(secs => $4) END)
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN t.window_started_at < now() - make_interval(secs => $3)
+                           THEN 1 ELSE t.failures + 1 END,
+           window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $3)
+                                    THEN now() ELSE t.window_started_at END,
+           locked_until = CASE
+             WHEN t.window_started_at >= now() - make_interval(secs => $3)
+                  AND t.failures + 1 >= $2
+             THEN now() + make_interval(secs => $4)
+             ELSE t.locked_until END",
+    )
+    .bind(key)
+    .bind(policy.max_failures)
+    .bind(policy.window.whole_seconds() as f64)
+    .bind(policy.lockout.whole_seconds() as f64)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the failures of `key` (after a successful sign-in).
+pub async fn clear(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
+        .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! `AppState`: what every request handler and server function shares.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use crate::domain::password::PasswordHasher;
+
+/// Settings the application logic needs (the process-level ones live in the server's config).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL for links in mail and, later, the OIDC issuer. No trailing slash.
+    pub public_url: String,
+}
+
+/// Shared state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub settings: Arc<Settings>,
+    pub passwords: PasswordHasher,
+    /// Wakes the mail worker when a transaction has queued mail.
+    pub mail_queued: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn new(db: PgPool, settings: Settings, passwords: PasswordHasher) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+            passwords,
+            mail_queued: Arc::new(Notify::new()),
+        }
+    }
+}

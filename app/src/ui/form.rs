@@ -1,0 +1,137 @@
+//! Accessible form pieces: labelled fields with their errors announced beside them, the
+//! form-level error, and the password strength meter.
+
+use leptos::prelude::*;
+
+use crate::api::{account::PasswordStrength, error::AppError};
+
+/// The error of the last submission of a form, if it failed.
+pub fn last_error<T, V>(value: V) -> Signal<Option<AppError>>
+where
+    T: Clone + Send + Sync + 'static,
+    V: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// The message for `field` in `error`.
+pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
+}
+
+/// A labelled input with its error message.
+#[component]
+pub fn Field(
+    /// Visible label text.
+    label: &'static str,
+    /// The input's name (also its id).
+    name: &'static str,
+    /// The input type.
+    #[prop(default = "text")]
+    kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    /// The error shown next to the field.
+    #[prop(into)]
+    error: Signal<Option<String>>,
+    /// The field's value, kept in sync as the user types.
+    #[prop(optional)]
+    value: RwSignal<String>,
+    /// A hint shown under the label.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+    /// Extra content under the input (for example a strength meter).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=name>{label}</label>
+            {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
+            <input
+                id=name
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=true
+                value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                aria-invalid=move || error.get().map(|_| "true")
+                aria-describedby=described_by
+            />
+            {children.map(|c| c())}
+            <p class="field-error" id=error_id role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The message of an error that is not about one field.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <div class="form-error" role="alert">
+            {move || error.get().and_then(|e| e.form_message()).map(|m| view! { <p>{m}</p> })}
+        </div>
+    }
+}
+
+/// A strength meter for a password being typed; it asks the server, which also decides on
+/// submit. Shown only once the page is interactive.
+#[component]
+pub fn StrengthMeter(
+    password: RwSignal<String>,
+    #[prop(optional)] email: RwSignal<String>,
+    #[prop(optional)] display_name: RwSignal<String>,
+) -> impl IntoView {
+    let rate = ServerAction::<PasswordStrength>::new();
+    Effect::new(move |_| {
+        let password = password.get();
+        if !password.is_empty() {
+            rate.dispatch(PasswordStrength {
+                password,
+                email: email.get_untracked(),
+                display_name: display_name.get_untracked(),
+            });
+        }
+    });
+    let reading = move || {
+        rate.value()
+            .get()
+            .and_then(Result::ok)
+            .filter(|_| !password.get().is_empty())
+    };
+    view! {
+        <div class="strength" aria-live="polite">
+            {move || {
+                reading()
+                    .map(|r| {
+                        let class = if r.acceptable { "strength-ok" } else { "strength-weak" };
+                        view! {
+                            <meter min="0" max="4" low="2" high="3" optimum="4" value=r.score>
+                                {r.score}
+                                " of 4"
+                            </meter>
+                            <span class=class>{r.message}</span>
+                        }
+                    })
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,76 @@
+//! The branded frame around every page: header with logo and navigation, main, footer.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::api::{branding::get_branding, profile::me, signin::SignOut};
+
+/// Who is signed in, refreshed on every navigation; pages read it from context.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(
+    pub Resource<Result<Option<crate::api::profile::AccountSummary>, crate::api::error::AppError>>,
+);
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let location = use_location();
+    let sign_out = ServerAction::<SignOut>::new();
+    let user = Resource::new(
+        move || (location.pathname.get(), sign_out.version().get()),
+        |_| me(),
+    );
+    provide_context(CurrentUser(user));
+    provide_context(sign_out);
+    let branding = Resource::new(|| (), |_| get_branding());
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="site-header">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let brand = branding.await.unwrap_or_default();
+                    view! {
+                        <a class="brand" href="/">
+                            <img src=brand.logo_path alt="" width="32" height="32" />
+                            <span>{brand.product_name}</span>
+                        </a>
+                    }
+                })}
+            </Suspense>
+            <nav aria-label="Account">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(Some(me)) => {
+                                view! {
+                                    <a href="/profile">{me.display_name}</a>
+                                    <ActionForm action=sign_out attr:class="inline-form">
+                                        <button type="submit" class="link-button">
+                                            "Sign out"
+                                        </button>
+                                    </ActionForm>
+                                }
+                                    .into_any()
+                            }
+                            _ => {
+                                view! {
+                                    <a href="/signin">"Sign in"</a>
+                                    <a href="/register" class="button button-small">
+                                        "Create account"
+                                    </a>
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+        <main id="main" class="site-main">
+            {children()}
+        </main>
+        <footer class="site-footer">
+            <p>"Your data stays yours: we use it only to sign you in."</p>
+        </footer>
+    }
+}

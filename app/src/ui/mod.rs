@@ -1,0 +1,11 @@
+//! Pages and components, by area. No business rules live here.
+
+pub mod account;
+pub mod admin;
+pub mod form;
+pub mod home;
+pub mod layout;
+pub mod not_found;
+pub mod profile;
+pub mod recovery;
+pub mod signin;

@@ -1,0 +1,78 @@
+//! The signed-in customer's profile: verified address and display name.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+use super::{
+    form::{field_error, last_error, Field, FormError},
+    layout::CurrentUser,
+};
+use crate::api::profile::{AccountSummary, UpdateProfile};
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <Title text="Your profile" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(me)) => view! { <ProfileCard me /> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/signin" /> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProfileCard(me: AccountSummary) -> impl IntoView {
+    let query = use_query_map();
+    let password_changed = move || query.read().get("password_changed").is_some();
+    let action = ServerAction::<UpdateProfile>::new();
+    let error = last_error(action.value());
+    let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let name = RwSignal::new(me.display_name.clone());
+    view! {
+        <section class="card">
+            <h1>"Your profile"</h1>
+            <Show when=password_changed>
+                <p class="notice" role="status">
+                    "Your password was changed and every other device was signed out."
+                </p>
+            </Show>
+            <dl class="facts">
+                <dt>"Email"</dt>
+                <dd>
+                    {me.email.clone()}
+                    {if me.email_verified {
+                        view! { <span class="badge badge-ok">"verified"</span> }.into_any()
+                    } else {
+                        view! { <span class="badge">"not verified"</span> }.into_any()
+                    }}
+                </dd>
+            </dl>
+            <ActionForm action>
+                <FormError error />
+                <Field
+                    label="Display name"
+                    name="display_name"
+                    autocomplete="name"
+                    value=name
+                    error=field_error(error, "display_name")
+                />
+                <button type="submit" disabled=move || action.pending().get()>
+                    "Save"
+                </button>
+                <Show when=saved>
+                    <p class="notice" role="status">"Saved."</p>
+                </Show>
+            </ActionForm>
+            {me.is_admin.then(|| view! {
+                <p class="aside"><a href="/admin/outbox">"Development mail outbox"</a></p>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,66 @@
+//! The sign-in page.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::form::{field_error, last_error, Field, FormError};
+use crate::api::{account::ResendVerification, error::AppError, signin::SignIn};
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let notice = move || {
+        let q = query.read();
+        if q.get("verified").is_some() {
+            Some("Your email address is confirmed. You can sign in now.")
+        } else {
+            None
+        }
+    };
+    let action = ServerAction::<SignIn>::new();
+    let error = last_error(action.value());
+    let resend = ServerAction::<ResendVerification>::new();
+    let resend_error = last_error(resend.value());
+    let unverified = move || error.get() == Some(AppError::EmailNotVerified);
+    view! {
+        <Title text="Sign in" />
+        <section class="card">
+            <h1>"Sign in"</h1>
+            {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            <ActionForm action>
+                <FormError error />
+                <Field
+                    label="Email"
+                    name="email"
+                    kind="email"
+                    autocomplete="username"
+                    error=field_error(error, "email")
+                />
+                <Field
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error=field_error(error, "password")
+                />
+                <button type="submit" disabled=move || action.pending().get()>
+                    "Sign in"
+                </button>
+            </ActionForm>
+            <Show when=unverified>
+                <ActionForm action=resend attr:class="resend">
+                    <button type="submit" class="button-secondary">
+                        "Resend confirmation link"
+                    </button>
+                </ActionForm>
+            </Show>
+            <FormError error=resend_error />
+            <p class="aside">
+                <a href="/forgot-password">"Forgot your password?"</a>
+                " · "
+                <a href="/register">"Create an account"</a>
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,215 @@
+//! Process configuration, read from the environment once at start-up.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::{bail, Context};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use rand::RngCore;
+
+/// Everything the process is configured with.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// Base URL of the site, without a trailing slash.
+    pub public_url: String,
+    /// `None`: development mail (console and the admin's outbox page).
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// 32-byte key that encrypts secrets at rest.
+    pub master_key: MasterKey,
+    pub log_format: LogFormat,
+    /// Where the compiled site (the `pkg/` bundle and public assets) is served from.
+    pub site_root: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The master key; never printed.
+#[derive(Clone)]
+pub struct MasterKey(pub [u8; 32]);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "[configured]"))
+            .field("mail_from", &self.mail_from)
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the configuration from `CIAM_*` variables and `DATABASE_URL`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/ciam".into());
+        let listen = var("CIAM_LISTEN")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .context("CIAM_LISTEN must be an address like 127.0.0.1:3000")?;
+        let public_url = parse_public_url(
+            &var("CIAM_PUBLIC_URL").unwrap_or_else(|| "http://localhost:3000".into()),
+        )?;
+        let log_format = match var("CIAM_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("CIAM_LOG_FORMAT must be 'pretty' or 'json', not {other:?}"),
+        };
+        Ok(Self {
+            database_url,
+            listen,
+            public_url,
+            smtp_url: var("CIAM_SMTP_URL"),
+            mail_from: var("CIAM_MAIL_FROM")
+                .unwrap_or_else(|| "Keyhaven <no-reply@localhost>".into()),
+            master_key: load_master_key()?,
+            log_format,
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+        })
+    }
+
+    /// Whether the site is served over https (and cookies must be `Secure` and `__Host-`).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The origin (scheme, host, port) of the public URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> &str {
+        origin_of(&self.public_url)
+    }
+}
+
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
+/// Accepts `http(s)://host[:port][/path]`, returns it without a trailing slash.
+pub fn parse_public_url(raw: &str) -> anyhow::Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .context("CIAM_PUBLIC_URL must start with http:// or https://")?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        bail!("CIAM_PUBLIC_URL must be a plain base URL such as https://id.example.com");
+    }
+    Ok(url.to_owned())
+}
+
+/// `CIAM_MASTER_KEY` (base64 of 32 bytes), or the file named by `CIAM_MASTER_KEY_FILE`, or in
+/// development a key generated once into `.ciam/master.key`.
+fn load_master_key() -> anyhow::Result<MasterKey> {
+    if let Some(encoded) = var("CIAM_MASTER_KEY") {
+        return decode_key(&encoded).context("CIAM_MASTER_KEY");
+    }
+    let (path, explicit) = match var("CIAM_MASTER_KEY_FILE") {
+        Some(p) => (PathBuf::from(p), true),
+        None => (PathBuf::from(".ciam/master.key"), false),
+    };
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading master key file {}", path.display()))?;
+        return decode_key(text.trim())
+            .with_context(|| format!("master key in {}", path.display()));
+    }
+    if explicit {
+        bail!(
+            "CIAM_MASTER_KEY_FILE names {}, which does not exist",
+            path.display()
+        );
+    }
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_private(&path, &STANDARD.encode(key))?;
+    tracing::warn!(
+        path = %path.display(),
+        "NO MASTER KEY CONFIGURED: generated a development key. Set CIAM_MASTER_KEY or \
+         CIAM_MASTER_KEY_FILE in production, and keep the key out of the database's backups."
+    );
+    Ok(MasterKey(key))
+}
+
+fn decode_key(encoded: &str) -> anyhow::Result<MasterKey> {
+    let bytes = STANDARD
+        .decode(encoded.trim())
+        .context("the master key must be base64")?;
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the master key must be 32 bytes"))?;
+    Ok(MasterKey(key))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("creating {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_loses_its_trailing_slash_and_keeps_its_origin() {
+        let url = parse_public_url("https://id.example.com/").unwrap();
+        assert_eq!(url, "https://id.example.com");
+        assert_eq!(
+            origin_of("http://localhost:3000/base"),
+            "http://localhost:3000"
+        );
+    }
+
+    #[test]
+    fn a_public_url_without_scheme_is_refused() {
+        assert!(parse_public_url("id.example.com").is_err());
+        assert!(parse_public_url("https://").is_err());
+    }
+
+    #[test]
+    fn master_keys_must_be_32_bytes_of_base64() {
+        assert!(decode_key(&STANDARD.encode([7u8; 32])).is_ok());
+        assert!(decode_key(&STANDARD.encode([7u8; 16])).is_err());
+        assert!(decode_key("not base64!").is_err());
+        assert_eq!(
+            format!("{:?}", decode_key(&STANDARD.encode([7u8; 32])).unwrap()),
+            "MasterKey([redacted])"
+        );
+    }
+}

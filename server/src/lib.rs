@@ -1,0 +1,7 @@
+//! The server process: configuration, start-up, HTTP protections and background workers.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod security;
+pub mod startup;
+pub mod workers;

@@ -1,0 +1,229 @@
+//! Builds the application from configuration: database pool, shared state, the axum `Router`
+//! with every layer, and the background workers. Tests call the same functions.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::{shell, state::AppState, App};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    middleware,
+    response::IntoResponse,
+    routing::get,
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::{postgres::PgPoolOptions, PgPool};
+use tokio::{net::TcpListener, sync::watch};
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+use crate::{
+    config::Config,
+    security::{
+        api_status::api_error_status,
+        headers::{security_headers, CspNonce, HeaderPolicy},
+        origin::{require_same_origin, AllowedOrigin},
+    },
+    workers,
+};
+
+/// Largest request body accepted (forms are small).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Connects to Postgres.
+pub async fn connect(database_url: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(database_url)
+        .await
+        .with_context(|| "connecting to the database (is Postgres running? see DATABASE_URL)")
+}
+
+/// Applies the migrations under `migrations/`.
+pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("../migrations")
+        .run(db)
+        .await
+        .context("applying database migrations")
+}
+
+/// The shared state over `db`.
+pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let passwords = app::domain::password::PasswordHasher::new(cores)?;
+    Ok(AppState::new(
+        db,
+        app::state::Settings {
+            public_url: config.public_url.clone(),
+        },
+        passwords,
+    ))
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("ciam")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build()
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let options = leptos_options(config);
+    let routes = generate_route_list(App);
+
+    let context_state = state.clone();
+    let context = move || {
+        provide_context(context_state.clone());
+        // Replace the renderer's own nonce with the one the CSP header names.
+        if let Some(parts) = use_context::<http::request::Parts>() {
+            if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
+            }
+        }
+    };
+
+    let sessions =
+        SessionManagerLayer::new(app::domain::sessions::PgSessionStore::new(state.db.clone()))
+            .with_name(if config.is_https() {
+                "__Host-session"
+            } else {
+                "session"
+            })
+            .with_secure(config.is_https())
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(app::domain::sessions::IDLE_TIMEOUT));
+
+    let probes = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/branding.css", get(branding_css))
+        .with_state(state.clone());
+
+    let site = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
+        .with_state(options)
+        .layer(middleware::from_fn(api_error_status))
+        .layer(sessions);
+
+    probes
+        .merge(site)
+        .layer(middleware::from_fn_with_state(
+            AllowedOrigin(Arc::from(config.public_origin())),
+            require_same_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            HeaderPolicy {
+                https: config.is_https(),
+            },
+            security_headers,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1").execute(&state.db).await {
+        Ok(_) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+/// The brand colours as CSS custom properties (kept out of the page so the CSP needs no
+/// inline styles).
+async fn branding_css(State(state): State<AppState>) -> impl IntoResponse {
+    let brand = app::domain::branding::load(&state.db)
+        .await
+        .unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        format!(
+            ":root {{ --brand-primary: {}; --brand-accent: {}; }}\n",
+            brand.primary_color, brand.accent_color
+        ),
+    )
+}
+
+/// A running server: its address and the switch that stops it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub shutdown: watch::Sender<bool>,
+    pub handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Starts the HTTP server and the workers on `listener`; they stop when `shutdown` is sent.
+pub async fn start(
+    listener: TcpListener,
+    state: AppState,
+    config: &Config,
+) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    let (shutdown, stop) = watch::channel(false);
+    let transport = workers::mail::MailTransport::from_url(config.smtp_url.as_deref())?;
+    let from = config
+        .mail_from
+        .parse()
+        .context("CIAM_MAIL_FROM must be a mailbox like 'Keyhaven <no-reply@example.com>'")?;
+    tokio::spawn(workers::mail::run(
+        state.db.clone(),
+        transport,
+        from,
+        state.mail_queued.clone(),
+        stop.clone(),
+    ));
+    tokio::spawn(workers::cleanup::run(state.db.clone(), stop.clone()));
+
+    let app = router(state, config);
+    let mut stop_http = stop;
+    let handle = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop_http.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("serving HTTP")
+    });
+    Ok(Running {
+        addr,
+        shutdown,
+        handle,
+    })
+}

@@ -1,0 +1,38 @@
+//! Deletes what has expired: sessions, spent tokens, old throttle counters.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::watch;
+
+/// One cleanup pass.
+pub async fn sweep(db: &PgPool) -> sqlx::Result<()> {
+    app::domain::sessions::delete_expired(db).await?;
+    sqlx::query(
+        "DELETE FROM one_time_tokens WHERE expires_at < now() - interval '7 days'
+            OR used_at < now() - interval '7 days'",
+    )
+    .execute(db)
+    .await?;
+    sqlx::query(
+        "DELETE FROM auth_throttle
+         WHERE window_started_at < now() - interval '1 day'
+           AND (locked_until IS NULL OR locked_until < now())",
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Runs [`sweep`] every ten minutes until `shutdown` turns true.
+pub async fn run(db: PgPool, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = sweep(&db).await {
+            tracing::error!(error = %e, "cleanup failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Background work every node runs: mail delivery from the outbox, and cleanup of expired rows.
+
+pub mod cleanup;
+pub mod mail;
