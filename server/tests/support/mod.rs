@@ -1,0 +1,186 @@
+//! Test harness: the real application on port 0 over its own database, with an SMTP sink and
+//! a cookie-keeping client that behaves like a browser on the site.
+#![allow(dead_code)]
+
+pub mod smtp;
+
+use std::net::SocketAddr;
+
+use reqwest::{header, redirect::Policy, Client, Response};
+use server::{
+    config::{Config, LogFormat, MasterKey},
+    startup::{self, Running},
+};
+use sqlx::PgPool;
+
+pub use smtp::MailSink;
+
+/// A password the policy accepts.
+pub const GOOD_PASSWORD: &str = "violet tractor sings at dawn";
+/// Another one, for changes.
+pub const NEW_PASSWORD: &str = "amber kettle hums past noon";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// What the app calls itself (links in mail start with it).
+    pub public_url: String,
+    pub db: PgPool,
+    pub mail: MailSink,
+    running: Running,
+}
+
+impl TestApp {
+    /// Starts the app over `db` (a fresh, migrated database from `#[sqlx::test]`).
+    pub async fn spawn(db: PgPool) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
+        let mail = MailSink::start().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let public_url = format!("http://localhost:{}", addr.port());
+        let config = Config {
+            database_url: String::new(),
+            listen: addr,
+            public_url: public_url.clone(),
+            smtp_url: Some(format!("smtp://127.0.0.1:{}", mail.port)),
+            mail_from: "Keyhaven <no-reply@example.com>".into(),
+            master_key: MasterKey([7; 32]),
+            log_format: LogFormat::Pretty,
+            site_root: "target/site".into(),
+        };
+        let state = startup::app_state(db.clone(), &config).unwrap();
+        let running = startup::start(listener, state, &config).await.unwrap();
+        Self {
+            addr,
+            public_url,
+            db,
+            mail,
+            running,
+        }
+    }
+
+    /// A new browser: its own cookies, sending the site's Origin like a page of the site would.
+    pub fn browser(&self) -> Browser {
+        let mut headers = header::HeaderMap::new();
+        headers.insert(header::ORIGIN, self.public_url.parse().unwrap());
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            base: format!("http://{}", self.addr),
+            public_url: self.public_url.clone(),
+        }
+    }
+
+    /// The token in the last link of `body` that starts with `path?token=`.
+    pub fn token_in(body: &str, path: &str) -> String {
+        let marker = format!("{path}?token=");
+        let start = body.rfind(&marker).expect("link in mail") + marker.len();
+        body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+
+    /// Registers and verifies an account; returns a browser signed in to it.
+    pub async fn signed_in_customer(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        let res = browser
+            .call(
+                "register",
+                &[
+                    ("email", email),
+                    ("display_name", "Ada Lovelace"),
+                    ("password", GOOD_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let mail = self.mail.wait_for(email, "Confirm your email").await;
+        let token = Self::token_in(&mail.body, "/verify-email");
+        let res = browser.call("verify-email", &[("token", &token)]).await;
+        assert_eq!(res.status(), 200);
+        let res = browser
+            .call("sign-in", &[("email", email), ("password", GOOD_PASSWORD)])
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        browser
+    }
+
+    /// Audit actions recorded so far, oldest first.
+    pub async fn audit_actions(&self) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT action, outcome FROM audit_events ORDER BY id")
+            .fetch_all(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.running.shutdown.send(true);
+    }
+}
+
+/// A cookie-keeping HTTP client standing in for one browser.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    pub public_url: String,
+}
+
+impl Browser {
+    /// Calls a server function the way the hydrated page does (JSON answers).
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a form the way a browser without JavaScript does, from the page at `page`.
+    pub async fn submit(&self, page: &str, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, format!("{}{page}", self.public_url))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The signed-in account's summary, or `None`.
+    pub async fn me(&self) -> Option<serde_json::Value> {
+        let res = self.call("me", &[]).await;
+        assert_eq!(res.status(), 200);
+        let value: serde_json::Value = res.json().await.unwrap();
+        (!value.is_null()).then_some(value)
+    }
+}
+
+/// The JSON error a server function answered with.
+pub async fn error_of(res: Response) -> serde_json::Value {
+    res.json().await.unwrap()
+}
