@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what building the site needs and is missing: the wasm target, cargo-leptos,
+# the wasm-bindgen CLI matching Cargo.lock, and (for release builds) binaryen's wasm-opt.
+# With "test" as argument also what the browser tests need: Debian's Chromium and the
+# end2end npm packages. Safe to repeat: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+apt_install() {
+  if [ -z "${APT_UPDATED:-}" ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown
+
+if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos 0.3.5" ]; then
+  echo "installing cargo-leptos 0.3.5 (about 10 minutes, once)"
+  cargo install cargo-leptos --version 0.3.5 --locked --features no_downloads
+fi
+
+bindgen=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen" ]; then
+  echo "installing wasm-bindgen-cli $bindgen (once)"
+  cargo install wasm-bindgen-cli --version "$bindgen"
+fi
+
+command -v wasm-opt >/dev/null || apt_install binaryen
+
+if [ "${1:-}" = "test" ]; then
+  command -v chromium >/dev/null || apt_install chromium
+  if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+fi

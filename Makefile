@@ -1,0 +1,52 @@
+# The project's commands. `make run` serves the site; `make test` runs every test layer.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# Builds are reused across clones and CI runs.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/ciam-target
+export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/ciam
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
+ADMIN_EMAIL ?= admin@example.com
+SERVER_DEBUG := $(CARGO_TARGET_DIR)/debug/server
+SERVER_RELEASE := $(CARGO_TARGET_DIR)/release/server
+
+.PHONY: setup run build test test-rust test-e2e lint bench
+
+## Installs the build tools that are missing and makes sure Postgres runs.
+setup:
+	@.ci/tools.sh
+	@.ci/postgres.sh
+
+## Builds the release site and serves it on http://localhost:3000 with a first admin.
+run: setup build
+	$(SERVER_RELEASE) migrate
+	$(SERVER_RELEASE) admin bootstrap --email $(ADMIN_EMAIL)
+	LEPTOS_SITE_ROOT=target/site exec $(SERVER_RELEASE) serve
+
+build:
+	cargo leptos build --release
+
+## Unit, database and HTTP tests, then the browser journeys.
+test: test-rust test-e2e
+
+test-rust:
+	@.ci/tools.sh
+	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
+	DATABASE_URL=$(TEST_DATABASE_URL) cargo test -p app -p server --features app/ssr
+
+test-e2e:
+	@.ci/tools.sh test
+	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
+	cargo leptos build
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_DEBUG) LEPTOS_SITE_ROOT=$(CURDIR)/target/site \
+		DATABASE_URL=$(TEST_DATABASE_URL) npm test
+
+lint:
+	@.ci/tools.sh
+	cargo fmt --all -- --check
+	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+bench:
+	@.ci/tools.sh
+	cargo bench -p app --features ssr
