@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 # Builds are reused across clones and CI runs.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/ciam-target
+# wasm-opt for release builds, installed by .ci/tools.sh.
+export PATH := $(HOME)/.cache/ciam-tools/node_modules/.bin:$(PATH)
 export DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/ciam
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 ADMIN_EMAIL ?= admin@example.com

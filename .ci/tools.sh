@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building the site needs and is missing: the wasm target, cargo-leptos,
-# the wasm-bindgen CLI matching Cargo.lock, and (for release builds) binaryen's wasm-opt.
+# the wasm-bindgen CLI matching Cargo.lock, and (for release builds) binaryen's wasm-opt
+# under $HOME/.cache/ciam-tools (the Makefile puts it on PATH).
 # With "test" as argument also what the browser tests need: Debian's Chromium and the
 # end2end npm packages. Safe to repeat: each step is skipped when already done.
 set -euo pipefail
@@ -27,7 +28,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen" 
   cargo install wasm-bindgen-cli --version "$bindgen"
 fi
 
-command -v wasm-opt >/dev/null || apt_install binaryen
+# Release builds run wasm-opt. Debian's binaryen (108) is too old for the externref tables of
+# current wasm-bindgen output (the page then fails to hydrate), so binaryen comes from npm.
+tools="$HOME/.cache/ciam-tools"
+if [ "$("$tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $3}')" != "132" ]; then
+  echo "installing binaryen 132 (wasm-opt) into $tools"
+  npm install --silent --no-audit --no-fund --prefix "$tools" binaryen@132.0.0
+fi
 
 if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null || apt_install chromium

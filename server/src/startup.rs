@@ -28,6 +28,7 @@ use crate::{
     config::Config,
     security::{
         api_status::api_error_status,
+        form_errors::strip_foreign_form_errors,
         headers::{security_headers, CspNonce, HeaderPolicy},
         origin::{require_same_origin, AllowedOrigin},
     },
@@ -122,6 +123,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         .with_state(options)
         .layer(middleware::from_fn(api_error_status))
+        .layer(middleware::from_fn(strip_foreign_form_errors))
         .layer(sessions);
 
     probes

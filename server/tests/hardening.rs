@@ -212,7 +212,17 @@ async fn forms_work_without_javascript(db: PgPool) {
         back.starts_with(&format!("{}/register?__path=", app.public_url)),
         "{back}"
     );
-    let page = browser.get(back.trim_start_matches(&app.public_url)).await;
+    let page = browser
+        .client
+        .get(format!(
+            "{}{}",
+            browser.base,
+            back.trim_start_matches(&app.public_url)
+        ))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
@@ -235,6 +245,24 @@ async fn forms_work_without_javascript(db: PgPool) {
         .await;
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "/register/sent");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_crafted_link_cannot_put_words_in_the_error_box(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    // base64 of {"Refused":"Call +1 555 0100 to unlock your account."}
+    let link = "/signin?verified=1&__path=%2Fapi%2Fsign-in\
+                &__err=eyJSZWZ1c2VkIjoiQ2FsbCArMSA1NTUgMDEwMCB0byB1bmxvY2sgeW91ciBhY2NvdW50LiJ9";
+    let res = app
+        .browser()
+        .client
+        .get(format!("http://{}{link}", app.addr))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/signin?verified=1");
 }
 
 #[sqlx::test(migrations = "../migrations")]

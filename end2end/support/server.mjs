@@ -1,0 +1,137 @@
+// Owns the app server under test: a fresh database, a free port, the spawned binary, and their teardown.
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, homedir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+
+const run = promisify(execFile);
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const serverBin = process.env.CIAM_SERVER_BIN || join(homedir(), '.cache', 'ciam-target', 'debug', 'server');
+export const siteRoot = process.env.LEPTOS_SITE_ROOT || join(repoRoot, 'target', 'site');
+/** Where test databases are created: `DATABASE_URL` names a server and a database to connect to for that. */
+const adminUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** `adminUrl` with its database replaced by `database`. */
+function urlFor(database) {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.href;
+}
+
+async function psql(sql) {
+  await run('psql', ['-d', adminUrl, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
+}
+
+async function freePort() {
+  const probe = createServer();
+  await new Promise((r, j) => probe.once('error', j).listen(0, '127.0.0.1', r));
+  const { port } = probe.address();
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+/**
+ * Starts the server against a new empty database (on the Postgres server of `DATABASE_URL`,
+ * default postgres://postgres@127.0.0.1:5432/postgres), mailing through `smtpUrl`.
+ * @returns {Promise<{baseURL: string, port: number, database: string, log: () => string, stop: () => Promise<void>}>}
+ */
+export async function startServer({ smtpUrl, readyTimeout = 60_000 } = {}) {
+  const database = `ciam_e2e_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await psql(`create database ${database}`);
+  const cwd = await mkdtemp(join(tmpdir(), 'ciam-e2e-'));
+  const port = await freePort();
+  const baseURL = `http://localhost:${port}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: urlFor(database),
+    CIAM_LISTEN: `127.0.0.1:${port}`,
+    CIAM_PUBLIC_URL: baseURL,
+    LEPTOS_SITE_ROOT: siteRoot,
+  };
+  if (smtpUrl) env.CIAM_SMTP_URL = smtpUrl;
+
+  let output = '';
+  const child = spawn(serverBin, ['serve'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  let stopped = false;
+
+  // If the test process ends without stop() (a crash, Ctrl-C), leave no server or database behind.
+  const onExit = () => {
+    if (stopped) return;
+    child.kill('SIGKILL');
+    try {
+      execFileSync('psql', ['-d', adminUrl, '-qc', `drop database if exists ${database} with (force)`], { stdio: 'ignore' });
+    } catch {
+      // best effort
+    }
+    rmSync(cwd, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+
+  async function stop() {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', onExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await psql(`drop database if exists ${database} with (force)`).catch((e) => console.error(`dropping ${database}:`, e.message));
+    await rm(cwd, { recursive: true, force: true });
+  }
+
+  const deadline = Date.now() + readyTimeout;
+  let early = null;
+  exited.then((e) => (early = e));
+  for (;;) {
+    if (early) {
+      await stop();
+      throw new Error(`server exited before it was ready (${JSON.stringify(early)}):\n${output}`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`server not ready after ${readyTimeout} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return { baseURL, port, database, log: () => output, stop };
+}
+
+/**
+ * Why the page's scripts cannot hydrate, or null: the wasm and JS the server's pages ask for
+ * must exist in the site root (they do not when the binary was rebuilt without the site, e.g.
+ * by `cargo build`/`cargo test` instead of `cargo leptos build`).
+ */
+export async function siteProblems(baseURL) {
+  const html = await (await fetch(`${baseURL}/`)).text();
+  const assets = [...html.matchAll(/<link rel="(?:modulepreload|preload)" href="([^"]+)"/g)].map((m) => m[1]);
+  if (assets.length === 0) return `the home page links no /pkg scripts to hydrate with`;
+  const missing = [];
+  for (const path of assets) {
+    const res = await fetch(`${baseURL}${path}`);
+    await res.arrayBuffer();
+    if (res.status !== 200) missing.push(`${path} (${res.status})`);
+  }
+  if (missing.length === 0) return null;
+  return (
+    `the server's pages load ${missing.join(', ')}, which ${siteRoot} does not serve: ` +
+    `${serverBin} and the compiled site do not match (rebuild both with \`cargo leptos build\`)`
+  );
+}

@@ -1,0 +1,341 @@
+// Customer accounts in a real browser: registration, verification, sign-in, profile, sign-out and
+// password recovery, run once with JavaScript on (hydrated Leptos) and once with it off (plain posts).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+
+import { startSmtpSink, linkIn } from '../support/smtp-sink.mjs';
+import { startServer, siteProblems } from '../support/server.mjs';
+import { launchBrowser, newPage, open, settle } from '../support/browser.mjs';
+
+const PASSWORD = 'violet tractor sings at dawn';
+const NEW_PASSWORD = 'copper lantern hums near midnight';
+const SUBJECT = {
+  verify: 'Confirm your email address for Keyhaven',
+  duplicate: 'Someone tried to register with your address at Keyhaven',
+  reset: 'Reset your Keyhaven password',
+  changed: 'Your Keyhaven password was changed',
+};
+
+let sink;
+let server;
+let browser;
+
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (process.env.E2E_DEBUG) console.log(server?.log());
+  await browser?.close();
+  await server?.stop();
+  await sink?.stop();
+});
+
+function uniqueEmail() {
+  return `ada+${randomBytes(5).toString('hex')}@example.com`;
+}
+
+/** Text of `locator`, whitespace collapsed. */
+async function text(locator) {
+  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** Waits until `locator` (one element) contains `expected`; returns its text. */
+async function waitForText(locator, expected, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  for (;;) {
+    try {
+      last = await text(locator.first());
+      if (expected instanceof RegExp ? expected.test(last) : last.includes(expected)) return last;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline) {
+      const wanted = expected instanceof RegExp ? String(expected) : JSON.stringify(expected);
+      assert.fail(`expected ${locator} to contain ${wanted}, it reads ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits for the address bar to show `path` (and `search`, when given). */
+async function waitForPath(page, pathname, search) {
+  await page.waitForURL((url) => url.pathname === pathname && (search === undefined || url.search === search));
+}
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = { javaScriptEnabled };
+
+  describe(`with JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
+    const pages = [];
+
+    /** A fresh browser context (own cookies) and page; closed after the test. */
+    async function freshPage() {
+      const handle = await newPage(browser, { baseURL: server.baseURL, javaScriptEnabled });
+      pages.push(handle.page);
+      return handle;
+    }
+
+    if (javaScriptEnabled) {
+      before(async () => {
+        const problem = await siteProblems(server.baseURL);
+        if (problem) throw new Error(`cannot hydrate: ${problem}`);
+      });
+    }
+
+    after(async () => {
+      if (process.env.E2E_DEBUG) {
+        for (const page of pages) console.log(page.url(), { errors: page.errors, apiPosts: page.apiPosts });
+      }
+      for (const page of pages) await page.context().close();
+    });
+
+    /**
+     * With JavaScript on, the page logged no Content Security Policy violation and Leptos sent
+     * every form (fetch); with it off, every form was a plain document post.
+     */
+    function checkPage(page) {
+      const csp = page.errors.filter((e) => /Content Security Policy/i.test(e));
+      assert.deepEqual(csp, [], `CSP errors on ${page.url()}`);
+      const expected = javaScriptEnabled ? 'fetch' : 'document';
+      const other = page.apiPosts.filter((p) => p.type !== expected);
+      assert.deepEqual(other, [], `API posts not sent as ${expected}`);
+    }
+
+    async function register(page, { email, name = 'Ada Lovelace', password = PASSWORD }) {
+      await open(page, '/register', mode);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Your name').fill(name);
+      await page.getByLabel('Password').fill(password);
+      if (javaScriptEnabled) {
+        // Hydrated: the strength meter asks the server and shows its reading.
+        await waitForText(page.locator('.strength'), /\S/);
+      }
+      await page.getByRole('button', { name: 'Create account' }).click();
+    }
+
+    async function signIn(page, { email, password }) {
+      await open(page, '/signin', mode);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    }
+
+    async function confirmEmail(page, email) {
+      const mail = await sink.waitForMail({ to: email, subject: SUBJECT.verify });
+      const link = linkIn(mail, '/verify-email');
+      assert.equal(new URL(link).origin, server.baseURL, 'the link points at the public URL');
+      await open(page, link, mode);
+      await page.getByRole('button', { name: 'Confirm my email address' }).click();
+      await waitForPath(page, '/signin', '?verified=1');
+      await waitForText(page.locator('.notice'), 'Your email address is confirmed');
+      return link;
+    }
+
+    test('the whole account journey', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+
+      // Home links to both entry points.
+      await open(page, '/', mode);
+      assert.ok(await page.locator('main').getByRole('link', { name: 'Sign in' }).isVisible());
+      await page.locator('main').getByRole('link', { name: 'Create account' }).click();
+      await waitForPath(page, '/register');
+
+      // Register, then confirm the address from the mail.
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await waitForText(page.locator('h1'), 'Check your inbox');
+      const link = await confirmEmail(page, email);
+
+      // The link works once.
+      await open(page, link, mode);
+      await page.getByRole('button', { name: 'Confirm my email address' }).click();
+      await waitForText(page.locator('.form-error'), 'This link has already been used.');
+
+      // Sign in: the profile shows the verified address.
+      await signIn(page, { email, password: PASSWORD });
+      await waitForPath(page, '/profile');
+      await waitForText(page.locator('dl.facts'), email);
+      assert.equal(await text(page.locator('dl.facts .badge')), 'verified');
+      assert.equal(await page.getByLabel('Display name').inputValue(), 'Ada Lovelace');
+      await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Ada Lovelace');
+
+      // Change the display name.
+      if (javaScriptEnabled) await settle(page);
+      await page.getByLabel('Display name').fill('Ada King');
+      await page.getByRole('button', { name: 'Save' }).click();
+      if (javaScriptEnabled) {
+        await waitForText(page.getByRole('status'), 'Saved.');
+      } else {
+        await waitForPath(page, '/profile'); // the post came back to the page
+      }
+      await open(page, '/profile', mode);
+      assert.equal(await page.getByLabel('Display name').inputValue(), 'Ada King');
+      await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Ada King');
+
+      // Sign out: back home, signed out, and the old session cookie is dead on the server too.
+      const signedInCookies = await page.context().cookies();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await waitForPath(page, '/');
+      await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Sign in');
+      await open(page, '/profile', mode);
+      await waitForPath(page, '/signin');
+      const replay = (await freshPage()).page;
+      await replay.context().addCookies(signedInCookies);
+      await open(replay, '/profile', mode);
+      await waitForPath(replay, '/signin');
+
+      // A wrong password is refused.
+      await signIn(page, { email, password: 'violet tractor sings at dusk' });
+      await waitForText(page.locator('.form-error'), 'Incorrect email or password.');
+      await waitForPath(page, '/signin');
+
+      // Another device signs in before the reset.
+      const other = (await freshPage()).page;
+      await signIn(other, { email, password: PASSWORD });
+      await waitForPath(other, '/profile');
+      await waitForText(other.locator('dl.facts'), email);
+
+      // Forgot password → mail → new password → signed in on the profile.
+      await open(page, '/forgot-password', mode);
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('button', { name: 'Send reset link' }).click();
+      await waitForPath(page, '/forgot-password/sent');
+      await waitForText(page.locator('h1'), 'Check your inbox');
+      const reset = await sink.waitForMail({ to: email, subject: SUBJECT.reset });
+      await open(page, linkIn(reset, '/reset-password'), mode);
+      await page.getByLabel('New password').fill(NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Set new password' }).click();
+      await waitForPath(page, '/profile', '?password_changed=1');
+      await waitForText(page.locator('.notice'), 'Your password was changed');
+      await waitForText(page.locator('dl.facts'), email);
+      await sink.waitForMail({ to: email, subject: SUBJECT.changed });
+
+      // The other device was signed out by the reset.
+      await open(other, '/profile', mode);
+      await waitForPath(other, '/signin');
+
+      // The old password no longer works; the new one does.
+      await signIn(other, { email, password: PASSWORD });
+      await waitForText(other.locator('.form-error'), 'Incorrect email or password.');
+      await signIn(other, { email, password: NEW_PASSWORD });
+      await waitForPath(other, '/profile');
+      await waitForText(other.locator('dl.facts'), email);
+
+      for (const p of [page, other, replay]) checkPage(p);
+    });
+
+    test('registering an address that already has an account looks the same and warns its owner', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await sink.waitForMail({ to: email, subject: SUBJECT.verify });
+
+      const second = (await freshPage()).page;
+      await register(second, { email, name: 'Someone Else' });
+      await waitForPath(second, '/register/sent');
+      await waitForText(second.locator('h1'), 'Check your inbox');
+      assert.equal(await text(second.locator('main')), await text(page.locator('main')));
+      const warning = await sink.waitForMail({ to: email, subject: SUBJECT.duplicate });
+      assert.ok(warning.text.length > 0);
+      // No second verification link: the owner gets the warning only.
+      assert.deepEqual(sink.mailTo(email).map((m) => m.subject), [SUBJECT.verify, SUBJECT.duplicate]);
+      checkPage(page);
+      checkPage(second);
+    });
+
+    test('signing in before verifying asks for verification and can resend the link', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await sink.waitForMail({ to: email, subject: SUBJECT.verify });
+
+      await signIn(page, { email, password: PASSWORD });
+      await waitForText(page.locator('.form-error'), 'Please verify your email address first');
+      await waitForPath(page, '/signin');
+      await page.getByRole('button', { name: 'Resend confirmation link' }).click();
+      await waitForPath(page, '/register/sent');
+
+      // The new link confirms the address.
+      await confirmEmail(page, email);
+      await signIn(page, { email, password: PASSWORD });
+      await waitForPath(page, '/profile');
+      await waitForText(page.locator('dl.facts'), email);
+      checkPage(page);
+    });
+
+    test('field errors appear next to their fields', async () => {
+      const { page } = await freshPage();
+
+      // "ada@localhost" passes the browser's own check but is no public address.
+      await register(page, { email: 'ada@localhost' });
+      await waitForText(page.locator('#email-error'), 'Enter an email address like name@example.com.');
+      assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), 'true');
+      assert.match(await page.getByLabel('Email').getAttribute('aria-describedby'), /\bemail-error\b/);
+      assert.equal(await text(page.locator('#password-error')), '');
+      assert.equal(await text(page.locator('.form-error')), '');
+      await waitForPath(page, '/register');
+
+      const email = uniqueEmail();
+      await register(page, { email, password: 'password' });
+      await waitForText(page.locator('#password-error'), 'commonly used passwords');
+      assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+      assert.equal(await text(page.locator('#email-error')), '');
+      await waitForPath(page, '/register');
+
+      // Nothing was registered, so nothing was mailed.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(sink.mailTo(email), []);
+      checkPage(page);
+    });
+
+    test('ten failed sign-ins lock the account for a while', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await confirmEmail(page, email);
+
+      for (let i = 1; i <= 10; i++) {
+        await signIn(page, { email, password: `wrong guess number ${i}` });
+        const message = await waitForText(page.locator('.form-error'), /\S/);
+        if (i < 10) assert.equal(message, 'Incorrect email or password.', `attempt ${i}`);
+      }
+      // Even the right password is refused now.
+      await signIn(page, { email, password: PASSWORD });
+      await waitForText(page.locator('.form-error'), /^Too many failed attempts\. Try again in \d+ minutes?\.$/);
+      await waitForPath(page, '/signin');
+      checkPage(page);
+    });
+
+    test('an unknown address answers "Page not found" with status 404', async () => {
+      const { page } = await freshPage();
+      const response = await open(page, `/no-such-page-${randomBytes(3).toString('hex')}`, mode);
+      assert.equal(response.status(), 404);
+      await waitForText(page.locator('h1'), 'Page not found');
+      assert.equal(await page.title(), 'Page not found');
+      checkPage(page);
+    });
+
+    if (javaScriptEnabled) {
+      test('no page logs a Content Security Policy violation', async () => {
+        const { page } = await freshPage();
+        for (const path of ['/', '/register', '/signin', '/forgot-password', '/register/sent', '/reset-password?token=x']) {
+          await open(page, path, mode);
+        }
+        // Hydration really happened: typing shows the strength meter's reading.
+        await open(page, '/register', mode);
+        await page.getByLabel('Password').fill('correct horse');
+        await waitForText(page.locator('.strength'), /\S/);
+        checkPage(page);
+      });
+    }
+  });
+}
