@@ -24,6 +24,7 @@ use ui::{
     home::HomePage,
     layout::Layout,
     not_found::NotFoundPage,
+    passwordless::{EmailCodePage, EmailLinkPage},
     profile::ProfilePage,
     recovery::{ForgotPasswordPage, ForgotSentPage, ResetPasswordPage},
     signin::SignInPage,
@@ -65,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("register/sent") view=RegisterSentPage ssr=SsrMode::Async />
                     <Route path=path!("verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("signin/code") view=EmailCodePage ssr=SsrMode::Async />
+                    <Route path=path!("signin/email") view=EmailLinkPage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password/sent") view=ForgotSentPage ssr=SsrMode::Async />
                     <Route path=path!("reset-password") view=ResetPasswordPage ssr=SsrMode::Async />

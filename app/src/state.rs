@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use crate::domain::password::PasswordHasher;
+use crate::domain::{email_sign_in::CodeKey, password::PasswordHasher};
 
 /// Settings the application logic needs (the process-level ones live in the server's config).
 #[derive(Debug, Clone)]
@@ -22,15 +22,23 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Wakes the mail worker when a transaction has queued mail.
     pub mail_queued: Arc<Notify>,
+    /// Hashes short one-time codes (derived from the master key).
+    pub code_key: CodeKey,
 }
 
 impl AppState {
-    pub fn new(db: PgPool, settings: Settings, passwords: PasswordHasher) -> Self {
+    pub fn new(
+        db: PgPool,
+        settings: Settings,
+        passwords: PasswordHasher,
+        master_key: &[u8; 32],
+    ) -> Self {
         Self {
             db,
             settings: Arc::new(settings),
             passwords,
             mail_queued: Arc::new(Notify::new()),
+            code_key: CodeKey::derive(master_key),
         }
     }
 }

@@ -66,6 +66,7 @@ pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
             public_url: config.public_url.clone(),
         },
         passwords,
+        &config.master_key.0,
     ))
 }
 

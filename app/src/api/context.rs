@@ -59,6 +59,10 @@ impl From<AccountError> for AppError {
             AccountError::DisplayName(e) => AppError::field("display_name", e.to_string()),
             AccountError::Password(e) => AppError::field("password", e.to_string()),
             AccountError::Token(e) => AppError::Refused(e.to_string()),
+            AccountError::Code(e) => AppError::field("code", e.to_string()),
+            AccountError::MethodDisabled => {
+                AppError::Refused("This sign-in method is not available.".into())
+            }
             AccountError::InvalidCredentials => AppError::InvalidCredentials,
             AccountError::Throttled { minutes } => AppError::Throttled { minutes },
             AccountError::EmailNotVerified => AppError::EmailNotVerified,

@@ -1,7 +1,8 @@
 //! `AccountError`: the one error type of the account services.
 
 use super::{
-    email::EmailError, names::DisplayNameError, password::PasswordRejection, tokens::TokenRejection,
+    email::EmailError, email_sign_in::CodeRejection, names::DisplayNameError,
+    password::PasswordRejection, tokens::TokenRejection,
 };
 
 /// Everything an account operation can refuse, plus the unexpected.
@@ -15,6 +16,10 @@ pub enum AccountError {
     Password(#[from] PasswordRejection),
     #[error(transparent)]
     Token(#[from] TokenRejection),
+    #[error(transparent)]
+    Code(#[from] CodeRejection),
+    #[error("this sign-in method is switched off")]
+    MethodDisabled,
     #[error("incorrect email or password")]
     InvalidCredentials,
     #[error("locked for {minutes} minutes")]

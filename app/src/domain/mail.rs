@@ -75,6 +75,20 @@ impl Templates<'_> {
         }
     }
 
+    pub fn sign_in_link(&self, to: &Email, name: &str, token: &str, code: &str) -> OutgoingMail {
+        let link = format!("{}/signin/email?token={token}", self.public_url);
+        OutgoingMail {
+            to: to.to_string(),
+            subject: format!("Your {} sign-in code is {code}", self.product),
+            body: format!(
+                "Hello {name},\n\nyour sign-in code is:\n\n    {code}\n\nType it in the browser \
+                 where you asked for it, or open this link to sign in:\n\n{link}\n\n\
+                 Both work once and expire in 15 minutes. If you did not ask to sign in, ignore \
+                 this message; nobody can sign in without it.\n"
+            ),
+        }
+    }
+
     pub fn password_changed(&self, to: &Email, name: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
         OutgoingMail {

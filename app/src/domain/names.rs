@@ -37,6 +37,16 @@ impl DisplayName {
         Ok(Self(collapsed))
     }
 
+    /// A name for an account that only gave its address: the mailbox part, cleaned.
+    pub fn from_email(email: &super::email::Email) -> Self {
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        let cleaned: String = local
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        Self::parse(&cleaned).unwrap_or_else(|_| Self("Customer".into()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

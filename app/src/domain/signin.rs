@@ -10,7 +10,7 @@ use super::{
     email::Email,
     error::AccountError,
     password::{Password, Verification},
-    sessions,
+    sessions, settings,
     throttle::{self, ThrottlePolicy},
     users,
 };
@@ -72,7 +72,7 @@ pub async fn sign_in(
         }
     }
 
-    if !user.is_verified() && require_verified_email(state).await? {
+    if !user.is_verified() && settings::load(&state.db).await?.require_verified_email {
         sessions::set_pending_verification(session, user.id).await?;
         let event = AuditEvent::new("signin.password", Outcome::Failure)
             .about(Some(user.id))
@@ -102,12 +102,4 @@ pub async fn sign_out(
         audit::record(&state.db, client, event).await?;
     }
     Ok(())
-}
-
-async fn require_verified_email(state: &AppState) -> Result<bool, AccountError> {
-    Ok(
-        sqlx::query_scalar("SELECT require_verified_email FROM auth_settings WHERE id")
-            .fetch_one(&state.db)
-            .await?,
-    )
 }

@@ -24,8 +24,14 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
 pub fn Field(
     /// Visible label text.
     label: &'static str,
-    /// The input's name (also its id).
+    /// The input's name (also its id unless `id` is given).
     name: &'static str,
+    /// The input's id, when two forms on a page share a field name.
+    #[prop(optional)]
+    id: Option<&'static str>,
+    /// The on-screen keyboard to offer (e.g. "numeric").
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
     /// The input type.
     #[prop(default = "text")]
     kind: &'static str,
@@ -43,8 +49,9 @@ pub fn Field(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
-    let error_id = format!("{name}-error");
-    let hint_id = format!("{name}-hint");
+    let id = id.unwrap_or(name);
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
     let described_by = {
         let error_id = error_id.clone();
         let hint_id = hint_id.clone();
@@ -61,12 +68,13 @@ pub fn Field(
     };
     view! {
         <div class="field" class:field-invalid=move || error.get().is_some()>
-            <label for=name>{label}</label>
+            <label for=id>{label}</label>
             {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
             <input
-                id=name
+                id=id
                 name=name
                 type=kind
+                inputmode=inputmode
                 autocomplete=autocomplete
                 required=true
                 value=move || value.get()

@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{field_error, last_error, Field, FormError};
+use super::{
+    form::{field_error, last_error, Field, FormError},
+    passwordless::EmailSignInForm,
+};
 use crate::api::{account::ResendVerification, error::AppError, signin::SignIn};
 
 #[component]
@@ -56,6 +59,7 @@ pub fn SignInPage() -> impl IntoView {
                 </ActionForm>
             </Show>
             <FormError error=resend_error />
+            <EmailSignInForm />
             <p class="aside">
                 <a href="/forgot-password">"Forgot your password?"</a>
                 " · "
