@@ -5,7 +5,9 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
-use crate::domain::{email_sign_in::CodeKey, password::PasswordHasher};
+use webauthn_rs::Webauthn;
+
+use crate::domain::{email_sign_in::CodeKey, passkeys, password::PasswordHasher};
 
 /// Settings the application logic needs (the process-level ones live in the server's config).
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct AppState {
     pub mail_queued: Arc<Notify>,
     /// Hashes short one-time codes (derived from the master key).
     pub code_key: CodeKey,
+    /// The WebAuthn relying party (the public URL's host).
+    pub webauthn: Arc<Webauthn>,
 }
 
 impl AppState {
@@ -32,13 +36,15 @@ impl AppState {
         settings: Settings,
         passwords: PasswordHasher,
         master_key: &[u8; 32],
-    ) -> Self {
-        Self {
+    ) -> anyhow::Result<Self> {
+        let webauthn = passkeys::relying_party(&settings.public_url, "Keyhaven")?;
+        Ok(Self {
             db,
             settings: Arc::new(settings),
             passwords,
             mail_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
-        }
+            webauthn,
+        })
     }
 }

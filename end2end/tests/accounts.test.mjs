@@ -108,8 +108,8 @@ for (const javaScriptEnabled of [true, false]) {
 
     async function register(page, { email, name = 'Ada Lovelace', password = PASSWORD }) {
       await open(page, '/register', mode);
-      await page.getByLabel('Email').fill(email);
-      await page.getByLabel('Your name').fill(name);
+      await page.locator('#email').fill(email);
+      await page.locator('#display_name').fill(name);
       await page.getByLabel('Password').fill(password);
       if (javaScriptEnabled) {
         // Hydrated: the strength meter asks the server and shows its reading.
@@ -120,7 +120,7 @@ for (const javaScriptEnabled of [true, false]) {
 
     async function signIn(page, { email, password }) {
       await open(page, '/signin', mode);
-      await page.getByLabel('Email').fill(email);
+      await page.locator('#email').fill(email);
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     }
@@ -203,7 +203,7 @@ for (const javaScriptEnabled of [true, false]) {
 
       // Forgot password → mail → new password → signed in on the profile.
       await open(page, '/forgot-password', mode);
-      await page.getByLabel('Email').fill(email);
+      await page.locator('#email').fill(email);
       await page.getByRole('button', { name: 'Send reset link' }).click();
       await waitForPath(page, '/forgot-password/sent');
       await waitForText(page.locator('h1'), 'Check your inbox');
@@ -277,8 +277,8 @@ for (const javaScriptEnabled of [true, false]) {
       // "ada@localhost" passes the browser's own check but is no public address.
       await register(page, { email: 'ada@localhost' });
       await waitForText(page.locator('#email-error'), 'Enter an email address like name@example.com.');
-      assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), 'true');
-      assert.match(await page.getByLabel('Email').getAttribute('aria-describedby'), /\bemail-error\b/);
+      assert.equal(await page.locator('#email').getAttribute('aria-invalid'), 'true');
+      assert.match(await page.locator('#email').getAttribute('aria-describedby'), /\bemail-error\b/);
       assert.equal(await text(page.locator('#password-error')), '');
       assert.equal(await text(page.locator('.form-error')), '');
       await waitForPath(page, '/register');

@@ -60,14 +60,14 @@ pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
 pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let passwords = app::domain::password::PasswordHasher::new(cores)?;
-    Ok(AppState::new(
+    AppState::new(
         db,
         app::state::Settings {
             public_url: config.public_url.clone(),
         },
         passwords,
         &config.master_key.0,
-    ))
+    )
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {

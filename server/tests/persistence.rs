@@ -18,6 +18,7 @@ async fn a_user(db: &PgPool, email: &str) -> Uuid {
     users::insert(
         &mut conn,
         NewUser {
+            id: Uuid::new_v4(),
             email: &Email::parse(email).unwrap(),
             display_name: &DisplayName::parse("Ada").unwrap(),
             password_hash: None,
@@ -37,6 +38,7 @@ async fn addresses_are_unique_whatever_their_case(db: PgPool) {
     let again = users::insert(
         &mut conn,
         NewUser {
+            id: Uuid::new_v4(),
             email: &Email::parse("ADA@example.com").unwrap(),
             display_name: &DisplayName::parse("Eve").unwrap(),
             password_hash: None,

@@ -60,6 +60,10 @@ impl From<AccountError> for AppError {
             AccountError::Password(e) => AppError::field("password", e.to_string()),
             AccountError::Token(e) => AppError::Refused(e.to_string()),
             AccountError::Code(e) => AppError::field("code", e.to_string()),
+            AccountError::Passkey(e @ crate::domain::passkeys::PasskeyRejection::BadName) => {
+                AppError::field("name", e.to_string())
+            }
+            AccountError::Passkey(e) => AppError::Refused(e.to_string()),
             AccountError::MethodDisabled => {
                 AppError::Refused("This sign-in method is not available.".into())
             }

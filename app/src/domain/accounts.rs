@@ -50,6 +50,7 @@ pub async fn register(
     let inserted = users::insert(
         &mut tx,
         NewUser {
+            id: Uuid::new_v4(),
             email: &email,
             display_name: &display_name,
             password_hash: Some(&hash),
@@ -186,6 +187,7 @@ pub async fn ensure_admin(
             let id = users::insert(
                 &mut tx,
                 NewUser {
+                    id: Uuid::new_v4(),
                     email,
                     display_name: &name,
                     password_hash: None,

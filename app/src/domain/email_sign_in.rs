@@ -337,6 +337,7 @@ async fn complete(state: &AppState, tx: &mut PgConnection, id: Uuid) -> Result<U
     let user_id = users::insert(
         &mut *tx,
         NewUser {
+            id: Uuid::new_v4(),
             email: &email,
             display_name: &name,
             password_hash: None,

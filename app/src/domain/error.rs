@@ -2,7 +2,7 @@
 
 use super::{
     email::EmailError, email_sign_in::CodeRejection, names::DisplayNameError,
-    password::PasswordRejection, tokens::TokenRejection,
+    passkeys::PasskeyRejection, password::PasswordRejection, tokens::TokenRejection,
 };
 
 /// Everything an account operation can refuse, plus the unexpected.
@@ -18,6 +18,8 @@ pub enum AccountError {
     Token(#[from] TokenRejection),
     #[error(transparent)]
     Code(#[from] CodeRejection),
+    #[error(transparent)]
+    Passkey(#[from] PasskeyRejection),
     #[error("this sign-in method is switched off")]
     MethodDisabled,
     #[error("incorrect email or password")]

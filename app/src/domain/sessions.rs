@@ -169,6 +169,12 @@ pub async fn current_user(session: &Session) -> Result<Option<Uuid>, session::Er
     Ok(Some(user_id))
 }
 
+/// When this session's user signed in (or the Unix epoch for an anonymous session).
+pub async fn signed_in_at(session: &Session) -> Result<OffsetDateTime, session::Error> {
+    let at = session.get::<i64>(AUTH_AT_KEY).await?.unwrap_or(0);
+    Ok(OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+}
+
 /// Remembers, for the "resend link" button, which account just proved its password but has
 /// not verified its address yet.
 pub async fn set_pending_verification(

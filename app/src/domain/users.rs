@@ -53,6 +53,7 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Optio
 /// What a new account starts with.
 #[derive(Debug)]
 pub struct NewUser<'a> {
+    pub id: Uuid,
     pub email: &'a Email,
     pub display_name: &'a DisplayName,
     pub password_hash: Option<&'a str>,
@@ -68,7 +69,7 @@ pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<O
          ON CONFLICT ((lower(email))) DO NOTHING
          RETURNING id",
     )
-    .bind(Uuid::new_v4())
+    .bind(new.id)
     .bind(new.email.as_str())
     .bind(new.display_name.as_str())
     .bind(new.password_hash)

@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{field_error, last_error, Field, FormError, StrengthMeter};
+use super::{
+    form::{field_error, last_error, Field, FormError, StrengthMeter},
+    passkeys::PasskeySignUp,
+};
 use crate::api::account::{Register, VerifyEmail};
 
 #[component]
@@ -50,6 +53,7 @@ pub fn RegisterPage() -> impl IntoView {
                     "Create account"
                 </button>
             </ActionForm>
+            <PasskeySignUp />
             <p class="aside">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>
     }

@@ -7,6 +7,7 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 use super::{
     form::{field_error, last_error, Field, FormError},
     layout::CurrentUser,
+    passkeys::PasskeyManager,
 };
 use crate::api::profile::{AccountSummary, UpdateProfile};
 
@@ -31,6 +32,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileCard(me: AccountSummary) -> impl IntoView {
     let query = use_query_map();
     let password_changed = move || query.read().get("password_changed").is_some();
+    let passkey_added = move || query.read().get("passkey_added").is_some();
     let action = ServerAction::<UpdateProfile>::new();
     let error = last_error(action.value());
     let saved = move || matches!(action.value().get(), Some(Ok(())));
@@ -70,6 +72,10 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
                     <p class="notice" role="status">"Saved."</p>
                 </Show>
             </ActionForm>
+            <Show when=passkey_added>
+                <p class="notice" role="status">"Your passkey was added."</p>
+            </Show>
+            <PasskeyManager />
             {me.is_admin.then(|| view! {
                 <p class="aside"><a href="/admin/outbox">"Development mail outbox"</a></p>
             })}

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     form::{field_error, last_error, Field, FormError},
+    passkeys::PasskeySignIn,
     passwordless::EmailSignInForm,
 };
 use crate::api::{account::ResendVerification, error::AppError, signin::SignIn};
@@ -37,7 +38,7 @@ pub fn SignInPage() -> impl IntoView {
                     label="Email"
                     name="email"
                     kind="email"
-                    autocomplete="username"
+                    autocomplete="username webauthn"
                     error=field_error(error, "email")
                 />
                 <Field
@@ -59,6 +60,7 @@ pub fn SignInPage() -> impl IntoView {
                 </ActionForm>
             </Show>
             <FormError error=resend_error />
+            <PasskeySignIn />
             <EmailSignInForm />
             <p class="aside">
                 <a href="/forgot-password">"Forgot your password?"</a>

@@ -1,0 +1,560 @@
+//! Passkeys (WebAuthn, via webauthn-rs): sign-up with a passkey only, adding passkeys to an
+//! account, usernameless sign-in, and managing them. Ceremony state lives in Postgres between
+//! start and finish, bound to the browser session, single use and short-lived.
+
+use std::sync::Arc;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde_json::json;
+use sqlx::PgExecutor;
+use time::{Duration, OffsetDateTime};
+use tower_sessions::Session;
+use uuid::Uuid;
+use webauthn_rs::prelude::*;
+use webauthn_rs_proto::{
+    AuthenticatorSelectionCriteria, ResidentKeyRequirement, UserVerificationPolicy,
+};
+
+use super::{
+    accounts::templates,
+    audit::{self, AuditEvent, Outcome},
+    branding,
+    client::ClientInfo,
+    email::Email,
+    error::AccountError,
+    mail,
+    names::DisplayName,
+    sessions, settings,
+    tokens::{self, TokenPurpose},
+    users::{self, NewUser},
+};
+use crate::state::AppState;
+
+/// How long a started ceremony may take.
+const CEREMONY_LIFETIME: Duration = Duration::minutes(5);
+/// How recent the sign-in must be to add a passkey.
+pub const FRESH_SIGN_IN: Duration = Duration::minutes(10);
+const SESSION_KEY: &str = "webauthn_ceremony";
+const MAX_NAME_CHARS: usize = 60;
+
+/// Why a passkey operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasskeyRejection {
+    #[error("The passkey request expired or was already used. Try again.")]
+    NoCeremony,
+    #[error("This passkey is not registered with us.")]
+    UnknownPasskey,
+    #[error("The passkey could not be verified. Try again.")]
+    NotVerified,
+    #[error("For your security, sign in again before adding a passkey.")]
+    SignInAgain,
+    #[error("Give the passkey a name of at most {MAX_NAME_CHARS} characters.")]
+    BadName,
+    #[error("No such passkey.")]
+    NotFound,
+    #[error("You cannot remove your only way to sign in.")]
+    LastMethod,
+}
+
+/// The relying party, built once from the public URL.
+pub fn relying_party(public_url: &str, product: &str) -> anyhow::Result<Arc<Webauthn>> {
+    let origin = Url::parse(public_url)?;
+    let rp_id = origin
+        .domain()
+        .ok_or_else(|| anyhow::anyhow!("passkeys need a host name in CIAM_PUBLIC_URL, not an IP"))?
+        .to_owned();
+    let webauthn = WebauthnBuilder::new(&rp_id, &origin)?
+        .rp_name(product)
+        .build()?;
+    Ok(Arc::new(webauthn))
+}
+
+/// A passkey as the portal lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PasskeyRecord {
+    pub credential_id: Vec<u8>,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl PasskeyRecord {
+    /// The id the API uses: base64url of the credential id.
+    pub fn public_id(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&self.credential_id)
+    }
+}
+
+fn unverified(e: WebauthnError) -> AccountError {
+    tracing::info!(error = %e, "passkey ceremony refused");
+    PasskeyRejection::NotVerified.into()
+}
+
+fn parse_name(raw: &str) -> Result<String, PasskeyRejection> {
+    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = if name.is_empty() {
+        "Passkey".to_owned()
+    } else {
+        name
+    };
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(PasskeyRejection::BadName);
+    }
+    Ok(name)
+}
+
+/// Requires a discoverable credential with user verification (webauthn-rs asks for a
+/// non-resident key by default; usernameless sign-in needs a resident one).
+fn require_resident_key(mut challenge: CreationChallengeResponse) -> CreationChallengeResponse {
+    challenge.public_key.authenticator_selection = Some(AuthenticatorSelectionCriteria {
+        authenticator_attachment: None,
+        resident_key: Some(ResidentKeyRequirement::Required),
+        require_resident_key: true,
+        user_verification: UserVerificationPolicy::Required,
+    });
+    challenge
+}
+
+struct Ceremony<'a> {
+    kind: &'static str,
+    user_id: Option<Uuid>,
+    email: Option<&'a str>,
+    display_name: Option<&'a str>,
+    passkey_name: Option<&'a str>,
+}
+
+async fn save_ceremony(
+    state: &AppState,
+    session: &Session,
+    ceremony: Ceremony<'_>,
+    ceremony_state: serde_json::Value,
+) -> Result<(), AccountError> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO webauthn_ceremonies
+           (id, kind, user_id, email, display_name, passkey_name, state, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))",
+    )
+    .bind(id)
+    .bind(ceremony.kind)
+    .bind(ceremony.user_id)
+    .bind(ceremony.email)
+    .bind(ceremony.display_name)
+    .bind(ceremony.passkey_name)
+    .bind(ceremony_state)
+    .bind(CEREMONY_LIFETIME.whole_seconds() as f64)
+    .execute(&state.db)
+    .await?;
+    session.insert(SESSION_KEY, id).await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct TakenCeremony {
+    user_id: Option<Uuid>,
+    email: Option<String>,
+    display_name: Option<String>,
+    passkey_name: Option<String>,
+    state: serde_json::Value,
+}
+
+/// Takes this browser's ceremony of `kind` out of the table: it can be finished only once.
+async fn take_ceremony(
+    state: &AppState,
+    session: &Session,
+    kind: &str,
+) -> Result<TakenCeremony, AccountError> {
+    let id = session
+        .remove::<Uuid>(SESSION_KEY)
+        .await?
+        .ok_or(PasskeyRejection::NoCeremony)?;
+    sqlx::query_as(
+        "DELETE FROM webauthn_ceremonies WHERE id = $1 AND kind = $2 AND expires_at > now()
+         RETURNING user_id, email, display_name, passkey_name, state",
+    )
+    .bind(id)
+    .bind(kind)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| PasskeyRejection::NoCeremony.into())
+}
+
+fn state_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, AccountError> {
+    serde_json::to_value(value).map_err(|e| AccountError::Unexpected(e.into()))
+}
+
+fn state_from<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, AccountError> {
+    serde_json::from_value(value).map_err(|e| AccountError::Unexpected(e.into()))
+}
+
+async fn ensure_enabled(state: &AppState) -> Result<(), AccountError> {
+    if settings::load(&state.db).await?.passkeys_enabled {
+        Ok(())
+    } else {
+        Err(AccountError::MethodDisabled)
+    }
+}
+
+/// Starts a usernameless sign-in: the browser offers whichever passkey the user picks.
+pub async fn start_sign_in(
+    state: &AppState,
+    session: &Session,
+) -> Result<RequestChallengeResponse, AccountError> {
+    ensure_enabled(state).await?;
+    let (challenge, auth) = state
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(unverified)?;
+    let ceremony = Ceremony {
+        kind: "sign_in",
+        user_id: None,
+        email: None,
+        display_name: None,
+        passkey_name: None,
+    };
+    save_ceremony(state, session, ceremony, state_json(&auth)?).await?;
+    Ok(challenge)
+}
+
+/// Finishes a sign-in with the browser's assertion.
+#[tracing::instrument(skip_all)]
+pub async fn finish_sign_in(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    credential: &PublicKeyCredential,
+) -> Result<Uuid, AccountError> {
+    let ceremony = take_ceremony(state, session, "sign_in").await?;
+    let auth: DiscoverableAuthentication = state_from(ceremony.state)?;
+    let (user_id, credential_id) = state
+        .webauthn
+        .identify_discoverable_authentication(credential)
+        .map_err(unverified)?;
+    let stored: Option<sqlx::types::Json<Passkey>> = sqlx::query_scalar(
+        "SELECT passkey FROM passkeys WHERE user_id = $1 AND credential_id = $2",
+    )
+    .bind(user_id)
+    .bind(credential_id)
+    .fetch_optional(&state.db)
+    .await?;
+    let Some(sqlx::types::Json(mut passkey)) = stored else {
+        let event = AuditEvent::new("signin.passkey", Outcome::Failure)
+            .detail(json!({ "reason": "unknown_passkey" }));
+        audit::record(&state.db, client, event).await?;
+        return Err(PasskeyRejection::UnknownPasskey.into());
+    };
+    let result = match state.webauthn.finish_discoverable_authentication(
+        credential,
+        auth,
+        &[DiscoverableKey::from(&passkey)],
+    ) {
+        Ok(result) => result,
+        Err(e) => {
+            let event = AuditEvent::new("signin.passkey", Outcome::Failure)
+                .about(Some(user_id))
+                .detail(json!({ "reason": e.to_string() }));
+            audit::record(&state.db, client, event).await?;
+            return Err(unverified(e));
+        }
+    };
+    passkey.update_credential(&result);
+    sqlx::query("UPDATE passkeys SET passkey = $2, last_used_at = now() WHERE credential_id = $1")
+        .bind(credential_id)
+        .bind(sqlx::types::Json(&passkey))
+        .execute(&state.db)
+        .await?;
+
+    let user = users::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or(PasskeyRejection::UnknownPasskey)?;
+    if !user.is_verified() && settings::load(&state.db).await?.require_verified_email {
+        sessions::set_pending_verification(session, user.id).await?;
+        return Err(AccountError::EmailNotVerified);
+    }
+    sessions::sign_in(session, user.id).await?;
+    let event = AuditEvent::new("signin.passkey", Outcome::Success).by(user.id);
+    audit::record(&state.db, client, event).await?;
+    Ok(user.id)
+}
+
+/// Starts adding a passkey to the signed-in account. Needs a recent sign-in.
+pub async fn start_registration(
+    state: &AppState,
+    session: &Session,
+    user_id: Uuid,
+    name: &str,
+) -> Result<CreationChallengeResponse, AccountError> {
+    ensure_enabled(state).await?;
+    let name = parse_name(name)?;
+    let signed_in_at = sessions::signed_in_at(session).await?;
+    if OffsetDateTime::now_utc() - signed_in_at > FRESH_SIGN_IN {
+        return Err(PasskeyRejection::SignInAgain.into());
+    }
+    let user = users::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)?;
+    let existing: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT credential_id FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&state.db)
+            .await?;
+    let exclude = existing.into_iter().map(CredentialID::from).collect();
+    let (challenge, registration) = state
+        .webauthn
+        .start_passkey_registration(user.id, &user.email, &user.display_name, Some(exclude))
+        .map_err(unverified)?;
+    let ceremony = Ceremony {
+        kind: "register",
+        user_id: Some(user.id),
+        email: None,
+        display_name: None,
+        passkey_name: Some(&name),
+    };
+    save_ceremony(state, session, ceremony, state_json(&registration)?).await?;
+    Ok(require_resident_key(challenge))
+}
+
+/// Finishes adding a passkey to the signed-in account.
+#[tracing::instrument(skip_all)]
+pub async fn finish_registration(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user_id: Uuid,
+    credential: &RegisterPublicKeyCredential,
+) -> Result<(), AccountError> {
+    let ceremony = take_ceremony(state, session, "register").await?;
+    if ceremony.user_id != Some(user_id) {
+        return Err(PasskeyRejection::NoCeremony.into());
+    }
+    let registration: PasskeyRegistration = state_from(ceremony.state)?;
+    let passkey = state
+        .webauthn
+        .finish_passkey_registration(credential, &registration)
+        .map_err(unverified)?;
+    let mut tx = state.db.begin().await?;
+    insert_passkey(
+        &mut *tx,
+        user_id,
+        ceremony.passkey_name.as_deref().unwrap_or("Passkey"),
+        &passkey,
+    )
+    .await?;
+    let event = AuditEvent::new("passkey.add", Outcome::Success).by(user_id);
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Starts a sign-up with a passkey only: no password, ever.
+pub async fn start_sign_up(
+    state: &AppState,
+    session: &Session,
+    email: &Email,
+    display_name: &DisplayName,
+) -> Result<CreationChallengeResponse, AccountError> {
+    ensure_enabled(state).await?;
+    let user_id = Uuid::new_v4();
+    let (challenge, registration) = state
+        .webauthn
+        .start_passkey_registration(user_id, email.as_str(), display_name.as_str(), None)
+        .map_err(unverified)?;
+    let ceremony = Ceremony {
+        kind: "sign_up",
+        user_id: Some(user_id),
+        email: Some(email.as_str()),
+        display_name: Some(display_name.as_str()),
+        passkey_name: None,
+    };
+    save_ceremony(state, session, ceremony, state_json(&registration)?).await?;
+    Ok(require_resident_key(challenge))
+}
+
+/// Finishes a passkey sign-up: creates the account with its passkey and mails the
+/// verification link. An address that already has an account gets the owner's warning mail
+/// instead, and the caller sees the same answer.
+#[tracing::instrument(skip_all)]
+pub async fn finish_sign_up(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    credential: &RegisterPublicKeyCredential,
+) -> Result<(), AccountError> {
+    let ceremony = take_ceremony(state, session, "sign_up").await?;
+    let (Some(user_id), Some(email), Some(name)) =
+        (ceremony.user_id, ceremony.email, ceremony.display_name)
+    else {
+        return Err(PasskeyRejection::NoCeremony.into());
+    };
+    let email = Email::parse(&email)?;
+    let name = DisplayName::parse(&name)?;
+    let registration: PasskeyRegistration = state_from(ceremony.state)?;
+    let passkey = state
+        .webauthn
+        .finish_passkey_registration(credential, &registration)
+        .map_err(unverified)?;
+
+    let mut tx = state.db.begin().await?;
+    let brand = branding::load(&mut *tx).await?;
+    let templates = templates(state, &brand.product_name);
+    let inserted = users::insert(
+        &mut tx,
+        NewUser {
+            id: user_id,
+            email: &email,
+            display_name: &name,
+            password_hash: None,
+            role: "customer",
+            verified: false,
+        },
+    )
+    .await?;
+    match inserted {
+        Some(user_id) => {
+            insert_passkey(&mut *tx, user_id, "Passkey", &passkey).await?;
+            let token = tokens::issue(&mut tx, user_id, TokenPurpose::VerifyEmail).await?;
+            let message = templates.verify_email(&email, name.as_str(), token.expose());
+            mail::enqueue(&mut *tx, &message).await?;
+            let event = AuditEvent::new("account.register", Outcome::Success)
+                .by(user_id)
+                .detail(json!({ "method": "passkey" }));
+            audit::record(&mut *tx, client, event).await?;
+        }
+        None => {
+            if let Some(owner) = users::find_by_email(&mut *tx, &email).await? {
+                let message = templates.already_registered(&owner.email(), &owner.display_name);
+                mail::enqueue(&mut *tx, &message).await?;
+                let event = AuditEvent::new("account.register", Outcome::Failure)
+                    .about(Some(owner.id))
+                    .detail(json!({ "reason": "email_taken", "method": "passkey" }));
+                audit::record(&mut *tx, client, event).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+async fn insert_passkey(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    name: &str,
+    passkey: &Passkey,
+) -> Result<(), AccountError> {
+    sqlx::query(
+        "INSERT INTO passkeys (credential_id, user_id, name, passkey) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(passkey.cred_id().as_ref())
+    .bind(user_id)
+    .bind(name)
+    .bind(sqlx::types::Json(passkey))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The passkeys of an account, newest first.
+pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<PasskeyRecord>, AccountError> {
+    Ok(sqlx::query_as(
+        "SELECT credential_id, name, created_at, last_used_at FROM passkeys
+         WHERE user_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(&state.db)
+    .await?)
+}
+
+fn credential_id(public_id: &str) -> Result<Vec<u8>, AccountError> {
+    URL_SAFE_NO_PAD
+        .decode(public_id.trim())
+        .map_err(|_| PasskeyRejection::NotFound.into())
+}
+
+/// Renames one of the account's passkeys.
+pub async fn rename(
+    state: &AppState,
+    client: &ClientInfo,
+    user_id: Uuid,
+    public_id: &str,
+    name: &str,
+) -> Result<(), AccountError> {
+    let name = parse_name(name)?;
+    let id = credential_id(public_id)?;
+    let mut tx = state.db.begin().await?;
+    let done =
+        sqlx::query("UPDATE passkeys SET name = $3 WHERE credential_id = $1 AND user_id = $2")
+            .bind(&id)
+            .bind(user_id)
+            .bind(&name)
+            .execute(&mut *tx)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(PasskeyRejection::NotFound.into());
+    }
+    audit::record(
+        &mut *tx,
+        client,
+        AuditEvent::new("passkey.rename", Outcome::Success).by(user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes one of the account's passkeys, unless the account would have no way to sign in.
+pub async fn remove(
+    state: &AppState,
+    client: &ClientInfo,
+    user_id: Uuid,
+    public_id: &str,
+) -> Result<(), AccountError> {
+    let id = credential_id(public_id)?;
+    let mut tx = state.db.begin().await?;
+    let (has_password, passkeys): (bool, i64) = sqlx::query_as(
+        "SELECT u.password_hash IS NOT NULL,
+                (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id)
+         FROM users u WHERE u.id = $1 FOR UPDATE",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !has_password && passkeys <= 1 {
+        return Err(PasskeyRejection::LastMethod.into());
+    }
+    let done = sqlx::query("DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2")
+        .bind(&id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(PasskeyRejection::NotFound.into());
+    }
+    audit::record(
+        &mut *tx,
+        client,
+        AuditEvent::new("passkey.remove", Outcome::Success).by(user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relying_party_is_the_public_host() {
+        assert!(relying_party("http://localhost:3000", "Keyhaven").is_ok());
+        assert!(relying_party("https://id.example.com", "Keyhaven").is_ok());
+        assert!(relying_party("http://127.0.0.1:3000", "Keyhaven").is_err());
+    }
+
+    #[test]
+    fn passkey_names_are_tidied_and_bounded() {
+        assert_eq!(parse_name("  My   laptop ").unwrap(), "My laptop");
+        assert_eq!(parse_name("").unwrap(), "Passkey");
+        assert_eq!(parse_name(&"x".repeat(61)), Err(PasskeyRejection::BadName));
+    }
+}
