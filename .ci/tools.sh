@@ -14,6 +14,9 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
 }
 
+# webauthn-rs links the system OpenSSL.
+pkg-config --exists openssl 2>/dev/null || apt_install pkg-config libssl-dev
+
 rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
 
