@@ -1,6 +1,7 @@
 //! Account lifecycle: registration, email verification, profile changes and the first admin.
 
 use serde_json::json;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
@@ -45,43 +46,56 @@ pub async fn register(
     let hash = state.passwords.hash(&password).await?;
 
     let mut tx = state.db.begin().await?;
+    let new = NewUser {
+        id: Uuid::new_v4(),
+        email: &email,
+        display_name: &display_name,
+        password_hash: Some(&hash),
+        role: "customer",
+        verified: false,
+    };
+    create_or_warn_owner(state, &mut tx, client, new, "password").await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+/// Inserts a customer account and queues its verification mail; when the address is taken,
+/// queues the owner's "someone tried to register" mail instead. Returns the new account, if
+/// one was made. `method` names how the customer registered, for the audit trail.
+pub(super) async fn create_or_warn_owner(
+    state: &AppState,
+    tx: &mut PgConnection,
+    client: &ClientInfo,
+    new: NewUser<'_>,
+    method: &str,
+) -> Result<Option<Uuid>, AccountError> {
+    let (email, name) = (new.email, new.display_name);
     let brand = branding::load(&mut *tx).await?;
     let templates = templates(state, &brand.product_name);
-    let inserted = users::insert(
-        &mut tx,
-        NewUser {
-            id: Uuid::new_v4(),
-            email: &email,
-            display_name: &display_name,
-            password_hash: Some(&hash),
-            role: "customer",
-            verified: false,
-        },
-    )
-    .await?;
+    let inserted = users::insert(&mut *tx, new).await?;
     match inserted {
         Some(user_id) => {
-            let token = tokens::issue(&mut tx, user_id, TokenPurpose::VerifyEmail).await?;
-            let message = templates.verify_email(&email, display_name.as_str(), token.expose());
+            let token = tokens::issue(&mut *tx, user_id, TokenPurpose::VerifyEmail).await?;
+            let message = templates.verify_email(email, name.as_str(), token.expose());
             mail::enqueue(&mut *tx, &message).await?;
-            let event = AuditEvent::new("account.register", Outcome::Success).by(user_id);
+            let event = AuditEvent::new("account.register", Outcome::Success)
+                .by(user_id)
+                .detail(json!({ "method": method }));
             audit::record(&mut *tx, client, event).await?;
         }
         None => {
-            let existing = users::find_by_email(&mut *tx, &email).await?;
-            if let Some(owner) = existing {
+            if let Some(owner) = users::find_by_email(&mut *tx, email).await? {
                 let message = templates.already_registered(&owner.email(), &owner.display_name);
                 mail::enqueue(&mut *tx, &message).await?;
                 let event = AuditEvent::new("account.register", Outcome::Failure)
                     .about(Some(owner.id))
-                    .detail(json!({ "reason": "email_taken" }));
+                    .detail(json!({ "reason": "email_taken", "method": method }));
                 audit::record(&mut *tx, client, event).await?;
             }
         }
     }
-    tx.commit().await?;
-    state.mail_queued.notify_one();
-    Ok(())
+    Ok(inserted)
 }
 
 /// Confirms the address of the account the verification token belongs to.

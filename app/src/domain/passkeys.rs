@@ -16,16 +16,13 @@ use webauthn_rs_proto::{
 };
 
 use super::{
-    accounts::templates,
+    accounts::create_or_warn_owner,
     audit::{self, AuditEvent, Outcome},
-    branding,
     client::ClientInfo,
     email::Email,
     error::AccountError,
-    mail,
     names::DisplayName,
     sessions, settings,
-    tokens::{self, TokenPurpose},
     users::{self, NewUser},
 };
 use crate::state::AppState;
@@ -395,41 +392,16 @@ pub async fn finish_sign_up(
         .map_err(unverified)?;
 
     let mut tx = state.db.begin().await?;
-    let brand = branding::load(&mut *tx).await?;
-    let templates = templates(state, &brand.product_name);
-    let inserted = users::insert(
-        &mut tx,
-        NewUser {
-            id: user_id,
-            email: &email,
-            display_name: &name,
-            password_hash: None,
-            role: "customer",
-            verified: false,
-        },
-    )
-    .await?;
-    match inserted {
-        Some(user_id) => {
-            insert_passkey(&mut *tx, user_id, "Passkey", &passkey).await?;
-            let token = tokens::issue(&mut tx, user_id, TokenPurpose::VerifyEmail).await?;
-            let message = templates.verify_email(&email, name.as_str(), token.expose());
-            mail::enqueue(&mut *tx, &message).await?;
-            let event = AuditEvent::new("account.register", Outcome::Success)
-                .by(user_id)
-                .detail(json!({ "method": "passkey" }));
-            audit::record(&mut *tx, client, event).await?;
-        }
-        None => {
-            if let Some(owner) = users::find_by_email(&mut *tx, &email).await? {
-                let message = templates.already_registered(&owner.email(), &owner.display_name);
-                mail::enqueue(&mut *tx, &message).await?;
-                let event = AuditEvent::new("account.register", Outcome::Failure)
-                    .about(Some(owner.id))
-                    .detail(json!({ "reason": "email_taken", "method": "passkey" }));
-                audit::record(&mut *tx, client, event).await?;
-            }
-        }
+    let new = NewUser {
+        id: user_id,
+        email: &email,
+        display_name: &name,
+        password_hash: None,
+        role: "customer",
+        verified: false,
+    };
+    if let Some(user_id) = create_or_warn_owner(state, &mut tx, client, new, "passkey").await? {
+        insert_passkey(&mut *tx, user_id, "Passkey", &passkey).await?;
     }
     tx.commit().await?;
     state.mail_queued.notify_one();
