@@ -116,6 +116,19 @@ async fn five_wrong_codes_kill_the_request(db: PgPool) {
     let right = browser.call("email-sign-in/code", &[("code", &code)]).await;
     assert_eq!(right.status(), 422);
     assert!(browser.me().await.is_none());
+    // The link of the killed request says why it is dead.
+    let mail = app.mail.wait_for("grace@example.com", "sign-in code").await;
+    let link = browser
+        .call(
+            "email-sign-in/link",
+            &[("token", &TestApp::token_in(&mail.body, "/signin/email"))],
+        )
+        .await;
+    assert_eq!(
+        error_of(link).await["Field"]["message"],
+        "Too many wrong codes. Ask for a new one."
+    );
+    assert!(browser.me().await.is_none());
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -251,19 +251,25 @@ pub async fn link_details(
         requested_user_agent: Option<String>,
         requested_ip: Option<String>,
         used: bool,
+        exhausted: bool,
         expired: bool,
     }
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, email, created_at, requested_user_agent, requested_ip,
-                used_at IS NOT NULL AS used, expires_at <= now() AS expired
+                used_at IS NOT NULL AS used, attempts >= $2 AS exhausted,
+                expires_at <= now() AS expired
          FROM email_sign_in_requests WHERE link_hash = $1",
     )
     .bind(token_hash(link.trim()))
+    .bind(MAX_CODE_ATTEMPTS)
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
         return Err(TokenRejection::Unknown.into());
     };
+    if row.exhausted {
+        return Err(CodeRejection::Exhausted.into());
+    }
     if row.used {
         return Err(TokenRejection::Used.into());
     }
@@ -289,19 +295,21 @@ pub async fn sign_in_with_link(
     link: &str,
 ) -> Result<Uuid, AccountError> {
     let mut tx = state.db.begin().await?;
-    let row: Option<(Uuid, bool, bool)> = sqlx::query_as(
-        "SELECT id, used_at IS NOT NULL, expires_at <= now()
+    let row: Option<(Uuid, bool, bool, bool)> = sqlx::query_as(
+        "SELECT id, used_at IS NOT NULL, attempts >= $2, expires_at <= now()
          FROM email_sign_in_requests WHERE link_hash = $1 FOR UPDATE",
     )
     .bind(token_hash(link.trim()))
+    .bind(MAX_CODE_ATTEMPTS)
     .fetch_optional(&mut *tx)
     .await?;
     let id = match row {
-        None => Err(TokenRejection::Unknown),
-        Some((_, true, _)) => Err(TokenRejection::Used),
-        Some((_, _, true)) => Err(TokenRejection::Expired),
-        Some((id, false, false)) => Ok(id),
-    }?;
+        None => return Err(TokenRejection::Unknown.into()),
+        Some((_, _, true, _)) => return Err(CodeRejection::Exhausted.into()),
+        Some((_, true, _, _)) => return Err(TokenRejection::Used.into()),
+        Some((_, _, _, true)) => return Err(TokenRejection::Expired.into()),
+        Some((id, false, false, false)) => id,
+    };
     let user_id = complete(state, &mut tx, id).await?;
     let event = AuditEvent::new("signin.email.link", Outcome::Success).by(user_id);
     audit::record(&mut *tx, client, event).await?;
