@@ -103,10 +103,11 @@ let pending;
 
 async function signIn(root, conditional) {
   pending?.abort();
-  pending = new AbortController();
+  const controller = new AbortController();
+  pending = controller;
   const { body } = await call('passkeys/sign-in/start');
   const options = JSON.parse(body);
-  const credential = await navigator.credentials.get(requestOptions(options, pending.signal, conditional));
+  const credential = await navigator.credentials.get(requestOptions(options, controller.signal, conditional));
   const done = await call('passkeys/sign-in/finish', { credential: JSON.stringify(assertionJson(credential)) });
   window.location.assign(done.location || '/profile');
 }
@@ -146,17 +147,26 @@ document.addEventListener('submit', (event) => {
 }, true);
 
 // Autofill: while a field marked `autocomplete="... webauthn"` is on the page, keep a
-// conditional request open so the browser can offer passkeys in its suggestions.
+// conditional request open so the browser can offer passkeys in its suggestions; cancel it
+// when the field leaves the page.
+let autofillField;
+
 async function offerAutofill() {
   const field = document.querySelector('input[autocomplete~="webauthn"]');
   if (!field || field.dataset.passkeyAutofill) return;
   if (!(await window.PublicKeyCredential?.isConditionalMediationAvailable?.())) return;
+  if (!field.isConnected) return;
   field.dataset.passkeyAutofill = 'on';
+  autofillField = field;
   const root = field.closest('[data-passkey-root]') || document;
   signIn(root, true).catch((e) => failure(root, e));
 }
 
 function reveal() {
+  if (autofillField && !autofillField.isConnected) {
+    autofillField = undefined;
+    pending?.abort();
+  }
   if (!supported()) return;
   for (const el of document.querySelectorAll('[data-passkey-only][hidden]')) el.hidden = false;
   offerAutofill();

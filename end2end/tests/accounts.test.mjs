@@ -110,18 +110,18 @@ for (const javaScriptEnabled of [true, false]) {
       await open(page, '/register', mode);
       await page.locator('#email').fill(email);
       await page.locator('#display_name').fill(name);
-      await page.getByLabel('Password').fill(password);
+      await page.getByLabel('Password', { exact: true }).fill(password);
       if (javaScriptEnabled) {
         // Hydrated: the strength meter asks the server and shows its reading.
         await waitForText(page.locator('.strength'), /\S/);
       }
-      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('button', { name: 'Create account', exact: true }).click();
     }
 
     async function signIn(page, { email, password }) {
       await open(page, '/signin', mode);
       await page.locator('#email').fill(email);
-      await page.getByLabel('Password').fill(password);
+      await page.getByLabel('Password', { exact: true }).fill(password);
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     }
 
@@ -130,7 +130,7 @@ for (const javaScriptEnabled of [true, false]) {
       const link = linkIn(mail, '/verify-email');
       assert.equal(new URL(link).origin, server.baseURL, 'the link points at the public URL');
       await open(page, link, mode);
-      await page.getByRole('button', { name: 'Confirm my email address' }).click();
+      await page.getByRole('button', { name: 'Confirm my email address', exact: true }).click();
       await waitForPath(page, '/signin', '?verified=1');
       await waitForText(page.locator('.notice'), 'Your email address is confirmed');
       return link;
@@ -154,7 +154,7 @@ for (const javaScriptEnabled of [true, false]) {
 
       // The link works once.
       await open(page, link, mode);
-      await page.getByRole('button', { name: 'Confirm my email address' }).click();
+      await page.getByRole('button', { name: 'Confirm my email address', exact: true }).click();
       await waitForText(page.locator('.form-error'), 'This link has already been used.');
 
       // Sign in: the profile shows the verified address.
@@ -168,7 +168,7 @@ for (const javaScriptEnabled of [true, false]) {
       // Change the display name.
       if (javaScriptEnabled) await settle(page);
       await page.getByLabel('Display name').fill('Ada King');
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       if (javaScriptEnabled) {
         await waitForText(page.getByRole('status'), 'Saved.');
       } else {
@@ -180,7 +180,7 @@ for (const javaScriptEnabled of [true, false]) {
 
       // Sign out: back home, signed out, and the old session cookie is dead on the server too.
       const signedInCookies = await page.context().cookies();
-      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
       await waitForPath(page, '/');
       await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Sign in');
       await open(page, '/profile', mode);
@@ -204,13 +204,13 @@ for (const javaScriptEnabled of [true, false]) {
       // Forgot password → mail → new password → signed in on the profile.
       await open(page, '/forgot-password', mode);
       await page.locator('#email').fill(email);
-      await page.getByRole('button', { name: 'Send reset link' }).click();
+      await page.getByRole('button', { name: 'Send reset link', exact: true }).click();
       await waitForPath(page, '/forgot-password/sent');
       await waitForText(page.locator('h1'), 'Check your inbox');
       const reset = await sink.waitForMail({ to: email, subject: SUBJECT.reset });
       await open(page, linkIn(reset, '/reset-password'), mode);
       await page.getByLabel('New password').fill(NEW_PASSWORD);
-      await page.getByRole('button', { name: 'Set new password' }).click();
+      await page.getByRole('button', { name: 'Set new password', exact: true }).click();
       await waitForPath(page, '/profile', '?password_changed=1');
       await waitForText(page.locator('.notice'), 'Your password was changed');
       await waitForText(page.locator('dl.facts'), email);
@@ -260,7 +260,7 @@ for (const javaScriptEnabled of [true, false]) {
       await signIn(page, { email, password: PASSWORD });
       await waitForText(page.locator('.form-error'), 'Please verify your email address first');
       await waitForPath(page, '/signin');
-      await page.getByRole('button', { name: 'Resend confirmation link' }).click();
+      await page.getByRole('button', { name: 'Resend confirmation link', exact: true }).click();
       await waitForPath(page, '/register/sent');
 
       // The new link confirms the address.
@@ -286,7 +286,7 @@ for (const javaScriptEnabled of [true, false]) {
       const email = uniqueEmail();
       await register(page, { email, password: 'password' });
       await waitForText(page.locator('#password-error'), 'commonly used passwords');
-      assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), 'true');
       assert.equal(await text(page.locator('#email-error')), '');
       await waitForPath(page, '/register');
 
@@ -332,7 +332,7 @@ for (const javaScriptEnabled of [true, false]) {
         }
         // Hydration really happened: typing shows the strength meter's reading.
         await open(page, '/register', mode);
-        await page.getByLabel('Password').fill('correct horse');
+        await page.getByLabel('Password', { exact: true }).fill('correct horse');
         await waitForText(page.locator('.strength'), /\S/);
         checkPage(page);
       });

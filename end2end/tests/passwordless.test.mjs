@@ -132,13 +132,13 @@ for (const javaScriptEnabled of [true, false]) {
       await open(page, '/register', mode);
       await page.locator('#email').fill(email);
       await page.locator('#display_name').fill('Ada Lovelace');
-      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
       if (javaScriptEnabled) await waitForText(page.locator('.strength'), /\S/);
-      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('button', { name: 'Create account', exact: true }).click();
       await waitForPath(page, '/register/sent');
       const mail = await sink.waitForMail({ to: email, subject: SUBJECT.verify });
       await open(page, linkIn(mail, '/verify-email'), mode);
-      await page.getByRole('button', { name: 'Confirm my email address' }).click();
+      await page.getByRole('button', { name: 'Confirm my email address', exact: true }).click();
       await waitForPath(page, '/signin', '?verified=1');
       checkPage(page);
       await page.context().close();
@@ -149,7 +149,7 @@ for (const javaScriptEnabled of [true, false]) {
       await open(page, '/signin', mode);
       const section = page.getByRole('region', { name: 'Sign in without a password' });
       await section.getByLabel('Email').fill(email);
-      await section.getByRole('button', { name: 'Email me a link and code' }).click();
+      await section.getByRole('button', { name: 'Email me a link and code', exact: true }).click();
       await waitForPath(page, '/signin/code');
       await waitForText(page.locator('h1'), 'Check your inbox');
       if (javaScriptEnabled) await settle(page);
@@ -170,7 +170,7 @@ for (const javaScriptEnabled of [true, false]) {
     async function expectUsedLink(page, link) {
       await openLink(page, link);
       await waitForText(page.locator('.form-error'), 'This link has already been used.');
-      assert.equal(await page.locator('main').getByRole('button', { name: 'Sign in' }).count(), 0);
+      assert.equal(await page.locator('main').getByRole('button', { name: 'Sign in', exact: true }).count(), 0);
     }
 
     test('sign in with the emailed code', async () => {
@@ -228,7 +228,7 @@ for (const javaScriptEnabled of [true, false]) {
         other.getByRole('note'),
         'This link was asked for from another browser or device. Continue only if that was you.',
       );
-      await other.locator('main').getByRole('button', { name: 'Sign in' }).click();
+      await other.locator('main').getByRole('button', { name: 'Sign in', exact: true }).click();
       await waitForPath(other, '/profile');
       await waitForText(other.locator('dl.facts'), email);
 

@@ -1,0 +1,390 @@
+// Passkeys in a real browser with a virtual authenticator (Chrome DevTools Protocol): passkey-only
+// sign-up, usernameless sign-in by button and by autofill, user verification failures, and adding,
+// renaming and removing passkeys in the profile. WebAuthn needs JavaScript, so JavaScript is on.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+
+import { startSmtpSink, linkIn } from '../support/smtp-sink.mjs';
+import { startServer, siteProblems } from '../support/server.mjs';
+import { launchBrowser, newPage, open } from '../support/browser.mjs';
+
+const PASSWORD = 'violet tractor sings at dawn';
+const SUBJECT = {
+  verify: 'Confirm your email address for Keyhaven',
+};
+const MESSAGE = {
+  unverified: 'Please verify your email address first. Check your inbox for the link.',
+  cancelled: 'The passkey request was cancelled or timed out.',
+  notVerified: 'The passkey could not be verified. Try again.',
+  unknown: 'This passkey is not registered with us.',
+  onlyWay: 'You cannot remove your only way to sign in.',
+};
+const mode = { javaScriptEnabled: true };
+
+let sink;
+let server;
+let browser;
+
+before(async () => {
+  sink = await startSmtpSink();
+  server = await startServer({ smtpUrl: sink.url });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (process.env.E2E_DEBUG) console.log(server?.log());
+  await browser?.close();
+  await server?.stop();
+  await sink?.stop();
+});
+
+function uniqueEmail() {
+  return `ada+${randomBytes(5).toString('hex')}@example.com`;
+}
+
+/** Text of `locator`, whitespace collapsed. */
+async function text(locator) {
+  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+/** Waits until `locator` (one element) contains `expected`; returns its text. */
+async function waitForText(locator, expected, timeout = 10_000) {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  for (;;) {
+    try {
+      last = await text(locator.first());
+      if (expected instanceof RegExp ? expected.test(last) : last.includes(expected)) return last;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline) {
+      const wanted = expected instanceof RegExp ? String(expected) : JSON.stringify(expected);
+      assert.fail(`expected ${locator} to contain ${wanted}, it reads ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits for the address bar to show `path` (and `search`, when given). */
+async function waitForPath(page, pathname, search) {
+  await page.waitForURL((url) => url.pathname === pathname && (search === undefined || url.search === search));
+}
+
+/**
+ * Runs in every page of a context before its scripts: the browser claims it cannot offer
+ * passkeys in autofill, so /signin opens no conditional request and only the button signs in.
+ * (With one passkey on a virtual authenticator, Chromium answers the autofill request at once.)
+ */
+function withoutAutofill() {
+  if (window.PublicKeyCredential) window.PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+}
+
+/**
+ * A virtual platform authenticator on `page` (resident keys, user verification that succeeds,
+ * presence confirmed automatically). Its passkeys stay with the page across navigations.
+ */
+async function addAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      ctap2Version: 'ctap2_1',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    /** The passkeys the authenticator holds. */
+    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+    /** Whether the user passes verification (false: the browser refuses the ceremony). */
+    setUserVerified: (isUserVerified) => cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified }),
+    /** `isBadUV`: the authenticator answers but without the "user verified" flag. */
+    overrideResponse: (bits) => cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId, ...bits }),
+  };
+}
+
+describe('passkeys (JavaScript on)', () => {
+  const pages = [];
+
+  /** A fresh browser context (own cookies) and page; `autofill: false` turns passkey autofill off. */
+  async function freshPage({ autofill = false } = {}) {
+    const handle = await newPage(browser, { baseURL: server.baseURL, ...mode });
+    if (!autofill) await handle.context.addInitScript(withoutAutofill);
+    pages.push(handle.page);
+    return handle;
+  }
+
+  before(async () => {
+    const problem = await siteProblems(server.baseURL);
+    if (problem) throw new Error(`cannot hydrate: ${problem}`);
+  });
+
+  after(async () => {
+    if (process.env.E2E_DEBUG) {
+      for (const page of pages) console.log(page.url(), { errors: page.errors, apiPosts: page.apiPosts });
+    }
+    for (const page of pages) await page.context().close();
+  });
+
+  /** The page logged no Content Security Policy violation, threw nothing, and every API post was a fetch. */
+  function checkPage(page) {
+    const csp = page.errors.filter((e) => /Content Security Policy/i.test(e));
+    assert.deepEqual(csp, [], `CSP errors on ${page.url()}`);
+    const uncaught = page.errors.filter((e) => e.startsWith('uncaught:'));
+    assert.deepEqual(uncaught, [], `uncaught errors on ${page.url()}`);
+    const other = page.apiPosts.filter((p) => p.type !== 'fetch');
+    assert.deepEqual(other, [], 'API posts not sent as fetch');
+  }
+
+  /** Creates an account with a passkey from /register; ends on /register/sent. */
+  async function signUpWithPasskey(page, { email, name = 'Ada Lovelace' }) {
+    await open(page, '/register', mode);
+    const section = page.getByRole('region', { name: 'Or use a passkey, no password needed' });
+    await section.getByLabel('Email').fill(email);
+    await section.getByLabel('Your name').fill(name);
+    await section.getByRole('button', { name: 'Create account with a passkey' }).click();
+    await waitForPath(page, '/register/sent');
+    await waitForText(page.locator('h1'), 'Check your inbox');
+  }
+
+  /** Creates an account with a password from /register; ends on /register/sent. */
+  async function registerWithPassword(page, { email, name = 'Ada Lovelace' }) {
+    await open(page, '/register', mode);
+    await page.locator('#email').fill(email);
+    await page.locator('#display_name').fill(name);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await waitForText(page.locator('.strength'), /\S/);
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    await waitForPath(page, '/register/sent');
+  }
+
+  /** Opens the link of the verification mail and confirms; ends on /signin?verified=1 (for a moment, with autofill). */
+  async function confirmEmail(page, email) {
+    const mail = await sink.waitForMail({ to: email, subject: SUBJECT.verify });
+    const link = linkIn(mail, '/verify-email');
+    assert.equal(new URL(link).origin, server.baseURL, 'the link points at the public URL');
+    await open(page, link, mode);
+    await page.getByRole('button', { name: 'Confirm my email address' }).click();
+    await waitForPath(page, '/signin', '?verified=1');
+  }
+
+  async function signInWithPassword(page, { email, password }) {
+    await open(page, '/signin', mode);
+    await page.locator('#email').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+
+  /** Clicks "Sign in with a passkey" on /signin (a page without autofill). */
+  async function signInWithPasskey(page) {
+    await open(page, '/signin', mode);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  }
+
+  async function signOut(page) {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await waitForPath(page, '/');
+    await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Sign in');
+  }
+
+  /** On /profile: the email is shown and the passkey list reads `names`, in order. */
+  async function expectProfile(page, email, names) {
+    await waitForPath(page, '/profile');
+    await waitForText(page.locator('dl.facts'), email);
+    const items = page.locator('section.passkeys li.passkey');
+    if (names.length === 0) {
+      await waitForText(page.locator('section.passkeys'), 'No passkeys yet.');
+    } else {
+      await waitForText(items.nth(names.length - 1), /\S/);
+    }
+    assert.deepEqual(await items.locator('strong').allInnerTexts(), names);
+    return items;
+  }
+
+  /** The passkey sign-in error on /signin. */
+  function passkeyError(page) {
+    return page.locator('[data-passkey-error]');
+  }
+
+  test('sign up with a passkey only, then autofill signs in', async () => {
+    const email = uniqueEmail();
+    const { page } = await freshPage({ autofill: true });
+    const authenticator = await addAuthenticator(page);
+
+    // The passkey section is revealed (the browser has WebAuthn) and creates the account.
+    await signUpWithPasskey(page, { email });
+    const credentials = await authenticator.credentials();
+    assert.equal(credentials.length, 1, 'one passkey on the device');
+    const [credential] = credentials;
+    assert.equal(credential.isResidentCredential, true, 'a discoverable passkey');
+    assert.equal(credential.rpId, 'localhost');
+    assert.equal(credential.userName, email);
+    assert.equal(credential.userDisplayName, 'Ada Lovelace');
+
+    // Not verified yet: the autofill request is answered but the server refuses.
+    await page.goto('/signin');
+    await waitForText(passkeyError(page), MESSAGE.unverified);
+    await waitForPath(page, '/signin');
+
+    // Verify; landing on /signin, autofill offers the one passkey and signs in by itself.
+    await confirmEmail(page, email);
+    const items = await expectProfile(page, email, ['Passkey']);
+    assert.match(await text(items.first().locator('p')), /^Passkey · added .+ · last used .+$/);
+    assert.equal(await text(page.locator('dl.facts .badge')), 'verified');
+
+    // Signed out and back: autofill again. (Signed out on /register: on /profile the sign-out
+    // can pass through /signin on its way home, and the virtual authenticator answers the
+    // autofill request opened there at once, signing straight back in.)
+    await open(page, '/register', mode);
+    await signOut(page);
+    await page.waitForTimeout(1_000);
+    assert.equal(new URL(page.url()).pathname, '/', 'still home, signed out');
+    await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Sign in');
+    await page.goto('/signin');
+    await expectProfile(page, email, ['Passkey']);
+
+    // The account has no password: any password is refused like a wrong one.
+    const other = (await freshPage()).page;
+    await signInWithPassword(other, { email, password: PASSWORD });
+    await waitForText(other.locator('.form-error'), 'Incorrect email or password.');
+    await waitForPath(other, '/signin');
+    await open(other, '/profile', mode);
+    await waitForPath(other, '/signin');
+
+    checkPage(page);
+    checkPage(other);
+  });
+
+  test('the passkey button signs in, again and again (the signature counter goes up)', async () => {
+    const email = uniqueEmail();
+    const { page } = await freshPage();
+    const authenticator = await addAuthenticator(page);
+    await signUpWithPasskey(page, { email });
+
+    // Not verified yet.
+    await signInWithPasskey(page);
+    await waitForText(passkeyError(page), MESSAGE.unverified);
+    await waitForPath(page, '/signin');
+
+    await confirmEmail(page, email);
+    await waitForText(page.locator('.notice'), 'Your email address is confirmed');
+    const before = (await authenticator.credentials())[0].signCount;
+
+    await signInWithPasskey(page);
+    await expectProfile(page, email, ['Passkey']);
+    const first = (await authenticator.credentials())[0].signCount;
+    assert.ok(first > before, `signature counter ${before} → ${first}`);
+
+    await signOut(page);
+    await open(page, '/profile', mode);
+    await waitForPath(page, '/signin');
+
+    await signInWithPasskey(page);
+    const items = await expectProfile(page, email, ['Passkey']);
+    const second = (await authenticator.credentials())[0].signCount;
+    assert.ok(second > first, `signature counter ${first} → ${second}`);
+    assert.match(await text(items.first().locator('p')), / · last used /);
+    checkPage(page);
+  });
+
+  test('without user verification the passkey does not sign in', async () => {
+    const email = uniqueEmail();
+    const { page } = await freshPage();
+    const authenticator = await addAuthenticator(page);
+    await signUpWithPasskey(page, { email });
+    await confirmEmail(page, email);
+
+    // The user fails verification: the browser refuses the ceremony.
+    await authenticator.setUserVerified(false);
+    await signInWithPasskey(page);
+    await waitForText(passkeyError(page), MESSAGE.cancelled);
+    await waitForPath(page, '/signin');
+
+    // The authenticator answers without the "user verified" flag: the server refuses.
+    await authenticator.setUserVerified(true);
+    await authenticator.overrideResponse({ isBadUV: true });
+    await signInWithPasskey(page);
+    await waitForText(passkeyError(page), MESSAGE.notVerified);
+    await waitForPath(page, '/signin');
+
+    // Still signed out.
+    await open(page, '/profile', mode);
+    await waitForPath(page, '/signin');
+    await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Sign in');
+
+    // With verification back, the same passkey works.
+    await authenticator.overrideResponse({ isBadUV: false });
+    await signInWithPasskey(page);
+    await expectProfile(page, email, ['Passkey']);
+    checkPage(page);
+  });
+
+  test('a password account adds, renames, uses and removes a passkey', async () => {
+    const email = uniqueEmail();
+    const { page } = await freshPage();
+    const authenticator = await addAuthenticator(page);
+    await registerWithPassword(page, { email });
+    await confirmEmail(page, email);
+    await signInWithPassword(page, { email, password: PASSWORD });
+    await expectProfile(page, email, []);
+
+    // Add a passkey named "Laptop".
+    await page.getByLabel('Name for the new passkey').fill('Laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await waitForPath(page, '/profile', '?passkey_added=1');
+    await waitForText(page.locator('.notice'), 'Your passkey was added.');
+    let items = await expectProfile(page, email, ['Laptop']);
+    assert.match(await text(items.first().locator('p')), /^Laptop · added .+ · never used$/);
+    assert.equal((await authenticator.credentials()).length, 1, 'the passkey is on the device');
+
+    // Rename it.
+    await items.first().getByLabel('New name').fill('Work laptop');
+    await items.first().getByRole('button', { name: 'Rename' }).click();
+    await waitForText(items.first().locator('strong'), 'Work laptop');
+    await open(page, '/profile', mode);
+    await expectProfile(page, email, ['Work laptop']);
+
+    // Sign out and back in with it.
+    await signOut(page);
+    await signInWithPasskey(page);
+    items = await expectProfile(page, email, ['Work laptop']);
+    assert.match(await text(items.first().locator('p')), / · last used /);
+
+    // Remove it: allowed, the password remains.
+    await items.first().getByRole('button', { name: 'Remove' }).click();
+    await waitForText(page.locator('section.passkeys'), 'No passkeys yet.');
+    await open(page, '/profile', mode);
+    await expectProfile(page, email, []);
+
+    // The passkey still on the device no longer signs in; the password does.
+    await signOut(page);
+    await signInWithPasskey(page);
+    await waitForText(passkeyError(page), MESSAGE.unknown);
+    await waitForPath(page, '/signin');
+    await signInWithPassword(page, { email, password: PASSWORD });
+    await expectProfile(page, email, []);
+    checkPage(page);
+  });
+
+  test("a passkey-only account cannot remove its only passkey", async () => {
+    const email = uniqueEmail();
+    const { page } = await freshPage();
+    await addAuthenticator(page);
+    await signUpWithPasskey(page, { email });
+    await confirmEmail(page, email);
+    await signInWithPasskey(page);
+    const items = await expectProfile(page, email, ['Passkey']);
+
+    await items.first().getByRole('button', { name: 'Remove' }).click();
+    await waitForText(page.locator('section.passkeys .form-error'), MESSAGE.onlyWay);
+    await open(page, '/profile', mode);
+    await expectProfile(page, email, ['Passkey']);
+    checkPage(page);
+  });
+});
