@@ -3,11 +3,11 @@
 // JavaScript on (hydrated Leptos) and once with it off (plain posts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 
-import { startSmtpSink, linkIn } from '../support/smtp-sink.mjs';
-import { startServer, siteProblems } from '../support/server.mjs';
-import { launchBrowser, newPage, open, settle } from '../support/browser.mjs';
+import { linkIn } from '../support/smtp-sink.mjs';
+import { siteProblems } from '../support/server.mjs';
+import { newPage, open, settle } from '../support/browser.mjs';
+import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath } from '../support/journey.mjs';
 
 const PASSWORD = 'violet tractor sings at dawn';
 const SUBJECT = {
@@ -15,56 +15,6 @@ const SUBJECT = {
   signIn: /^Your Keyhaven sign-in code is \d{6}$/,
 };
 const CODE_API = '/api/email-sign-in/code';
-
-let sink;
-let server;
-let browser;
-
-before(async () => {
-  sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (process.env.E2E_DEBUG) console.log(server?.log());
-  await browser?.close();
-  await server?.stop();
-  await sink?.stop();
-});
-
-function uniqueEmail() {
-  return `ada+${randomBytes(5).toString('hex')}@example.com`;
-}
-
-/** Text of `locator`, whitespace collapsed. */
-async function text(locator) {
-  return (await locator.innerText()).replace(/\s+/g, ' ').trim();
-}
-
-/** Waits until `locator` (one element) contains `expected`; returns its text. */
-async function waitForText(locator, expected, timeout = 10_000) {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  for (;;) {
-    try {
-      last = await text(locator.first());
-      if (expected instanceof RegExp ? expected.test(last) : last.includes(expected)) return last;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline) {
-      const wanted = expected instanceof RegExp ? String(expected) : JSON.stringify(expected);
-      assert.fail(`expected ${locator} to contain ${wanted}, it reads ${JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Waits for the address bar to show `path` (and `search`, when given). */
-async function waitForPath(page, pathname, search) {
-  await page.waitForURL((url) => url.pathname === pathname && (search === undefined || url.search === search));
-}
 
 /** "2026-11-29 05:40 UTC", as the link page formats times. */
 function utcMinute(date) {
