@@ -1,10 +1,6 @@
-//! Passkeys (WebAuthn, via webauthn-rs): sign-up with a passkey only, adding passkeys to an
-//! account, usernameless sign-in, and managing them. Ceremony state lives in Postgres between
-//! start and finish, bound to the browser session, single use and short-lived.
+//! Passkey ceremonies: each start call keeps its state in `webauthn_ceremonies` (any node may
+//! serve the finish call) bound to the browser session; the finish call takes it out, once.
 
-use std::sync::Arc;
-
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde_json::json;
 use sqlx::PgExecutor;
 use time::{Duration, OffsetDateTime};
@@ -15,91 +11,29 @@ use webauthn_rs_proto::{
     AuthenticatorSelectionCriteria, ResidentKeyRequirement, UserVerificationPolicy,
 };
 
-use super::{
-    accounts::create_or_warn_owner,
-    audit::{self, AuditEvent, Outcome},
-    client::ClientInfo,
-    email::Email,
-    error::AccountError,
-    names::DisplayName,
-    sessions, settings,
-    users::{self, NewUser},
+use super::{parse_name, PasskeyRejection, FRESH_SIGN_IN};
+use crate::{
+    domain::{
+        accounts::create_or_warn_owner,
+        audit::{self, AuditEvent, Outcome},
+        client::ClientInfo,
+        email::Email,
+        error::AccountError,
+        names::DisplayName,
+        sessions, settings,
+        users::{self, NewUser},
+    },
+    state::AppState,
 };
-use crate::state::AppState;
 
 /// How long a started ceremony may take.
 const CEREMONY_LIFETIME: Duration = Duration::minutes(5);
-/// How recent the sign-in must be to add a passkey.
-pub const FRESH_SIGN_IN: Duration = Duration::minutes(10);
 const SESSION_KEY: &str = "webauthn_ceremony";
-const MAX_NAME_CHARS: usize = 60;
-
-/// Why a passkey operation was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PasskeyRejection {
-    #[error("The passkey request expired or was already used. Try again.")]
-    NoCeremony,
-    #[error("This passkey is not registered with us.")]
-    UnknownPasskey,
-    #[error("The passkey could not be verified. Try again.")]
-    NotVerified,
-    #[error("For your security, sign in again before adding a passkey.")]
-    SignInAgain,
-    #[error("Give the passkey a name of at most {MAX_NAME_CHARS} characters.")]
-    BadName,
-    #[error("No such passkey.")]
-    NotFound,
-    #[error("You cannot remove your only way to sign in.")]
-    LastMethod,
-}
-
-/// The relying party, built once from the public URL.
-pub fn relying_party(public_url: &str, product: &str) -> anyhow::Result<Arc<Webauthn>> {
-    let origin = Url::parse(public_url)?;
-    let rp_id = origin
-        .domain()
-        .ok_or_else(|| anyhow::anyhow!("passkeys need a host name in CIAM_PUBLIC_URL, not an IP"))?
-        .to_owned();
-    let webauthn = WebauthnBuilder::new(&rp_id, &origin)?
-        .rp_name(product)
-        .build()?;
-    Ok(Arc::new(webauthn))
-}
-
-/// A passkey as the portal lists it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PasskeyRecord {
-    pub credential_id: Vec<u8>,
-    pub name: String,
-    pub created_at: OffsetDateTime,
-    pub last_used_at: Option<OffsetDateTime>,
-}
-
-impl PasskeyRecord {
-    /// The id the API uses: base64url of the credential id.
-    pub fn public_id(&self) -> String {
-        URL_SAFE_NO_PAD.encode(&self.credential_id)
-    }
-}
 
 fn unverified(e: WebauthnError) -> AccountError {
     tracing::info!(error = %e, "passkey ceremony refused");
     PasskeyRejection::NotVerified.into()
 }
-
-fn parse_name(raw: &str) -> Result<String, PasskeyRejection> {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    let name = if name.is_empty() {
-        "Passkey".to_owned()
-    } else {
-        name
-    };
-    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(PasskeyRejection::BadName);
-    }
-    Ok(name)
-}
-
 /// Requires a discoverable credential with user verification (webauthn-rs asks for a
 /// non-resident key by default; usernameless sign-in needs a resident one).
 fn require_resident_key(mut challenge: CreationChallengeResponse) -> CreationChallengeResponse {
@@ -424,109 +358,4 @@ async fn insert_passkey(
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// The passkeys of an account, newest first.
-pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<PasskeyRecord>, AccountError> {
-    Ok(sqlx::query_as(
-        "SELECT credential_id, name, created_at, last_used_at FROM passkeys
-         WHERE user_id = $1 ORDER BY created_at DESC",
-    )
-    .bind(user_id)
-    .fetch_all(&state.db)
-    .await?)
-}
-
-fn credential_id(public_id: &str) -> Result<Vec<u8>, AccountError> {
-    URL_SAFE_NO_PAD
-        .decode(public_id.trim())
-        .map_err(|_| PasskeyRejection::NotFound.into())
-}
-
-/// Renames one of the account's passkeys.
-pub async fn rename(
-    state: &AppState,
-    client: &ClientInfo,
-    user_id: Uuid,
-    public_id: &str,
-    name: &str,
-) -> Result<(), AccountError> {
-    let name = parse_name(name)?;
-    let id = credential_id(public_id)?;
-    let mut tx = state.db.begin().await?;
-    let done =
-        sqlx::query("UPDATE passkeys SET name = $3 WHERE credential_id = $1 AND user_id = $2")
-            .bind(&id)
-            .bind(user_id)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
-    if done.rows_affected() == 0 {
-        return Err(PasskeyRejection::NotFound.into());
-    }
-    audit::record(
-        &mut *tx,
-        client,
-        AuditEvent::new("passkey.rename", Outcome::Success).by(user_id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Removes one of the account's passkeys, unless the account would have no way to sign in.
-pub async fn remove(
-    state: &AppState,
-    client: &ClientInfo,
-    user_id: Uuid,
-    public_id: &str,
-) -> Result<(), AccountError> {
-    let id = credential_id(public_id)?;
-    let mut tx = state.db.begin().await?;
-    let (has_password, passkeys): (bool, i64) = sqlx::query_as(
-        "SELECT u.password_hash IS NOT NULL,
-                (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id)
-         FROM users u WHERE u.id = $1 FOR UPDATE",
-    )
-    .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !has_password && passkeys <= 1 {
-        return Err(PasskeyRejection::LastMethod.into());
-    }
-    let done = sqlx::query("DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2")
-        .bind(&id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(PasskeyRejection::NotFound.into());
-    }
-    audit::record(
-        &mut *tx,
-        client,
-        AuditEvent::new("passkey.remove", Outcome::Success).by(user_id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_relying_party_is_the_public_host() {
-        assert!(relying_party("http://localhost:3000", "Keyhaven").is_ok());
-        assert!(relying_party("https://id.example.com", "Keyhaven").is_ok());
-        assert!(relying_party("http://127.0.0.1:3000", "Keyhaven").is_err());
-    }
-
-    #[test]
-    fn passkey_names_are_tidied_and_bounded() {
-        assert_eq!(parse_name("  My   laptop ").unwrap(), "My laptop");
-        assert_eq!(parse_name("").unwrap(), "Passkey");
-        assert_eq!(parse_name(&"x".repeat(61)), Err(PasskeyRejection::BadName));
-    }
 }
