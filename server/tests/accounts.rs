@@ -433,3 +433,23 @@ async fn the_session_cookie_is_http_only_lax_and_renewed_at_sign_in(db: PgPool) 
             .unwrap();
     assert_eq!(sessions, 1);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn reset_mails_are_limited_per_address(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let browser = app.browser();
+    for _ in 0..5 {
+        let res = browser
+            .call("forgot-password", &[("email", "victim@example.com")])
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let sixth = browser
+        .call("forgot-password", &[("email", "victim@example.com")])
+        .await;
+    assert_eq!(sixth.status(), 429);
+    assert_eq!(
+        error_of(sixth).await,
+        json!({ "Throttled": { "minutes": 60 } })
+    );
+}

@@ -20,8 +20,7 @@ use super::{
     error::AccountError,
     mail,
     names::DisplayName,
-    sessions, settings,
-    throttle::{self, ThrottlePolicy},
+    sessions, settings, throttle,
     tokens::{random_token, token_hash, TokenRejection},
     users::{self, NewUser},
 };
@@ -33,18 +32,6 @@ pub const LIFETIME: Duration = Duration::minutes(15);
 pub const MAX_CODE_ATTEMPTS: i32 = 5;
 /// Digits in a code.
 pub const CODE_DIGITS: usize = 6;
-/// Mails per address: 5 an hour.
-const PER_ADDRESS: ThrottlePolicy = ThrottlePolicy {
-    max_failures: 5,
-    window: Duration::hours(1),
-    lockout: Duration::hours(1),
-};
-/// Mails per client address: 20 an hour.
-const PER_CLIENT: ThrottlePolicy = ThrottlePolicy {
-    max_failures: 20,
-    window: Duration::hours(1),
-    lockout: Duration::hours(1),
-};
 const SESSION_KEY: &str = "email_sign_in";
 
 /// Why a code was not accepted.
@@ -125,16 +112,9 @@ pub async fn request(
     if !policy.email_sign_in_enabled {
         return Err(AccountError::MethodDisabled);
     }
-    let mut keys = vec![format!("email-sign-in:{}", email.as_str().to_lowercase())];
-    if let Some(ip) = &client.ip {
-        keys.push(format!("email-sign-in-ip:{ip}"));
-    }
-    if let Some(minutes) = throttle::locked_minutes(&state.db, &keys).await? {
+    let keys = throttle::mail_keys("email-sign-in", email.as_str(), client.ip.as_deref());
+    if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
         return Err(AccountError::Throttled { minutes });
-    }
-    throttle::record_failure(&state.db, &keys[0], PER_ADDRESS).await?;
-    if let Some(key) = keys.get(1) {
-        throttle::record_failure(&state.db, key, PER_CLIENT).await?;
     }
 
     let mut tx = state.db.begin().await?;

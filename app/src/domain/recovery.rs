@@ -12,7 +12,7 @@ use super::{
     error::AccountError,
     mail,
     password::{NewPassword, Password},
-    sessions,
+    sessions, throttle,
     tokens::{self, TokenPurpose},
     users,
 };
@@ -25,6 +25,10 @@ pub async fn request_reset(
     client: &ClientInfo,
     email: &Email,
 ) -> Result<(), AccountError> {
+    let keys = throttle::mail_keys("password-reset", email.as_str(), client.ip.as_deref());
+    if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
+        return Err(AccountError::Throttled { minutes });
+    }
     let mut tx = state.db.begin().await?;
     let user = users::find_by_email(&mut *tx, email).await?;
     let event = AuditEvent::new("password.reset_requested", Outcome::Success)

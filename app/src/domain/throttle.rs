@@ -26,6 +26,18 @@ impl ThrottlePolicy {
         window: Duration::minutes(15),
         lockout: Duration::minutes(15),
     };
+    /// Mails to one address: 5 an hour.
+    pub const MAIL_PER_ADDRESS: Self = Self {
+        max_failures: 5,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+    /// Mails asked for from one client address: 20 an hour.
+    pub const MAIL_PER_CLIENT: Self = Self {
+        max_failures: 20,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
 }
 
 /// The counter key of an account (by its normalised, lower-cased address).
@@ -77,6 +89,39 @@ pub async fn record_failure(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Rate-limits an action that costs something (a mail sent): counts one use against every key
+/// and answers `Some(minutes)` without counting when any key is already locked.
+pub async fn admit(
+    db: &sqlx::PgPool,
+    keys: &[(String, ThrottlePolicy)],
+) -> sqlx::Result<Option<i64>> {
+    let names: Vec<String> = keys.iter().map(|(key, _)| key.clone()).collect();
+    if let Some(minutes) = locked_minutes(db, &names).await? {
+        return Ok(Some(minutes));
+    }
+    for (key, policy) in keys {
+        record_failure(db, key, *policy).await?;
+    }
+    Ok(None)
+}
+
+/// The keys and limits for mail sent to `email` at the request of `client_ip`: 5 an hour per
+/// address, 20 an hour per client address.
+pub fn mail_keys(
+    action: &str,
+    email: &str,
+    client_ip: Option<&str>,
+) -> Vec<(String, ThrottlePolicy)> {
+    let mut keys = vec![(
+        format!("{action}:{}", email.to_lowercase()),
+        ThrottlePolicy::MAIL_PER_ADDRESS,
+    )];
+    if let Some(ip) = client_ip {
+        keys.push((format!("{action}-ip:{ip}"), ThrottlePolicy::MAIL_PER_CLIENT));
+    }
+    keys
 }
 
 /// Forgets the failures of `key` (after a successful sign-in).
