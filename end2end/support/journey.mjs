@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { startSmtpSink } from './smtp-sink.mjs';
-import { startServer } from './server.mjs';
-import { launchBrowser } from './browser.mjs';
+import { startServer, siteProblems } from './server.mjs';
+import { launchBrowser, newPage } from './browser.mjs';
 
 export let sink;
 export let server;
@@ -56,4 +56,48 @@ export async function waitForText(locator, expected, timeout = 10_000) {
 /** Waits for the address bar to show `path` (and `search`, when given). */
 export async function waitForPath(page, pathname, search) {
   await page.waitForURL((url) => url.pathname === pathname && (search === undefined || url.search === search));
+}
+
+/**
+ * Registers, for the `describe` it is called in, the pages its tests open: closed after the
+ * tests, checked to load the site's bundle when JavaScript is on. `freshPage` opens a new
+ * browser context (own cookies); `checkPage` asserts the page logged no Content Security Policy
+ * violation and threw nothing, and that every form went as Leptos sends it with JavaScript on
+ * (fetch) or as a plain document post with it off. `setup` runs on each new context.
+ */
+export function usePages({ javaScriptEnabled, setup }) {
+  const pages = [];
+
+  async function freshPage() {
+    const handle = await newPage(browser, { baseURL: server.baseURL, javaScriptEnabled });
+    if (setup) await setup(handle.context);
+    pages.push(handle.page);
+    return handle;
+  }
+
+  if (javaScriptEnabled) {
+    before(async () => {
+      const problem = await siteProblems(server.baseURL);
+      if (problem) throw new Error(`cannot hydrate: ${problem}`);
+    });
+  }
+
+  after(async () => {
+    if (process.env.E2E_DEBUG) {
+      for (const page of pages) console.log(page.url(), { errors: page.errors, apiPosts: page.apiPosts });
+    }
+    for (const page of pages) await page.context().close();
+  });
+
+  function checkPage(page) {
+    const csp = page.errors.filter((e) => /Content Security Policy/i.test(e));
+    assert.deepEqual(csp, [], `CSP errors on ${page.url()}`);
+    const uncaught = page.errors.filter((e) => e.startsWith('uncaught:'));
+    assert.deepEqual(uncaught, [], `uncaught errors on ${page.url()}`);
+    const expected = javaScriptEnabled ? 'fetch' : 'document';
+    const other = page.apiPosts.filter((p) => p.type !== expected);
+    assert.deepEqual(other, [], `API posts not sent as ${expected}`);
+  }
+
+  return { freshPage, checkPage };
 }

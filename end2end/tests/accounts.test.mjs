@@ -1,13 +1,12 @@
 // Customer accounts in a real browser: registration, verification, sign-in, profile, sign-out and
 // password recovery, run once with JavaScript on (hydrated Leptos) and once with it off (plain posts).
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { linkIn } from '../support/smtp-sink.mjs';
-import { siteProblems } from '../support/server.mjs';
-import { newPage, open, settle } from '../support/browser.mjs';
-import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath } from '../support/journey.mjs';
+import { open, settle } from '../support/browser.mjs';
+import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
 
 const PASSWORD = 'violet tractor sings at dawn';
 const NEW_PASSWORD = 'copper lantern hums near midnight';
@@ -22,40 +21,7 @@ for (const javaScriptEnabled of [true, false]) {
   const mode = { javaScriptEnabled };
 
   describe(`with JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
-    const pages = [];
-
-    /** A fresh browser context (own cookies) and page; closed after the test. */
-    async function freshPage() {
-      const handle = await newPage(browser, { baseURL: server.baseURL, javaScriptEnabled });
-      pages.push(handle.page);
-      return handle;
-    }
-
-    if (javaScriptEnabled) {
-      before(async () => {
-        const problem = await siteProblems(server.baseURL);
-        if (problem) throw new Error(`cannot hydrate: ${problem}`);
-      });
-    }
-
-    after(async () => {
-      if (process.env.E2E_DEBUG) {
-        for (const page of pages) console.log(page.url(), { errors: page.errors, apiPosts: page.apiPosts });
-      }
-      for (const page of pages) await page.context().close();
-    });
-
-    /**
-     * With JavaScript on, the page logged no Content Security Policy violation and Leptos sent
-     * every form (fetch); with it off, every form was a plain document post.
-     */
-    function checkPage(page) {
-      const csp = page.errors.filter((e) => /Content Security Policy/i.test(e));
-      assert.deepEqual(csp, [], `CSP errors on ${page.url()}`);
-      const expected = javaScriptEnabled ? 'fetch' : 'document';
-      const other = page.apiPosts.filter((p) => p.type !== expected);
-      assert.deepEqual(other, [], `API posts not sent as ${expected}`);
-    }
+    const { freshPage, checkPage } = usePages(mode);
 
     async function register(page, { email, name = 'Ada Lovelace', password = PASSWORD }) {
       await open(page, '/register', mode);

@@ -1,13 +1,12 @@
 // Passkeys in a real browser with a virtual authenticator (Chrome DevTools Protocol): passkey-only
 // sign-up, usernameless sign-in by button and by autofill, user verification failures, and adding,
 // renaming and removing passkeys in the profile. WebAuthn needs JavaScript, so JavaScript is on.
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { linkIn } from '../support/smtp-sink.mjs';
-import { siteProblems } from '../support/server.mjs';
-import { newPage, open } from '../support/browser.mjs';
-import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath } from '../support/journey.mjs';
+import { open } from '../support/browser.mjs';
+import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
 
 const PASSWORD = 'violet tractor sings at dawn';
 const SUBJECT = {
@@ -60,36 +59,15 @@ async function addAuthenticator(page) {
 }
 
 describe('passkeys (JavaScript on)', () => {
-  const pages = [];
+  const { freshPage: openPage, checkPage } = usePages({ ...mode });
+  const { freshPage: openPageWithoutAutofill } = usePages({
+    ...mode,
+    setup: (context) => context.addInitScript(withoutAutofill),
+  });
 
   /** A fresh browser context (own cookies) and page; `autofill: false` turns passkey autofill off. */
-  async function freshPage({ autofill = false } = {}) {
-    const handle = await newPage(browser, { baseURL: server.baseURL, ...mode });
-    if (!autofill) await handle.context.addInitScript(withoutAutofill);
-    pages.push(handle.page);
-    return handle;
-  }
-
-  before(async () => {
-    const problem = await siteProblems(server.baseURL);
-    if (problem) throw new Error(`cannot hydrate: ${problem}`);
-  });
-
-  after(async () => {
-    if (process.env.E2E_DEBUG) {
-      for (const page of pages) console.log(page.url(), { errors: page.errors, apiPosts: page.apiPosts });
-    }
-    for (const page of pages) await page.context().close();
-  });
-
-  /** The page logged no Content Security Policy violation, threw nothing, and every API post was a fetch. */
-  function checkPage(page) {
-    const csp = page.errors.filter((e) => /Content Security Policy/i.test(e));
-    assert.deepEqual(csp, [], `CSP errors on ${page.url()}`);
-    const uncaught = page.errors.filter((e) => e.startsWith('uncaught:'));
-    assert.deepEqual(uncaught, [], `uncaught errors on ${page.url()}`);
-    const other = page.apiPosts.filter((p) => p.type !== 'fetch');
-    assert.deepEqual(other, [], 'API posts not sent as fetch');
+  function freshPage({ autofill = false } = {}) {
+    return autofill ? openPage() : openPageWithoutAutofill();
   }
 
   /** Creates an account with a passkey from /register; ends on /register/sent. */

@@ -1,13 +1,12 @@
 // Passwordless sign-in by email in a real browser: one request from /signin mails a 6-digit code
 // (typed in the browser that asked) and a single-use link (opened in any browser), run once with
 // JavaScript on (hydrated Leptos) and once with it off (plain posts).
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { linkIn } from '../support/smtp-sink.mjs';
-import { siteProblems } from '../support/server.mjs';
-import { newPage, open, settle } from '../support/browser.mjs';
-import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath } from '../support/journey.mjs';
+import { open, settle } from '../support/browser.mjs';
+import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
 
 const PASSWORD = 'violet tractor sings at dawn';
 const SUBJECT = {
@@ -41,40 +40,7 @@ for (const javaScriptEnabled of [true, false]) {
   const mode = { javaScriptEnabled };
 
   describe(`with JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
-    const pages = [];
-
-    /** A fresh browser context (own cookies) and page; closed after the test. */
-    async function freshPage() {
-      const handle = await newPage(browser, { baseURL: server.baseURL, javaScriptEnabled });
-      pages.push(handle.page);
-      return handle;
-    }
-
-    if (javaScriptEnabled) {
-      before(async () => {
-        const problem = await siteProblems(server.baseURL);
-        if (problem) throw new Error(`cannot hydrate: ${problem}`);
-      });
-    }
-
-    after(async () => {
-      if (process.env.E2E_DEBUG) {
-        for (const page of pages) console.log(page.url(), { errors: page.errors, apiPosts: page.apiPosts });
-      }
-      for (const page of pages) await page.context().close();
-    });
-
-    /**
-     * With JavaScript on, the page logged no Content Security Policy violation and Leptos sent
-     * every form (fetch); with it off, every form was a plain document post.
-     */
-    function checkPage(page) {
-      const csp = page.errors.filter((e) => /Content Security Policy/i.test(e));
-      assert.deepEqual(csp, [], `CSP errors on ${page.url()}`);
-      const expected = javaScriptEnabled ? 'fetch' : 'document';
-      const other = page.apiPosts.filter((p) => p.type !== expected);
-      assert.deepEqual(other, [], `API posts not sent as ${expected}`);
-    }
+    const { freshPage, checkPage } = usePages(mode);
 
     /** Registers `email` and confirms it from the mail, in a context of its own. */
     async function createAccount(email) {
