@@ -64,17 +64,7 @@ pub async fn rename(
             .bind(&name)
             .execute(&mut *tx)
             .await?;
-    if done.rows_affected() == 0 {
-        return Err(PasskeyRejection::NotFound.into());
-    }
-    audit::record(
-        &mut *tx,
-        client,
-        AuditEvent::new("passkey.rename", Outcome::Success).by(user_id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    finish_change(tx, client, user_id, done.rows_affected(), "passkey.rename").await
 }
 
 /// Removes one of the account's passkeys, unless the account would have no way to sign in.
@@ -102,15 +92,23 @@ pub async fn remove(
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    if done.rows_affected() == 0 {
+    finish_change(tx, client, user_id, done.rows_affected(), "passkey.remove").await
+}
+
+/// Commits a change to one passkey with its audit row, or refuses when no passkey of the
+/// account was touched.
+async fn finish_change(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    client: &ClientInfo,
+    user_id: Uuid,
+    rows: u64,
+    action: &'static str,
+) -> Result<(), AccountError> {
+    if rows == 0 {
         return Err(PasskeyRejection::NotFound.into());
     }
-    audit::record(
-        &mut *tx,
-        client,
-        AuditEvent::new("passkey.remove", Outcome::Success).by(user_id),
-    )
-    .await?;
+    let event = AuditEvent::new(action, Outcome::Success).by(user_id);
+    audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     Ok(())
 }
