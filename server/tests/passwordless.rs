@@ -5,7 +5,7 @@ mod support;
 
 use serde_json::json;
 use sqlx::PgPool;
-use support::{error_of, TestApp};
+use support::{error_of, smtp::Received, Browser, TestApp};
 
 /// The 6-digit code in a sign-in mail.
 fn code_in(body: &str) -> String {
@@ -19,6 +19,16 @@ fn code_in(body: &str) -> String {
 fn wrong_code(code: &str) -> String {
     let first = code.as_bytes()[0] - b'0';
     format!("{}{}", (first + 1) % 10, &code[1..])
+}
+
+/// An account for `email` and a fresh browser that asked for its sign-in mail.
+async fn sign_in_mail_requested(app: &TestApp, email: &str) -> (Browser, Received) {
+    drop(app.signed_in_customer(email).await);
+    let browser = app.browser();
+    let res = browser.call("email-sign-in", &[("email", email)]).await;
+    assert_eq!(res.status(), 200);
+    let mail = app.mail.wait_for(email, "sign-in code").await;
+    (browser, mail)
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -90,17 +100,8 @@ async fn the_mailed_code_signs_in_the_browser_that_asked(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn five_wrong_codes_kill_the_request(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    drop(app.signed_in_customer("grace@example.com").await);
-    let browser = app.browser();
-    browser
-        .call("email-sign-in", &[("email", "grace@example.com")])
-        .await;
-    let code = code_in(
-        &app.mail
-            .wait_for("grace@example.com", "sign-in code")
-            .await
-            .body,
-    );
+    let (browser, mail) = sign_in_mail_requested(&app, "grace@example.com").await;
+    let code = code_in(&mail.body);
     for _ in 0..4 {
         browser
             .call("email-sign-in/code", &[("code", &wrong_code(&code))])
@@ -117,7 +118,6 @@ async fn five_wrong_codes_kill_the_request(db: PgPool) {
     assert_eq!(right.status(), 422);
     assert!(browser.me().await.is_none());
     // The link of the killed request says why it is dead.
-    let mail = app.mail.wait_for("grace@example.com", "sign-in code").await;
     let link = browser
         .call(
             "email-sign-in/link",
@@ -134,12 +134,7 @@ async fn five_wrong_codes_kill_the_request(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_link_works_in_another_browser_shows_who_asked_and_works_once(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    drop(app.signed_in_customer("hedy@example.com").await);
-    let asking = app.browser();
-    asking
-        .call("email-sign-in", &[("email", "hedy@example.com")])
-        .await;
-    let mail = app.mail.wait_for("hedy@example.com", "sign-in code").await;
+    let (asking, mail) = sign_in_mail_requested(&app, "hedy@example.com").await;
     let token = TestApp::token_in(&mail.body, "/signin/email");
 
     let same = asking
@@ -180,12 +175,7 @@ async fn the_link_works_in_another_browser_shows_who_asked_and_works_once(db: Pg
 #[sqlx::test(migrations = "../migrations")]
 async fn an_expired_link_and_code_are_refused(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    drop(app.signed_in_customer("joan@example.com").await);
-    let browser = app.browser();
-    browser
-        .call("email-sign-in", &[("email", "joan@example.com")])
-        .await;
-    let mail = app.mail.wait_for("joan@example.com", "sign-in code").await;
+    let (browser, mail) = sign_in_mail_requested(&app, "joan@example.com").await;
     sqlx::query("UPDATE email_sign_in_requests SET expires_at = now() - interval '1 second'")
         .execute(&app.db)
         .await
