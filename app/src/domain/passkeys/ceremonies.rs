@@ -258,11 +258,7 @@ pub async fn finish_registration(
     if ceremony.user_id != Some(user_id) {
         return Err(PasskeyRejection::NoCeremony.into());
     }
-    let registration: PasskeyRegistration = state_from(ceremony.state)?;
-    let passkey = state
-        .webauthn
-        .finish_passkey_registration(credential, &registration)
-        .map_err(unverified)?;
+    let passkey = verify_registration(state, ceremony.state, credential)?;
     let mut tx = state.db.begin().await?;
     insert_passkey(
         &mut *tx,
@@ -319,11 +315,7 @@ pub async fn finish_sign_up(
     };
     let email = Email::parse(&email)?;
     let name = DisplayName::parse(&name)?;
-    let registration: PasskeyRegistration = state_from(ceremony.state)?;
-    let passkey = state
-        .webauthn
-        .finish_passkey_registration(credential, &registration)
-        .map_err(unverified)?;
+    let passkey = verify_registration(state, ceremony.state, credential)?;
 
     let mut tx = state.db.begin().await?;
     let new = NewUser {
@@ -340,6 +332,19 @@ pub async fn finish_sign_up(
     tx.commit().await?;
     state.mail_queued.notify_one();
     Ok(())
+}
+
+/// Checks the browser's new credential against the stored registration state.
+fn verify_registration(
+    state: &AppState,
+    registration: serde_json::Value,
+    credential: &RegisterPublicKeyCredential,
+) -> Result<Passkey, AccountError> {
+    let registration: PasskeyRegistration = state_from(registration)?;
+    state
+        .webauthn
+        .finish_passkey_registration(credential, &registration)
+        .map_err(unverified)
 }
 
 async fn insert_passkey(
