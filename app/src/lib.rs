@@ -28,6 +28,7 @@ use ui::{
     profile::ProfilePage,
     recovery::{ForgotPasswordPage, ForgotSentPage, ResetPasswordPage},
     signin::SignInPage,
+    sms::{PhoneConfirmPage, SmsCodePage, SmsSignInPage},
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -69,10 +70,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("signin/code") view=EmailCodePage ssr=SsrMode::Async />
                     <Route path=path!("signin/email") view=EmailLinkPage ssr=SsrMode::Async />
+                    <Route path=path!("signin/sms") view=SmsSignInPage ssr=SsrMode::Async />
+                    <Route path=path!("signin/sms/code") view=SmsCodePage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password/sent") view=ForgotSentPage ssr=SsrMode::Async />
                     <Route path=path!("reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("profile/phone") view=PhoneConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("admin/outbox") view=OutboxPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>

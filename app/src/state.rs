@@ -24,6 +24,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Wakes the mail worker when a transaction has queued mail.
     pub mail_queued: Arc<Notify>,
+    /// Wakes the SMS worker when a transaction has queued a text.
+    pub sms_queued: Arc<Notify>,
     /// Hashes short one-time codes (derived from the master key).
     pub code_key: CodeKey,
     /// The WebAuthn relying party (the public URL's host).
@@ -43,6 +45,7 @@ impl AppState {
             settings: Arc::new(settings),
             passwords,
             mail_queued: Arc::new(Notify::new()),
+            sms_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
             webauthn,
         })

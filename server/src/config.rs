@@ -16,6 +16,11 @@ pub struct Config {
     /// `None`: development mail (console and the admin's outbox page).
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// `None`: development texts (console and the admin's outbox page); otherwise the HTTP
+    /// gateway each text is POSTed to as JSON.
+    pub sms_webhook_url: Option<String>,
+    /// Bearer token sent to the SMS gateway.
+    pub sms_webhook_token: Option<String>,
     /// 32-byte key that encrypts secrets at rest.
     pub master_key: MasterKey,
     pub log_format: LogFormat,
@@ -47,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[configured]"))
             .field("mail_from", &self.mail_from)
+            .field("sms", &self.sms_webhook_url.as_ref().map(|_| "[configured]"))
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }
@@ -80,6 +86,8 @@ impl Config {
             smtp_url: var("CIAM_SMTP_URL"),
             mail_from: var("CIAM_MAIL_FROM")
                 .unwrap_or_else(|| "Keyhaven <no-reply@localhost>".into()),
+            sms_webhook_url: var("CIAM_SMS_WEBHOOK_URL"),
+            sms_webhook_token: var("CIAM_SMS_WEBHOOK_TOKEN"),
             master_key: load_master_key()?,
             log_format,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),

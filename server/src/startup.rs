@@ -209,6 +209,16 @@ pub async fn start(
         state.mail_queued.clone(),
         stop.clone(),
     ));
+    let sms = workers::sms::SmsSender::new(
+        config.sms_webhook_url.as_deref(),
+        config.sms_webhook_token.as_deref(),
+    )?;
+    tokio::spawn(workers::sms::run(
+        state.db.clone(),
+        sms,
+        state.sms_queued.clone(),
+        stop.clone(),
+    ));
     tokio::spawn(workers::cleanup::run(state.db.clone(), stop.clone()));
 
     let app = router(state, config);

@@ -64,6 +64,14 @@ impl From<AccountError> for AppError {
                 AppError::field("name", e.to_string())
             }
             AccountError::Passkey(e) => AppError::Refused(e.to_string()),
+            AccountError::Phone(e @ crate::domain::phone::PhoneError::InUse) => {
+                AppError::Refused(e.to_string())
+            }
+            AccountError::Phone(e) => AppError::field("phone", e.to_string()),
+            AccountError::SignInAgain => AppError::Refused(
+                "For your security, sign in again (within the last 10 minutes) to change how you sign in."
+                    .into(),
+            ),
             AccountError::MethodDisabled => {
                 AppError::Refused("This sign-in method is not available.".into())
             }

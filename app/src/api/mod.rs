@@ -10,6 +10,7 @@ pub mod passkeys;
 pub mod passwordless;
 pub mod profile;
 pub mod signin;
+pub mod sms;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context;

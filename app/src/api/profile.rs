@@ -12,6 +12,8 @@ pub struct AccountSummary {
     pub email_verified: bool,
     pub display_name: String,
     pub is_admin: bool,
+    /// Proven phone number (E.164), if any.
+    pub phone: Option<String>,
 }
 
 /// The signed-in account, or `None` when nobody is signed in.
@@ -26,6 +28,7 @@ pub async fn me() -> Result<Option<AccountSummary>, AppError> {
             is_admin: user.is_admin(),
             email: user.email,
             display_name: user.display_name,
+            phone: user.phone,
         })),
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),

@@ -2,7 +2,28 @@
 
 use leptos::prelude::*;
 
+use serde::{Deserialize, Serialize};
+
 use super::error::AppError;
+
+/// Which optional sign-in methods the sign-in page offers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferedMethods {
+    pub sms: bool,
+}
+
+/// The sign-in methods the business has switched on.
+#[server(prefix = "/api", endpoint = "sign-in-options")]
+pub async fn sign_in_options() -> Result<OfferedMethods, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let policy = crate::domain::settings::load(&state.db)
+        .await
+        .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?;
+    Ok(OfferedMethods {
+        sms: policy.sms_enabled,
+    })
+}
 
 /// Signs in with email and password.
 #[server(prefix = "/api", endpoint = "sign-in")]

@@ -70,14 +70,14 @@ impl CodeKey {
         Self(mac.finalize().into_bytes().into())
     }
 
-    fn hash(&self, request: Uuid, code: &str) -> Vec<u8> {
+    pub(crate) fn hash(&self, request: Uuid, code: &str) -> Vec<u8> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key size");
         mac.update(request.as_bytes());
         mac.update(code.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
 
-    fn verify(&self, request: Uuid, code: &str, expected: &[u8]) -> bool {
+    pub(crate) fn verify(&self, request: Uuid, code: &str, expected: &[u8]) -> bool {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key size");
         mac.update(request.as_bytes());
         mac.update(code.as_bytes());
@@ -91,7 +91,7 @@ impl std::fmt::Debug for CodeKey {
     }
 }
 
-fn random_code() -> String {
+pub(crate) fn random_code() -> String {
     format!(
         "{:0width$}",
         OsRng.gen_range(0..1_000_000u32),

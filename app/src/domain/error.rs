@@ -2,7 +2,7 @@
 
 use super::{
     email::EmailError, email_sign_in::CodeRejection, names::DisplayNameError,
-    passkeys::PasskeyRejection, password::PasswordRejection, tokens::TokenRejection,
+    passkeys::PasskeyRejection, password::PasswordRejection, phone::PhoneError, tokens::TokenRejection,
 };
 
 /// Everything an account operation can refuse, plus the unexpected.
@@ -20,6 +20,10 @@ pub enum AccountError {
     Code(#[from] CodeRejection),
     #[error(transparent)]
     Passkey(#[from] PasskeyRejection),
+    #[error(transparent)]
+    Phone(#[from] PhoneError),
+    #[error("a recent sign-in is needed")]
+    SignInAgain,
     #[error("this sign-in method is switched off")]
     MethodDisabled,
     #[error("incorrect email or password")]

@@ -32,6 +32,18 @@ impl ThrottlePolicy {
         window: Duration::hours(1),
         lockout: Duration::hours(1),
     };
+    /// Texts to one phone number: 5 an hour (each costs money, and SMS pumping is real fraud).
+    pub const SMS_PER_NUMBER: Self = Self {
+        max_failures: 5,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+    /// Texts asked for from one client address: 10 an hour.
+    pub const SMS_PER_CLIENT: Self = Self {
+        max_failures: 10,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
     /// Mails asked for from one client address: 20 an hour.
     pub const MAIL_PER_CLIENT: Self = Self {
         max_failures: 20,
@@ -120,6 +132,16 @@ pub fn mail_keys(
     )];
     if let Some(ip) = client_ip {
         keys.push((format!("{action}-ip:{ip}"), ThrottlePolicy::MAIL_PER_CLIENT));
+    }
+    keys
+}
+
+/// The keys and limits for texts to `phone` (E.164) at the request of `client_ip`: 5 an hour
+/// per number, 10 an hour per client address.
+pub fn sms_keys(phone: &str, client_ip: Option<&str>) -> Vec<(String, ThrottlePolicy)> {
+    let mut keys = vec![(format!("sms:{phone}"), ThrottlePolicy::SMS_PER_NUMBER)];
+    if let Some(ip) = client_ip {
+        keys.push((format!("sms-ip:{ip}"), ThrottlePolicy::SMS_PER_CLIENT));
     }
     keys
 }

@@ -15,6 +15,8 @@ pub struct User {
     pub display_name: String,
     pub password_hash: Option<String>,
     pub role: String,
+    /// Proven phone number (E.164), if any.
+    pub phone: Option<String>,
 }
 
 impl User {
@@ -32,7 +34,7 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, role";
+const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, role, phone";
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!(

@@ -11,3 +11,4 @@ pub mod passwordless;
 pub mod profile;
 pub mod recovery;
 pub mod signin;
+pub mod sms;

@@ -8,6 +8,7 @@ use super::{
     form::{field_error, last_error, Field, FormError},
     layout::CurrentUser,
     passkeys::PasskeyManager,
+    sms::PhoneSection,
 };
 use crate::api::profile::{AccountSummary, UpdateProfile};
 
@@ -33,6 +34,7 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
     let query = use_query_map();
     let password_changed = move || query.read().get("password_changed").is_some();
     let passkey_added = move || query.read().get("passkey_added").is_some();
+    let phone_added = move || query.read().get("phone_added").is_some();
     let action = ServerAction::<UpdateProfile>::new();
     let error = last_error(action.value());
     let saved = move || matches!(action.value().get(), Some(Ok(())));
@@ -76,6 +78,10 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
                 <p class="notice" role="status">"Your passkey was added."</p>
             </Show>
             <PasskeyManager />
+            <Show when=phone_added>
+                <p class="notice" role="status">"Your phone number is confirmed."</p>
+            </Show>
+            <PhoneSection phone=me.phone.clone() />
             {me.is_admin.then(|| view! {
                 <p class="aside"><a href="/admin/outbox">"Development mail outbox"</a></p>
             })}

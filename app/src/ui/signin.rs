@@ -9,7 +9,11 @@ use super::{
     passkeys::PasskeySignIn,
     passwordless::EmailSignInForm,
 };
-use crate::api::{account::ResendVerification, error::AppError, signin::SignIn};
+use crate::api::{
+    account::ResendVerification,
+    error::AppError,
+    signin::{sign_in_options, SignIn},
+};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -22,6 +26,7 @@ pub fn SignInPage() -> impl IntoView {
             None
         }
     };
+    let options = Resource::new(|| (), |_| sign_in_options());
     let action = ServerAction::<SignIn>::new();
     let error = last_error(action.value());
     let resend = ServerAction::<ResendVerification>::new();
@@ -62,6 +67,16 @@ pub fn SignInPage() -> impl IntoView {
             <FormError error=resend_error />
             <PasskeySignIn />
             <EmailSignInForm />
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let options = options.await.unwrap_or_default();
+                    options.sms.then(|| view! {
+                        <p class="alternative">
+                            <a href="/signin/sms" class="button button-secondary">"Sign in with a text message"</a>
+                        </p>
+                    })
+                })}
+            </Suspense>
             <p class="aside">
                 <a href="/forgot-password">"Forgot your password?"</a>
                 " · "

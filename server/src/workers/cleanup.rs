@@ -1,4 +1,4 @@
-//! Deletes what has expired: sessions, spent tokens, old throttle counters.
+//! Deletes what has expired: sessions, spent tokens and codes, old texts, old throttle counters.
 
 use std::time::Duration;
 
@@ -11,6 +11,15 @@ pub async fn sweep(db: &PgPool) -> sqlx::Result<()> {
     sqlx::query(
         "DELETE FROM one_time_tokens WHERE expires_at < now() - interval '7 days'
             OR used_at < now() - interval '7 days'",
+    )
+    .execute(db)
+    .await?;
+    sqlx::query("DELETE FROM sms_codes WHERE expires_at < now() - interval '7 days'")
+        .execute(db)
+        .await?;
+    sqlx::query(
+        "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
+            AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
     )
     .execute(db)
     .await?;

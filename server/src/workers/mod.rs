@@ -1,4 +1,6 @@
-//! Background work every node runs: mail delivery from the outbox, and cleanup of expired rows.
+//! Background work every node runs: mail and SMS delivery from their outboxes, and cleanup of
+//! expired rows.
 
 pub mod cleanup;
 pub mod mail;
+pub mod sms;

@@ -2,6 +2,7 @@
 //! a cookie-keeping client that behaves like a browser on the site.
 #![allow(dead_code)]
 
+pub mod sms;
 pub mod smtp;
 
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use server::{
 };
 use sqlx::PgPool;
 
+pub use sms::SmsSink;
 pub use smtp::MailSink;
 
 /// A password the policy accepts.
@@ -26,6 +28,7 @@ pub struct TestApp {
     pub public_url: String,
     pub db: PgPool,
     pub mail: MailSink,
+    pub sms: SmsSink,
     running: Running,
 }
 
@@ -40,6 +43,7 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let mail = MailSink::start().await;
+        let sms = SmsSink::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let public_url = format!("http://localhost:{}", addr.port());
@@ -49,6 +53,8 @@ impl TestApp {
             public_url: public_url.clone(),
             smtp_url: Some(format!("smtp://127.0.0.1:{}", mail.port)),
             mail_from: "Keyhaven <no-reply@example.com>".into(),
+            sms_webhook_url: Some(format!("http://127.0.0.1:{}/send", sms.port)),
+            sms_webhook_token: Some(SmsSink::TOKEN.into()),
             master_key: MasterKey([7; 32]),
             log_format: LogFormat::Pretty,
             site_root: "target/site".into(),
@@ -60,6 +66,7 @@ impl TestApp {
             public_url,
             db,
             mail,
+            sms,
             running,
         }
     }

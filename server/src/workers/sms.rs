@@ -1,0 +1,179 @@
+//! Delivers the SMS outbox: claims due texts with `FOR UPDATE SKIP LOCKED`, hands them to the
+//! configured sender (the console in development, or an HTTP gateway), retries failures with
+//! backoff, and gives a text up once the code it carries has expired.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::sync::{watch, Notify};
+use uuid::Uuid;
+
+use super::mail::backoff;
+
+/// Where texts go.
+#[derive(Clone)]
+pub enum SmsSender {
+    /// Development: the text is logged, and stays readable in the admin's outbox page.
+    Console,
+    /// Any SMS gateway: each text is POSTed as JSON `{"id", "to", "body"}` to `url`, with
+    /// `Authorization: Bearer <token>` when a token is configured. A 2xx answer means sent.
+    Http {
+        client: reqwest::Client,
+        url: String,
+        token: Option<String>,
+    },
+}
+
+impl SmsSender {
+    /// The HTTP sender when `url` is set, the console otherwise.
+    pub fn new(url: Option<&str>, token: Option<&str>) -> anyhow::Result<Self> {
+        let Some(url) = url else {
+            return Ok(Self::Console);
+        };
+        let parsed = url::Url::parse(url).context("CIAM_SMS_WEBHOOK_URL is not a valid URL")?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            bail!("CIAM_SMS_WEBHOOK_URL must be an http(s) URL");
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .build()
+            .context("building the SMS HTTP client")?;
+        Ok(Self::Http {
+            client,
+            url: url.to_owned(),
+            token: token.map(str::to_owned),
+        })
+    }
+}
+
+/// A text claimed for delivery.
+#[derive(Debug, sqlx::FromRow)]
+struct Pending {
+    id: Uuid,
+    recipient: String,
+    body: String,
+    attempts: i32,
+}
+
+/// The delivery loop; returns when `shutdown` turns true.
+pub async fn run(
+    db: PgPool,
+    sender: SmsSender,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        match deliver_due(&db, &sender).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = ?e, "SMS delivery round failed"),
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Gives up expired texts, then sends up to 20 due ones; returns how many were attempted.
+pub async fn deliver_due(db: &PgPool, sender: &SmsSender) -> anyhow::Result<usize> {
+    sqlx::query(
+        "UPDATE sms_outbox SET abandoned_at = now()
+         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND expires_at <= now()",
+    )
+    .execute(db)
+    .await?;
+    let mut tx = db.begin().await?;
+    let due: Vec<Pending> = sqlx::query_as(
+        "SELECT id, recipient, body, attempts FROM sms_outbox
+         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()
+         ORDER BY created_at LIMIT 20 FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for text in &due {
+        match send(sender, text).await {
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE sms_outbox SET delivered_at = now(), attempts = attempts + 1,
+                     last_error = NULL WHERE id = $1",
+                )
+                .bind(text.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Err(e) => {
+                let attempt = text.attempts + 1;
+                tracing::warn!(id = %text.id, attempt, error = %e, "SMS delivery failed; will retry");
+                sqlx::query(
+                    "UPDATE sms_outbox SET attempts = $2, last_error = $3,
+                     next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
+                )
+                .bind(text.id)
+                .bind(attempt)
+                .bind(format!("{e:#}"))
+                .bind(backoff(attempt).as_secs_f64())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+async fn send(sender: &SmsSender, text: &Pending) -> anyhow::Result<()> {
+    match sender {
+        SmsSender::Console => {
+            tracing::info!(
+                to = %text.recipient,
+                "development SMS (set CIAM_SMS_WEBHOOK_URL to send it):\n{}",
+                text.body
+            );
+            Ok(())
+        }
+        SmsSender::Http { client, url, token } => {
+            let mut request = client.post(url).json(&json!({
+                "id": text.id,
+                "to": text.recipient,
+                "body": text.body,
+            }));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.context("reaching the SMS gateway")?;
+            let status = response.status();
+            if !status.is_success() {
+                bail!("the SMS gateway answered {status}");
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sender_is_the_console_unless_a_gateway_url_is_set() {
+        assert!(matches!(
+            SmsSender::new(None, None).unwrap(),
+            SmsSender::Console
+        ));
+        assert!(matches!(
+            SmsSender::new(Some("https://sms.example.com/send"), Some("t")).unwrap(),
+            SmsSender::Http { .. }
+        ));
+        assert!(SmsSender::new(Some("ftp://sms.example.com"), None).is_err());
+        assert!(SmsSender::new(Some("not a url"), None).is_err());
+    }
+}
