@@ -7,7 +7,10 @@ use tokio::sync::Notify;
 
 use webauthn_rs::Webauthn;
 
-use crate::domain::{email_sign_in::CodeKey, passkeys, password::PasswordHasher};
+use crate::domain::{
+    email_sign_in::CodeKey, passkeys, password::PasswordHasher, secrets::SecretBox,
+    social::upstream::Upstream,
+};
 
 /// Settings the application logic needs (the process-level ones live in the server's config).
 #[derive(Debug, Clone)]
@@ -30,6 +33,10 @@ pub struct AppState {
     pub code_key: CodeKey,
     /// The WebAuthn relying party (the public URL's host).
     pub webauthn: Arc<Webauthn>,
+    /// Seals secrets stored in the database (derived from the master key).
+    pub secrets: SecretBox,
+    /// The outbound client and caches for upstream identity providers.
+    pub upstream: Arc<Upstream>,
 }
 
 impl AppState {
@@ -48,6 +55,8 @@ impl AppState {
             sms_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
             webauthn,
+            secrets: SecretBox::derive(master_key, "upstream client secrets"),
+            upstream: Arc::new(Upstream::new()?),
         })
     }
 }

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 
 import { startSmtpSink } from './smtp-sink.mjs';
 import { startServer, siteProblems } from './server.mjs';
-import { launchBrowser, newPage } from './browser.mjs';
+import { launchBrowser, newPage, open } from './browser.mjs';
+import { linkIn } from './smtp-sink.mjs';
 
 export let sink;
 export let server;
@@ -100,4 +101,34 @@ export function usePages({ javaScriptEnabled, setup }) {
   }
 
   return { freshPage, checkPage };
+}
+
+export const PASSWORD = 'violet tractor sings at dawn';
+
+/**
+ * Registers `email` (display name "Ada Lovelace") on `page` and confirms it from the mail;
+ * the page ends on /signin?verified=1.
+ */
+export async function registerConfirmed(page, email, { javaScriptEnabled }) {
+  const mode = { javaScriptEnabled };
+  await open(page, '/register', mode);
+  await page.locator('#email').fill(email);
+  await page.locator('#display_name').fill('Ada Lovelace');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  if (javaScriptEnabled) await waitForText(page.locator('.strength'), /\S/);
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+  await waitForPath(page, '/register/sent');
+  const mail = await sink.waitForMail({ to: email, subject: 'Confirm your email address for Keyhaven' });
+  await open(page, linkIn(mail, '/verify-email'), mode);
+  await page.getByRole('button', { name: 'Confirm my email address', exact: true }).click();
+  await waitForPath(page, '/signin', '?verified=1');
+}
+
+/** Signs in with email and password from /signin; the page ends on /profile. */
+export async function signInWithPassword(page, email, { javaScriptEnabled }) {
+  await open(page, '/signin', { javaScriptEnabled });
+  await page.locator('#email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await waitForPath(page, '/profile');
 }

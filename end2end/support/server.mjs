@@ -39,9 +39,11 @@ async function freePort() {
 /**
  * Starts the server against a new empty database (on the Postgres server of `DATABASE_URL`,
  * default postgres://postgres@127.0.0.1:5432/postgres), mailing through `smtpUrl`.
+ * `env` (optional) is merged into the server's environment after the defaults, so it can add
+ * variables and override any of them.
  * @returns {Promise<{baseURL: string, port: number, database: string, log: () => string, stop: () => Promise<void>}>}
  */
-export async function startServer({ smtpUrl, readyTimeout = 60_000 } = {}) {
+export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEnv = {} } = {}) {
   const database = `ciam_e2e_${process.pid}_${randomBytes(4).toString('hex')}`;
   await psql(`create database ${database}`);
   const cwd = await mkdtemp(join(tmpdir(), 'ciam-e2e-'));
@@ -55,6 +57,7 @@ export async function startServer({ smtpUrl, readyTimeout = 60_000 } = {}) {
     LEPTOS_SITE_ROOT: siteRoot,
   };
   if (smtpUrl) env.CIAM_SMTP_URL = smtpUrl;
+  Object.assign(env, extraEnv);
 
   let output = '';
   const child = spawn(serverBin, ['serve'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,11 +6,19 @@ import assert from 'node:assert/strict';
 
 import { linkIn } from '../support/smtp-sink.mjs';
 import { open, settle } from '../support/browser.mjs';
-import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
+import {
+  sink,
+  server,
+  browser,
+  uniqueEmail,
+  text,
+  waitForText,
+  waitForPath,
+  usePages,
+  registerConfirmed,
+} from '../support/journey.mjs';
 
-const PASSWORD = 'violet tractor sings at dawn';
 const SUBJECT = {
-  verify: 'Confirm your email address for Keyhaven',
   signIn: /^Your Keyhaven sign-in code is \d{6}$/,
 };
 const CODE_API = '/api/email-sign-in/code';
@@ -45,17 +53,7 @@ for (const javaScriptEnabled of [true, false]) {
     /** Registers `email` and confirms it from the mail, in a context of its own. */
     async function createAccount(email) {
       const { page } = await freshPage();
-      await open(page, '/register', mode);
-      await page.locator('#email').fill(email);
-      await page.locator('#display_name').fill('Ada Lovelace');
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      if (javaScriptEnabled) await waitForText(page.locator('.strength'), /\S/);
-      await page.getByRole('button', { name: 'Create account', exact: true }).click();
-      await waitForPath(page, '/register/sent');
-      const mail = await sink.waitForMail({ to: email, subject: SUBJECT.verify });
-      await open(page, linkIn(mail, '/verify-email'), mode);
-      await page.getByRole('button', { name: 'Confirm my email address', exact: true }).click();
-      await waitForPath(page, '/signin', '?verified=1');
+      await registerConfirmed(page, email, mode);
       checkPage(page);
       await page.context().close();
     }

@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod security;
+pub mod social;
 pub mod startup;
 pub mod workers;

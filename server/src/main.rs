@@ -1,4 +1,5 @@
-//! The `server` command: serve the site, migrate the database, manage administrators.
+//! The `server` command: serve the site, migrate the database, manage administrators and the
+//! sign-in policy.
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
@@ -26,6 +27,24 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Show or change the sign-in policy (which methods are on).
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Print every switch and its state.
+    Show,
+    /// Turn one switch on or off, e.g. `settings set sms_enabled on`.
+    Set {
+        /// One of the names `settings show` prints.
+        name: String,
+        /// `on` or `off`.
+        value: String,
     },
 }
 
@@ -84,6 +103,33 @@ async fn main() -> anyhow::Result<()> {
                     "Administrator {email}: open this one-time link (valid 1 hour) to set the password and sign in:\n\n    {link}\n"
                 ),
                 None => println!("An administrator is already set up; sign in at {}/signin", config.public_url),
+            }
+        }
+        Command::Settings { command } => {
+            startup::migrate(&db).await?;
+            if let SettingsCommand::Set { name, value } = command {
+                let on = match value.as_str() {
+                    "on" | "true" => true,
+                    "off" | "false" => false,
+                    other => anyhow::bail!("the value must be 'on' or 'off', not {other:?}"),
+                };
+                if app::domain::settings::set(&db, &name, on).await?.is_none() {
+                    anyhow::bail!(
+                        "no switch named {name:?}; the switches are: {}",
+                        app::domain::settings::SWITCHES.join(", ")
+                    );
+                }
+            }
+            let s = app::domain::settings::load(&db).await?;
+            for (name, on) in [
+                ("require_verified_email", s.require_verified_email),
+                ("email_sign_in_enabled", s.email_sign_in_enabled),
+                ("register_on_email_sign_in", s.register_on_email_sign_in),
+                ("passkeys_enabled", s.passkeys_enabled),
+                ("social_enabled", s.social_enabled),
+                ("sms_enabled", s.sms_enabled),
+            ] {
+                println!("{name:28} {}", if on { "on" } else { "off" });
             }
         }
         Command::Serve => {

@@ -123,6 +123,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             context, shell,
         ))
         .with_state(options)
+        .merge(crate::social::routes(state.clone()))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(strip_foreign_form_errors))
         .layer(sessions);

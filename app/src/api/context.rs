@@ -68,6 +68,7 @@ impl From<AccountError> for AppError {
                 AppError::Refused(e.to_string())
             }
             AccountError::Phone(e) => AppError::field("phone", e.to_string()),
+            AccountError::Social(e) => AppError::Refused(e.to_string()),
             AccountError::SignInAgain => AppError::Refused(
                 "For your security, sign in again (within the last 10 minutes) to change how you sign in."
                     .into(),

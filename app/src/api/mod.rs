@@ -11,6 +11,7 @@ pub mod passwordless;
 pub mod profile;
 pub mod signin;
 pub mod sms;
+pub mod social;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context;

@@ -10,6 +10,8 @@ use super::error::AppError;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferedMethods {
     pub sms: bool,
+    /// The enabled upstream providers, one button each.
+    pub social: Vec<super::social::SocialButton>,
 }
 
 /// The sign-in methods the business has switched on.
@@ -20,8 +22,19 @@ pub async fn sign_in_options() -> Result<OfferedMethods, AppError> {
     let policy = crate::domain::settings::load(&state.db)
         .await
         .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?;
+    let social = if policy.social_enabled {
+        crate::domain::social::providers::enabled(&state.db)
+            .await
+            .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?
+            .into_iter()
+            .map(|(id, name)| super::social::SocialButton { id, name })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(OfferedMethods {
         sms: policy.sms_enabled,
+        social,
     })
 }
 

@@ -22,6 +22,8 @@ pub enum AccountError {
     Passkey(#[from] PasskeyRejection),
     #[error(transparent)]
     Phone(#[from] PhoneError),
+    #[error(transparent)]
+    Social(#[from] super::social::SocialError),
     #[error("a recent sign-in is needed")]
     SignInAgain,
     #[error("this sign-in method is switched off")]

@@ -133,9 +133,16 @@ pub async fn delete_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
 }
 
 /// Marks `session` as signed in for `user_id`, under a fresh id (session fixation defence).
+/// An upstream identity waiting to be linked survives, since signing in is how its owner proves
+/// the account is theirs.
 pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Error> {
+    let pending_link_key = super::social::identities::PENDING_LINK_KEY;
+    let pending_link: Option<serde_json::Value> = session.get(pending_link_key).await?;
     session.cycle_id().await?;
     session.clear().await;
+    if let Some(pending) = pending_link {
+        session.insert(pending_link_key, pending).await?;
+    }
     let now = OffsetDateTime::now_utc().unix_timestamp();
     session.insert(USER_KEY, user_id).await?;
     session.insert(AUTH_AT_KEY, now).await?;

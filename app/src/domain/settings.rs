@@ -22,3 +22,26 @@ pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<AuthSettings> {
     .fetch_one(db)
     .await
 }
+
+/// The switches [`set`] may change, as named on the command line.
+pub const SWITCHES: [&str; 6] = [
+    "require_verified_email",
+    "email_sign_in_enabled",
+    "register_on_email_sign_in",
+    "passkeys_enabled",
+    "social_enabled",
+    "sms_enabled",
+];
+
+/// Turns one switch of the sign-in policy on or off; `None` when `name` is not a switch.
+pub async fn set(db: impl PgExecutor<'_>, name: &str, on: bool) -> sqlx::Result<Option<()>> {
+    // The column name comes from the fixed list above, never from the input itself.
+    let Some(column) = SWITCHES.iter().find(|s| **s == name) else {
+        return Ok(None);
+    };
+    sqlx::query(&format!("UPDATE auth_settings SET {column} = $1 WHERE id"))
+        .bind(on)
+        .execute(db)
+        .await?;
+    Ok(Some(()))
+}

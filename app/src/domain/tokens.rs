@@ -65,6 +65,12 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ (their
+/// digests are compared, so an attacker learns nothing from how long it takes).
+pub fn same_secret(a: &str, b: &str) -> bool {
+    token_hash(a) == token_hash(b)
+}
+
 /// A fresh random token of 256 bits, base64url without padding.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];

@@ -83,7 +83,7 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
             </Show>
             <PhoneSection phone=me.phone.clone() />
             {me.is_admin.then(|| view! {
-                <p class="aside"><a href="/admin/outbox">"Development mail outbox"</a></p>
+                <p class="aside"><a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
             })}
         </section>
     }

@@ -29,6 +29,15 @@ pub fn is_same_origin(
     origin == Some(allowed)
 }
 
+/// Upstream providers answering with `response_mode=form_post` (Apple) post to the social
+/// callback from their own site. That handler changes nothing: it only turns the post into a
+/// same-site GET of the callback, which checks the flow's `state` as usual.
+fn is_social_form_post(path: &str) -> bool {
+    path.strip_prefix("/signin/social/")
+        .and_then(|rest| rest.strip_suffix("/callback"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 pub async fn require_same_origin(
     State(allowed): State<AllowedOrigin>,
     request: Request,
@@ -37,7 +46,9 @@ pub async fn require_same_origin(
     let headers = request.headers();
     let sec_fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
-    if is_same_origin(request.method(), sec_fetch_site, origin, &allowed.0) {
+    if is_same_origin(request.method(), sec_fetch_site, origin, &allowed.0)
+        || is_social_form_post(request.uri().path())
+    {
         return next.run(request).await;
     }
     tracing::warn!(?sec_fetch_site, ?origin, path = %request.uri().path(), "cross-origin state change refused");
@@ -53,6 +64,15 @@ mod tests {
     use super::*;
 
     const SITE: &str = "http://localhost:3000";
+
+    #[test]
+    fn only_the_social_callback_is_open_to_cross_site_posts() {
+        assert!(is_social_form_post("/signin/social/apple/callback"));
+        assert!(!is_social_form_post("/signin/social//callback"));
+        assert!(!is_social_form_post("/signin/social/a/b/callback"));
+        assert!(!is_social_form_post("/api/sign-in"));
+        assert!(!is_social_form_post("/signin/social/apple"));
+    }
 
     #[test]
     fn reads_are_always_allowed() {

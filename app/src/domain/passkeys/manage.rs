@@ -76,15 +76,16 @@ pub async fn remove(
 ) -> Result<(), AccountError> {
     let id = credential_id(public_id)?;
     let mut tx = state.db.begin().await?;
-    let (has_password, passkeys): (bool, i64) = sqlx::query_as(
-        "SELECT u.password_hash IS NOT NULL,
+    let (other_way, passkeys): (bool, i64) = sqlx::query_as(
+        "SELECT u.password_hash IS NOT NULL
+                  OR EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id),
                 (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id)
          FROM users u WHERE u.id = $1 FOR UPDATE",
     )
     .bind(user_id)
     .fetch_one(&mut *tx)
     .await?;
-    if !has_password && passkeys <= 1 {
+    if !other_way && passkeys <= 1 {
         return Err(PasskeyRejection::LastMethod.into());
     }
     let done = sqlx::query("DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2")

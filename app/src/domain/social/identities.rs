@@ -1,0 +1,312 @@
+//! Upstream identities linked to accounts (`user_identities`): signing in through one, creating
+//! an account from a first social sign-in, linking only with proof of ownership, and unlinking
+//! while another way in remains.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{providers::Provider, upstream::UpstreamUser, SocialError};
+use crate::{
+    domain::{
+        audit::{self, AuditEvent, Outcome},
+        client::ClientInfo,
+        email::Email,
+        error::AccountError,
+        names::DisplayName,
+        passkeys::FRESH_SIGN_IN,
+        sessions, settings,
+        users::{self, NewUser},
+    },
+    state::AppState,
+};
+
+/// The session key of an identity waiting for its account's owner to sign in.
+pub const PENDING_LINK_KEY: &str = "social_pending_link";
+
+/// An upstream identity whose email matches an existing account: it is linked only once the
+/// person signs in to that account another way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingLink {
+    pub provider_id: String,
+    pub provider_name: String,
+    pub subject: String,
+    pub email: String,
+    pub user_id: Uuid,
+    pub at: i64,
+}
+
+/// How a social sign-in ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arrival {
+    /// Signed in to the account the identity is linked to.
+    SignedIn,
+    /// A new account was created from the identity, and signed in.
+    Registered,
+    /// An account with the identity's email exists; its owner must sign in to link it.
+    LinkPending,
+    /// The identity was linked to the signed-in account.
+    Linked,
+}
+
+/// One linked identity, as the portal lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkedIdentity {
+    pub provider_id: String,
+    pub provider_name: String,
+    pub email: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+async fn owner_of(
+    db: &mut PgConnection,
+    provider_id: &str,
+    subject: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("SELECT user_id FROM user_identities WHERE provider_id = $1 AND subject = $2")
+        .bind(provider_id)
+        .bind(subject)
+        .fetch_optional(&mut *db)
+        .await
+}
+
+async fn insert(
+    db: &mut PgConnection,
+    user_id: Uuid,
+    provider_id: &str,
+    person: &UpstreamUser,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO user_identities (id, user_id, provider_id, subject, email, last_used_at)
+         VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(user_id)
+    .bind(provider_id)
+    .bind(&person.subject)
+    .bind(&person.email)
+    .execute(&mut *db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Acts on a verified upstream identity: signs in, registers, links, or asks the owner of the
+/// matching account to prove it is theirs. Accounts are never merged silently.
+pub async fn arrive(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    provider: &Provider,
+    purpose: super::flow::Purpose,
+    person: &UpstreamUser,
+) -> Result<Arrival, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let owner = owner_of(&mut tx, &provider.id, &person.subject).await?;
+    let detail = json!({ "provider": provider.id });
+
+    if let super::flow::Purpose::Link(user_id) = purpose {
+        // Linking from the portal: the browser must still be signed in to that account.
+        if sessions::current_user(session).await? != Some(user_id) {
+            return Err(SocialError::Expired.into());
+        }
+        match owner {
+            Some(owner) if owner == user_id => {}
+            Some(_) => return Err(SocialError::InUse.into()),
+            None => {
+                if !insert(&mut tx, user_id, &provider.id, person).await? {
+                    return Err(SocialError::InUse.into());
+                }
+            }
+        }
+        let event = AuditEvent::new("identity.link", Outcome::Success).by(user_id).detail(detail);
+        audit::record(&mut *tx, client, event).await?;
+        tx.commit().await?;
+        return Ok(Arrival::Linked);
+    }
+
+    if let Some(user_id) = owner {
+        sqlx::query(
+            "UPDATE user_identities SET last_used_at = now() WHERE provider_id = $1 AND subject = $2",
+        )
+        .bind(&provider.id)
+        .bind(&person.subject)
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("signin.social", Outcome::Success).by(user_id).detail(detail);
+        audit::record(&mut *tx, client, event).await?;
+        tx.commit().await?;
+        sessions::sign_in(session, user_id).await?;
+        return Ok(Arrival::SignedIn);
+    }
+
+    // A new identity: its address counts only when the provider says it verified it.
+    let email = match (&person.email, person.email_verified) {
+        (Some(email), true) => Email::parse(email).map_err(|_| SocialError::EmailUnverified)?,
+        _ => {
+            let event = AuditEvent::new("signin.social", Outcome::Failure)
+                .detail(json!({ "provider": provider.id, "reason": "email not verified" }));
+            audit::record(&mut *tx, client, event).await?;
+            tx.commit().await?;
+            return Err(SocialError::EmailUnverified.into());
+        }
+    };
+    if let Some(existing) = users::find_by_email(&mut *tx, &email).await? {
+        let pending = PendingLink {
+            provider_id: provider.id.clone(),
+            provider_name: provider.display_name.clone(),
+            subject: person.subject.clone(),
+            email: email.as_str().to_owned(),
+            user_id: existing.id,
+            at: OffsetDateTime::now_utc().unix_timestamp(),
+        };
+        let event = AuditEvent::new("identity.link.pending", Outcome::Success)
+            .about(Some(existing.id))
+            .detail(detail);
+        audit::record(&mut *tx, client, event).await?;
+        tx.commit().await?;
+        session.insert(PENDING_LINK_KEY, pending).await?;
+        return Ok(Arrival::LinkPending);
+    }
+
+    let name = person
+        .name
+        .as_deref()
+        .and_then(|n| DisplayName::parse(n).ok())
+        .unwrap_or_else(|| DisplayName::from_email(&email));
+    let user_id = users::insert(
+        &mut tx,
+        NewUser {
+            id: Uuid::new_v4(),
+            email: &email,
+            display_name: &name,
+            password_hash: None,
+            role: "customer",
+            verified: true,
+        },
+    )
+    .await?
+    .ok_or_else(|| anyhow::anyhow!("the address was registered concurrently"))?;
+    insert(&mut tx, user_id, &provider.id, person).await?;
+    let event = AuditEvent::new("account.register.social", Outcome::Success)
+        .by(user_id)
+        .detail(detail);
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    sessions::sign_in(session, user_id).await?;
+    Ok(Arrival::Registered)
+}
+
+/// The identity waiting to be linked to the signed-in account, if any and if it is theirs.
+pub async fn pending_link(session: &Session) -> Result<Option<PendingLink>, AccountError> {
+    Ok(session.get::<PendingLink>(PENDING_LINK_KEY).await?)
+}
+
+/// Links the pending identity to the signed-in account `user_id`, which proves ownership only if
+/// it is the account with the identity's address and it signed in after the identity arrived.
+pub async fn confirm_link(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user_id: Uuid,
+) -> Result<String, AccountError> {
+    let Some(pending) = pending_link(session).await? else {
+        return Err(SocialError::NoPendingLink.into());
+    };
+    let signed_in_at = sessions::signed_in_at(session).await?.unix_timestamp();
+    if pending.user_id != user_id || signed_in_at < pending.at {
+        let event = AuditEvent::new("identity.link", Outcome::Failure)
+            .by(user_id)
+            .detail(json!({ "provider": pending.provider_id, "reason": "not the owner" }));
+        audit::record(&state.db, client, event).await?;
+        return Err(SocialError::WrongAccount.into());
+    }
+    let mut tx = state.db.begin().await?;
+    let person = UpstreamUser {
+        subject: pending.subject.clone(),
+        email: Some(pending.email.clone()),
+        email_verified: true,
+        name: None,
+    };
+    if !insert(&mut tx, user_id, &pending.provider_id, &person).await? {
+        return Err(SocialError::InUse.into());
+    }
+    let event = AuditEvent::new("identity.link", Outcome::Success)
+        .by(user_id)
+        .detail(json!({ "provider": pending.provider_id }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    session.remove::<PendingLink>(PENDING_LINK_KEY).await?;
+    Ok(pending.provider_name)
+}
+
+/// Forgets the pending identity (the person declined to link it).
+pub async fn discard_link(session: &Session) -> Result<(), AccountError> {
+    session.remove::<PendingLink>(PENDING_LINK_KEY).await?;
+    Ok(())
+}
+
+/// The account's linked identities.
+pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<LinkedIdentity>, AccountError> {
+    Ok(sqlx::query_as(
+        "SELECT i.provider_id, p.display_name AS provider_name, i.email, i.created_at, i.last_used_at
+         FROM user_identities i JOIN social_providers p ON p.id = i.provider_id
+         WHERE i.user_id = $1 ORDER BY i.created_at",
+    )
+    .bind(user_id)
+    .fetch_all(&state.db)
+    .await?)
+}
+
+/// Unlinks a provider from the account, unless it is the account's only way to sign in.
+pub async fn unlink(
+    state: &AppState,
+    client: &ClientInfo,
+    user_id: Uuid,
+    provider_id: &str,
+) -> Result<(), AccountError> {
+    let policy = settings::load(&state.db).await?;
+    let mut tx = state.db.begin().await?;
+    let (has_password, verified_email, passkeys, identities): (bool, bool, i64, i64) =
+        sqlx::query_as(
+            "SELECT u.password_hash IS NOT NULL, u.email_verified_at IS NOT NULL,
+                    (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id),
+                    (SELECT count(*) FROM user_identities i WHERE i.user_id = u.id)
+             FROM users u WHERE u.id = $1 FOR UPDATE",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let other_way = has_password
+        || passkeys > 0
+        || identities > 1
+        || (policy.email_sign_in_enabled && verified_email);
+    if !other_way {
+        return Err(SocialError::LastMethod.into());
+    }
+    let done = sqlx::query("DELETE FROM user_identities WHERE user_id = $1 AND provider_id = $2")
+        .bind(user_id)
+        .bind(provider_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(SocialError::NotLinked.into());
+    }
+    let event = AuditEvent::new("identity.unlink", Outcome::Success)
+        .by(user_id)
+        .detail(json!({ "provider": provider_id }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a link from the portal may start: adding a way in needs a recent sign-in.
+pub async fn may_start_link(session: &Session) -> Result<(), AccountError> {
+    if OffsetDateTime::now_utc() - sessions::signed_in_at(session).await? > FRESH_SIGN_IN {
+        return Err(AccountError::SignInAgain);
+    }
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Talking to upstream providers: the outbound HTTP client (no redirects, short timeouts),
+//! OpenID discovery and JWKS documents (cached), ID token validation, and GitHub's user API.
+
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use jsonwebtoken::{jwk::JwkSet, Algorithm, DecodingKey, Validation};
+use serde::{de::DeserializeOwned, Deserialize, Deserializer};
+
+use super::SocialError;
+
+/// How long discovery and key documents are reused before they are fetched again.
+const CACHE_FOR: Duration = Duration::from_secs(3600);
+/// Largest upstream document read.
+const MAX_DOCUMENT: usize = 256 * 1024;
+
+/// The OpenID provider metadata the flow needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+}
+
+/// What an ID token (or GitHub's API) says about the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamUser {
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
+/// The ID token claims read; the standard ones are checked by the JWT library.
+#[derive(Debug, Deserialize)]
+struct IdClaims {
+    sub: String,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    aud: serde_json::Value,
+    #[serde(default)]
+    azp: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    email_verified: bool,
+    #[serde(default)]
+    name: Option<String>,
+    /// Microsoft's tenant id (its multi-tenant issuers are templates).
+    #[serde(default)]
+    tid: Option<String>,
+    iss: String,
+}
+
+/// How many audiences the token names (`aud` is a string or an array).
+fn audience_count(aud: &serde_json::Value) -> usize {
+    match aud {
+        serde_json::Value::Array(list) => list.len(),
+        serde_json::Value::Null => 0,
+        _ => 1,
+    }
+}
+
+/// Some providers send `email_verified` as the string "true".
+fn flexible_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Option::<B>::deserialize(d)? {
+        Some(B::Bool(b)) => b,
+        Some(B::Text(s)) => s.eq_ignore_ascii_case("true"),
+        None => false,
+    })
+}
+
+/// The shared outbound client and document caches.
+pub struct Upstream {
+    pub http: reqwest::Client,
+    discovery: Mutex<HashMap<String, (Instant, Discovery)>>,
+    keys: Mutex<HashMap<String, (Instant, JwkSet)>>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Upstream")
+    }
+}
+
+impl Upstream {
+    pub fn new() -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .user_agent("Keyhaven")
+            .build()?;
+        Ok(Self {
+            http,
+            discovery: Mutex::default(),
+            keys: Mutex::default(),
+        })
+    }
+
+    /// GETs a JSON document; redirects, errors and oversized answers are failures.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+    ) -> Result<T, SocialError> {
+        let mut request = self
+            .http
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| {
+            tracing::warn!(%url, error = %e, "upstream unreachable");
+            SocialError::Unreachable
+        })?;
+        if !response.status().is_success() {
+            tracing::warn!(%url, status = %response.status(), "upstream answered with an error");
+            return Err(SocialError::Unreachable);
+        }
+        let body = response.bytes().await.map_err(|_| SocialError::Unreachable)?;
+        if body.len() > MAX_DOCUMENT {
+            return Err(SocialError::Unreachable);
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            tracing::warn!(%url, error = %e, "upstream document is not what was expected");
+            SocialError::Unverified
+        })
+    }
+
+    /// The provider metadata of `issuer`, whose `issuer` field must be `issuer` itself.
+    pub async fn discover(&self, issuer: &str) -> Result<Discovery, SocialError> {
+        if let Some((at, doc)) = self.discovery.lock().expect("cache lock").get(issuer) {
+            if at.elapsed() < CACHE_FOR {
+                return Ok(doc.clone());
+            }
+        }
+        let url = format!("{issuer}/.well-known/openid-configuration");
+        let doc: Discovery = self.get_json(&url, None).await?;
+        // Microsoft's multi-tenant endpoints publish a templated issuer, filled in per token.
+        let templated = doc.issuer.contains("{tenantid}")
+            && issuer.starts_with("https://login.microsoftonline.com/");
+        if doc.issuer.trim_end_matches('/') != issuer && !templated {
+            tracing::warn!(expected = %issuer, got = %doc.issuer, "discovery issuer mismatch");
+            return Err(SocialError::Unverified);
+        }
+        self.discovery
+            .lock()
+            .expect("cache lock")
+            .insert(issuer.to_owned(), (Instant::now(), doc.clone()));
+        Ok(doc)
+    }
+
+    /// The key set at `uri`; fetched again when `kid` is not in the cached one (key rotation).
+    async fn key_set(&self, uri: &str, kid: Option<&str>) -> Result<JwkSet, SocialError> {
+        let cached = self.keys.lock().expect("cache lock").get(uri).cloned();
+        if let Some((at, set)) = cached {
+            let has_kid = kid.is_none_or(|k| set.find(k).is_some());
+            if at.elapsed() < CACHE_FOR && has_kid {
+                return Ok(set);
+            }
+        }
+        let set: JwkSet = self.get_json(uri, None).await?;
+        self.keys
+            .lock()
+            .expect("cache lock")
+            .insert(uri.to_owned(), (Instant::now(), set.clone()));
+        Ok(set)
+    }
+
+    /// Validates an ID token: signature by one of the issuer's keys with an asymmetric
+    /// algorithm, issuer, audience (and `azp` when there are several), expiry, issue time and
+    /// nonce. Returns who it names.
+    pub async fn validate_id_token(
+        &self,
+        token: &str,
+        discovery: &Discovery,
+        expected_issuer: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<UpstreamUser, SocialError> {
+        let unverified = |reason: &str| {
+            tracing::warn!(reason, "upstream ID token refused");
+            SocialError::Unverified
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(|_| unverified("malformed"))?;
+        // Only asymmetric algorithms: a shared-secret (HS*) token could be forged by anyone
+        // who knows the client secret, and `none` does not parse at all.
+        if !matches!(
+            header.alg,
+            Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512
+                | Algorithm::ES256
+                | Algorithm::ES384
+                | Algorithm::EdDSA
+        ) {
+            return Err(unverified("algorithm not allowed"));
+        }
+        let keys = self
+            .key_set(&discovery.jwks_uri, header.kid.as_deref())
+            .await?;
+        let jwk = match &header.kid {
+            Some(kid) => keys.find(kid),
+            None if keys.keys.len() == 1 => keys.keys.first(),
+            None => None,
+        }
+        .ok_or_else(|| unverified("unknown signing key"))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| unverified("unusable key"))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_audience(&[client_id]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 60;
+        // The issuer is compared below, after Microsoft's tenant template is filled in.
+        let claims = jsonwebtoken::decode::<IdClaims>(token, &key, &validation)
+            .map_err(|e| {
+                tracing::warn!(error = %e, "upstream ID token refused");
+                SocialError::Unverified
+            })?
+            .claims;
+        let issuer = match &claims.tid {
+            Some(tid) if expected_issuer.contains("{tenantid}") => {
+                expected_issuer.replace("{tenantid}", tid)
+            }
+            _ => expected_issuer.to_owned(),
+        };
+        if claims.iss != issuer {
+            return Err(unverified("issuer"));
+        }
+        if audience_count(&claims.aud) > 1 && claims.azp.as_deref() != Some(client_id) {
+            return Err(unverified("authorized party"));
+        }
+        let nonce_ok = claims
+            .nonce
+            .as_deref()
+            .is_some_and(|n| crate::domain::tokens::same_secret(n, nonce));
+        if !nonce_ok {
+            return Err(unverified("nonce"));
+        }
+        Ok(UpstreamUser {
+            subject: claims.sub,
+            email: claims.email,
+            email_verified: claims.email_verified,
+            name: claims.name,
+        })
+    }
+
+    /// Who a GitHub access token belongs to, with their primary address when it is verified.
+    pub async fn github_user(&self, access_token: &str) -> Result<UpstreamUser, SocialError> {
+        #[derive(Deserialize)]
+        struct GithubUser {
+            id: u64,
+            login: String,
+            name: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct GithubEmail {
+            email: String,
+            primary: bool,
+            verified: bool,
+        }
+        let user: GithubUser = self
+            .get_json("https://api.github.com/user", Some(access_token))
+            .await?;
+        let emails: Vec<GithubEmail> = self
+            .get_json("https://api.github.com/user/emails", Some(access_token))
+            .await?;
+        let primary = emails.into_iter().find(|e| e.primary);
+        Ok(UpstreamUser {
+            subject: user.id.to_string(),
+            email_verified: primary.as_ref().is_some_and(|e| e.verified),
+            email: primary.map(|e| e.email),
+            name: user.name.or(Some(user.login)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_verified_may_be_a_boolean_or_a_string() {
+        let claims: IdClaims = serde_json::from_str(
+            r#"{"sub":"1","iss":"i","aud":"a","email_verified":"true"}"#,
+        )
+        .unwrap();
+        assert!(claims.email_verified);
+        let claims: IdClaims =
+            serde_json::from_str(r#"{"sub":"1","iss":"i","aud":["a","b"],"email_verified":false}"#)
+                .unwrap();
+        assert!(!claims.email_verified);
+        assert_eq!(audience_count(&claims.aud), 2);
+        let claims: IdClaims = serde_json::from_str(r#"{"sub":"1","iss":"i"}"#).unwrap();
+        assert!(!claims.email_verified);
+    }
+}
