@@ -41,7 +41,8 @@ async function freePort() {
  * default postgres://postgres@127.0.0.1:5432/postgres), mailing through `smtpUrl`.
  * `env` (optional) is merged into the server's environment after the defaults, so it can add
  * variables and override any of them.
- * @returns {Promise<{baseURL: string, port: number, database: string, log: () => string, stop: () => Promise<void>}>}
+ * @returns {Promise<{baseURL: string, port: number, database: string, log: () => string,
+ *   stop: () => Promise<void>, cli: (args: string[]) => Promise<string>, sql: (statement: string) => Promise<void>}>}
  */
 export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEnv = {} } = {}) {
   const database = `ciam_e2e_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -114,7 +115,18 @@ export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEn
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  return { baseURL, port, database, log: () => output, stop };
+  /** Runs a `server` command (e.g. `['settings', 'set', 'sms_enabled', 'on']`) on this database. */
+  async function cli(args) {
+    const { stdout } = await run(serverBin, args, { cwd, env });
+    return stdout;
+  }
+
+  /** Runs one SQL statement on this server's database. */
+  async function sql(statement) {
+    await run('psql', ['-d', env.DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-qc', statement]);
+  }
+
+  return { baseURL, port, database, log: () => output, stop, cli, sql };
 }
 
 /**

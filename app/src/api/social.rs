@@ -171,13 +171,18 @@ pub async fn unlink_identity(provider: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The identity waiting to be linked in this browser, if any.
+/// The identity waiting to be linked in this browser, if any: shown while nobody is signed in,
+/// and then only to the account it matched.
 #[server(prefix = "/api", endpoint = "identities/pending")]
 pub async fn pending_link() -> Result<Option<PendingLinkView>, AppError> {
     use super::context;
     let session = context::session().await?;
+    let signed_in = crate::domain::sessions::current_user(&session)
+        .await
+        .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?;
     Ok(crate::domain::social::identities::pending_link(&session)
         .await?
+        .filter(|p| signed_in.is_none_or(|user| user == p.user_id))
         .map(|p| PendingLinkView {
             provider_name: p.provider_name,
             email: p.email,

@@ -7,12 +7,17 @@ use leptos_router::hooks::use_query_map;
 use super::{
     form::{field_error, last_error, Field, FormError, StrengthMeter},
     passkeys::PasskeySignUp,
+    social::SocialButtons,
 };
-use crate::api::account::{Register, VerifyEmail};
+use crate::api::{
+    account::{Register, VerifyEmail},
+    signin::sign_in_options,
+};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
+    let options = Resource::new(|| (), |_| sign_in_options());
     let error = last_error(action.value());
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
@@ -54,6 +59,11 @@ pub fn RegisterPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <PasskeySignUp />
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    view! { <SocialButtons providers=options.await.unwrap_or_default().social /> }
+                })}
+            </Suspense>
             <p class="aside">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>
     }

@@ -12,3 +12,4 @@ pub mod profile;
 pub mod recovery;
 pub mod signin;
 pub mod sms;
+pub mod social;

@@ -9,6 +9,7 @@ use super::{
     layout::CurrentUser,
     passkeys::PasskeyManager,
     sms::PhoneSection,
+    social::LinkedAccounts,
 };
 use crate::api::profile::{AccountSummary, UpdateProfile};
 
@@ -35,6 +36,7 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
     let password_changed = move || query.read().get("password_changed").is_some();
     let passkey_added = move || query.read().get("passkey_added").is_some();
     let phone_added = move || query.read().get("phone_added").is_some();
+    let linked = move || query.read().get("linked").is_some();
     let action = ServerAction::<UpdateProfile>::new();
     let error = last_error(action.value());
     let saved = move || matches!(action.value().get(), Some(Ok(())));
@@ -82,6 +84,10 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
                 <p class="notice" role="status">"Your phone number is confirmed."</p>
             </Show>
             <PhoneSection phone=me.phone.clone() />
+            <Show when=linked>
+                <p class="notice" role="status">"Your account is linked."</p>
+            </Show>
+            <LinkedAccounts />
             {me.is_admin.then(|| view! {
                 <p class="aside"><a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
             })}

@@ -8,6 +8,7 @@ use super::{
     form::{field_error, last_error, Field, FormError},
     passkeys::PasskeySignIn,
     passwordless::EmailSignInForm,
+    social::{PendingLinkNotice, SocialButtons, SocialErrorNotice},
 };
 use crate::api::{
     account::ResendVerification,
@@ -37,6 +38,8 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card">
             <h1>"Sign in"</h1>
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            <SocialErrorNotice />
+            <PendingLinkNotice />
             <ActionForm action>
                 <FormError error />
                 <Field
@@ -70,11 +73,14 @@ pub fn SignInPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let options = options.await.unwrap_or_default();
-                    options.sms.then(|| view! {
-                        <p class="alternative">
-                            <a href="/signin/sms" class="button button-secondary">"Sign in with a text message"</a>
-                        </p>
-                    })
+                    view! {
+                        {options.sms.then(|| view! {
+                            <p class="alternative">
+                                <a href="/signin/sms" class="button button-secondary">"Sign in with a text message"</a>
+                            </p>
+                        })}
+                        <SocialButtons providers=options.social />
+                    }
                 })}
             </Suspense>
             <p class="aside">

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub db: PgPool,
     pub mail: MailSink,
     pub sms: SmsSink,
+    /// The configuration the app runs with.
+    pub config: Config,
     running: Running,
 }
 
@@ -67,6 +69,7 @@ impl TestApp {
             db,
             mail,
             sms,
+            config,
             running,
         }
     }
