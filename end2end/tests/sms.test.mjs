@@ -17,14 +17,14 @@ import {
   signInWithPassword,
 } from '../support/journey.mjs';
 
-/** A UK mobile number no other test uses, in E.164 form. */
+/** A US number no other test is likely to use, in E.164 form. */
 function uniquePhone() {
-  return `+447911${String(randomInt(100000, 999999))}`;
+  return `+1415555${String(randomInt(1000, 9999))}`;
 }
 
-/** "+44 7911 123456" for `+447911123456`: how a person types it. */
+/** "+1 415 555 2671" for `+14155552671`: how a person types it. */
 function typed(phone) {
-  return `${phone.slice(0, 3)} ${phone.slice(3, 7)} ${phone.slice(7)}`;
+  return `${phone.slice(0, 2)} ${phone.slice(2, 5)} ${phone.slice(5, 8)} ${phone.slice(8)}`;
 }
 
 /** The codes texted to `phone` so far, oldest first, read from the development sender's log. */
@@ -49,15 +49,15 @@ function wrongCode(code, n = 1) {
   return String((Number(code) + n) % 1_000_000).padStart(6, '0');
 }
 
-before(async () => {
-  await server.cli(['settings', 'set', 'sms_enabled', 'on']);
-});
-
 for (const javaScriptEnabled of [true, false]) {
   const mode = { javaScriptEnabled };
 
   describe(`with JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
     const { freshPage, checkPage } = usePages(mode);
+
+    before(async () => {
+      await server.cli(['settings', 'set', 'sms_enabled', 'on']);
+    });
 
     /** An account whose phone number is proven on the profile; returns its address. */
     async function accountWithPhone(phone) {

@@ -25,22 +25,6 @@ const PROVIDERS = {
   badAudience: { id: 'tampered-aud', name: 'Tampered Audience' },
 };
 
-before(async () => {
-  const redirectUris = Object.values(PROVIDERS).map((p) => `${server.baseURL}/signin/social/${p.id}/callback`);
-  idp = await startUpstreamIdp({ redirectUris });
-  for (const [client, p] of Object.entries(PROVIDERS)) {
-    const { clientId, clientSecret } = idp.clients[client];
-    await server.cli([
-      'social', 'add', '--id', p.id, '--kind', 'oidc', '--name', p.name,
-      '--issuer', idp.issuer, '--client-id', clientId, '--client-secret', clientSecret,
-    ]);
-  }
-});
-
-after(async () => {
-  await idp?.stop();
-});
-
 /** A fresh upstream person with a verified address (or as `overrides` say). */
 function upstreamPerson(overrides = {}) {
   const person = {
@@ -58,6 +42,23 @@ const mode = { javaScriptEnabled: true };
 
 describe('social sign-in with an upstream OpenID provider', () => {
   const { freshPage, checkPage } = usePages(mode);
+
+  before(async () => {
+    const redirectUris = Object.values(PROVIDERS).map((p) => `${server.baseURL}/signin/social/${p.id}/callback`);
+    idp = await startUpstreamIdp({ redirectUris });
+    for (const [client, p] of Object.entries(PROVIDERS)) {
+      const { clientId, clientSecret } = idp.clients[client];
+      await server.cli([
+        'social', 'add', '--id', p.id, '--kind', 'oidc', '--name', p.name,
+        '--issuer', idp.issuer, '--client-id', clientId, '--client-secret', clientSecret,
+      ]);
+    }
+  });
+
+  after(async () => {
+    await idp?.stop();
+  });
+
 
   /** Clicks "Continue with <name>" on /signin (or `from`) and follows the provider round trip. */
   async function continueWith(page, provider, from = '/signin') {
@@ -78,7 +79,8 @@ describe('social sign-in with an upstream OpenID provider', () => {
 
     await continueWith(page, PROVIDERS.good, '/register');
     await waitForPath(page, '/profile');
-    await waitForText(page.locator('dl.facts'), `${person.email} verified`);
+    await waitForText(page.locator('dl.facts'), person.email);
+    await waitForText(page.locator('dl.facts .badge'), /^verified$/);
     await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Sam Social');
     await waitForText(linked(page), `Upstream ID · ${person.email}`);
 
@@ -92,7 +94,8 @@ describe('social sign-in with an upstream OpenID provider', () => {
     try {
       await open(page, '/profile', mode);
       await linked(page).getByRole('button', { name: 'Unlink Upstream ID' }).click();
-      await waitForText(linked(page).locator('.form-error'), 'You cannot unlink your only way to sign in.');
+      await waitForText(linked(page), 'You cannot unlink your only way to sign in.');
+      await waitForText(linked(page), 'Upstream ID ·');
     } finally {
       await server.cli(['settings', 'set', 'email_sign_in_enabled', 'on']);
     }
@@ -158,9 +161,16 @@ describe('social sign-in with an upstream OpenID provider', () => {
     });
     await open(page, '/profile', mode);
     await waitForText(linked(page), 'No linked accounts.');
+    // Signing out forgets the waiting identity.
+    await signOut(page);
+    await signInWithPassword(page, owner, mode);
+    await waitForText(linked(page), 'No linked accounts.');
+    assert.equal(await linked(page).getByRole('button', { name: 'Link Upstream ID' }).count(), 0);
     await signOut(page);
 
-    // The owner signs in and confirms.
+    // The person comes back through the provider and signs in as the owner, then confirms.
+    await continueWith(page, PROVIDERS.good);
+    await waitForPath(page, '/signin', '?link=pending');
     await signInWithPassword(page, owner, mode);
     await waitForText(linked(page), `Link your Upstream ID account (${owner}) to this account?`);
     await linked(page).getByRole('button', { name: 'Link Upstream ID' }).click();
