@@ -52,7 +52,10 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "[configured]"))
             .field("mail_from", &self.mail_from)
-            .field("sms", &self.sms_webhook_url.as_ref().map(|_| "[configured]"))
+            .field(
+                "sms",
+                &self.sms_webhook_url.as_ref().map(|_| "[configured]"),
+            )
             .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }

@@ -89,11 +89,11 @@ async fn callback(
     parts: Parts,
 ) -> Response {
     let client = ClientInfo::from_parts(&parts);
-    let (upstream, purpose, person) =
-        match flow::finish(&state, &session, &provider, &params).await {
-            Ok(done) => done,
-            Err(e) => return failed(e, false),
-        };
+    let (upstream, purpose, person) = match flow::finish(&state, &session, &provider, &params).await
+    {
+        Ok(done) => done,
+        Err(e) => return failed(e, false),
+    };
     let linking = matches!(purpose, Purpose::Link(_));
     match identities::arrive(&state, &client, &session, &upstream, purpose, &person).await {
         Ok(Arrival::SignedIn | Arrival::Registered) => Redirect::to("/profile").into_response(),

@@ -45,14 +45,16 @@ async fn a_phone_number_is_saved_only_once_a_texted_code_proves_it(db: PgPool) {
     assert_eq!(res.headers()["location"], "/profile/phone");
     let text = app.sms.wait_for(PHONE).await;
     assert!(text.body.contains("is your Keyhaven code"), "{}", text.body);
-    assert!(text.body.ends_with(&format!(
-        "@localhost #{}",
-        SmsSink::code_in(&text)
-    )));
+    assert!(text
+        .body
+        .ends_with(&format!("@localhost #{}", SmsSink::code_in(&text))));
     assert_eq!(browser.me().await.unwrap()["phone"], json!(null));
 
     let res = browser
-        .call("phone/confirm", &[("code", &wrong_code(&SmsSink::code_in(&text)))])
+        .call(
+            "phone/confirm",
+            &[("code", &wrong_code(&SmsSink::code_in(&text)))],
+        )
         .await;
     assert_eq!(res.status(), 422);
     assert_eq!(browser.me().await.unwrap()["phone"], json!(null));
@@ -68,7 +70,11 @@ async fn a_phone_number_is_saved_only_once_a_texted_code_proves_it(db: PgPool) {
     assert_eq!(res.status(), 200);
     assert_eq!(browser.me().await.unwrap()["phone"], json!(null));
     let actions = app.audit_actions().await;
-    for action in ["phone.verification.requested", "phone.verified", "phone.removed"] {
+    for action in [
+        "phone.verification.requested",
+        "phone.verified",
+        "phone.removed",
+    ] {
         assert!(actions.iter().any(|(a, _)| a == action), "{action} audited");
     }
 }
@@ -84,7 +90,10 @@ async fn bad_numbers_are_refused_with_a_specific_error_and_send_nothing(db: PgPo
             "Start with + and your country code, e.g. +44 7911 123456.",
         ),
         ("+44 12", "That is not a valid phone number."),
-        ("+44 7911 123456 <script>", "That is not a valid phone number."),
+        (
+            "+44 7911 123456 <script>",
+            "That is not a valid phone number.",
+        ),
     ] {
         let res = browser.call("phone", &[("phone", input)]).await;
         assert_eq!(res.status(), 422, "{input}");
@@ -149,7 +158,9 @@ async fn the_texted_code_signs_in_the_browser_that_asked_once(db: PgPool) {
     enable_sms(&app).await;
     let browser = app.browser();
 
-    let res = browser.call("sms-sign-in", &[("phone", "+44 7911 123 456")]).await;
+    let res = browser
+        .call("sms-sign-in", &[("phone", "+44 7911 123 456")])
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/signin/sms/code");
     let code = SmsSink::code_in(&app.sms.wait_for_nth(PHONE, 2).await);
@@ -186,7 +197,9 @@ async fn an_unknown_number_gets_the_same_answer_and_no_text(db: PgPool) {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/signin/sms/code");
     // Every code is wrong, and the attempts still count.
-    let res = browser.call("sms-sign-in/code", &[("code", "123456")]).await;
+    let res = browser
+        .call("sms-sign-in/code", &[("code", "123456")])
+        .await;
     assert_eq!(res.status(), 422);
     assert_eq!(
         error_of(res).await,

@@ -95,7 +95,10 @@ async fn the_redirect_out_carries_pkce_state_and_nonce(db: PgPool) {
     let res = browser.get("/signin/social/upstream").await;
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&format!("{issuer}/auth?")), "{location}");
+    assert!(
+        location.starts_with(&format!("{issuer}/auth?")),
+        "{location}"
+    );
     let q = query_of(&location);
     assert_eq!(q["response_type"], "code");
     assert_eq!(q["client_id"], "keyhaven");
@@ -166,14 +169,20 @@ async fn unknown_disabled_and_switched_off_providers_are_unavailable(db: PgPool)
     add_provider(&app, &issuer).await;
     let browser = app.browser();
     let res = browser.get("/signin/social/nobody").await;
-    assert_eq!(res.headers()["location"], "/signin?social_error=unavailable");
+    assert_eq!(
+        res.headers()["location"],
+        "/signin?social_error=unavailable"
+    );
 
     sqlx::query("UPDATE auth_settings SET social_enabled = false")
         .execute(&app.db)
         .await
         .unwrap();
     let res = browser.get("/signin/social/upstream").await;
-    assert_eq!(res.headers()["location"], "/signin?social_error=unavailable");
+    assert_eq!(
+        res.headers()["location"],
+        "/signin?social_error=unavailable"
+    );
     let res = browser.call("sign-in-options", &[]).await;
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["social"],

@@ -67,8 +67,7 @@ pub async fn confirm_phone(code: String) -> Result<(), AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    crate::domain::sms::confirm_phone(&state, &context::client(), &session, user_id, &code)
-        .await?;
+    crate::domain::sms::confirm_phone(&state, &context::client(), &session, user_id, &code).await?;
     leptos_axum::redirect("/profile?phone_added=1");
     Ok(())
 }

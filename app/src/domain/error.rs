@@ -2,7 +2,8 @@
 
 use super::{
     email::EmailError, email_sign_in::CodeRejection, names::DisplayNameError,
-    passkeys::PasskeyRejection, password::PasswordRejection, phone::PhoneError, tokens::TokenRejection,
+    passkeys::PasskeyRejection, password::PasswordRejection, phone::PhoneError,
+    tokens::TokenRejection,
 };
 
 /// Everything an account operation can refuse, plus the unexpected.

@@ -78,13 +78,20 @@ mod tests {
         let sealed_box = SecretBox::derive(&[1; 32], "upstream client secrets");
         let sealed = sealed_box.seal("google", b"s3cret");
         assert_ne!(&sealed[NONCE_LEN..], b"s3cret");
-        assert_eq!(sealed_box.open("google", &sealed).as_deref(), Some(&b"s3cret"[..]));
+        assert_eq!(
+            sealed_box.open("google", &sealed).as_deref(),
+            Some(&b"s3cret"[..])
+        );
         assert_eq!(sealed_box.open("github", &sealed), None);
         let other_key = SecretBox::derive(&[2; 32], "upstream client secrets");
         assert_eq!(other_key.open("google", &sealed), None);
         let other_purpose = SecretBox::derive(&[1; 32], "something else");
         assert_eq!(other_purpose.open("google", &sealed), None);
         assert_eq!(sealed_box.open("google", &sealed[..5]), None);
-        assert_ne!(sealed, sealed_box.seal("google", b"s3cret"), "fresh nonce each time");
+        assert_ne!(
+            sealed,
+            sealed_box.seal("google", b"s3cret"),
+            "fresh nonce each time"
+        );
     }
 }

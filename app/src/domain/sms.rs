@@ -129,15 +129,33 @@ async fn check(
     };
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let mut tx = state.db.begin().await?;
-    let row: Option<(String, Option<Uuid>, Vec<u8>, i32, bool, bool)> = sqlx::query_as(
-        "SELECT phone, user_id, code_hash, attempts, used_at IS NOT NULL, expires_at <= now()
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        phone: String,
+        user_id: Option<Uuid>,
+        code_hash: Vec<u8>,
+        attempts: i32,
+        used: bool,
+        expired: bool,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT phone, user_id, code_hash, attempts, used_at IS NOT NULL AS used,
+                expires_at <= now() AS expired
          FROM sms_codes WHERE id = $1 AND purpose = $2 FOR UPDATE",
     )
     .bind(id)
     .bind(purpose.as_str())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((phone, user_id, expected, attempts, used, expired)) = row else {
+    let Some(Row {
+        phone,
+        user_id,
+        code_hash: expected,
+        attempts,
+        used,
+        expired,
+    }) = row
+    else {
         return Err(CodeRejection::NoRequest.into());
     };
     if used || attempts >= MAX_CODE_ATTEMPTS {
@@ -278,7 +296,9 @@ pub async fn request_phone_verification(
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     state.sms_queued.notify_one();
-    session.insert(Purpose::VerifyPhone.session_key(), id).await?;
+    session
+        .insert(Purpose::VerifyPhone.session_key(), id)
+        .await?;
     Ok(())
 }
 

@@ -3,7 +3,10 @@
 //! (state checked, code exchanged, ID token or GitHub user verified).
 
 use oauth2::{
-    basic::{BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType},
+    basic::{
+        BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+        BasicTokenType,
+    },
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
     ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
@@ -103,7 +106,11 @@ pub fn callback_url(state: &AppState, provider_id: &str) -> String {
     )
 }
 
-fn client(state: &AppState, provider: &Provider, endpoints: &Endpoints) -> Result<Client, SocialError> {
+fn client(
+    state: &AppState,
+    provider: &Provider,
+    endpoints: &Endpoints,
+) -> Result<Client, SocialError> {
     let bad = |e: url::ParseError| {
         tracing::error!(provider = %provider.id, error = %e, "provider endpoint is not a URL");
         SocialError::Unavailable
@@ -231,7 +238,13 @@ pub async fn finish(
             };
             state
                 .upstream
-                .validate_id_token(id_token, discovery, expected, &provider.client_id, &flight.nonce)
+                .validate_id_token(
+                    id_token,
+                    discovery,
+                    expected,
+                    &provider.client_id,
+                    &flight.nonce,
+                )
                 .await?
         }
         None => {

@@ -67,11 +67,13 @@ async fn owner_of(
     provider_id: &str,
     subject: &str,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar("SELECT user_id FROM user_identities WHERE provider_id = $1 AND subject = $2")
-        .bind(provider_id)
-        .bind(subject)
-        .fetch_optional(&mut *db)
-        .await
+    sqlx::query_scalar(
+        "SELECT user_id FROM user_identities WHERE provider_id = $1 AND subject = $2",
+    )
+    .bind(provider_id)
+    .bind(subject)
+    .fetch_optional(&mut *db)
+    .await
 }
 
 async fn insert(
@@ -122,7 +124,9 @@ pub async fn arrive(
                 }
             }
         }
-        let event = AuditEvent::new("identity.link", Outcome::Success).by(user_id).detail(detail);
+        let event = AuditEvent::new("identity.link", Outcome::Success)
+            .by(user_id)
+            .detail(detail);
         audit::record(&mut *tx, client, event).await?;
         tx.commit().await?;
         return Ok(Arrival::Linked);
@@ -136,7 +140,9 @@ pub async fn arrive(
         .bind(&person.subject)
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new("signin.social", Outcome::Success).by(user_id).detail(detail);
+        let event = AuditEvent::new("signin.social", Outcome::Success)
+            .by(user_id)
+            .detail(detail);
         audit::record(&mut *tx, client, event).await?;
         tx.commit().await?;
         sessions::sign_in(session, user_id).await?;

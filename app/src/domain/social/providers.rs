@@ -157,7 +157,9 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// Checks `new` and fills in the preset's issuer, name and scopes.
-fn resolve(new: &NewProvider) -> Result<(Kind, String, Option<String>, String), ProviderConfigError> {
+fn resolve(
+    new: &NewProvider,
+) -> Result<(Kind, String, Option<String>, String), ProviderConfigError> {
     if !valid_id(&new.id) {
         return Err(ProviderConfigError::BadId);
     }
@@ -347,14 +349,29 @@ mod tests {
 
     #[test]
     fn bad_configurations_are_refused() {
-        assert_eq!(resolve(&new("oidc")).unwrap_err(), ProviderConfigError::MissingIssuer);
-        assert_eq!(resolve(&new("saml")).unwrap_err(), ProviderConfigError::BadKind);
-        for issuer in ["http://idp.example.com", "ftp://x", "https://x/?a=b", "nope"] {
+        assert_eq!(
+            resolve(&new("oidc")).unwrap_err(),
+            ProviderConfigError::MissingIssuer
+        );
+        assert_eq!(
+            resolve(&new("saml")).unwrap_err(),
+            ProviderConfigError::BadKind
+        );
+        for issuer in [
+            "http://idp.example.com",
+            "ftp://x",
+            "https://x/?a=b",
+            "nope",
+        ] {
             let p = NewProvider {
                 issuer: Some(issuer.into()),
                 ..new("oidc")
             };
-            assert_eq!(resolve(&p).unwrap_err(), ProviderConfigError::BadIssuer, "{issuer}");
+            assert_eq!(
+                resolve(&p).unwrap_err(),
+                ProviderConfigError::BadIssuer,
+                "{issuer}"
+            );
         }
         let local = NewProvider {
             issuer: Some("http://localhost:4000/".into()),
@@ -375,11 +392,17 @@ mod tests {
             scopes: Some("email".into()),
             ..new("google")
         };
-        assert_eq!(resolve(&p).unwrap_err(), ProviderConfigError::MissingOpenidScope);
+        assert_eq!(
+            resolve(&p).unwrap_err(),
+            ProviderConfigError::MissingOpenidScope
+        );
         let p = NewProvider {
             client_id: " ".into(),
             ..new("google")
         };
-        assert_eq!(resolve(&p).unwrap_err(), ProviderConfigError::MissingClientId);
+        assert_eq!(
+            resolve(&p).unwrap_err(),
+            ProviderConfigError::MissingClientId
+        );
     }
 }

@@ -130,7 +130,10 @@ impl Upstream {
             tracing::warn!(%url, status = %response.status(), "upstream answered with an error");
             return Err(SocialError::Unreachable);
         }
-        let body = response.bytes().await.map_err(|_| SocialError::Unreachable)?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|_| SocialError::Unreachable)?;
         if body.len() > MAX_DOCUMENT {
             return Err(SocialError::Unreachable);
         }
@@ -366,7 +369,10 @@ mod tests {
             }
         );
         // Several audiences are fine when we are the authorized party.
-        let token = signed(&with(&[("aud", json!([CLIENT, "other"])), ("azp", json!(CLIENT))]), Some("k1"));
+        let token = signed(
+            &with(&[("aud", json!([CLIENT, "other"])), ("azp", json!(CLIENT))]),
+            Some("k1"),
+        );
         assert!(check(&token).is_ok());
     }
 
@@ -380,8 +386,14 @@ mod tests {
                 c
             }),
             ("audience", with(&[("aud", json!("someone-else"))])),
-            ("azp", with(&[("aud", json!([CLIENT, "other"])), ("azp", json!("other"))])),
-            ("issuer", with(&[("iss", json!("https://evil.example.com"))])),
+            (
+                "azp",
+                with(&[("aud", json!([CLIENT, "other"])), ("azp", json!("other"))]),
+            ),
+            (
+                "issuer",
+                with(&[("iss", json!("https://evil.example.com"))]),
+            ),
             ("expired", with(&[("exp", json!(now() - 120))])),
             ("no subject", {
                 let mut c = claims();
@@ -389,17 +401,27 @@ mod tests {
                 c
             }),
         ] {
-            assert_eq!(check(&signed(&claims, Some("k1"))), Err(SocialError::Unverified), "{what}");
+            assert_eq!(
+                check(&signed(&claims, Some("k1"))),
+                Err(SocialError::Unverified),
+                "{what}"
+            );
         }
     }
 
     #[test]
     fn forged_signatures_and_algorithms_are_refused() {
         // Unknown key id.
-        assert_eq!(check(&signed(&claims(), Some("k2"))), Err(SocialError::Unverified));
+        assert_eq!(
+            check(&signed(&claims(), Some("k2"))),
+            Err(SocialError::Unverified)
+        );
         // Signed with the client secret (HS256): algorithm confusion.
         let hs = encode(
-            &Header { kid: Some("k1".into()), ..Header::new(Algorithm::HS256) },
+            &Header {
+                kid: Some("k1".into()),
+                ..Header::new(Algorithm::HS256)
+            },
             &claims(),
             &EncodingKey::from_secret(b"client-secret"),
         )
@@ -408,10 +430,24 @@ mod tests {
         // alg "none", and a tampered payload under a real signature.
         let real = signed(&claims(), Some("k1"));
         let parts: Vec<&str> = real.split('.').collect();
-        let b64 = |v: &Value| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v.to_string());
-        let none = format!("{}.{}.", b64(&json!({ "alg": "none", "kid": "k1" })), parts[1]);
+        let b64 = |v: &Value| {
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                v.to_string(),
+            )
+        };
+        let none = format!(
+            "{}.{}.",
+            b64(&json!({ "alg": "none", "kid": "k1" })),
+            parts[1]
+        );
         assert_eq!(check(&none), Err(SocialError::Unverified));
-        let tampered = format!("{}.{}.{}", parts[0], b64(&with(&[("sub", json!("admin"))])), parts[2]);
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(&with(&[("sub", json!("admin"))])),
+            parts[2]
+        );
         assert_eq!(check(&tampered), Err(SocialError::Unverified));
         assert_eq!(check("not a token"), Err(SocialError::Unverified));
     }
@@ -439,10 +475,9 @@ mod tests {
 
     #[test]
     fn email_verified_may_be_a_boolean_or_a_string() {
-        let claims: IdClaims = serde_json::from_str(
-            r#"{"sub":"1","iss":"i","aud":"a","email_verified":"true"}"#,
-        )
-        .unwrap();
+        let claims: IdClaims =
+            serde_json::from_str(r#"{"sub":"1","iss":"i","aud":"a","email_verified":"true"}"#)
+                .unwrap();
         assert!(claims.email_verified);
         let claims: IdClaims =
             serde_json::from_str(r#"{"sub":"1","iss":"i","aud":["a","b"],"email_verified":false}"#)
