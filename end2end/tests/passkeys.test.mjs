@@ -309,10 +309,16 @@ describe('passkeys (JavaScript on)', () => {
     await signInWithPasskey(page);
     const items = await expectProfile(page, email, ['Passkey']);
 
-    await items.first().getByRole('button', { name: 'Remove' }).click();
-    await waitForText(page.locator('section.passkeys .form-error'), MESSAGE.onlyWay);
-    await open(page, '/profile', mode);
-    await expectProfile(page, email, ['Passkey']);
+    // With email sign-in switched off, the passkey is the account's only way in.
+    await server.cli(['settings', 'set', 'email_sign_in_enabled', 'off']);
+    try {
+      await items.first().getByRole('button', { name: 'Remove' }).click();
+      await waitForText(page.locator('section.passkeys .form-error'), MESSAGE.onlyWay);
+      await open(page, '/profile', mode);
+      await expectProfile(page, email, ['Passkey']);
+    } finally {
+      await server.cli(['settings', 'set', 'email_sign_in_enabled', 'on']);
+    }
     checkPage(page);
   });
 });

@@ -156,8 +156,12 @@ async fn the_last_way_to_sign_in_cannot_be_removed(db: PgPool) {
         .await;
     assert_eq!(renamed.status(), 200);
 
-    // Without a password, the passkey is the only way in.
+    // Without a password and with email sign-in off, the passkey is the only way in.
     sqlx::query("UPDATE users SET password_hash = NULL")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE auth_settings SET email_sign_in_enabled = false")
         .execute(&app.db)
         .await
         .unwrap();
@@ -178,4 +182,12 @@ async fn the_last_way_to_sign_in_cannot_be_removed(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(name, "Work phone");
+
+    // With email sign-in on, the verified address is a way in, so the passkey may go.
+    sqlx::query("UPDATE auth_settings SET email_sign_in_enabled = true")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let res = browser.call("passkeys/remove", &[("id", "AQI")]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }

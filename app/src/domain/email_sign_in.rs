@@ -22,7 +22,7 @@ use super::{
     names::DisplayName,
     sessions, settings, throttle,
     tokens::{random_token, token_hash, TokenRejection},
-    users::{self, NewUser},
+    users,
 };
 use crate::state::AppState;
 
@@ -322,19 +322,7 @@ async fn complete(state: &AppState, tx: &mut PgConnection, id: Uuid) -> Result<U
         return Ok(existing.id);
     }
     let name = DisplayName::from_email(&email);
-    let user_id = users::insert(
-        &mut *tx,
-        NewUser {
-            id: Uuid::new_v4(),
-            email: &email,
-            display_name: &name,
-            password_hash: None,
-            role: "customer",
-            verified: true,
-        },
-    )
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("the address was registered concurrently"))?;
+    let user_id = users::insert_passwordless(&mut *tx, &email, &name).await?;
     Ok(user_id)
 }
 

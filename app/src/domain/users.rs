@@ -63,6 +63,26 @@ pub struct NewUser<'a> {
     pub verified: bool,
 }
 
+/// Creates a customer account with a proven address and no password (its owner signs in by
+/// email link, passkey or an upstream provider).
+pub async fn insert_passwordless(
+    conn: &mut PgConnection,
+    email: &Email,
+    name: &DisplayName,
+) -> anyhow::Result<Uuid> {
+    let new = NewUser {
+        id: Uuid::new_v4(),
+        email,
+        display_name: name,
+        password_hash: None,
+        role: "customer",
+        verified: true,
+    };
+    insert(conn, new)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the address was registered concurrently"))
+}
+
 /// Inserts the account unless the address is taken; `None` means it was.
 pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
@@ -119,4 +139,39 @@ pub async fn admin_exists(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')")
         .fetch_one(db)
         .await
+}
+
+/// The ways an account can sign in, counted one by one so that removing any one of them can be
+/// checked against leaving none.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct WaysIn {
+    pub password: bool,
+    pub verified_email: bool,
+    pub passkeys: i64,
+    pub identities: i64,
+}
+
+impl WaysIn {
+    /// How many ways in there are; a verified address counts when email sign-in is on.
+    pub fn count(&self, email_sign_in: bool) -> i64 {
+        i64::from(self.password)
+            + i64::from(self.verified_email && email_sign_in)
+            + self.passkeys
+            + self.identities
+    }
+}
+
+/// The account's ways in, its row locked until the transaction ends (so two removals cannot
+/// both pass the check).
+pub async fn ways_in_for_update(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<WaysIn> {
+    sqlx::query_as(
+        "SELECT u.password_hash IS NOT NULL AS password,
+                u.email_verified_at IS NOT NULL AS verified_email,
+                (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys,
+                (SELECT count(*) FROM user_identities i WHERE i.user_id = u.id) AS identities
+         FROM users u WHERE u.id = $1 FOR UPDATE",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
 }

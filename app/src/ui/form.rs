@@ -90,6 +90,21 @@ pub fn Field(
     }
 }
 
+/// The fields of a one-time code form: the form's error and the code input.
+#[component]
+pub fn CodeFields(error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <FormError error />
+        <Field
+            label="Code"
+            name="code"
+            inputmode="numeric"
+            autocomplete="one-time-code"
+            error=field_error(error, "code")
+        />
+    }
+}
+
 /// The message of an error that is not about one field.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::form::{field_error, last_error, Field, FormError};
+use super::form::{field_error, last_error, CodeFields, Field, FormError};
 use crate::api::passwordless::{
     describe_email_link, RequestEmailSignIn, SignInWithEmailCode, SignInWithEmailLink,
 };
@@ -39,7 +39,6 @@ pub fn EmailSignInForm() -> impl IntoView {
 #[component]
 pub fn EmailCodePage() -> impl IntoView {
     let action = ServerAction::<SignInWithEmailCode>::new();
-    let error = last_error(action.value());
     view! {
         <Title text="Enter your code" />
         <section class="card">
@@ -48,14 +47,7 @@ pub fn EmailCodePage() -> impl IntoView {
                 "If an account uses that address, we sent it a 6-digit code and a link. Type the code here, or open the link. Both expire in 15 minutes."
             </p>
             <ActionForm action>
-                <FormError error />
-                <Field
-                    label="Code"
-                    name="code"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    error=field_error(error, "code")
-                />
+                <CodeFields error=last_error(action.value()) />
                 <button type="submit" disabled=move || action.pending().get()>
                     "Sign in"
                 </button>

@@ -3,21 +3,21 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::form::{field_error, last_error, Field, FormError};
+use super::form::{field_error, last_error, CodeFields, Field, FormError};
 use crate::api::error::AppError;
 use crate::api::sms::{AddPhone, ConfirmPhone, RemovePhone, RequestSmsSignIn, SignInWithSmsCode};
 
-/// The code field of a code form, with the form's error.
+/// The phone number field, with the hint on the format.
 #[component]
-fn CodeFields(error: Signal<Option<AppError>>) -> impl IntoView {
+fn PhoneField(error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
-        <FormError error />
         <Field
-            label="Code"
-            name="code"
-            inputmode="numeric"
-            autocomplete="one-time-code"
-            error=field_error(error, "code")
+            label="Phone number"
+            name="phone"
+            kind="tel"
+            autocomplete="tel"
+            hint="With your country code, e.g. +44 7911 123456."
+            error=field_error(error, "phone")
         />
     }
 }
@@ -33,14 +33,7 @@ pub fn SmsSignInPage() -> impl IntoView {
             <p>"We will text a 6-digit code to the phone number on your account."</p>
             <ActionForm action>
                 <FormError error />
-                <Field
-                    label="Phone number"
-                    name="phone"
-                    kind="tel"
-                    autocomplete="tel"
-                    hint="With your country code, e.g. +44 7911 123456."
-                    error=field_error(error, "phone")
-                />
+                <PhoneField error />
                 <button type="submit" disabled=move || action.pending().get()>
                     "Text me a code"
                 </button>
@@ -95,14 +88,7 @@ pub fn PhoneSection(phone: Option<String>) -> impl IntoView {
                     <p>"Add a number to sign in with a texted code."</p>
                     <ActionForm action=add>
                         <FormError error=add_error />
-                        <Field
-                            label="Phone number"
-                            name="phone"
-                            kind="tel"
-                            autocomplete="tel"
-                            hint="With your country code, e.g. +44 7911 123456."
-                            error=field_error(add_error, "phone")
-                        />
+                        <PhoneField error=add_error />
                         <button type="submit" class="button-secondary" disabled=move || add.pending().get()>
                             "Text me a code"
                         </button>

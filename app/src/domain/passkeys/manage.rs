@@ -10,6 +10,7 @@ use crate::{
         audit::{self, AuditEvent, Outcome},
         client::ClientInfo,
         error::AccountError,
+        settings, users,
     },
     state::AppState,
 };
@@ -75,24 +76,18 @@ pub async fn remove(
     public_id: &str,
 ) -> Result<(), AccountError> {
     let id = credential_id(public_id)?;
+    let email_sign_in = settings::load(&state.db).await?.email_sign_in_enabled;
     let mut tx = state.db.begin().await?;
-    let (other_way, passkeys): (bool, i64) = sqlx::query_as(
-        "SELECT u.password_hash IS NOT NULL
-                  OR EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id),
-                (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id)
-         FROM users u WHERE u.id = $1 FOR UPDATE",
-    )
-    .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !other_way && passkeys <= 1 {
-        return Err(PasskeyRejection::LastMethod.into());
-    }
+    // Counted with the account locked, so two removals at once cannot both pass.
+    let ways_in = users::ways_in_for_update(&mut tx, user_id).await?;
     let done = sqlx::query("DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2")
         .bind(&id)
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    if done.rows_affected() == 1 && ways_in.count(email_sign_in) <= 1 {
+        return Err(PasskeyRejection::LastMethod.into());
+    }
     finish_change(tx, client, user_id, done.rows_affected(), "passkey.remove").await
 }
 

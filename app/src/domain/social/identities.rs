@@ -18,8 +18,7 @@ use crate::{
         error::AccountError,
         names::DisplayName,
         passkeys::FRESH_SIGN_IN,
-        sessions, settings,
-        users::{self, NewUser},
+        sessions, settings, users,
     },
     state::AppState,
 };
@@ -183,19 +182,7 @@ pub async fn arrive(
         .as_deref()
         .and_then(|n| DisplayName::parse(n).ok())
         .unwrap_or_else(|| DisplayName::from_email(&email));
-    let user_id = users::insert(
-        &mut tx,
-        NewUser {
-            id: Uuid::new_v4(),
-            email: &email,
-            display_name: &name,
-            password_hash: None,
-            role: "customer",
-            verified: true,
-        },
-    )
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("the address was registered concurrently"))?;
+    let user_id = users::insert_passwordless(&mut tx, &email, &name).await?;
     insert(&mut tx, user_id, &provider.id, person).await?;
     let event = AuditEvent::new("account.register.social", Outcome::Success)
         .by(user_id)
@@ -274,25 +261,10 @@ pub async fn unlink(
     user_id: Uuid,
     provider_id: &str,
 ) -> Result<(), AccountError> {
-    let policy = settings::load(&state.db).await?;
+    let email_sign_in = settings::load(&state.db).await?.email_sign_in_enabled;
     let mut tx = state.db.begin().await?;
-    let (has_password, verified_email, passkeys, identities): (bool, bool, i64, i64) =
-        sqlx::query_as(
-            "SELECT u.password_hash IS NOT NULL, u.email_verified_at IS NOT NULL,
-                    (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id),
-                    (SELECT count(*) FROM user_identities i WHERE i.user_id = u.id)
-             FROM users u WHERE u.id = $1 FOR UPDATE",
-        )
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let other_way = has_password
-        || passkeys > 0
-        || identities > 1
-        || (policy.email_sign_in_enabled && verified_email);
-    if !other_way {
-        return Err(SocialError::LastMethod.into());
-    }
+    // Counted with the account locked, so two removals at once cannot both pass.
+    let ways_in = users::ways_in_for_update(&mut tx, user_id).await?;
     let done = sqlx::query("DELETE FROM user_identities WHERE user_id = $1 AND provider_id = $2")
         .bind(user_id)
         .bind(provider_id)
@@ -300,6 +272,9 @@ pub async fn unlink(
         .await?;
     if done.rows_affected() == 0 {
         return Err(SocialError::NotLinked.into());
+    }
+    if ways_in.count(email_sign_in) <= 1 {
+        return Err(SocialError::LastMethod.into());
     }
     let event = AuditEvent::new("identity.unlink", Outcome::Success)
         .by(user_id)

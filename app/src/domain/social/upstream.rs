@@ -55,6 +55,8 @@ struct IdClaims {
     #[serde(default)]
     tid: Option<String>,
     iss: String,
+    /// Required (the library does not check it): when the token was issued.
+    iat: i64,
 }
 
 /// How many audiences the token names (`aud` is a string or an array).
@@ -175,7 +177,19 @@ impl Upstream {
                 return Ok(set);
             }
         }
-        let set: JwkSet = self.get_json(uri, None).await?;
+        // Key by key: one key of a kind this library does not know (say ES512) must not make
+        // the whole set unusable.
+        let doc: serde_json::Value = self.get_json(uri, None).await?;
+        let set = JwkSet {
+            keys: doc["keys"]
+                .as_array()
+                .map(|keys| {
+                    keys.iter()
+                        .filter_map(|k| serde_json::from_value(k.clone()).ok())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
         self.keys
             .lock()
             .expect("cache lock")
@@ -270,7 +284,8 @@ pub fn check_id_token(
     let key = DecodingKey::from_jwk(jwk).map_err(|_| refused("unusable key"))?;
     let mut validation = Validation::new(header.alg);
     validation.set_audience(&[client_id]);
-    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    // `iat` is required by `IdClaims` itself: the library checks only these.
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = 60;
     // The issuer is compared below, after Microsoft's tenant template is filled in.
     let claims = jsonwebtoken::decode::<IdClaims>(token, &key, &validation)
@@ -287,6 +302,9 @@ pub fn check_id_token(
     };
     if claims.iss != issuer {
         return Err(refused("issuer"));
+    }
+    if claims.iat > time::OffsetDateTime::now_utc().unix_timestamp() + 60 {
+        return Err(refused("issued in the future"));
     }
     if audience_count(&claims.aud) > 1 && claims.azp.as_deref() != Some(client_id) {
         return Err(refused("authorized party"));
@@ -395,6 +413,12 @@ mod tests {
                 with(&[("iss", json!("https://evil.example.com"))]),
             ),
             ("expired", with(&[("exp", json!(now() - 120))])),
+            ("issued in the future", with(&[("iat", json!(now() + 600))])),
+            ("no issue time", {
+                let mut c = claims();
+                c.as_object_mut().unwrap().remove("iat");
+                c
+            }),
             ("no subject", {
                 let mut c = claims();
                 c.as_object_mut().unwrap().remove("sub");
@@ -475,16 +499,18 @@ mod tests {
 
     #[test]
     fn email_verified_may_be_a_boolean_or_a_string() {
-        let claims: IdClaims =
-            serde_json::from_str(r#"{"sub":"1","iss":"i","aud":"a","email_verified":"true"}"#)
-                .unwrap();
+        let claims: IdClaims = serde_json::from_str(
+            r#"{"sub":"1","iss":"i","iat":1,"aud":"a","email_verified":"true"}"#,
+        )
+        .unwrap();
         assert!(claims.email_verified);
-        let claims: IdClaims =
-            serde_json::from_str(r#"{"sub":"1","iss":"i","aud":["a","b"],"email_verified":false}"#)
-                .unwrap();
+        let claims: IdClaims = serde_json::from_str(
+            r#"{"sub":"1","iss":"i","iat":1,"aud":["a","b"],"email_verified":false}"#,
+        )
+        .unwrap();
         assert!(!claims.email_verified);
         assert_eq!(audience_count(&claims.aud), 2);
-        let claims: IdClaims = serde_json::from_str(r#"{"sub":"1","iss":"i"}"#).unwrap();
+        let claims: IdClaims = serde_json::from_str(r#"{"sub":"1","iss":"i","iat":1}"#).unwrap();
         assert!(!claims.email_verified);
     }
 }
