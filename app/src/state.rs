@@ -8,8 +8,8 @@ use tokio::sync::Notify;
 use webauthn_rs::Webauthn;
 
 use crate::domain::{
-    email_sign_in::CodeKey, passkeys, password::PasswordHasher, secrets::SecretBox,
-    social::upstream::Upstream,
+    email_sign_in::CodeKey, oidc::keys::KeyRing, passkeys, password::PasswordHasher,
+    secrets::SecretBox, social::upstream::Upstream,
 };
 
 /// Settings the application logic needs (the process-level ones live in the server's config).
@@ -37,6 +37,10 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// The outbound client and caches for upstream identity providers.
     pub upstream: Arc<Upstream>,
+    /// Seals the OpenID provider's private signing keys.
+    pub key_secrets: SecretBox,
+    /// The OpenID provider's signing keys, parsed, with the JWKS ready to send.
+    pub keys: Arc<KeyRing>,
 }
 
 impl AppState {
@@ -57,6 +61,8 @@ impl AppState {
             webauthn,
             secrets: SecretBox::derive(master_key, "upstream client secrets"),
             upstream: Arc::new(Upstream::new()?),
+            key_secrets: SecretBox::derive(master_key, "signing keys"),
+            keys: Arc::new(KeyRing::default()),
         })
     }
 }

@@ -26,6 +26,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where the compiled site (the `pkg/` bundle and public assets) is served from.
     pub site_root: String,
+    /// How old the current signing keys may get before they are rotated.
+    pub key_rotation: time::Duration,
 }
 
 /// How log lines are written.
@@ -94,6 +96,13 @@ impl Config {
             master_key: load_master_key()?,
             log_format,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            key_rotation: match var("CIAM_KEY_ROTATION_DAYS") {
+                None => time::Duration::days(90),
+                Some(days) => match days.parse::<i64>() {
+                    Ok(d) if (1..=3650).contains(&d) => time::Duration::days(d),
+                    _ => bail!("CIAM_KEY_ROTATION_DAYS must be a whole number of days, 1 to 3650"),
+                },
+            },
         })
     }
 

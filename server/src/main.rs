@@ -1,5 +1,5 @@
-//! The `server` command: serve the site, migrate the database, manage administrators and the
-//! sign-in policy.
+//! The `server` command: serve the site, migrate the database, manage administrators, the
+//! sign-in policy, social providers and signing keys.
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
@@ -38,6 +38,20 @@ enum Command {
         #[command(subcommand)]
         command: SocialCommand,
     },
+    /// Manage the token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List the published keys (next, current, previous) of each algorithm.
+    List,
+    /// Rotate now: next becomes current, current becomes previous, a new next key is made.
+    /// Running servers pick it up within a minute.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +193,23 @@ async fn main() -> anyhow::Result<()> {
             startup::migrate(&db).await?;
             let state = startup::app_state(db.clone(), &config)?;
             social_command(&state, command, &config.public_url).await?;
+        }
+        Command::Keys { command } => {
+            startup::migrate(&db).await?;
+            let state = startup::app_state(db.clone(), &config)?;
+            use app::domain::oidc::keys;
+            if let KeysCommand::Rotate = command {
+                let current = keys::rotate(&db, &state.key_secrets).await?;
+                println!("rotated; now signing with {}", current.join(", "));
+            } else {
+                keys::ensure(&db, &state.key_secrets).await?;
+            }
+            for k in keys::list(&db).await? {
+                println!(
+                    "{:8} {:9} {}  created {}",
+                    k.alg, k.state, k.kid, k.created_at
+                );
+            }
         }
         Command::Serve => {
             startup::migrate(&db).await?;

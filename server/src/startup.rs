@@ -112,6 +112,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/branding.css", get(branding_css))
+        .route("/.well-known/jwks.json", get(jwks))
         .with_state(state.clone());
 
     let site = Router::new()
@@ -183,6 +184,17 @@ async fn branding_css(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// The OpenID provider's public keys (next, current, previous), serialised once per key change.
+async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        axum::body::Bytes::from_owner(state.keys.jwks()),
+    )
+}
+
 /// A running server: its address and the switch that stops it.
 pub struct Running {
     pub addr: SocketAddr,
@@ -197,6 +209,14 @@ pub async fn start(
     config: &Config,
 ) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
+    app::domain::oidc::keys::ensure(&state.db, &state.key_secrets)
+        .await
+        .context("creating the signing keys")?;
+    state
+        .keys
+        .reload(&state.db, &state.key_secrets)
+        .await
+        .context("loading the signing keys")?;
     let (shutdown, stop) = watch::channel(false);
     let transport = workers::mail::MailTransport::from_url(config.smtp_url.as_deref())?;
     let from = config
@@ -221,6 +241,11 @@ pub async fn start(
         stop.clone(),
     ));
     tokio::spawn(workers::cleanup::run(state.db.clone(), stop.clone()));
+    tokio::spawn(workers::keys::run(
+        state.clone(),
+        config.key_rotation,
+        stop.clone(),
+    ));
 
     let app = router(state, config);
     let mut stop_http = stop;

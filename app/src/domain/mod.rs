@@ -10,6 +10,7 @@ pub mod email_sign_in;
 pub mod error;
 pub mod mail;
 pub mod names;
+pub mod oidc;
 pub mod passkeys;
 pub mod password;
 pub mod phone;

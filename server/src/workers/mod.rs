@@ -1,6 +1,7 @@
-//! Background work every node runs: mail and SMS delivery from their outboxes, and cleanup of
-//! expired rows.
+//! Background work every node runs: mail and SMS delivery from their outboxes, signing key
+//! rotation and reloading, and cleanup of expired rows.
 
 pub mod cleanup;
+pub mod keys;
 pub mod mail;
 pub mod sms;

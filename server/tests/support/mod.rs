@@ -60,6 +60,7 @@ impl TestApp {
             master_key: MasterKey([7; 32]),
             log_format: LogFormat::Pretty,
             site_root: "target/site".into(),
+            key_rotation: time::Duration::days(90),
         };
         let state = startup::app_state(db.clone(), &config).unwrap();
         let running = startup::start(listener, state, &config).await.unwrap();

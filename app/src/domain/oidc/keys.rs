@@ -1,0 +1,468 @@
+//! The OpenID provider's signing keys: generated at first start (RS256, ES256, EdDSA), sealed at
+//! rest, rotated (next → current → previous → retired), and held parsed in memory as a
+//! [`KeyRing`] with the JWKS pre-serialised, so signing a token never re-parses a key.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use ring::{
+    rand::SystemRandom,
+    rsa::PublicKeyComponents,
+    signature::{
+        EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+        RSA_PKCS1_SHA256,
+    },
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::secrets::SecretBox;
+
+/// A signing algorithm the provider offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    /// RSA PKCS#1 v1.5 with SHA-256: the ID token default (OpenID Connect's mandatory algorithm).
+    Rs256,
+    /// ECDSA P-256 with SHA-256: access tokens, and ID tokens for clients that ask.
+    Es256,
+    /// Ed25519, for clients that ask.
+    EdDsa,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 3] = [Alg::Rs256, Alg::Es256, Alg::EdDsa];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// A parsed private key.
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
+/// The key that signs with one algorithm now, with its JWS header already encoded.
+struct ActiveKey {
+    signer: Signer,
+    /// base64url of `{"alg":…,"kid":…,"typ":"JWT"}`.
+    header_jwt: String,
+}
+
+/// Why a key could not be made, opened or used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the private key of {0} does not open with this master key")]
+    Sealed(String),
+    #[error("the private key of {0} is not a valid key")]
+    Malformed(String),
+    #[error("no current {0} key")]
+    NoCurrentKey(&'static str),
+    #[error("generating a key failed: {0}")]
+    Generate(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A freshly made key pair: the private key as stored, and its public JWK.
+struct NewKey {
+    kid: String,
+    der: Vec<u8>,
+    jwk: Value,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn new_kid(alg: Alg) -> String {
+    let mut bytes = [0u8; 12];
+    ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut bytes).expect("system randomness");
+    format!("{}-{}", alg.as_str().to_lowercase(), b64(&bytes))
+}
+
+fn generate(alg: Alg) -> Result<NewKey, KeyError> {
+    let kid = new_kid(alg);
+    let rng = SystemRandom::new();
+    let generate_failed = |e: &dyn std::fmt::Display| KeyError::Generate(e.to_string());
+    let (der, jwk) = match alg {
+        Alg::Rs256 => {
+            // ring cannot generate RSA keys; OpenSSL (already linked for WebAuthn) can.
+            let rsa = openssl::rsa::Rsa::generate(2048).map_err(|e| generate_failed(&e))?;
+            let der = rsa.private_key_to_der().map_err(|e| generate_failed(&e))?;
+            let pair = RsaKeyPair::from_der(&der).map_err(|e| generate_failed(&e))?;
+            let public = PublicKeyComponents::<Vec<u8>>::from(pair.public());
+            let jwk = json!({ "kty": "RSA", "n": b64(&public.n), "e": b64(&public.e) });
+            (der, jwk)
+        }
+        Alg::Es256 => {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .map_err(|e| generate_failed(&e))?;
+            let pair =
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .map_err(|e| generate_failed(&e))?;
+            // Uncompressed point: 0x04 || x || y.
+            let point = pair.public_key().as_ref();
+            let jwk = json!({
+                "kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])
+            });
+            (pkcs8.as_ref().to_vec(), jwk)
+        }
+        Alg::EdDsa => {
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|e| generate_failed(&e))?;
+            let pair =
+                Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|e| generate_failed(&e))?;
+            let jwk =
+                json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref()) });
+            (pkcs8.as_ref().to_vec(), jwk)
+        }
+    };
+    let mut jwk = jwk;
+    jwk["kid"] = json!(kid);
+    jwk["alg"] = json!(alg.as_str());
+    jwk["use"] = json!("sig");
+    Ok(NewKey { kid, der, jwk })
+}
+
+fn parse(alg: Alg, kid: &str, der: &[u8]) -> Result<Signer, KeyError> {
+    let malformed = |_| KeyError::Malformed(kid.to_owned());
+    Ok(match alg {
+        Alg::Rs256 => Signer::Rsa(RsaKeyPair::from_der(der).map_err(malformed)?),
+        Alg::Es256 => Signer::Ec(
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &SystemRandom::new())
+                .map_err(malformed)?,
+        ),
+        Alg::EdDsa => Signer::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(malformed)?),
+    })
+}
+
+async fn insert(
+    conn: &mut PgConnection,
+    secrets: &SecretBox,
+    alg: Alg,
+    state: &str,
+) -> Result<String, KeyError> {
+    let key = generate(alg)?;
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, private_key_enc, public_jwk, state, activated_at)
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 = 'current' THEN now() END)",
+    )
+    .bind(&key.kid)
+    .bind(alg.as_str())
+    .bind(secrets.seal(&key.kid, &key.der))
+    .bind(&key.jwk)
+    .bind(state)
+    .execute(&mut *conn)
+    .await?;
+    Ok(key.kid)
+}
+
+/// Makes sure every algorithm has a current and a next key (first start, or a new algorithm).
+/// Safe on many nodes at once: the work is serialised by a transaction-scoped advisory lock.
+pub async fn ensure(db: &PgPool, secrets: &SecretBox) -> Result<(), KeyError> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('signing_keys'))")
+        .execute(&mut *tx)
+        .await?;
+    for alg in Alg::ALL {
+        let states: Vec<String> = sqlx::query_scalar(
+            "SELECT state FROM signing_keys WHERE alg = $1 AND state IN ('current', 'next')",
+        )
+        .bind(alg.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        for wanted in ["current", "next"] {
+            if !states.iter().any(|s| s == wanted) {
+                insert(&mut tx, secrets, alg, wanted).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rotates every algorithm: the previous key retires, the current one becomes previous, the
+/// next one signs from now on, and a new next key is made. Returns the new current kids.
+pub async fn rotate(db: &PgPool, secrets: &SecretBox) -> Result<Vec<String>, KeyError> {
+    ensure(db, secrets).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('signing_keys'))")
+        .execute(&mut *tx)
+        .await?;
+    let mut current = Vec::new();
+    for alg in Alg::ALL {
+        let alg_name = alg.as_str();
+        sqlx::query(
+            "UPDATE signing_keys SET state = 'retired', retired_at = now()
+             WHERE alg = $1 AND state = 'previous'",
+        )
+        .bind(alg_name)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE signing_keys SET state = 'previous' WHERE alg = $1 AND state = 'current'",
+        )
+        .bind(alg_name)
+        .execute(&mut *tx)
+        .await?;
+        let kid: String = sqlx::query_scalar(
+            "UPDATE signing_keys SET state = 'current', activated_at = now()
+             WHERE alg = $1 AND state = 'next' RETURNING kid",
+        )
+        .bind(alg_name)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert(&mut tx, secrets, alg, "next").await?;
+        current.push(kid);
+    }
+    tx.commit().await?;
+    Ok(current)
+}
+
+/// Rotates when the current keys are older than `max_age` (the scheduled rotation); returns
+/// whether it did.
+pub async fn rotate_if_older_than(
+    db: &PgPool,
+    secrets: &SecretBox,
+    max_age: time::Duration,
+) -> Result<bool, KeyError> {
+    let due: bool = sqlx::query_scalar(
+        "SELECT coalesce(min(activated_at) < now() - make_interval(secs => $1), false)
+         FROM signing_keys WHERE state = 'current'",
+    )
+    .bind(max_age.whole_seconds() as f64)
+    .fetch_one(db)
+    .await?;
+    if due {
+        rotate(db, secrets).await?;
+    }
+    Ok(due)
+}
+
+/// One row of `server keys list`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeySummary {
+    pub kid: String,
+    pub alg: String,
+    pub state: String,
+    pub created_at: time::OffsetDateTime,
+}
+
+pub async fn list(db: &PgPool) -> sqlx::Result<Vec<KeySummary>> {
+    sqlx::query_as(
+        "SELECT kid, alg, state, created_at FROM signing_keys WHERE state <> 'retired'
+         ORDER BY alg, created_at",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// What the ring holds at one moment.
+struct Loaded {
+    jwks: Arc<[u8]>,
+    active: HashMap<Alg, ActiveKey>,
+}
+
+/// The keys in memory: the current key of each algorithm, parsed, and the JWKS document (next,
+/// current and previous public keys) serialised once per load.
+pub struct KeyRing {
+    loaded: RwLock<Arc<Loaded>>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyRing")
+    }
+}
+
+impl Default for KeyRing {
+    fn default() -> Self {
+        Self {
+            loaded: RwLock::new(Arc::new(Loaded {
+                jwks: Arc::from(&br#"{"keys":[]}"#[..]),
+                active: HashMap::new(),
+            })),
+        }
+    }
+}
+
+impl KeyRing {
+    /// Reads the published keys from the database and swaps them in.
+    pub async fn reload(&self, db: &PgPool, secrets: &SecretBox) -> Result<(), KeyError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            kid: String,
+            alg: String,
+            private_key_enc: Vec<u8>,
+            public_jwk: Value,
+            state: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT kid, alg, private_key_enc, public_jwk, state FROM signing_keys
+             WHERE state IN ('next', 'current', 'previous')
+             ORDER BY alg, CASE state WHEN 'current' THEN 0 WHEN 'next' THEN 1 ELSE 2 END",
+        )
+        .fetch_all(db)
+        .await?;
+        let mut active = HashMap::new();
+        let mut public = Vec::new();
+        for row in rows {
+            let Some(alg) = Alg::parse(&row.alg) else {
+                continue;
+            };
+            if row.state == "current" {
+                let der = secrets
+                    .open(&row.kid, &row.private_key_enc)
+                    .ok_or_else(|| KeyError::Sealed(row.kid.clone()))?;
+                let header = json!({ "alg": alg.as_str(), "kid": row.kid, "typ": "JWT" });
+                active.insert(
+                    alg,
+                    ActiveKey {
+                        signer: parse(alg, &row.kid, &der)?,
+                        header_jwt: b64(header.to_string().as_bytes()),
+                    },
+                );
+            }
+            public.push(row.public_jwk);
+        }
+        let jwks = serde_json::to_vec(&json!({ "keys": public })).expect("JSON values serialise");
+        *self.loaded.write().expect("key ring lock") = Arc::new(Loaded {
+            jwks: Arc::from(jwks),
+            active,
+        });
+        Ok(())
+    }
+
+    /// The JWKS document, ready to send.
+    pub fn jwks(&self) -> Arc<[u8]> {
+        self.loaded.read().expect("key ring lock").jwks.clone()
+    }
+
+    /// Signs `claims` as a compact JWS with the current key of `alg`.
+    pub fn sign<T: Serialize>(&self, alg: Alg, claims: &T) -> Result<String, KeyError> {
+        let loaded = self.loaded.read().expect("key ring lock").clone();
+        let key = loaded
+            .active
+            .get(&alg)
+            .ok_or(KeyError::NoCurrentKey(alg.as_str()))?;
+        let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Generate(e.to_string()))?;
+        let mut token = String::with_capacity(key.header_jwt.len() + payload.len() * 4 / 3 + 400);
+        token.push_str(&key.header_jwt);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let rng = SystemRandom::new();
+        let failed = |_| KeyError::Generate("signing failed".into());
+        let signature = match &key.signer {
+            Signer::Rsa(pair) => {
+                let mut sig = vec![0; pair.public().modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &rng, token.as_bytes(), &mut sig)
+                    .map_err(failed)?;
+                sig
+            }
+            Signer::Ec(pair) => pair
+                .sign(&rng, token.as_bytes())
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
+            Signer::Ed(pair) => pair.sign(token.as_bytes()).as_ref().to_vec(),
+        };
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{jwk::Jwk, DecodingKey, Validation};
+
+    /// A ring with one fresh key per algorithm, and the public JWKs.
+    fn ring_of_fresh_keys() -> (KeyRing, Vec<Value>) {
+        let mut active = HashMap::new();
+        let mut public = Vec::new();
+        for alg in Alg::ALL {
+            let key = generate(alg).unwrap();
+            let header = json!({ "alg": alg.as_str(), "kid": key.kid, "typ": "JWT" });
+            active.insert(
+                alg,
+                ActiveKey {
+                    signer: parse(alg, &key.kid, &key.der).unwrap(),
+                    header_jwt: b64(header.to_string().as_bytes()),
+                },
+            );
+            public.push(key.jwk);
+        }
+        let ring = KeyRing::default();
+        *ring.loaded.write().unwrap() = Arc::new(Loaded {
+            jwks: Arc::from(&b"{}"[..]),
+            active,
+        });
+        (ring, public)
+    }
+
+    #[test]
+    fn tokens_signed_with_each_algorithm_verify_against_the_published_key() {
+        let (ring, public) = ring_of_fresh_keys();
+        let claims = json!({ "sub": "u1", "aud": "client", "exp": 4_000_000_000u64 });
+        for (alg, jwk) in Alg::ALL.into_iter().zip(&public) {
+            let token = ring.sign(alg, &claims).unwrap();
+            let header = jsonwebtoken::decode_header(&token).unwrap();
+            assert_eq!(header.kid.as_deref(), jwk["kid"].as_str());
+            let jwk: Jwk = serde_json::from_value(jwk.clone()).unwrap();
+            let mut validation = Validation::new(header.alg);
+            validation.set_audience(&["client"]);
+            let decoded = jsonwebtoken::decode::<Value>(
+                &token,
+                &DecodingKey::from_jwk(&jwk).unwrap(),
+                &validation,
+            )
+            .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+            assert_eq!(decoded.claims["sub"], "u1");
+        }
+        // A token does not verify under another algorithm's key.
+        let token = ring.sign(Alg::Es256, &claims).unwrap();
+        let other: Jwk = serde_json::from_value(public[2].clone()).unwrap();
+        assert!(jsonwebtoken::decode::<Value>(
+            &token,
+            &DecodingKey::from_jwk(&other).unwrap(),
+            &Validation::new(jsonwebtoken::Algorithm::EdDSA)
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn published_keys_carry_no_private_part() {
+        let (_, public) = ring_of_fresh_keys();
+        for jwk in public {
+            for private in ["d", "p", "q", "dp", "dq", "qi"] {
+                assert!(jwk.get(private).is_none(), "{jwk}");
+            }
+            assert_eq!(jwk["use"], "sig");
+        }
+    }
+
+    #[test]
+    fn an_empty_ring_signs_nothing() {
+        let ring = KeyRing::default();
+        assert!(matches!(
+            ring.sign(Alg::Rs256, &json!({})),
+            Err(KeyError::NoCurrentKey("RS256"))
+        ));
+        assert_eq!(&*ring.jwks(), br#"{"keys":[]}"#);
+    }
+}

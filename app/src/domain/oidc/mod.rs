@@ -1,0 +1,3 @@
+//! The OpenID provider partner apps sign in through (being built): so far its signing keys.
+
+pub mod keys;
