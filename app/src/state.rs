@@ -8,8 +8,12 @@ use tokio::sync::Notify;
 use webauthn_rs::Webauthn;
 
 use crate::domain::{
-    email_sign_in::CodeKey, oidc::keys::KeyRing, passkeys, password::PasswordHasher,
-    secrets::SecretBox, social::upstream::Upstream,
+    email_sign_in::CodeKey,
+    oidc::{clients::ClientSecretKey, keys::KeyRing},
+    passkeys,
+    password::PasswordHasher,
+    secrets::SecretBox,
+    social::upstream::Upstream,
 };
 
 /// Settings the application logic needs (the process-level ones live in the server's config).
@@ -41,6 +45,8 @@ pub struct AppState {
     pub key_secrets: SecretBox,
     /// The OpenID provider's signing keys, parsed, with the JWKS ready to send.
     pub keys: Arc<KeyRing>,
+    /// Hashes OAuth client secrets.
+    pub client_key: ClientSecretKey,
 }
 
 impl AppState {
@@ -63,6 +69,7 @@ impl AppState {
             upstream: Arc::new(Upstream::new()?),
             key_secrets: SecretBox::derive(master_key, "signing keys"),
             keys: Arc::new(KeyRing::default()),
+            client_key: ClientSecretKey::derive(master_key),
         })
     }
 }

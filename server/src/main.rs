@@ -43,6 +43,37 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage the partner apps (OAuth clients) of the OpenID provider.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register an app; prints its id and, once, its secret.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Where the app may receive sign-in answers (repeat for several); matched exactly.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A browser or native app: no secret, PKCE required.
+        #[arg(long, conflicts_with = "service")]
+        public: bool,
+        /// A machine-to-machine client (client_credentials only, no redirect URIs).
+        #[arg(long)]
+        service: bool,
+        /// Skip the consent screen (the business's own app).
+        #[arg(long)]
+        first_party: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the registered apps.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -211,6 +242,11 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Client { command } => {
+            startup::migrate(&db).await?;
+            let state = startup::app_state(db.clone(), &config)?;
+            client_command(&state, command).await?;
+        }
         Command::Serve => {
             startup::migrate(&db).await?;
             let state = startup::app_state(db, &config)?;
@@ -223,6 +259,64 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = running.shutdown.send(true);
             running.handle.await??;
+        }
+    }
+    Ok(())
+}
+
+async fn client_command(
+    state: &app::state::AppState,
+    command: ClientCommand,
+) -> anyhow::Result<()> {
+    use app::domain::oidc::clients::{self, ClientType, NewClient};
+    match command {
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            public,
+            service,
+            first_party,
+            json,
+        } => {
+            let client_type = match (public, service) {
+                (true, _) => ClientType::Public,
+                (_, true) => ClientType::Service,
+                _ => ClientType::Confidential,
+            };
+            let new = NewClient {
+                name,
+                client_type,
+                redirect_uris,
+                first_party,
+            };
+            let done = clients::create(&state.db, &state.client_key, &new).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "client_id": done.client_id,
+                        "client_secret": done.client_secret,
+                        "client_type": client_type.as_str(),
+                    })
+                );
+            } else {
+                println!("client_id:     {}", done.client_id);
+                if let Some(secret) = done.client_secret {
+                    println!("client_secret: {secret}\n(shown once: store it now)");
+                }
+            }
+        }
+        ClientCommand::List => {
+            for c in clients::list(&state.db).await? {
+                println!(
+                    "{:24} {:12} {:30} {}{}",
+                    c.id,
+                    c.client_type,
+                    c.name,
+                    c.redirect_uris.join(" "),
+                    if c.first_party { " (first party)" } else { "" }
+                );
+            }
         }
     }
     Ok(())

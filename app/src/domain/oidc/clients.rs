@@ -1,0 +1,286 @@
+//! Partner apps registered with the OpenID provider (`oauth_clients`): registration with
+//! validated redirect URIs, secrets shown once and kept only as a keyed hash, and client
+//! authentication by secret.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use sqlx::PgExecutor;
+use url::Url;
+
+use crate::domain::tokens::random_token;
+
+/// Keyed hash for client secrets (derived from the master key). Secrets carry 256 random
+/// bits, so a fast keyed hash is as strong as a slow one and keeps the token endpoint fast.
+#[derive(Clone)]
+pub struct ClientSecretKey([u8; 32]);
+
+impl std::fmt::Debug for ClientSecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecretKey([redacted])")
+    }
+}
+
+impl ClientSecretKey {
+    pub fn derive(master_key: &[u8; 32]) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(master_key).expect("HMAC takes any key size");
+        mac.update(b"oauth client secrets v1");
+        Self(mac.finalize().into_bytes().into())
+    }
+
+    fn mac(&self, client_id: &str, secret: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key size");
+        mac.update(client_id.as_bytes());
+        mac.update(b"\0");
+        mac.update(secret.as_bytes());
+        mac
+    }
+
+    pub fn hash(&self, client_id: &str, secret: &str) -> Vec<u8> {
+        self.mac(client_id, secret).finalize().into_bytes().to_vec()
+    }
+
+    /// Constant-time comparison with a stored hash.
+    pub fn verify(&self, client_id: &str, secret: &str, stored: &[u8]) -> bool {
+        self.mac(client_id, secret).verify_slice(stored).is_ok()
+    }
+}
+
+/// What kind of app a client is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Confidential,
+    Public,
+    Service,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confidential => "confidential",
+            Self::Public => "public",
+            Self::Service => "service",
+        }
+    }
+}
+
+/// Why a registration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientConfigError {
+    #[error("the name must be 1-80 characters")]
+    BadName,
+    #[error("an app that signs people in needs at least one redirect URI")]
+    NoRedirectUri,
+    #[error("a service client has no redirect URIs (it signs nobody in)")]
+    ServiceWithRedirect,
+    #[error(
+        "redirect URI {0:?} is not allowed: use https, http only on localhost or a loopback \
+         address, or (public apps) a private-use scheme like com.example.app:/callback; \
+         no fragment"
+    )]
+    BadRedirectUri(String),
+}
+
+/// What `server client create` is given.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub client_type: ClientType,
+    pub redirect_uris: Vec<String>,
+    pub first_party: bool,
+}
+
+/// A registered client: its id, and its secret when it has one (shown this once).
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+/// Checks one redirect URI (RFC 9700 §2.1 and RFC 8252): exact strings are matched later, so
+/// here only the form is checked.
+pub fn check_redirect_uri(uri: &str, client_type: ClientType) -> Result<(), ClientConfigError> {
+    let bad = || ClientConfigError::BadRedirectUri(uri.to_owned());
+    let url = Url::parse(uri).map_err(|_| bad())?;
+    if url.fragment().is_some() || uri.contains('#') {
+        return Err(bad());
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let ok = match url.scheme() {
+        "https" => url.host_str().is_some(),
+        "http" => loopback,
+        // Native apps: a private-use scheme in reverse domain form.
+        scheme => client_type == ClientType::Public && scheme.contains('.'),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(ClientConfigError::BadName);
+    }
+    match new.client_type {
+        ClientType::Service if !new.redirect_uris.is_empty() => {
+            return Err(ClientConfigError::ServiceWithRedirect)
+        }
+        ClientType::Service => {}
+        _ if new.redirect_uris.is_empty() => return Err(ClientConfigError::NoRedirectUri),
+        _ => {}
+    }
+    for uri in &new.redirect_uris {
+        check_redirect_uri(uri, new.client_type)?;
+    }
+    Ok(())
+}
+
+/// Registers a client; its secret (if any) is returned here and never again.
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    key: &ClientSecretKey,
+    new: &NewClient,
+) -> anyhow::Result<Registered> {
+    validate(new)?;
+    let client_id = random_token()[..22].to_owned();
+    let secret = (new.client_type != ClientType::Public).then(random_token);
+    let (grants, scopes): (&[&str], &[&str]) = match new.client_type {
+        ClientType::Service => (&["client_credentials"], &[]),
+        _ => (
+            &["authorization_code", "refresh_token"],
+            &[
+                "openid",
+                "profile",
+                "email",
+                "phone",
+                "address",
+                "offline_access",
+            ],
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO oauth_clients
+           (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&client_id)
+    .bind(new.name.trim())
+    .bind(new.client_type.as_str())
+    .bind(secret.as_ref().map(|s| key.hash(&client_id, s)))
+    .bind(&new.redirect_uris)
+    .bind(grants)
+    .bind(scopes)
+    .bind(new.first_party)
+    .execute(db)
+    .await?;
+    Ok(Registered {
+        client_id,
+        client_secret: secret,
+    })
+}
+
+/// One row of `server client list`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientSummary {
+    pub id: String,
+    pub name: String,
+    pub client_type: String,
+    pub redirect_uris: Vec<String>,
+    pub first_party: bool,
+}
+
+pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ClientSummary>> {
+    sqlx::query_as(
+        "SELECT id, name, client_type, redirect_uris, first_party FROM oauth_clients
+         ORDER BY created_at",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Whether `secret` is the secret of confidential or service client `client_id`.
+pub async fn authenticate(
+    db: impl PgExecutor<'_>,
+    key: &ClientSecretKey,
+    client_id: &str,
+    secret: &str,
+) -> sqlx::Result<bool> {
+    let stored: Option<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT secret_hash FROM oauth_clients WHERE id = $1")
+            .bind(client_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(match stored.flatten() {
+        Some(hash) => key.verify(client_id, secret, &hash),
+        None => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_must_be_https_loopback_or_a_native_scheme() {
+        use ClientType::*;
+        for ok in [
+            "https://app.example.com/callback",
+            "http://localhost:8080/cb",
+            "http://127.0.0.1/cb",
+            "https://app.example.com/cb?tenant=1",
+        ] {
+            assert_eq!(check_redirect_uri(ok, Confidential), Ok(()), "{ok}");
+        }
+        assert_eq!(
+            check_redirect_uri("com.example.app:/callback", Public),
+            Ok(())
+        );
+        for bad in [
+            "http://app.example.com/callback",
+            "https://app.example.com/cb#frag",
+            "com.example.app:/callback",
+            "javascript:alert(1)",
+            "/relative",
+            "not a url",
+        ] {
+            assert!(check_redirect_uri(bad, Confidential).is_err(), "{bad}");
+        }
+        assert!(check_redirect_uri("javascript:alert(1)", Public).is_err());
+    }
+
+    #[test]
+    fn registrations_are_checked_as_a_whole() {
+        let new = |client_type, uris: &[&str]| NewClient {
+            name: "Shop".into(),
+            client_type,
+            redirect_uris: uris.iter().map(|s| s.to_string()).collect(),
+            first_party: false,
+        };
+        assert_eq!(
+            validate(&new(ClientType::Confidential, &[])),
+            Err(ClientConfigError::NoRedirectUri)
+        );
+        assert_eq!(
+            validate(&new(ClientType::Service, &["https://x.example/cb"])),
+            Err(ClientConfigError::ServiceWithRedirect)
+        );
+        assert_eq!(validate(&new(ClientType::Service, &[])), Ok(()));
+        let unnamed = NewClient {
+            name: " ".into(),
+            ..new(ClientType::Public, &["https://x.example/cb"])
+        };
+        assert_eq!(validate(&unnamed), Err(ClientConfigError::BadName));
+    }
+
+    #[test]
+    fn a_secret_verifies_only_for_its_client_and_key() {
+        let key = ClientSecretKey::derive(&[3; 32]);
+        let hash = key.hash("client-a", "s3cret");
+        assert!(key.verify("client-a", "s3cret", &hash));
+        assert!(!key.verify("client-a", "s3cret!", &hash));
+        assert!(!key.verify("client-b", "s3cret", &hash));
+        assert!(!ClientSecretKey::derive(&[4; 32]).verify("client-a", "s3cret", &hash));
+    }
+}

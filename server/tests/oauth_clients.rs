@@ -1,0 +1,174 @@
+//! Partner app registration for the OpenID provider: `server client create` (the command
+//! itself, run on the test database), secrets stored as a keyed hash, client authentication.
+
+mod support;
+
+use app::domain::oidc::clients::{self, ClientType, NewClient};
+use serde_json::Value;
+use sqlx::PgPool;
+use support::TestApp;
+
+/// Runs the `server` binary with `args` on the database of `db`.
+async fn server_command(db: &PgPool, args: &[&str]) -> std::process::Output {
+    let name: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(
+        &std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+    )
+    .unwrap();
+    url.set_path(&format!("/{name}"));
+    let dir = tempdir();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", url.as_str())
+        .env(
+            "CIAM_MASTER_KEY",
+            "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+        )
+        .env("RUST_LOG", "error")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    output
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ciam-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_create_command_prints_the_secret_once_and_stores_only_its_hash(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let out = server_command(
+        &app.db,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Shop",
+            "--redirect-uri",
+            "https://shop.example/callback",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = printed["client_id"].as_str().unwrap();
+    let secret = printed["client_secret"].as_str().unwrap();
+    assert_eq!(printed["client_type"], "confidential");
+    assert!(secret.len() >= 43);
+
+    let (hash, uris): (Vec<u8>, Vec<String>) =
+        sqlx::query_as("SELECT secret_hash, redirect_uris FROM oauth_clients WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(hash.len(), 32);
+    assert!(!hash
+        .windows(8)
+        .any(|w| secret.as_bytes().windows(8).any(|s| s == w)));
+    assert_eq!(uris, ["https://shop.example/callback"]);
+
+    // The command and the server share the key (both derive it from the master key).
+    let key = app::domain::oidc::clients::ClientSecretKey::derive(&[7; 32]);
+    assert!(clients::authenticate(&app.db, &key, id, secret)
+        .await
+        .unwrap());
+    assert!(!clients::authenticate(&app.db, &key, id, "wrong")
+        .await
+        .unwrap());
+    assert!(!clients::authenticate(&app.db, &key, "nobody", secret)
+        .await
+        .unwrap());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_registrations_are_refused_and_write_nothing(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for (args, message) in [
+        (
+            vec!["--name", "Shop", "--redirect-uri", "http://shop.example/cb"],
+            "is not allowed",
+        ),
+        (vec!["--name", "Shop"], "needs at least one redirect URI"),
+        (
+            vec![
+                "--name",
+                "Batch",
+                "--service",
+                "--redirect-uri",
+                "https://x.example/cb",
+            ],
+            "a service client has no redirect URIs",
+        ),
+        (
+            vec!["--name", "", "--redirect-uri", "https://x.example/cb"],
+            "the name must be 1-80 characters",
+        ),
+    ] {
+        let mut all = vec!["client", "create"];
+        all.extend(args);
+        let out = server_command(&app.db, &all).await;
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_clients")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn public_clients_have_no_secret_and_service_clients_only_client_credentials(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let key = app::domain::oidc::clients::ClientSecretKey::derive(&[7; 32]);
+    let public = clients::create(
+        &app.db,
+        &key,
+        &NewClient {
+            name: "Mobile".into(),
+            client_type: ClientType::Public,
+            redirect_uris: vec!["com.example.shop:/callback".into()],
+            first_party: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(public.client_secret, None);
+    assert!(!clients::authenticate(&app.db, &key, &public.client_id, "")
+        .await
+        .unwrap());
+    let service = clients::create(
+        &app.db,
+        &key,
+        &NewClient {
+            name: "Batch".into(),
+            client_type: ClientType::Service,
+            redirect_uris: vec![],
+            first_party: false,
+        },
+    )
+    .await
+    .unwrap();
+    let grants: Vec<String> =
+        sqlx::query_scalar("SELECT grant_types FROM oauth_clients WHERE id = $1")
+            .bind(&service.client_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(grants, ["client_credentials"]);
+}
