@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod oidc;
 pub mod security;
 pub mod social;
 pub mod startup;

@@ -96,7 +96,9 @@ async fn callback(
     };
     let linking = matches!(purpose, Purpose::Link(_));
     match identities::arrive(&state, &client, &session, &upstream, purpose, &person).await {
-        Ok(Arrival::SignedIn | Arrival::Registered) => Redirect::to("/profile").into_response(),
+        Ok(Arrival::SignedIn | Arrival::Registered) => {
+            Redirect::to(app::domain::oidc::authorize::landing(&session).await).into_response()
+        }
         Ok(Arrival::LinkPending) => Redirect::to("/signin?link=pending").into_response(),
         Ok(Arrival::Linked) => Redirect::to("/profile?linked=1").into_response(),
         Err(e) => failed(e, linking),

@@ -113,7 +113,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(readyz))
         .route("/branding.css", get(branding_css))
         .route("/.well-known/jwks.json", get(jwks))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .merge(crate::oidc::api_routes(state.clone(), &config.public_url));
 
     let site = Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
@@ -125,6 +126,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         .with_state(options)
         .merge(crate::social::routes(state.clone()))
+        .merge(crate::oidc::browser_routes(state.clone()))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(strip_foreign_form_errors))
         .layer(sessions);

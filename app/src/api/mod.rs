@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod branding;
 pub mod error;
+pub mod oauth;
 pub mod passkeys;
 pub mod passwordless;
 pub mod profile;

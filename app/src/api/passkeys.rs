@@ -48,7 +48,7 @@ pub async fn passkey_sign_in_finish(credential: String) -> Result<(), AppError> 
     let session = context::session().await?;
     crate::domain::passkeys::finish_sign_in(&state, &context::client(), &session, &credential)
         .await?;
-    leptos_axum::redirect("/profile");
+    leptos_axum::redirect(crate::domain::oidc::authorize::landing(&session).await);
     Ok(())
 }
 

@@ -52,7 +52,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let session = context::session().await?;
     let password = Password::new(password);
     signin::sign_in(&state, &context::client(), &session, &email, &password).await?;
-    leptos_axum::redirect("/profile");
+    leptos_axum::redirect(crate::domain::oidc::authorize::landing(&session).await);
     Ok(())
 }
 

@@ -133,15 +133,22 @@ pub async fn delete_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
 }
 
 /// Marks `session` as signed in for `user_id`, under a fresh id (session fixation defence).
-/// An upstream identity waiting to be linked survives, since signing in is how its owner proves
-/// the account is theirs.
+/// Two things survive: an upstream identity waiting to be linked (signing in is how its owner
+/// proves the account is theirs) and an app's sign-in request waiting for this sign-in.
 pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Error> {
-    let pending_link_key = super::social::identities::PENDING_LINK_KEY;
-    let pending_link: Option<serde_json::Value> = session.get(pending_link_key).await?;
+    let mut kept = Vec::new();
+    for key in [
+        super::social::identities::PENDING_LINK_KEY,
+        super::oidc::authorize::REQUEST_KEY,
+    ] {
+        if let Some(value) = session.get::<serde_json::Value>(key).await? {
+            kept.push((key, value));
+        }
+    }
     session.cycle_id().await?;
     session.clear().await;
-    if let Some(pending) = pending_link {
-        session.insert(pending_link_key, pending).await?;
+    for (key, value) in kept {
+        session.insert(key, value).await?;
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
     session.insert(USER_KEY, user_id).await?;

@@ -6,6 +6,7 @@ pub mod form;
 pub mod home;
 pub mod layout;
 pub mod not_found;
+pub mod oauth;
 pub mod passkeys;
 pub mod passwordless;
 pub mod profile;

@@ -38,6 +38,12 @@ fn is_social_form_post(path: &str) -> bool {
         .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
+/// Endpoints apps call with their own credentials (client authentication, bearer tokens), never
+/// with the browser's cookies: cross-site requests cannot ride on a session there.
+fn is_app_endpoint(path: &str) -> bool {
+    matches!(path, "/oauth2/token" | "/oauth2/userinfo")
+}
+
 pub async fn require_same_origin(
     State(allowed): State<AllowedOrigin>,
     request: Request,
@@ -48,6 +54,7 @@ pub async fn require_same_origin(
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
     if is_same_origin(request.method(), sec_fetch_site, origin, &allowed.0)
         || is_social_form_post(request.uri().path())
+        || is_app_endpoint(request.uri().path())
     {
         return next.run(request).await;
     }

@@ -149,15 +149,9 @@ pub async fn create(
     let (grants, scopes): (&[&str], &[&str]) = match new.client_type {
         ClientType::Service => (&["client_credentials"], &[]),
         _ => (
-            &["authorization_code", "refresh_token"],
-            &[
-                "openid",
-                "profile",
-                "email",
-                "phone",
-                "address",
-                "offline_access",
-            ],
+            // Grants and scopes are added here as the provider implements them.
+            &["authorization_code"],
+            &["openid", "profile", "email", "phone"],
         ),
     };
     sqlx::query(
@@ -179,6 +173,39 @@ pub async fn create(
         client_id,
         client_secret: secret,
     })
+}
+
+/// A registered client, as the authorization and token endpoints use it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub client_type: String,
+    pub secret_hash: Option<Vec<u8>>,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub id_token_alg: String,
+    pub access_token_ttl_secs: i32,
+    pub first_party: bool,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.client_type == "public"
+    }
+}
+
+/// The client `id`, if registered.
+pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Client>> {
+    sqlx::query_as(
+        "SELECT id, name, client_type, secret_hash, redirect_uris, grant_types, scopes,
+                id_token_alg, access_token_ttl_secs, first_party
+         FROM oauth_clients WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// One row of `server client list`.

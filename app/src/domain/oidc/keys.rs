@@ -56,11 +56,28 @@ enum Signer {
     Ed(Ed25519KeyPair),
 }
 
-/// The key that signs with one algorithm now, with its JWS header already encoded.
+/// The key that signs with one algorithm now, with its JWS headers already encoded.
 struct ActiveKey {
     signer: Signer,
     /// base64url of `{"alg":…,"kid":…,"typ":"JWT"}`.
     header_jwt: String,
+    /// The same with `"typ":"at+jwt"` (RFC 9068 access tokens).
+    header_at_jwt: String,
+}
+
+impl ActiveKey {
+    fn new(alg: Alg, kid: &str, signer: Signer) -> Self {
+        let header = |typ: &str| {
+            b64(json!({ "alg": alg.as_str(), "kid": kid, "typ": typ })
+                .to_string()
+                .as_bytes())
+        };
+        Self {
+            signer,
+            header_jwt: header("JWT"),
+            header_at_jwt: header("at+jwt"),
+        }
+    }
 }
 
 /// Why a key could not be made, opened or used.
@@ -275,6 +292,8 @@ pub async fn list(db: &PgPool) -> sqlx::Result<Vec<KeySummary>> {
 struct Loaded {
     jwks: Arc<[u8]>,
     active: HashMap<Alg, ActiveKey>,
+    /// The published ES256 public keys by kid, for checking access tokens.
+    access_keys: HashMap<String, jsonwebtoken::DecodingKey>,
 }
 
 /// The keys in memory: the current key of each algorithm, parsed, and the JWKS document (next,
@@ -295,6 +314,7 @@ impl Default for KeyRing {
             loaded: RwLock::new(Arc::new(Loaded {
                 jwks: Arc::from(&br#"{"keys":[]}"#[..]),
                 active: HashMap::new(),
+                access_keys: HashMap::new(),
             })),
         }
     }
@@ -319,6 +339,7 @@ impl KeyRing {
         .fetch_all(db)
         .await?;
         let mut active = HashMap::new();
+        let mut access_keys = HashMap::new();
         let mut public = Vec::new();
         for row in rows {
             let Some(alg) = Alg::parse(&row.alg) else {
@@ -328,14 +349,17 @@ impl KeyRing {
                 let der = secrets
                     .open(&row.kid, &row.private_key_enc)
                     .ok_or_else(|| KeyError::Sealed(row.kid.clone()))?;
-                let header = json!({ "alg": alg.as_str(), "kid": row.kid, "typ": "JWT" });
-                active.insert(
-                    alg,
-                    ActiveKey {
-                        signer: parse(alg, &row.kid, &der)?,
-                        header_jwt: b64(header.to_string().as_bytes()),
-                    },
-                );
+                let signer = parse(alg, &row.kid, &der)?;
+                active.insert(alg, ActiveKey::new(alg, &row.kid, signer));
+            }
+            if alg == Alg::Es256 {
+                if let Ok(jwk) =
+                    serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone())
+                {
+                    if let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) {
+                        access_keys.insert(row.kid.clone(), key);
+                    }
+                }
             }
             public.push(row.public_jwk);
         }
@@ -343,6 +367,7 @@ impl KeyRing {
         *self.loaded.write().expect("key ring lock") = Arc::new(Loaded {
             jwks: Arc::from(jwks),
             active,
+            access_keys,
         });
         Ok(())
     }
@@ -352,16 +377,54 @@ impl KeyRing {
         self.loaded.read().expect("key ring lock").jwks.clone()
     }
 
-    /// Signs `claims` as a compact JWS with the current key of `alg`.
+    /// Signs `claims` as a compact JWS (`typ` JWT) with the current key of `alg`.
     pub fn sign<T: Serialize>(&self, alg: Alg, claims: &T) -> Result<String, KeyError> {
+        self.sign_with(alg, false, claims)
+    }
+
+    /// Signs an RFC 9068 access token (`typ` at+jwt, ES256).
+    pub fn sign_access_token<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
+        self.sign_with(Alg::Es256, true, claims)
+    }
+
+    /// The claims of an access token this provider signed (with a published ES256 key) for
+    /// `issuer`, if it is one and has not expired.
+    pub fn verify_access_token(&self, token: &str, issuer: &str) -> Option<Value> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != jsonwebtoken::Algorithm::ES256 || header.typ.as_deref() != Some("at+jwt") {
+            return None;
+        }
+        let loaded = self.loaded.read().expect("key ring lock").clone();
+        let key = loaded.access_keys.get(header.kid.as_deref()?)?;
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_issuer(&[issuer]);
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<Value>(token, key, &validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+
+    fn sign_with<T: Serialize>(
+        &self,
+        alg: Alg,
+        access: bool,
+        claims: &T,
+    ) -> Result<String, KeyError> {
         let loaded = self.loaded.read().expect("key ring lock").clone();
         let key = loaded
             .active
             .get(&alg)
             .ok_or(KeyError::NoCurrentKey(alg.as_str()))?;
+        let header = if access {
+            &key.header_at_jwt
+        } else {
+            &key.header_jwt
+        };
         let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Generate(e.to_string()))?;
-        let mut token = String::with_capacity(key.header_jwt.len() + payload.len() * 4 / 3 + 400);
-        token.push_str(&key.header_jwt);
+        let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 400);
+        token.push_str(header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
         let rng = SystemRandom::new();
@@ -397,20 +460,15 @@ mod tests {
         let mut public = Vec::new();
         for alg in Alg::ALL {
             let key = generate(alg).unwrap();
-            let header = json!({ "alg": alg.as_str(), "kid": key.kid, "typ": "JWT" });
-            active.insert(
-                alg,
-                ActiveKey {
-                    signer: parse(alg, &key.kid, &key.der).unwrap(),
-                    header_jwt: b64(header.to_string().as_bytes()),
-                },
-            );
+            let signer = parse(alg, &key.kid, &key.der).unwrap();
+            active.insert(alg, ActiveKey::new(alg, &key.kid, signer));
             public.push(key.jwk);
         }
         let ring = KeyRing::default();
         *ring.loaded.write().unwrap() = Arc::new(Loaded {
             jwks: Arc::from(&b"{}"[..]),
             active,
+            access_keys: HashMap::new(),
         });
         (ring, public)
     }

@@ -1,5 +1,7 @@
-//! The OpenID provider partner apps sign in through (being built): so far its signing keys and
-//! the registered clients.
+//! The OpenID provider partner apps sign in through (being built): signing keys, registered
+//! clients, the authorization code flow with PKCE, and the tokens it issues.
 
+pub mod authorize;
 pub mod clients;
 pub mod keys;
+pub mod token;

@@ -1,0 +1,72 @@
+//! The OpenID provider's pages: the consent screen for third-party apps, and the page that
+//! explains why an app's request was stopped.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Redirect, hooks::use_query_map};
+
+use crate::api::{
+    error::AppError,
+    oauth::{consent_details, AuthorizeProblem},
+};
+
+/// Asks the signed-in person to approve an app. A plain form, so the answer is a navigation
+/// that can go on to the app's own site.
+#[component]
+pub fn ConsentPage() -> impl IntoView {
+    let details = Resource::new(|| (), |_| consent_details());
+    view! {
+        <Title text="Allow access" />
+        <section class="card">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match details.await {
+                        Ok(Some(d)) => view! {
+                            <h1>{format!("Allow {} to use your account?", d.client_name)}</h1>
+                            <p>{format!("{} will be able to:", d.client_name)}</p>
+                            <ul class="permissions">
+                                {d.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                            </ul>
+                            <p class="aside">"You can withdraw this later from your profile."</p>
+                            <form method="post" action="/oauth2/consent" class="consent">
+                                <button type="submit" name="decision" value="approve">"Allow"</button>
+                                " "
+                                <button type="submit" name="decision" value="deny" class="button-secondary">
+                                    "Deny"
+                                </button>
+                            </form>
+                        }.into_any(),
+                        Ok(None) => view! {
+                            <h1>"Nothing to approve"</h1>
+                            <p>"No app is waiting for your approval in this browser."</p>
+                        }.into_any(),
+                        Err(AppError::Unauthorized) => view! { <Redirect path="/signin" /> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Why an app's request stopped here (only known reasons are shown).
+#[component]
+pub fn AuthorizeErrorPage() -> impl IntoView {
+    let query = use_query_map();
+    let message = move || {
+        query
+            .read()
+            .get("reason")
+            .and_then(|r| AuthorizeProblem::from_code(&r))
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "The app's sign-in request could not be completed.".into())
+    };
+    view! {
+        <Title text="Sign-in stopped" />
+        <section class="card">
+            <h1>"We could not sign you in to the app"</h1>
+            <p class="form-error" role="alert">{message}</p>
+            <p><a href="/">"Go to the home page"</a></p>
+        </section>
+    }
+}

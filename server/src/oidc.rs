@@ -1,0 +1,262 @@
+//! The OpenID provider's HTTP endpoints: discovery (pre-serialised), the authorization endpoint
+//! and its continuation after sign-in or consent, the token endpoint and userinfo.
+
+use std::sync::Arc;
+
+use app::{
+    domain::{
+        client::ClientInfo,
+        oidc::{
+            authorize::{self, AuthorizeParams, Next},
+            token::{self, TokenForm},
+        },
+    },
+    state::AppState,
+};
+use axum::{
+    extract::{Form, Query, State},
+    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Router,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+/// The discovery document of `issuer`, listing exactly what is implemented.
+pub fn discovery_document(issuer: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
+        "scopes_supported": ["openid", "profile", "email", "phone"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email",
+            "email_verified", "phone_number", "phone_number_verified"
+        ],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "claims_parameter_supported": false
+    }))
+    .expect("JSON values serialise")
+}
+
+/// Endpoints that use the browser session (authorization, consent).
+pub fn browser_routes(state: AppState) -> Router {
+    Router::new()
+        .route("/oauth2/authorize", get(authorize_start))
+        .route("/oauth2/authorize/continue", get(authorize_continue))
+        .route("/oauth2/consent", post(consent_answer))
+        .with_state(state)
+}
+
+/// Endpoints called by apps, not browsers: no session, no cookies.
+pub fn api_routes(state: AppState, issuer: &str) -> Router {
+    let discovery: Arc<[u8]> = Arc::from(discovery_document(issuer));
+    let document = move || {
+        let discovery = discovery.clone();
+        async move {
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CACHE_CONTROL, "public, max-age=300"),
+                ],
+                axum::body::Bytes::from_owner(discovery),
+            )
+        }
+    };
+    Router::new()
+        .route("/.well-known/openid-configuration", get(document.clone()))
+        .route("/.well-known/oauth-authorization-server", get(document))
+        .route("/oauth2/token", post(token_endpoint))
+        .route("/oauth2/userinfo", get(userinfo).post(userinfo))
+        .with_state(state)
+}
+
+fn respond(next: Next) -> Response {
+    match next {
+        Next::Redirect(url) => Redirect::to(&url).into_response(),
+        Next::SignIn => Redirect::to("/signin").into_response(),
+        Next::Consent => Redirect::to("/oauth2/consent").into_response(),
+        Next::ErrorPage(problem) => {
+            Redirect::to(&format!("/oauth2/error?reason={}", problem.code())).into_response()
+        }
+    }
+}
+
+fn failed(e: app::domain::error::AccountError) -> Response {
+    tracing::error!(error = ?e, "authorization request failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "The request could not be completed.",
+    )
+        .into_response()
+}
+
+async fn authorize_start(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<AuthorizeParams>,
+    parts: Parts,
+) -> Response {
+    match authorize::begin(&state, &ClientInfo::from_parts(&parts), &session, &params).await {
+        Ok(next) => respond(next),
+        Err(e) => failed(e),
+    }
+}
+
+async fn authorize_continue(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+) -> Response {
+    match authorize::proceed(&state, &ClientInfo::from_parts(&parts), &session).await {
+        Ok(next) => respond(next),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ConsentForm {
+    decision: String,
+}
+
+async fn consent_answer(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let approve = form.decision == "approve";
+    match authorize::answer_consent(&state, &ClientInfo::from_parts(&parts), &session, approve)
+        .await
+    {
+        Ok(next) => respond(next),
+        Err(e) => failed(e),
+    }
+}
+
+/// `Authorization: Basic` credentials, each part form-urlencoded (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| -> Option<String> {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn token_endpoint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        let error = token::TokenError::InvalidRequest("The body must be a form.");
+        return no_store((StatusCode::BAD_REQUEST, axum::Json(error.body())).into_response());
+    };
+    let has_basic = headers.contains_key(header::AUTHORIZATION);
+    let basic = basic_credentials(&headers);
+    if has_basic && basic.is_none() {
+        let error = token::TokenError::InvalidClient;
+        return no_store(invalid_client(error));
+    }
+    match token::token(&state, basic, &form).await {
+        Ok(body) => no_store(axum::Json(body).into_response()),
+        Err(error @ token::TokenError::InvalidClient) => no_store(invalid_client(error)),
+        Err(error) => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            no_store((status, axum::Json(error.body())).into_response())
+        }
+    }
+}
+
+fn invalid_client(error: token::TokenError) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Basic realm=\"token\"")],
+        axum::Json(error.body()),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UserinfoForm {
+    access_token: Option<String>,
+}
+
+/// Userinfo (OpenID Connect Core §5.3): the bearer token from the header, or (POST) the body.
+async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Form<UserinfoForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = from_header.or_else(|| body.ok().and_then(|Form(f)| f.access_token));
+    let unauthorized = |error: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                format!("Bearer error=\"{error}\""),
+            )],
+        )
+            .into_response()
+    };
+    let Some(token) = token else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer".to_owned())],
+        )
+            .into_response();
+    };
+    let Some(claims) = state
+        .keys
+        .verify_access_token(&token, &state.settings.public_url)
+    else {
+        return unauthorized("invalid_token");
+    };
+    let scopes: Vec<String> = claims["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    if !scopes.iter().any(|s| s == "openid") {
+        return unauthorized("insufficient_scope");
+    }
+    let Some(user_id) = claims["sub"].as_str().and_then(|s| s.parse().ok()) else {
+        return unauthorized("invalid_token");
+    };
+    match token::user_claims(&state, user_id, &scopes).await {
+        Ok(claims) => no_store(axum::Json(claims).into_response()),
+        Err(_) => unauthorized("invalid_token"),
+    }
+}

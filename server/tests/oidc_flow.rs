@@ -1,0 +1,533 @@
+//! The OpenID provider's authorization code flow over HTTP: discovery, authorize (sign-in,
+//! consent, prompt, max_age), the token endpoint with PKCE and client authentication, userinfo,
+//! and the RFC's errors for each bad request.
+
+mod support;
+
+use std::collections::HashMap;
+
+use app::domain::oidc::clients::{self, ClientSecretKey, ClientType, NewClient, Registered};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
+use reqwest::Response;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use support::{Browser, TestApp, GOOD_PASSWORD};
+
+const REDIRECT: &str = "https://app.example/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+async fn register(app: &TestApp, client_type: ClientType, first_party: bool) -> Registered {
+    clients::create(
+        &app.db,
+        &ClientSecretKey::derive(&[7; 32]),
+        &NewClient {
+            name: "Partner Shop".into(),
+            client_type,
+            redirect_uris: vec![REDIRECT.into()],
+            first_party,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// The standard authorization request of `client`, with `extra` parameters added or replaced.
+fn authorize_url(client: &Registered, extra: &[(&str, &str)]) -> String {
+    let challenge = challenge(VERIFIER);
+    let mut params: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", &client.client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid email profile"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        params.retain(|(p, _)| p != k);
+        if !v.is_empty() {
+            params.push((k, v));
+        }
+    }
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    format!("/oauth2/authorize?{query}")
+}
+
+fn location(res: &Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The query of a redirect to the app.
+fn answer(location: &str) -> HashMap<String, String> {
+    assert!(location.starts_with(REDIRECT), "{location}");
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+async fn token(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("http://{}/oauth2/token", app.addr))
+        .form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    request.send().await.unwrap()
+}
+
+async fn code_for(browser: &Browser, client: &Registered, extra: &[(&str, &str)]) -> String {
+    let res = browser.get(&authorize_url(client, extra)).await;
+    assert_eq!(res.status(), 303);
+    answer(&location(&res))["code"].clone()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_signed_in_person_gets_a_code_then_tokens_then_their_claims(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+
+    let res = browser.get(&authorize_url(&client, &[])).await;
+    assert_eq!(res.status(), 303);
+    let q = answer(&location(&res));
+    assert_eq!(q["state"], "st-1");
+    assert_eq!(q["iss"], app.public_url);
+    let code = &q["code"];
+
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client.client_id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let res = token(&app, &form, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let tokens: Value = res.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "email openid profile");
+
+    // The ID token verifies against the published keys and names the person.
+    let jwks: JwkSet = app
+        .browser()
+        .get("/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[&client.client_id]);
+    validation.set_issuer(&[&app.public_url]);
+    let key = DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap()).unwrap();
+    let claims = jsonwebtoken::decode::<Value>(id_token, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["email_verified"], true);
+    assert_eq!(claims["name"], "Ada Lovelace");
+    assert!(claims["auth_time"].as_i64().unwrap() > 0);
+
+    // Userinfo, by header and by body.
+    let access = tokens["access_token"].as_str().unwrap();
+    let at_header = jsonwebtoken::decode_header(access).unwrap();
+    assert_eq!(at_header.typ.as_deref(), Some("at+jwt"));
+    let res = reqwest::Client::new()
+        .get(format!("http://{}/oauth2/userinfo", app.addr))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let info: Value = res.json().await.unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(info["email"], "ada@example.com");
+    let res = reqwest::Client::new()
+        .post(format!("http://{}/oauth2/userinfo", app.addr))
+        .form(&[("access_token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The code works once.
+    let res = token(&app, &form, None).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signing_in_resumes_the_request_and_prompts_are_honoured(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    drop(app.signed_in_customer("ada@example.com").await);
+    let browser = app.browser();
+
+    // prompt=none without a session: the app hears login_required.
+    let res = browser
+        .get(&authorize_url(&client, &[("prompt", "none")]))
+        .await;
+    assert_eq!(answer(&location(&res))["error"], "login_required");
+
+    let res = browser.get(&authorize_url(&client, &[])).await;
+    assert_eq!(location(&res), "/signin");
+    let res = browser
+        .call(
+            "sign-in",
+            &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&res), "/oauth2/authorize/continue");
+    let res = browser.get("/oauth2/authorize/continue").await;
+    assert!(answer(&location(&res)).contains_key("code"));
+
+    // prompt=login asks for a new sign-in even with a session, once.
+    let res = browser
+        .get(&authorize_url(&client, &[("prompt", "login")]))
+        .await;
+    assert_eq!(location(&res), "/signin");
+    let res = browser.get("/oauth2/authorize/continue").await;
+    assert_eq!(
+        location(&res),
+        "/signin",
+        "the old sign-in still does not count"
+    );
+    let res = browser
+        .call(
+            "sign-in",
+            &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&res), "/oauth2/authorize/continue");
+    let res = browser.get("/oauth2/authorize/continue").await;
+    assert!(answer(&location(&res)).contains_key("code"));
+    // max_age: a sign-in older than it asks again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = browser
+        .get(&authorize_url(&client, &[("max_age", "0")]))
+        .await;
+    assert_eq!(location(&res), "/signin");
+    let res = browser
+        .get(&authorize_url(&client, &[("max_age", "3600")]))
+        .await;
+    assert!(answer(&location(&res)).contains_key("code"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Confidential, false).await;
+    let secret = client.client_secret.clone().unwrap();
+    let browser = app.signed_in_customer("ada@example.com").await;
+
+    let res = browser.get(&authorize_url(&client, &[])).await;
+    assert_eq!(location(&res), "/oauth2/consent");
+    let details: Value = browser
+        .call("oauth/consent", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(details["client_name"], "Partner Shop");
+    assert_eq!(
+        details["permissions"],
+        json!([
+            "See your email address",
+            "Know who you are when you sign in",
+            "See your name"
+        ])
+    );
+    let res = browser
+        .client
+        .post(format!("{}/oauth2/consent", browser.base))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    let code = answer(&location(&res))["code"].clone();
+
+    // The confidential client authenticates with its secret; a wrong one is refused.
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let res = token(&app, &form, Some((&client.client_id, "wrong"))).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    let code = code_for(&browser, &client, &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let res = token(&app, &form, Some((&client.client_id, &secret))).await;
+    assert_eq!(res.status(), 200, "consent remembered, secret accepted");
+
+    // prompt=consent asks again; denying tells the app access_denied.
+    let res = browser
+        .get(&authorize_url(&client, &[("prompt", "consent")]))
+        .await;
+    assert_eq!(location(&res), "/oauth2/consent");
+    let res = browser
+        .client
+        .post(format!("{}/oauth2/consent", browser.base))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("decision", "deny")])
+        .send()
+        .await
+        .unwrap();
+    let q = answer(&location(&res));
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "st-1");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_authorization_requests_never_redirect_to_untrusted_addresses(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let public = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+
+    for (extra, reason) in [
+        (vec![("client_id", "nobody")], "unknown_client"),
+        (vec![("client_id", "")], "no_client"),
+        (
+            vec![("redirect_uri", "https://evil.example/cb")],
+            "bad_redirect_uri",
+        ),
+        (
+            vec![("redirect_uri", "https://app.example/callback/")],
+            "bad_redirect_uri",
+        ),
+    ] {
+        let res = browser.get(&authorize_url(&public, &extra)).await;
+        assert_eq!(location(&res), format!("/oauth2/error?reason={reason}"));
+    }
+    let page = browser.get("/oauth2/error?reason=bad_redirect_uri").await;
+    assert!(page.text().await.unwrap().contains("has not registered"));
+
+    for (extra, error) in [
+        (
+            vec![("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (vec![("code_challenge_method", "plain")], "invalid_request"),
+        (
+            vec![("code_challenge", ""), ("code_challenge_method", "")],
+            "invalid_request",
+        ),
+        (vec![("code_challenge", "too-short")], "invalid_request"),
+        (vec![("max_age", "soon")], "invalid_request"),
+        (vec![("prompt", "none login")], "invalid_request"),
+    ] {
+        let res = browser.get(&authorize_url(&public, &extra)).await;
+        let q = answer(&location(&res));
+        assert_eq!(q["error"], error, "{extra:?}");
+        assert_eq!(q["state"], "st-1");
+        assert_eq!(q["iss"], app.public_url);
+    }
+    let codes: i64 = sqlx::query_scalar("SELECT count(*) FROM authorization_codes")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(codes, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_token_requests_get_the_rfc_errors(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let public = register(&app, ClientType::Public, true).await;
+    let other = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let id = public.client_id.as_str();
+
+    /// Changes to a good token request, and the error they must get.
+    type Case<'a> = (Vec<(&'a str, String)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![("code_verifier", "x".repeat(43))],
+            "invalid_grant",
+            "The PKCE code_verifier does not match.",
+        ),
+        (
+            vec![("code_verifier", String::new())],
+            "invalid_grant",
+            "code_verifier is missing.",
+        ),
+        (
+            vec![("code_verifier", challenge(VERIFIER))],
+            "invalid_grant",
+            "The PKCE code_verifier does not match.",
+        ),
+        (
+            vec![("redirect_uri", "https://app.example/other".into())],
+            "invalid_grant",
+            "redirect_uri does not match the authorization request.",
+        ),
+        (
+            vec![("client_id", other.client_id.clone())],
+            "invalid_grant",
+            "The code was issued to another client.",
+        ),
+    ];
+    for (changes, error, description) in cases {
+        let code = code_for(&browser, &public, &[]).await;
+        let mut form: Vec<(&str, String)> = vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code),
+            ("redirect_uri", REDIRECT.into()),
+            ("client_id", id.into()),
+            ("code_verifier", VERIFIER.into()),
+        ];
+        for (k, v) in changes {
+            form.retain(|(p, _)| *p != k);
+            if !v.is_empty() {
+                form.push((k, v));
+            }
+        }
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = token(&app, &form, None).await;
+        assert_eq!(res.status(), 400);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(
+            (body["error"].as_str(), body["error_description"].as_str()),
+            (Some(error), Some(description))
+        );
+    }
+
+    // An expired code.
+    let code = code_for(&browser, &public, &[]).await;
+    sqlx::query("UPDATE authorization_codes SET expires_at = now() - interval '1 second'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", id),
+        ("code_verifier", VERIFIER),
+    ];
+    let body: Value = token(&app, &form, None).await.json().await.unwrap();
+    assert_eq!(body["error_description"], "The code has expired.");
+
+    for (form, status, error) in [
+        (
+            vec![("code", "x"), ("client_id", id)],
+            400,
+            "invalid_request",
+        ),
+        (
+            vec![("grant_type", "password"), ("client_id", id)],
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            vec![
+                ("grant_type", "authorization_code"),
+                ("client_id", "nobody"),
+            ],
+            401,
+            "invalid_client",
+        ),
+        (
+            vec![
+                ("grant_type", "authorization_code"),
+                ("client_id", id),
+                ("client_secret", "s"),
+            ],
+            401,
+            "invalid_client",
+        ),
+        (
+            vec![("grant_type", "authorization_code")],
+            401,
+            "invalid_client",
+        ),
+    ] {
+        let res = token(&app, &form, None).await;
+        assert_eq!(res.status(), status, "{form:?}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            error,
+            "{form:?}"
+        );
+    }
+    let res = reqwest::Client::new()
+        .post(format!("http://{}/oauth2/token", app.addr))
+        .body("not a form")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn discovery_lists_the_endpoints_and_userinfo_wants_a_valid_token(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let doc: Value = app
+        .browser()
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], app.public_url);
+    assert_eq!(
+        doc["token_endpoint"],
+        format!("{}/oauth2/token", app.public_url)
+    );
+    assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    let same: Value = app
+        .browser()
+        .get("/.well-known/oauth-authorization-server")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(same, doc);
+
+    let userinfo = format!("http://{}/oauth2/userinfo", app.addr);
+    let res = reqwest::get(&userinfo).await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["www-authenticate"], "Bearer");
+    let res = reqwest::Client::new()
+        .get(&userinfo)
+        .bearer_auth("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\""
+    );
+}
