@@ -24,7 +24,7 @@ use ui::{
     home::HomePage,
     layout::Layout,
     not_found::NotFoundPage,
-    oauth::{AuthorizeErrorPage, ConsentPage},
+    oauth::{AuthorizeErrorPage, ConsentPage, ContinueToAppPage},
     passwordless::{EmailCodePage, EmailLinkPage},
     profile::ProfilePage,
     recovery::{ForgotPasswordPage, ForgotSentPage, ResetPasswordPage},
@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile/phone") view=PhoneConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("admin/outbox") view=OutboxPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/consent") view=ConsentPage ssr=SsrMode::Async />
+                    <Route path=path!("oauth2/continue") view=ContinueToAppPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/error") view=AuthorizeErrorPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>

@@ -90,6 +90,7 @@ fn respond(next: Next) -> Response {
         Next::Redirect(url) => Redirect::to(&url).into_response(),
         Next::SignIn => Redirect::to("/signin").into_response(),
         Next::Consent => Redirect::to("/oauth2/consent").into_response(),
+        Next::Continue => Redirect::to("/oauth2/continue").into_response(),
         Next::ErrorPage(problem) => {
             Redirect::to(&format!("/oauth2/error?reason={}", problem.code())).into_response()
         }

@@ -193,7 +193,7 @@ async fn signing_in_resumes_the_request_and_prompts_are_honoured(db: PgPool) {
             &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
         )
         .await;
-    assert_eq!(location(&res), "/oauth2/authorize/continue");
+    assert_eq!(location(&res), "/oauth2/continue");
     let res = browser.get("/oauth2/authorize/continue").await;
     assert!(answer(&location(&res)).contains_key("code"));
 
@@ -214,7 +214,7 @@ async fn signing_in_resumes_the_request_and_prompts_are_honoured(db: PgPool) {
             &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
         )
         .await;
-    assert_eq!(location(&res), "/oauth2/authorize/continue");
+    assert_eq!(location(&res), "/oauth2/continue");
     let res = browser.get("/oauth2/authorize/continue").await;
     assert!(answer(&location(&res)).contains_key("code"));
     // max_age: a sign-in older than it asks again.
@@ -261,6 +261,8 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
         .send()
         .await
         .unwrap();
+    assert_eq!(location(&res), "/oauth2/continue");
+    let res = browser.get("/oauth2/authorize/continue").await;
     let code = answer(&location(&res))["code"].clone();
 
     // The confidential client authenticates with its secret; a wrong one is refused.
@@ -300,6 +302,8 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
         .send()
         .await
         .unwrap();
+    assert_eq!(location(&res), "/oauth2/continue");
+    let res = browser.get("/oauth2/authorize/continue").await;
     let q = answer(&location(&res));
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "st-1");

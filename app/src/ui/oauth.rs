@@ -2,7 +2,7 @@
 //! explains why an app's request was stopped.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use crate::api::{
@@ -45,6 +45,24 @@ pub fn ConsentPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+/// After signing in or answering the consent screen: back to the app's request. A page of the
+/// site (so a hydrated sign-in form can come here client-side) that leaves for the authorization
+/// endpoint at once through a refresh, which browsers process also when the page is rendered
+/// client-side. Being a new navigation, it also ends a form's redirect chain, which the CSP's
+/// `form-action 'self'` would otherwise stop at the app's address.
+#[component]
+pub fn ContinueToAppPage() -> impl IntoView {
+    const TARGET: &str = "/oauth2/authorize/continue";
+    view! {
+        <Title text="Returning to the app" />
+        <Meta http_equiv="refresh" content=format!("0;url={TARGET}") />
+        <section class="card">
+            <h1>"Signed in"</h1>
+            <p><a href=TARGET rel="external">"Continue to the app"</a></p>
         </section>
     }
 }

@@ -66,6 +66,9 @@ pub struct AuthRequest {
     pub force_consent: bool,
     /// `prompt=none`: never show a page; answer with an error instead.
     pub silent: bool,
+    /// The person refused on the consent screen.
+    #[serde(default)]
+    pub denied: bool,
     pub created_at: i64,
 }
 
@@ -81,6 +84,9 @@ pub enum Next {
     SignIn,
     /// The person must approve the app.
     Consent,
+    /// Back through our continuation page (after a form on our site), which goes on with the
+    /// request.
+    Continue,
 }
 
 /// An error for the app, sent to its redirect URI (RFC 6749 §4.1.2.1, with `iss` of RFC 9207).
@@ -161,6 +167,7 @@ pub async fn begin(
         login_session: session.id().map(|id| id.to_string()),
         force_consent: prompts.contains("consent"),
         silent: prompts.contains("none"),
+        denied: false,
         created_at: OffsetDateTime::now_utc().unix_timestamp(),
     };
     if params.response_type.as_deref() != Some("code") {
@@ -278,6 +285,15 @@ pub async fn proceed(
         return Ok(Next::SignIn);
     }
     let user_id = user.expect("signed in");
+    if req.denied {
+        session.remove::<AuthRequest>(REQUEST_KEY).await?;
+        return Ok(redirect_error(
+            issuer,
+            &req,
+            "access_denied",
+            "The person did not approve the app.",
+        ));
+    }
     if !req.first_party {
         let granted: Option<Vec<String>> = sqlx::query_scalar(
             "SELECT scopes FROM oauth_grants WHERE user_id = $1 AND client_id = $2",
@@ -350,31 +366,28 @@ pub async fn pending(session: &Session) -> Result<Option<AuthRequest>, AccountEr
 }
 
 /// The person's answer on the consent page: approval is remembered (and revocable later);
-/// refusal tells the app `access_denied`.
+/// refusal tells the app `access_denied`. Either way the request goes on through the
+/// continuation page.
 pub async fn answer_consent(
     state: &AppState,
     client_info: &ClientInfo,
     session: &Session,
     approve: bool,
 ) -> Result<Next, AccountError> {
-    let Some(req) = pending(session).await? else {
+    let Some(mut req) = pending(session).await? else {
         return proceed(state, client_info, session).await;
     };
     let Some(user_id) = sessions::current_user(session).await? else {
         return Ok(Next::SignIn);
     };
     if !approve {
-        session.remove::<AuthRequest>(REQUEST_KEY).await?;
         let event = AuditEvent::new("oauth.consent", Outcome::Failure)
             .by(user_id)
             .detail(json!({ "client": req.client_id }));
         audit::record(&state.db, client_info, event).await?;
-        return Ok(redirect_error(
-            &state.settings.public_url,
-            &req,
-            "access_denied",
-            "The person did not approve the app.",
-        ));
+        req.denied = true;
+        session.insert(REQUEST_KEY, &req).await?;
+        return Ok(Next::Continue);
     }
     sqlx::query(
         "INSERT INTO oauth_grants (user_id, client_id, scopes) VALUES ($1, $2, $3)
@@ -391,16 +404,15 @@ pub async fn answer_consent(
         .by(user_id)
         .detail(json!({ "client": req.client_id, "scopes": req.scopes }));
     audit::record(&state.db, client_info, event).await?;
-    let mut req = req;
     req.force_consent = false;
     session.insert(REQUEST_KEY, &req).await?;
-    proceed(state, client_info, session).await
+    Ok(Next::Continue)
 }
 
 /// Where a person who just signed in goes: back to an app's sign-in in progress, or the profile.
 pub async fn landing(session: &Session) -> &'static str {
     match session.get::<serde_json::Value>(REQUEST_KEY).await {
-        Ok(Some(_)) => "/oauth2/authorize/continue",
+        Ok(Some(_)) => "/oauth2/continue",
         _ => "/profile",
     }
 }

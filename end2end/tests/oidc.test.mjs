@@ -1,0 +1,157 @@
+// The built-in OpenID provider driven by an independent, certified relying party (npm
+// openid-client v6) with Chromium signing the person in: discovery, authorization code with
+// PKCE, ID token validation, userinfo, consent for a third-party app, and errors that must not
+// redirect. Run with JavaScript on (hydrated sign-in form) and off (plain posts).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import * as oidc from 'openid-client';
+
+import { open } from '../support/browser.mjs';
+import {
+  server,
+  uniqueEmail,
+  waitForText,
+  waitForPath,
+  usePages,
+  registerConfirmed,
+  PASSWORD,
+} from '../support/journey.mjs';
+
+/** A partner app's callback: a page on its own port that just says "back at the app". */
+let app;
+before(async () => {
+  const http = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><title>Partner app</title><h1>Back at the partner app</h1>');
+  });
+  await new Promise((r) => http.listen(0, '127.0.0.1', r));
+  app = { http, callback: `http://localhost:${http.address().port}/callback` };
+});
+
+after(async () => {
+  await new Promise((r) => app?.http.close(r));
+});
+
+/** Registers a client with the `server client create` command; returns openid-client's config. */
+async function registerClient({ firstParty }) {
+  const args = ['client', 'create', '--name', 'Partner Shop', '--redirect-uri', app.callback, '--json'];
+  if (firstParty) args.push('--first-party');
+  const { client_id: clientId, client_secret: clientSecret } = JSON.parse(await server.cli(args));
+  const config = await oidc.discovery(new URL(server.baseURL), clientId, clientSecret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+  return { clientId, config };
+}
+
+/** A fresh authorization request: its URL and the values the callback is checked against. */
+async function authorizationRequest(config) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const checks = { pkceCodeVerifier: verifier, expectedNonce: oidc.randomNonce(), expectedState: oidc.randomState() };
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: app.callback,
+    scope: 'openid email profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce: checks.expectedNonce,
+    state: checks.expectedState,
+  });
+  return { url, checks };
+}
+
+/** Waits until the browser is back at the partner app; returns the callback URL. */
+async function backAtApp(page) {
+  await page.waitForURL((url) => url.href.startsWith(app.callback));
+  return new URL(page.url());
+}
+
+for (const javaScriptEnabled of [true, false]) {
+  const mode = { javaScriptEnabled };
+
+  describe(`with JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
+    const { freshPage, checkPage } = usePages(mode);
+
+    test('openid-client signs a person in with code + PKCE and reads userinfo', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      const { config } = await registerClient({ firstParty: true });
+      const { url, checks } = await authorizationRequest(config);
+
+      // Not signed in: the provider asks for a sign-in, then goes back to the app.
+      await page.goto(url.href);
+      await waitForPath(page, '/signin');
+      if (javaScriptEnabled) await open(page, '/signin', mode);
+      await page.locator('#email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      const callback = await backAtApp(page);
+      assert.equal(callback.searchParams.get('iss'), server.baseURL);
+
+      const tokens = await oidc.authorizationCodeGrant(config, callback, checks);
+      const claims = tokens.claims();
+      assert.equal(claims.email, email);
+      assert.equal(claims.email_verified, true);
+      assert.equal(claims.name, 'Ada Lovelace');
+      assert.equal(claims.iss, server.baseURL);
+      const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      assert.equal(userinfo.email, email);
+
+      // Signed in now: the next request goes straight back (single sign-on).
+      const again = await authorizationRequest(config);
+      await page.goto(again.url.href);
+      const second = await backAtApp(page);
+      const more = await oidc.authorizationCodeGrant(config, second, again.checks);
+      assert.equal(more.claims().sub, claims.sub);
+
+      // The code cannot be used twice.
+      await assert.rejects(oidc.authorizationCodeGrant(config, second, again.checks), (e) => {
+        assert.equal(e.error, 'invalid_grant');
+        return true;
+      });
+      checkPage(page);
+    });
+
+    test('a third-party app asks for consent once', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      const { config } = await registerClient({ firstParty: false });
+
+      const { url, checks } = await authorizationRequest(config);
+      await page.goto(url.href);
+      await waitForPath(page, '/signin');
+      if (javaScriptEnabled) await open(page, '/signin', mode);
+      await page.locator('#email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await waitForPath(page, '/oauth2/consent');
+      await waitForText(page.locator('h1'), 'Allow Partner Shop to use your account?');
+      await waitForText(page.locator('ul.permissions'), 'See your email address');
+      await page.getByRole('button', { name: 'Allow', exact: true }).click();
+      const tokens = await oidc.authorizationCodeGrant(config, await backAtApp(page), checks);
+      assert.equal(tokens.claims().email, email);
+
+      const again = await authorizationRequest(config);
+      await page.goto(again.url.href);
+      await backAtApp(page);
+      checkPage(page);
+    });
+
+    test('an unregistered redirect URI stops at our error page', async () => {
+      const { clientId } = await registerClient({ firstParty: true });
+      const { page } = await freshPage();
+      const url = new URL('/oauth2/authorize', server.baseURL);
+      url.search = new URLSearchParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: 'https://evil.example/callback',
+        scope: 'openid',
+      }).toString();
+      await open(page, url.href, mode);
+      await waitForPath(page, '/oauth2/error');
+      await waitForText(page.getByRole('alert'), 'has not registered');
+      checkPage(page);
+    });
+  });
+}
