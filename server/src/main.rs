@@ -68,6 +68,9 @@ enum ClientCommand {
         /// Skip the consent screen (the business's own app).
         #[arg(long)]
         first_party: bool,
+        /// A scope a service client may ask for (repeat for several).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -276,6 +279,7 @@ async fn client_command(
             public,
             service,
             first_party,
+            scopes,
             json,
         } => {
             let client_type = match (public, service) {
@@ -288,6 +292,7 @@ async fn client_command(
                 client_type,
                 redirect_uris,
                 first_party,
+                scopes,
             };
             let done = clients::create(&state.db, &state.client_key, &new).await?;
             if json {

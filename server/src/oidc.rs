@@ -8,7 +8,8 @@ use app::{
         client::ClientInfo,
         oidc::{
             authorize::{self, AuthorizeParams, Next},
-            token::{self, TokenForm},
+            revocation,
+            token::{self, TokenError, TokenForm},
         },
     },
     state::AppState,
@@ -35,10 +36,14 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
-        "scopes_supported": ["openid", "profile", "email", "phone"],
+        "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
@@ -82,6 +87,8 @@ pub fn api_routes(state: AppState, issuer: &str) -> Router {
         .route("/.well-known/oauth-authorization-server", get(document))
         .route("/oauth2/token", post(token_endpoint))
         .route("/oauth2/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/revoke", post(revoke))
+        .route("/oauth2/introspect", post(introspect))
         .with_state(state)
 }
 
@@ -238,10 +245,7 @@ async fn userinfo(
         )
             .into_response();
     };
-    let Some(claims) = state
-        .keys
-        .verify_access_token(&token, &state.settings.public_url)
-    else {
+    let Ok(Some(claims)) = revocation::active_access_token(&state, &token).await else {
         return unauthorized("invalid_token");
     };
     let scopes: Vec<String> = claims["scope"]
@@ -259,5 +263,80 @@ async fn userinfo(
     match token::user_claims(&state, user_id, &scopes).await {
         Ok(claims) => no_store(axum::Json(claims).into_response()),
         Err(_) => unauthorized("invalid_token"),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TokenParam {
+    token: Option<String>,
+}
+
+/// Authenticates the client of a revocation or introspection request and reads its `token`.
+async fn client_and_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(app::domain::oidc::clients::Client, String), TokenError> {
+    let form: TokenForm = serde_urlencoded_form(body)?;
+    let param: TokenParam = serde_urlencoded_form(body)?;
+    if headers.contains_key(header::AUTHORIZATION) && basic_credentials(headers).is_none() {
+        return Err(TokenError::InvalidClient);
+    }
+    let client = token::authenticate_client(state, basic_credentials(headers), &form).await?;
+    let token = param
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or(TokenError::InvalidRequest("token is missing."))?;
+    Ok((client, token))
+}
+
+/// Reads a form of optional text fields (a repeated parameter is refused, RFC 6749 §3.2).
+fn serde_urlencoded_form<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, TokenError> {
+    let mut fields = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+        if fields
+            .insert(k.into_owned(), serde_json::Value::String(v.into_owned()))
+            .is_some()
+        {
+            return Err(TokenError::InvalidRequest("A parameter is repeated."));
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|_| TokenError::InvalidRequest("The body must be a form."))
+}
+
+fn token_error(error: TokenError) -> Response {
+    match error {
+        TokenError::InvalidClient => no_store(invalid_client(error)),
+        error => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            no_store((status, axum::Json(error.body())).into_response())
+        }
+    }
+}
+
+/// RFC 7009: always 200 once the client is authenticated, whatever the token was.
+async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let result = async {
+        let (client, token) = client_and_token(&state, &headers, &body).await?;
+        revocation::revoke(&state, &client, &token).await
+    }
+    .await;
+    match result {
+        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Err(e) => token_error(e),
+    }
+}
+
+/// RFC 7662, for clients with credentials.
+async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let result = async {
+        let (client, token) = client_and_token(&state, &headers, &body).await?;
+        revocation::introspect(&state, &client, &token).await
+    }
+    .await;
+    match result {
+        Ok(answer) => no_store(axum::Json(answer).into_response()),
+        Err(e) => token_error(e),
     }
 }

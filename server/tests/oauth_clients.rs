@@ -144,6 +144,7 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             client_type: ClientType::Public,
             redirect_uris: vec!["com.example.shop:/callback".into()],
             first_party: true,
+            scopes: vec![],
         },
     )
     .await
@@ -160,6 +161,7 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             client_type: ClientType::Service,
             redirect_uris: vec![],
             first_party: false,
+            scopes: vec!["orders.read".into()],
         },
     )
     .await

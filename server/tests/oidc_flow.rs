@@ -4,93 +4,11 @@
 
 mod support;
 
-use std::collections::HashMap;
-
-use app::domain::oidc::clients::{self, ClientSecretKey, ClientType, NewClient, Registered};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use app::domain::oidc::clients::ClientType;
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
-use reqwest::Response;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use support::{Browser, TestApp, GOOD_PASSWORD};
-
-const REDIRECT: &str = "https://app.example/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-
-fn challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
-async fn register(app: &TestApp, client_type: ClientType, first_party: bool) -> Registered {
-    clients::create(
-        &app.db,
-        &ClientSecretKey::derive(&[7; 32]),
-        &NewClient {
-            name: "Partner Shop".into(),
-            client_type,
-            redirect_uris: vec![REDIRECT.into()],
-            first_party,
-        },
-    )
-    .await
-    .unwrap()
-}
-
-/// The standard authorization request of `client`, with `extra` parameters added or replaced.
-fn authorize_url(client: &Registered, extra: &[(&str, &str)]) -> String {
-    let challenge = challenge(VERIFIER);
-    let mut params: Vec<(&str, &str)> = vec![
-        ("response_type", "code"),
-        ("client_id", &client.client_id),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid email profile"),
-        ("state", "st-1"),
-        ("nonce", "n-1"),
-        ("code_challenge", &challenge),
-        ("code_challenge_method", "S256"),
-    ];
-    for (k, v) in extra {
-        params.retain(|(p, _)| p != k);
-        if !v.is_empty() {
-            params.push((k, v));
-        }
-    }
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
-    format!("/oauth2/authorize?{query}")
-}
-
-fn location(res: &Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_owned()
-}
-
-/// The query of a redirect to the app.
-fn answer(location: &str) -> HashMap<String, String> {
-    assert!(location.starts_with(REDIRECT), "{location}");
-    url::Url::parse(location)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
-async fn token(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Response {
-    let mut request = reqwest::Client::new()
-        .post(format!("http://{}/oauth2/token", app.addr))
-        .form(form);
-    if let Some((id, secret)) = basic {
-        request = request.basic_auth(id, Some(secret));
-    }
-    request.send().await.unwrap()
-}
-
-async fn code_for(browser: &Browser, client: &Registered, extra: &[(&str, &str)]) -> String {
-    let res = browser.get(&authorize_url(client, extra)).await;
-    assert_eq!(res.status(), 303);
-    answer(&location(&res))["code"].clone()
-}
+use support::{oidc::*, TestApp, GOOD_PASSWORD};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_signed_in_person_gets_a_code_then_tokens_then_their_claims(db: PgPool) {

@@ -41,7 +41,10 @@ fn is_social_form_post(path: &str) -> bool {
 /// Endpoints apps call with their own credentials (client authentication, bearer tokens), never
 /// with the browser's cookies: cross-site requests cannot ride on a session there.
 fn is_app_endpoint(path: &str) -> bool {
-    matches!(path, "/oauth2/token" | "/oauth2/userinfo")
+    matches!(
+        path,
+        "/oauth2/token" | "/oauth2/userinfo" | "/oauth2/revoke" | "/oauth2/introspect"
+    )
 }
 
 pub async fn require_same_origin(

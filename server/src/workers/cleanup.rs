@@ -1,4 +1,5 @@
-//! Deletes what has expired: sessions, spent tokens and codes, old texts, old throttle counters.
+//! Deletes what has expired: sessions, spent tokens and codes (sign-in and OAuth), old texts, old
+//! throttle counters.
 
 use std::time::Duration;
 
@@ -14,9 +15,14 @@ pub async fn sweep(db: &PgPool) -> sqlx::Result<()> {
     )
     .execute(db)
     .await?;
-    sqlx::query("DELETE FROM sms_codes WHERE expires_at < now() - interval '7 days'")
-        .execute(db)
-        .await?;
+    for statement in [
+        "DELETE FROM sms_codes WHERE expires_at < now() - interval '7 days'",
+        "DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'",
+        "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'",
+        "DELETE FROM revoked_access_tokens WHERE expires_at < now()",
+    ] {
+        sqlx::query(statement).execute(db).await?;
+    }
     sqlx::query(
         "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",

@@ -2,6 +2,7 @@
 //! a cookie-keeping client that behaves like a browser on the site.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod sms;
 pub mod smtp;
 

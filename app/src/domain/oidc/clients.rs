@@ -72,6 +72,10 @@ pub enum ClientConfigError {
     NoRedirectUri,
     #[error("a service client has no redirect URIs (it signs nobody in)")]
     ServiceWithRedirect,
+    #[error("scope {0:?} is not allowed: use letters, digits and . : _ - only")]
+    BadScope(String),
+    #[error("only service clients are given scopes of their own")]
+    ScopesForServiceOnly,
     #[error(
         "redirect URI {0:?} is not allowed: use https, http only on localhost or a loopback \
          address, or (public apps) a private-use scheme like com.example.app:/callback; \
@@ -87,6 +91,9 @@ pub struct NewClient {
     pub client_type: ClientType,
     pub redirect_uris: Vec<String>,
     pub first_party: bool,
+    /// What a service client may ask for with client_credentials (apps that sign people in get
+    /// the OpenID scopes).
+    pub scopes: Vec<String>,
 }
 
 /// A registered client: its id, and its secret when it has one (shown this once).
@@ -134,6 +141,19 @@ fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
     for uri in &new.redirect_uris {
         check_redirect_uri(uri, new.client_type)?;
     }
+    if !new.scopes.is_empty() && new.client_type != ClientType::Service {
+        return Err(ClientConfigError::ScopesForServiceOnly);
+    }
+    for scope in &new.scopes {
+        let ok = !scope.is_empty()
+            && scope.len() <= 64
+            && scope
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-'));
+        if !ok || scope == "openid" {
+            return Err(ClientConfigError::BadScope(scope.clone()));
+        }
+    }
     Ok(())
 }
 
@@ -146,12 +166,13 @@ pub async fn create(
     validate(new)?;
     let client_id = random_token()[..22].to_owned();
     let secret = (new.client_type != ClientType::Public).then(random_token);
-    let (grants, scopes): (&[&str], &[&str]) = match new.client_type {
-        ClientType::Service => (&["client_credentials"], &[]),
+    let (grants, scopes): (&[&str], Vec<String>) = match new.client_type {
+        ClientType::Service => (&["client_credentials"], new.scopes.clone()),
         _ => (
-            // Grants and scopes are added here as the provider implements them.
-            &["authorization_code"],
-            &["openid", "profile", "email", "phone"],
+            &["authorization_code", "refresh_token"],
+            ["openid", "profile", "email", "phone", "offline_access"]
+                .map(str::to_owned)
+                .to_vec(),
         ),
     };
     sqlx::query(
@@ -165,7 +186,7 @@ pub async fn create(
     .bind(secret.as_ref().map(|s| key.hash(&client_id, s)))
     .bind(&new.redirect_uris)
     .bind(grants)
-    .bind(scopes)
+    .bind(&scopes)
     .bind(new.first_party)
     .execute(db)
     .await?;
@@ -187,6 +208,7 @@ pub struct Client {
     pub scopes: Vec<String>,
     pub id_token_alg: String,
     pub access_token_ttl_secs: i32,
+    pub refresh_token_ttl_secs: i32,
     pub first_party: bool,
 }
 
@@ -200,7 +222,7 @@ impl Client {
 pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Client>> {
     sqlx::query_as(
         "SELECT id, name, client_type, secret_hash, redirect_uris, grant_types, scopes,
-                id_token_alg, access_token_ttl_secs, first_party
+                id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party
          FROM oauth_clients WHERE id = $1",
     )
     .bind(id)
@@ -284,6 +306,7 @@ mod tests {
             client_type,
             redirect_uris: uris.iter().map(|s| s.to_string()).collect(),
             first_party: false,
+            scopes: vec![],
         };
         assert_eq!(
             validate(&new(ClientType::Confidential, &[])),

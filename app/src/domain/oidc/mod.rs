@@ -4,4 +4,5 @@
 pub mod authorize;
 pub mod clients;
 pub mod keys;
+pub mod revocation;
 pub mod token;

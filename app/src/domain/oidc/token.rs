@@ -1,7 +1,8 @@
-//! The token endpoint's logic (RFC 6749 §3.2, §4.1.3; RFC 7636): client authentication, the
-//! authorization code exchange with PKCE, and the tokens it issues: an RFC 9068 access token
-//! (ES256) and, for `openid`, an ID token signed with the client's algorithm. Errors carry the
-//! RFC's codes.
+//! The token endpoint's logic (RFC 6749 §3.2, §4.1.3, §4.4, §6; RFC 7636): client
+//! authentication, the authorization code exchange with PKCE, refresh with rotation and reuse
+//! detection, client credentials, and the tokens issued: an RFC 9068 access token (ES256), an ID
+//! token for `openid` signed with the client's algorithm, and refresh tokens for
+//! `offline_access`. Errors carry the RFC's codes.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::Deserialize;
@@ -14,7 +15,10 @@ use super::{
     clients::{self, Client},
     keys::Alg,
 };
-use crate::{domain::tokens::token_hash, state::AppState};
+use crate::{
+    domain::tokens::{random_token, token_hash},
+    state::AppState,
+};
 
 /// How long an ID token is valid.
 const ID_TOKEN_LIFETIME_SECS: i64 = 3600;
@@ -28,6 +32,8 @@ pub struct TokenForm {
     pub code_verifier: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
 }
 
 /// An error of the token endpoint, as RFC 6749 §5.2 names it.
@@ -38,6 +44,7 @@ pub enum TokenError {
     InvalidGrant(&'static str),
     UnauthorizedClient,
     UnsupportedGrantType,
+    InvalidScope,
     ServerError,
 }
 
@@ -62,6 +69,7 @@ impl TokenError {
                 "This client may not use this grant type.",
             ),
             Self::UnsupportedGrantType => ("unsupported_grant_type", "Unknown grant_type."),
+            Self::InvalidScope => ("invalid_scope", "A requested scope is not allowed."),
             Self::ServerError => ("server_error", "The request could not be completed."),
         };
         json!({ "error": error, "error_description": description })
@@ -196,6 +204,15 @@ pub async fn exchange_code(
         return Err(TokenError::InvalidGrant("The code is not valid."));
     };
     if row.used {
+        // A code presented twice may have been stolen: what it issued is revoked (RFC 6749 §4.1.2).
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = now()
+             WHERE code_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash(code))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         return Err(TokenError::InvalidGrant("The code was already used."));
     }
     // Any attempt uses the code up, so a code cannot be probed for its verifier.
@@ -228,52 +245,246 @@ pub async fn exchange_code(
         }
     }
 
+    let grant = Grant {
+        user_id: row.user_id,
+        scopes: row.scopes,
+        auth_time: row.auth_time,
+        nonce: row.nonce,
+    };
+    let refresh =
+        wants_refresh(client, &grant.scopes).then(|| (Uuid::new_v4(), Some(token_hash(code))));
+    issue(state, client, &grant, refresh).await
+}
+
+/// Who and what a set of tokens is for.
+struct Grant {
+    user_id: Uuid,
+    scopes: Vec<String>,
+    auth_time: OffsetDateTime,
+    nonce: Option<String>,
+}
+
+/// Refresh tokens go to clients allowed the grant that asked for `offline_access`.
+fn wants_refresh(client: &Client, scopes: &[String]) -> bool {
+    client.grant_types.iter().any(|g| g == "refresh_token")
+        && scopes.iter().any(|s| s == "offline_access")
+}
+
+fn signing_failed(e: super::keys::KeyError) -> TokenError {
+    tracing::error!(error = %e, "signing a token failed");
+    TokenError::ServerError
+}
+
+/// An RFC 9068 access token for `sub` (a person, or the client itself).
+fn access_token(
+    state: &AppState,
+    client: &Client,
+    sub: &str,
+    scope: &str,
+    auth_time: Option<i64>,
+) -> Result<(String, i64), TokenError> {
     let issuer = state.settings.public_url.as_str();
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let ttl = i64::from(client.access_token_ttl_secs);
-    let scope = row.scopes.join(" ");
-    let access_token = state
+    let mut claims = json!({
+        "iss": issuer,
+        "sub": sub,
+        "aud": issuer,
+        "client_id": client.id,
+        "scope": scope,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": Uuid::new_v4(),
+    });
+    if let Some(auth_time) = auth_time {
+        claims["auth_time"] = json!(auth_time);
+    }
+    let token = state
         .keys
-        .sign_access_token(&json!({
-            "iss": issuer,
-            "sub": row.user_id,
-            "aud": issuer,
-            "client_id": client.id,
-            "scope": scope,
-            "iat": now,
-            "exp": now + ttl,
-            "auth_time": row.auth_time.unix_timestamp(),
-            "jti": Uuid::new_v4(),
-        }))
-        .map_err(|e| {
-            tracing::error!(error = %e, "signing an access token failed");
-            TokenError::ServerError
-        })?;
+        .sign_access_token(&claims)
+        .map_err(signing_failed)?;
+    Ok((token, ttl))
+}
+
+/// The token response for `grant`: an access token, an ID token for `openid`, and a refresh
+/// token (a new member of `refresh`'s family) when one is due.
+async fn issue(
+    state: &AppState,
+    client: &Client,
+    grant: &Grant,
+    refresh: Option<(Uuid, Option<Vec<u8>>)>,
+) -> Result<Value, TokenError> {
+    let issuer = state.settings.public_url.as_str();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let scope = grant.scopes.join(" ");
+    let (access, ttl) = access_token(
+        state,
+        client,
+        &grant.user_id.to_string(),
+        &scope,
+        Some(grant.auth_time.unix_timestamp()),
+    )?;
     let mut response = json!({
-        "access_token": access_token,
+        "access_token": access,
         "token_type": "Bearer",
         "expires_in": ttl,
         "scope": scope,
     });
-    if row.scopes.iter().any(|s| s == "openid") {
-        let mut claims = user_claims(state, row.user_id, &row.scopes).await?;
+    if grant.scopes.iter().any(|s| s == "openid") {
+        let mut claims = user_claims(state, grant.user_id, &grant.scopes).await?;
         claims.insert("iss".into(), json!(issuer));
         claims.insert("aud".into(), json!(client.id));
         claims.insert("azp".into(), json!(client.id));
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + ID_TOKEN_LIFETIME_SECS));
-        claims.insert("auth_time".into(), json!(row.auth_time.unix_timestamp()));
-        if let Some(nonce) = &row.nonce {
+        claims.insert("auth_time".into(), json!(grant.auth_time.unix_timestamp()));
+        if let Some(nonce) = &grant.nonce {
             claims.insert("nonce".into(), json!(nonce));
         }
         let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
-        let id_token = state.keys.sign(alg, &claims).map_err(|e| {
-            tracing::error!(error = %e, "signing an ID token failed");
-            TokenError::ServerError
-        })?;
+        let id_token = state.keys.sign(alg, &claims).map_err(signing_failed)?;
         response["id_token"] = json!(id_token);
     }
+    if let Some((family, code_hash)) = refresh {
+        let token = random_token();
+        sqlx::query(
+            "INSERT INTO refresh_tokens
+               (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))",
+        )
+        .bind(token_hash(&token))
+        .bind(family)
+        .bind(&client.id)
+        .bind(grant.user_id)
+        .bind(&grant.scopes)
+        .bind(grant.auth_time)
+        .bind(code_hash)
+        .bind(f64::from(client.refresh_token_ttl_secs))
+        .execute(&state.db)
+        .await?;
+        response["refresh_token"] = json!(token);
+    }
     Ok(response)
+}
+
+/// grant_type=refresh_token (RFC 6749 §6): the token is rotated on every use; an already used
+/// one coming back revokes its whole family (RFC 9700 §4.14.2).
+pub async fn refresh(
+    state: &AppState,
+    client: &Client,
+    form: &TokenForm,
+) -> Result<Value, TokenError> {
+    if !client.grant_types.iter().any(|g| g == "refresh_token") {
+        return Err(TokenError::UnauthorizedClient);
+    }
+    let presented = form
+        .refresh_token
+        .as_deref()
+        .ok_or(TokenError::InvalidRequest("refresh_token is missing."))?;
+    let mut tx = state.db.begin().await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        family_id: Uuid,
+        client_id: String,
+        user_id: Uuid,
+        scopes: Vec<String>,
+        auth_time: OffsetDateTime,
+        used: bool,
+        revoked: bool,
+        expired: bool,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT family_id, client_id, user_id, scopes, auth_time, used_at IS NOT NULL AS used,
+                revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired
+         FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+    )
+    .bind(token_hash(presented))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(TokenError::InvalidGrant("The refresh token is not valid."));
+    };
+    if row.client_id != client.id {
+        return Err(TokenError::InvalidGrant(
+            "The refresh token was issued to another client.",
+        ));
+    }
+    if row.revoked {
+        return Err(TokenError::InvalidGrant("The refresh token was revoked."));
+    }
+    if row.used {
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = now()
+             WHERE family_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(row.family_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(client = %client.id, "refresh token reuse: family revoked");
+        return Err(TokenError::InvalidGrant(
+            "The refresh token was already used; its sign-in is revoked.",
+        ));
+    }
+    if row.expired {
+        return Err(TokenError::InvalidGrant("The refresh token has expired."));
+    }
+    let scopes = match form.scope.as_deref() {
+        None => row.scopes.clone(),
+        Some(asked) => {
+            let asked: Vec<String> = asked
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if asked.iter().any(|s| !row.scopes.contains(s)) {
+                return Err(TokenError::InvalidScope);
+            }
+            asked
+        }
+    };
+    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
+        .bind(token_hash(presented))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let grant = Grant {
+        user_id: row.user_id,
+        scopes,
+        auth_time: row.auth_time,
+        nonce: None,
+    };
+    issue(state, client, &grant, Some((row.family_id, None))).await
+}
+
+/// grant_type=client_credentials (RFC 6749 §4.4), for service clients: an access token about
+/// the client itself, for scopes it was given. Nothing is written to the database.
+pub fn client_credentials(
+    state: &AppState,
+    client: &Client,
+    form: &TokenForm,
+) -> Result<Value, TokenError> {
+    if !client.grant_types.iter().any(|g| g == "client_credentials") {
+        return Err(TokenError::UnauthorizedClient);
+    }
+    let scopes: Vec<&str> = match form.scope.as_deref() {
+        None => client.scopes.iter().map(String::as_str).collect(),
+        Some(asked) => {
+            let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
+            if asked.iter().any(|s| !client.scopes.iter().any(|c| c == s)) {
+                return Err(TokenError::InvalidScope);
+            }
+            asked
+        }
+    };
+    let scope = scopes.join(" ");
+    let (access, ttl) = access_token(state, client, &client.id, &scope, None)?;
+    Ok(json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "scope": scope,
+    }))
 }
 
 /// The token endpoint: authenticates the client and dispatches on `grant_type`.
@@ -289,6 +500,8 @@ pub async fn token(
     let client = authenticate_client(state, basic, form).await?;
     match grant {
         "authorization_code" => exchange_code(state, &client, form).await,
+        "refresh_token" => refresh(state, &client, form).await,
+        "client_credentials" => client_credentials(state, &client, form),
         _ => Err(TokenError::UnsupportedGrantType),
     }
 }

@@ -1,0 +1,129 @@
+//! Token revocation (RFC 7009) and introspection (RFC 7662), for authenticated clients:
+//! refresh tokens by their stored hash (revoking one revokes its family), access tokens by
+//! signature, with revoked ones remembered by `jti` until they would have expired.
+
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{clients::Client, token::TokenError};
+use crate::{domain::tokens::token_hash, state::AppState};
+
+/// The claims of a valid, unrevoked access token of this provider.
+pub async fn active_access_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Value>, TokenError> {
+    let Some(claims) = state
+        .keys
+        .verify_access_token(token, &state.settings.public_url)
+    else {
+        return Ok(None);
+    };
+    let Some(jti) = claims["jti"].as_str().and_then(|j| j.parse::<Uuid>().ok()) else {
+        return Ok(None);
+    };
+    let revoked: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)")
+            .bind(jti)
+            .fetch_one(&state.db)
+            .await?;
+    Ok((!revoked).then_some(claims))
+}
+
+/// Revokes `token` if it is one of `client`'s; anything else is quietly ignored (RFC 7009 §2.2).
+pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<(), TokenError> {
+    let family: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT family_id, client_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .fetch_optional(&state.db)
+            .await?;
+    if let Some((family, owner)) = family {
+        if owner == client.id {
+            sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = now()
+                 WHERE family_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(family)
+            .execute(&state.db)
+            .await?;
+        }
+        return Ok(());
+    }
+    if let Some(claims) = active_access_token(state, token).await? {
+        let jti = claims["jti"].as_str().and_then(|j| j.parse::<Uuid>().ok());
+        let exp = claims["exp"]
+            .as_i64()
+            .and_then(|e| OffsetDateTime::from_unix_timestamp(e).ok());
+        if let (true, Some(jti), Some(exp)) = (claims["client_id"] == json!(client.id), jti, exp) {
+            sqlx::query(
+                "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(jti)
+            .bind(exp)
+            .execute(&state.db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// What `token` is, for a resource server (a client with credentials).
+pub async fn introspect(
+    state: &AppState,
+    client: &Client,
+    token: &str,
+) -> Result<Value, TokenError> {
+    if client.secret_hash.is_none() {
+        return Err(TokenError::InvalidClient);
+    }
+    let issuer = state.settings.public_url.as_str();
+    #[derive(sqlx::FromRow)]
+    struct Refresh {
+        client_id: String,
+        user_id: Uuid,
+        scopes: Vec<String>,
+        created_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        active: bool,
+    }
+    let refresh: Option<Refresh> = sqlx::query_as(
+        "SELECT client_id, user_id, scopes, created_at, expires_at,
+                (used_at IS NULL AND revoked_at IS NULL AND expires_at > now()) AS active
+         FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&state.db)
+    .await?;
+    if let Some(r) = refresh {
+        if !r.active {
+            return Ok(json!({ "active": false }));
+        }
+        return Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "scope": r.scopes.join(" "),
+            "client_id": r.client_id,
+            "sub": r.user_id,
+            "iss": issuer,
+            "iat": r.created_at.unix_timestamp(),
+            "exp": r.expires_at.unix_timestamp(),
+        }));
+    }
+    Ok(match active_access_token(state, token).await? {
+        Some(claims) => json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": claims["scope"],
+            "client_id": claims["client_id"],
+            "sub": claims["sub"],
+            "aud": claims["aud"],
+            "iss": claims["iss"],
+            "iat": claims["iat"],
+            "exp": claims["exp"],
+            "jti": claims["jti"],
+        }),
+        None => json!({ "active": false }),
+    })
+}

@@ -1,0 +1,289 @@
+//! The OpenID provider's token lifecycle: refresh with rotation and reuse detection, a reused
+//! code revoking what it issued, revocation (RFC 7009), introspection (RFC 7662), and
+//! client_credentials for service clients.
+
+mod support;
+
+use app::domain::oidc::clients::{ClientType, Registered};
+use serde_json::Value;
+use sqlx::PgPool;
+use support::{oidc::*, Browser, TestApp};
+
+const OFFLINE: &[(&str, &str)] = &[("scope", "openid email offline_access")];
+
+/// Tokens from a fresh code of `client` (a public client unless `secret` is given).
+async fn tokens(app: &TestApp, browser: &Browser, client: &Registered) -> (String, Value) {
+    let code = code_for(browser, client, OFFLINE).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client.client_id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let res = match &client.client_secret {
+        None => token(app, &form, None).await,
+        Some(secret) => {
+            let without_id = [form[0], form[1], form[2], form[4]];
+            token(app, &without_id, Some((&client.client_id, secret))).await
+        }
+    };
+    assert_eq!(res.status(), 200);
+    (code, res.json().await.unwrap())
+}
+
+async fn refresh(app: &TestApp, client: &Registered, refresh_token: &str) -> (u16, Value) {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", client.client_id.as_str()),
+    ];
+    let res = token(app, &form, None).await;
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let (_, first) = tokens(&app, &browser, &client).await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_owned();
+
+    let (status, second) = refresh(&app, &client, &r1).await;
+    assert_eq!(status, 200);
+    let r2 = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(r1, r2);
+    assert!(second["id_token"].is_string());
+    assert_eq!(second["scope"], "email offline_access openid");
+
+    // The old one again: refused, and the whole family with it.
+    let (status, body) = refresh(&app, &client, &r1).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (_, body) = refresh(&app, &client, &r2).await;
+    assert_eq!(body["error_description"], "The refresh token was revoked.");
+
+    // Without offline_access there is no refresh token.
+    let code = code_for(&browser, &client, &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client.client_id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let body: Value = token(&app, &form, None).await.json().await.unwrap();
+    assert!(body.get("refresh_token").is_none());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_refresh_token_works_only_for_its_client_and_a_narrower_scope(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let other = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let (_, first) = tokens(&app, &browser, &client).await;
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let (status, body) = refresh(&app, &other, r1).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error_description"],
+        "The refresh token was issued to another client."
+    );
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", r1),
+        ("client_id", client.client_id.as_str()),
+        ("scope", "openid phone"),
+    ];
+    let body: Value = token(&app, &form, None).await.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_scope");
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", r1),
+        ("client_id", client.client_id.as_str()),
+        ("scope", "email"),
+    ];
+    let body: Value = token(&app, &form, None).await.json().await.unwrap();
+    assert_eq!(body["scope"], "email");
+    assert!(body.get("id_token").is_none(), "no openid, no ID token");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reused_code_revokes_the_tokens_it_issued(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let (code, first) = tokens(&app, &browser, &client).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client.client_id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let body: Value = token(&app, &form, None).await.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    let (_, body) = refresh(&app, &client, first["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(body["error_description"], "The refresh token was revoked.");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn revocation_and_introspection(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Confidential, true).await;
+    let secret = client.client_secret.clone().unwrap();
+    let auth = Some((client.client_id.as_str(), secret.as_str()));
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let (_, issued) = tokens(&app, &browser, &client).await;
+    let access = issued["access_token"].as_str().unwrap();
+    let refresh_token = issued["refresh_token"].as_str().unwrap();
+
+    let info: Value = post(&app, "introspect", &[("token", access)], auth)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["active"], true);
+    assert_eq!(info["client_id"], client.client_id);
+    assert_eq!(info["scope"], "email offline_access openid");
+    let info: Value = post(&app, "introspect", &[("token", refresh_token)], auth)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["token_type"], "refresh_token");
+    assert_eq!(info["active"], true);
+    let info: Value = post(&app, "introspect", &[("token", "junk")], auth)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info, serde_json::json!({ "active": false }));
+
+    // Unauthenticated callers and public clients may not introspect.
+    let res = post(&app, "introspect", &[("token", access)], None).await;
+    assert_eq!(res.status(), 401);
+    let public = register(&app, ClientType::Public, true).await;
+    let res = post(
+        &app,
+        "introspect",
+        &[("token", access), ("client_id", &public.client_id)],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+
+    // Revoking: the access token stops working at once, the refresh token's family too.
+    let res = post(&app, "revoke", &[("token", access)], auth).await;
+    assert_eq!(res.status(), 200);
+    let res = reqwest::Client::new()
+        .get(format!("http://{}/oauth2/userinfo", app.addr))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let info: Value = post(&app, "introspect", &[("token", access)], auth)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["active"], false);
+    let res = post(&app, "revoke", &[("token", refresh_token)], auth).await;
+    assert_eq!(res.status(), 200);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    let body: Value = token(&app, &form, auth).await.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+
+    // Unknown tokens are fine; a missing one or a bad client is not.
+    assert_eq!(
+        post(&app, "revoke", &[("token", "junk")], auth)
+            .await
+            .status(),
+        200
+    );
+    let res = post(&app, "revoke", &[], auth).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    let res = post(
+        &app,
+        "revoke",
+        &[("token", "junk")],
+        Some((&client.client_id, "x")),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn service_clients_get_tokens_for_their_own_scopes(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (id, secret) = register_service(&app, &["orders.read", "orders.write"]).await;
+    let auth = Some((id.as_str(), secret.as_str()));
+
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders.read"),
+    ];
+    let res = token(&app, &form, auth).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["scope"], "orders.read");
+    assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
+    let access = body["access_token"].as_str().unwrap();
+    let info: Value = post(&app, "introspect", &[("token", access)], auth)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], id);
+    let res = reqwest::Client::new()
+        .get(format!("http://{}/oauth2/userinfo", app.addr))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Bearer error=\"insufficient_scope\""
+    );
+
+    let all: Value = token(&app, &[("grant_type", "client_credentials")], auth)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["scope"], "orders.read orders.write");
+    let form = [("grant_type", "client_credentials"), ("scope", "admin")];
+    let body: Value = token(&app, &form, auth).await.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_scope");
+
+    // Apps that sign people in may not use it.
+    let client = register(&app, ClientType::Confidential, true).await;
+    let secret = client.client_secret.unwrap();
+    let res = token(
+        &app,
+        &[("grant_type", "client_credentials")],
+        Some((&client.client_id, &secret)),
+    )
+    .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "unauthorized_client"
+    );
+}
