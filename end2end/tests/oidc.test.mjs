@@ -1,7 +1,8 @@
 // The built-in OpenID provider driven by an independent, certified relying party (npm
 // openid-client v6) with Chromium signing the person in: discovery, authorization code with
-// PKCE, ID token validation, userinfo, consent for a third-party app, and errors that must not
-// redirect. Run with JavaScript on (hydrated sign-in form) and off (plain posts).
+// PKCE, ID token validation, userinfo, single sign-on, refresh (rotation and reuse detection),
+// revocation, introspection, client_credentials, consent for a third-party app, and errors
+// that must not redirect. Run with JavaScript on (hydrated sign-in form) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -45,12 +46,12 @@ async function registerClient({ firstParty }) {
 }
 
 /** A fresh authorization request: its URL and the values the callback is checked against. */
-async function authorizationRequest(config) {
+async function authorizationRequest(config, scope = 'openid email profile') {
   const verifier = oidc.randomPKCECodeVerifier();
   const checks = { pkceCodeVerifier: verifier, expectedNonce: oidc.randomNonce(), expectedState: oidc.randomState() };
   const url = oidc.buildAuthorizationUrl(config, {
     redirect_uri: app.callback,
-    scope: 'openid email profile',
+    scope,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     nonce: checks.expectedNonce,
@@ -112,6 +113,39 @@ for (const javaScriptEnabled of [true, false]) {
       checkPage(page);
     });
 
+    test('refresh with rotation and reuse detection, revocation, introspection', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      const { config } = await registerClient({ firstParty: true });
+      const { url, checks } = await authorizationRequest(config, 'openid email offline_access');
+      await page.goto(url.href);
+      await waitForPath(page, '/signin');
+      if (javaScriptEnabled) await open(page, '/signin', mode);
+      await page.locator('#email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      const first = await oidc.authorizationCodeGrant(config, await backAtApp(page), checks);
+      assert.ok(first.refresh_token);
+
+      const second = await oidc.refreshTokenGrant(config, first.refresh_token);
+      assert.notEqual(second.refresh_token, first.refresh_token);
+      assert.equal(second.claims().email, email);
+      const active = await oidc.tokenIntrospection(config, second.access_token);
+      assert.equal(active.active, true);
+      assert.equal(active.scope, 'email offline_access openid');
+
+      // Using the old refresh token again revokes the whole family.
+      await assert.rejects(oidc.refreshTokenGrant(config, first.refresh_token), (e) => e.error === 'invalid_grant');
+      await assert.rejects(oidc.refreshTokenGrant(config, second.refresh_token), (e) => e.error === 'invalid_grant');
+
+      // Revoking the access token ends it at once.
+      await oidc.tokenRevocation(config, second.access_token);
+      assert.equal((await oidc.tokenIntrospection(config, second.access_token)).active, false);
+      await assert.rejects(oidc.fetchUserInfo(config, second.access_token, first.claims().sub));
+      checkPage(page);
+    });
+
     test('a third-party app asks for consent once', async () => {
       const email = uniqueEmail();
       const { page } = await freshPage();
@@ -136,6 +170,21 @@ for (const javaScriptEnabled of [true, false]) {
       await page.goto(again.url.href);
       await backAtApp(page);
       checkPage(page);
+    });
+
+    test('a service client gets tokens with client_credentials', async () => {
+      const out = await server.cli([
+        'client', 'create', '--name', 'Nightly batch', '--service', '--scope', 'orders.read', '--json',
+      ]);
+      const { client_id: clientId, client_secret: clientSecret } = JSON.parse(out);
+      const config = await oidc.discovery(new URL(server.baseURL), clientId, clientSecret, undefined, {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const tokens = await oidc.clientCredentialsGrant(config, { scope: 'orders.read' });
+      assert.equal(tokens.scope, 'orders.read');
+      const info = await oidc.tokenIntrospection(config, tokens.access_token);
+      assert.equal(info.sub, clientId);
+      await assert.rejects(oidc.clientCredentialsGrant(config, { scope: 'orders.write' }), (e) => e.error === 'invalid_scope');
     });
 
     test('an unregistered redirect URI stops at our error page', async () => {
