@@ -287,3 +287,75 @@ async fn service_clients_get_tokens_for_their_own_scopes(db: PgPool) {
         "unauthorized_client"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn disconnecting_an_app_forgets_its_consent_and_revokes_its_tokens(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, false).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let res = browser.get(&authorize_url(&client, OFFLINE)).await;
+    assert_eq!(location(&res), "/oauth2/consent");
+    let res = browser
+        .client
+        .post(format!("{}/oauth2/consent", browser.base))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/oauth2/continue");
+    let res = browser.get("/oauth2/authorize/continue").await;
+    let code = answer(&location(&res))["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client.client_id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let issued: Value = token(&app, &form, None).await.json().await.unwrap();
+
+    let apps: Value = browser
+        .call("connected-apps", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(apps[0]["name"], "Partner Shop");
+    assert_eq!(
+        apps[0]["permissions"],
+        serde_json::json!([
+            "See your email address",
+            "Stay connected when you are not using it",
+            "Know who you are when you sign in"
+        ])
+    );
+
+    // Someone else cannot disconnect it for this account; the owner can.
+    let other = app.signed_in_customer("bob@example.com").await;
+    let res = other
+        .call(
+            "connected-apps/disconnect",
+            &[("client_id", &client.client_id)],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let res = browser
+        .call(
+            "connected-apps/disconnect",
+            &[("client_id", &client.client_id)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let apps: Value = browser
+        .call("connected-apps", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(apps, serde_json::json!([]));
+    let (_, body) = refresh(&app, &client, issued["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(body["error_description"], "The refresh token was revoked.");
+    let res = browser.get(&authorize_url(&client, OFFLINE)).await;
+    assert_eq!(location(&res), "/oauth2/consent", "consent is asked again");
+}

@@ -1,5 +1,5 @@
 //! What the OpenID provider's pages share with the server: why an app's request was stopped,
-//! and what the consent page shows.
+//! what the consent page shows, and the portal's connected apps.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -100,4 +100,55 @@ mod tests {
         }
         assert_eq!(AuthorizeProblem::from_code("x"), None);
     }
+}
+
+/// One app connected to the signed-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectedApp {
+    pub client_id: String,
+    pub name: String,
+    pub permissions: Vec<String>,
+    /// e.g. "2026-11-29 05:40 UTC".
+    pub since: String,
+}
+
+/// The apps the signed-in account has approved or stays signed in to.
+#[server(prefix = "/api", endpoint = "connected-apps")]
+pub async fn connected_apps() -> Result<Vec<ConnectedApp>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let session = context::session().await?;
+    let user_id = context::signed_in_user(&session).await?;
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    Ok(crate::domain::oidc::grants::list(&state, user_id)
+        .await?
+        .into_iter()
+        .map(|a| ConnectedApp {
+            permissions: a
+                .scopes
+                .iter()
+                .filter_map(|s| describe_scope(s))
+                .map(str::to_owned)
+                .collect(),
+            since: a.since.format(&format).unwrap_or_default(),
+            client_id: a.client_id,
+            name: a.client_name,
+        })
+        .collect())
+}
+
+/// Disconnects an app: its approval is forgotten and its tokens for this account revoked.
+#[server(prefix = "/api", endpoint = "connected-apps/disconnect")]
+pub async fn disconnect_app(client_id: String) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let session = context::session().await?;
+    let user_id = context::signed_in_user(&session).await?;
+    let done =
+        crate::domain::oidc::grants::disconnect(&state, &context::client(), user_id, &client_id)
+            .await?;
+    if !done {
+        return Err(AppError::Refused("That app is not connected.".into()));
+    }
+    Ok(())
 }

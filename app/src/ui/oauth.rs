@@ -1,13 +1,14 @@
-//! The OpenID provider's pages: the consent screen for third-party apps, and the page that
-//! explains why an app's request was stopped.
+//! The OpenID provider's pages: the consent screen for third-party apps, the page that explains
+//! why an app's request was stopped, and the profile's connected apps.
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
+use super::form::{last_error, FormError};
 use crate::api::{
     error::AppError,
-    oauth::{consent_details, AuthorizeProblem},
+    oauth::{connected_apps, consent_details, AuthorizeProblem, DisconnectApp},
 };
 
 /// Asks the signed-in person to approve an app. A plain form, so the answer is a navigation
@@ -85,6 +86,45 @@ pub fn AuthorizeErrorPage() -> impl IntoView {
             <h1>"We could not sign you in to the app"</h1>
             <p class="form-error" role="alert">{message}</p>
             <p><a href="/">"Go to the home page"</a></p>
+        </section>
+    }
+}
+
+/// The profile's connected apps, each with what it may see and a button to disconnect it.
+#[component]
+pub fn ConnectedApps() -> impl IntoView {
+    let disconnect = ServerAction::<DisconnectApp>::new();
+    let error = last_error(disconnect.value());
+    let apps = Resource::new(move || disconnect.version().get(), |_| connected_apps());
+    view! {
+        <section class="subsection" aria-labelledby="apps-heading">
+            <h2 id="apps-heading">"Connected apps"</h2>
+            <FormError error />
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let apps = apps.await.unwrap_or_default();
+                    if apps.is_empty() {
+                        return view! { <p>"No apps are connected to your account."</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="identities">
+                            {apps.into_iter().map(|a| view! {
+                                <li>
+                                    <strong>{a.name.clone()}</strong>
+                                    " · since " {a.since}
+                                    " · " {a.permissions.join(", ")}
+                                    <ActionForm action=disconnect attr:class="inline-form">
+                                        <input type="hidden" name="client_id" value=a.client_id />
+                                        <button type="submit" class="link-button">
+                                            {format!("Disconnect {}", a.name)}
+                                        </button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                })}
+            </Suspense>
         </section>
     }
 }

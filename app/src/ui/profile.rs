@@ -7,6 +7,7 @@ use leptos_router::{components::Redirect, hooks::use_query_map};
 use super::{
     form::{field_error, last_error, Field, FormError},
     layout::CurrentUser,
+    oauth::ConnectedApps,
     passkeys::PasskeyManager,
     sms::PhoneSection,
     social::LinkedAccounts,
@@ -88,6 +89,7 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
                 <p class="notice" role="status">"Your account is linked."</p>
             </Show>
             <LinkedAccounts />
+            <ConnectedApps />
             {me.is_admin.then(|| view! {
                 <p class="aside"><a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
             })}

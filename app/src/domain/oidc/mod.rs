@@ -3,6 +3,7 @@
 
 pub mod authorize;
 pub mod clients;
+pub mod grants;
 pub mod keys;
 pub mod revocation;
 pub mod token;

@@ -1,0 +1,79 @@
+//! Connected apps: what each person allowed which app (consent grants) and which apps hold a
+//! live refresh token for them; disconnecting an app forgets the grant and revokes its tokens.
+
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        audit::{self, AuditEvent, Outcome},
+        client::ClientInfo,
+        error::AccountError,
+    },
+    state::AppState,
+};
+
+/// One connected app.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConnectedApp {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    pub since: OffsetDateTime,
+}
+
+/// The apps `user_id` has approved, or that stay signed in for them (refresh tokens).
+pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<ConnectedApp>, AccountError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id AS client_id, c.name AS client_name, g.scopes, g.created_at AS since
+         FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
+         WHERE g.user_id = $1
+         UNION ALL
+         SELECT DISTINCT ON (c.id) c.id, c.name, r.scopes, r.auth_time
+         FROM refresh_tokens r JOIN oauth_clients c ON c.id = r.client_id
+         WHERE r.user_id = $1 AND r.used_at IS NULL AND r.revoked_at IS NULL
+           AND r.expires_at > now()
+           AND NOT EXISTS (SELECT 1 FROM oauth_grants g
+                           WHERE g.user_id = $1 AND g.client_id = c.id)
+         ORDER BY 2",
+    )
+    .bind(user_id)
+    .fetch_all(&state.db)
+    .await?)
+}
+
+/// Forgets the grant of `client_id` and revokes every refresh token it holds for `user_id`;
+/// false when the app was not connected.
+pub async fn disconnect(
+    state: &AppState,
+    client: &ClientInfo,
+    user_id: Uuid,
+    client_id: &str,
+) -> Result<bool, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let grants = sqlx::query("DELETE FROM oauth_grants WHERE user_id = $1 AND client_id = $2")
+        .bind(user_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now()
+         WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if grants + tokens == 0 {
+        return Ok(false);
+    }
+    let event = AuditEvent::new("oauth.disconnect", Outcome::Success)
+        .by(user_id)
+        .detail(json!({ "client": client_id }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
