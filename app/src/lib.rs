@@ -24,7 +24,7 @@ use ui::{
     home::HomePage,
     layout::Layout,
     not_found::NotFoundPage,
-    oauth::{AuthorizeErrorPage, ConsentPage, ContinueToAppPage},
+    oauth::{AuthorizeErrorPage, ConfirmSignOutPage, ConsentPage, ContinueToAppPage},
     passwordless::{EmailCodePage, EmailLinkPage},
     profile::ProfilePage,
     recovery::{ForgotPasswordPage, ForgotSentPage, ResetPasswordPage},
@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("oauth2/consent") view=ConsentPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/continue") view=ContinueToAppPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/error") view=AuthorizeErrorPage ssr=SsrMode::Async />
+                    <Route path=path!("oauth2/signout") view=ConfirmSignOutPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

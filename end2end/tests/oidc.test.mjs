@@ -1,6 +1,6 @@
 // The built-in OpenID provider driven by an independent, certified relying party (npm
 // openid-client v6) with Chromium signing the person in: discovery, authorization code with
-// PKCE, ID token validation, userinfo, single sign-on, refresh (rotation and reuse detection),
+// PKCE, ID token validation, userinfo, single sign-on, RP-initiated logout, refresh (rotation and reuse detection),
 // revocation, introspection, client_credentials, consent for a third-party app, and errors
 // that must not redirect. Run with JavaScript on (hydrated sign-in form) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
@@ -27,7 +27,8 @@ before(async () => {
     res.end('<!doctype html><title>Partner app</title><h1>Back at the partner app</h1>');
   });
   await new Promise((r) => http.listen(0, '127.0.0.1', r));
-  app = { http, callback: `http://localhost:${http.address().port}/callback` };
+  const base = `http://localhost:${http.address().port}`;
+  app = { http, callback: `${base}/callback`, signedOut: `${base}/signed-out` };
 });
 
 after(async () => {
@@ -36,7 +37,10 @@ after(async () => {
 
 /** Registers a client with the `server client create` command; returns openid-client's config. */
 async function registerClient({ firstParty }) {
-  const args = ['client', 'create', '--name', 'Partner Shop', '--redirect-uri', app.callback, '--json'];
+  const args = [
+    'client', 'create', '--name', 'Partner Shop', '--redirect-uri', app.callback,
+    '--post-logout-redirect-uri', app.signedOut, '--json',
+  ];
   if (firstParty) args.push('--first-party');
   const { client_id: clientId, client_secret: clientSecret } = JSON.parse(await server.cli(args));
   const config = await oidc.discovery(new URL(server.baseURL), clientId, clientSecret, undefined, {
@@ -110,6 +114,17 @@ for (const javaScriptEnabled of [true, false]) {
         assert.equal(e.error, 'invalid_grant');
         return true;
       });
+
+      // RP-initiated logout with the ID token as hint: signed out, back at the app with state.
+      const bye = oidc.buildEndSessionUrl(config, {
+        id_token_hint: more.id_token,
+        post_logout_redirect_uri: app.signedOut,
+        state: 'bye-1',
+      });
+      await page.goto(bye.href);
+      await page.waitForURL((u) => u.href === `${app.signedOut}?state=bye-1`);
+      await open(page, '/profile', mode);
+      await waitForPath(page, '/signin');
       checkPage(page);
     });
 

@@ -71,6 +71,9 @@ enum ClientCommand {
         /// A scope a service client may ask for (repeat for several).
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Where the app may send people after signing them out (repeat for several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -280,6 +283,7 @@ async fn client_command(
             service,
             first_party,
             scopes,
+            post_logout_redirect_uris,
             json,
         } => {
             let client_type = match (public, service) {
@@ -293,6 +297,7 @@ async fn client_command(
                 redirect_uris,
                 first_party,
                 scopes,
+                post_logout_redirect_uris,
             };
             let done = clients::create(&state.db, &state.client_key, &new).await?;
             if json {

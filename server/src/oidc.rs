@@ -8,6 +8,7 @@ use app::{
         client::ClientInfo,
         oidc::{
             authorize::{self, AuthorizeParams, Next},
+            logout::{self, LogoutNext, LogoutParams},
             revocation,
             token::{self, TokenError, TokenForm},
         },
@@ -33,6 +34,7 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
         "token_endpoint": format!("{issuer}/oauth2/token"),
         "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -64,6 +66,8 @@ pub fn browser_routes(state: AppState) -> Router {
         .route("/oauth2/authorize", get(authorize_start))
         .route("/oauth2/authorize/continue", get(authorize_continue))
         .route("/oauth2/consent", post(consent_answer))
+        .route("/oauth2/logout", get(logout).post(logout_form))
+        .route("/oauth2/logout/confirm", post(logout_confirm))
         .with_state(state)
 }
 
@@ -339,4 +343,62 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Str
         Ok(answer) => no_store(axum::Json(answer).into_response()),
         Err(e) => token_error(e),
     }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<LogoutParams>,
+    parts: Parts,
+) -> Response {
+    logout_request(state, session, params, parts).await
+}
+
+/// The end-session endpoint also takes its parameters as a form post.
+async fn logout_form(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+    Form(params): Form<LogoutParams>,
+) -> Response {
+    logout_request(state, session, params, parts).await
+}
+
+async fn logout_request(
+    state: AppState,
+    session: Session,
+    params: LogoutParams,
+    parts: Parts,
+) -> Response {
+    match logout::begin(&state, &ClientInfo::from_parts(&parts), &session, &params).await {
+        Ok(LogoutNext::Done(to)) => leave_for(&to),
+        Ok(LogoutNext::Confirm) => Redirect::to("/oauth2/signout").into_response(),
+        Ok(LogoutNext::ErrorPage(problem)) => {
+            Redirect::to(&format!("/oauth2/error?reason={}", problem.code())).into_response()
+        }
+        Err(e) => failed(e),
+    }
+}
+
+async fn logout_confirm(State(state): State<AppState>, session: Session, parts: Parts) -> Response {
+    match logout::confirm(&state, &ClientInfo::from_parts(&parts), &session).await {
+        Ok(to) => leave_for(&to),
+        Err(e) => failed(e),
+    }
+}
+
+/// Sends the browser to `to` through a small page that refreshes there: after a form post, a
+/// redirect to the app's origin would be stopped by the CSP's `form-action 'self'`.
+fn leave_for(to: &str) -> Response {
+    let escaped = to
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    axum::response::Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Signed out</title></head>\
+         <body><p>You are signed out. <a href=\"{escaped}\">Continue</a></p></body></html>"
+    ))
+    .into_response()
 }

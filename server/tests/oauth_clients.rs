@@ -145,6 +145,7 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             redirect_uris: vec!["com.example.shop:/callback".into()],
             first_party: true,
             scopes: vec![],
+            post_logout_redirect_uris: vec![],
         },
     )
     .await
@@ -162,6 +163,7 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             redirect_uris: vec![],
             first_party: false,
             scopes: vec!["orders.read".into()],
+            post_logout_redirect_uris: vec![],
         },
     )
     .await

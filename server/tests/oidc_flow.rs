@@ -4,7 +4,7 @@
 
 mod support;
 
-use app::domain::oidc::clients::ClientType;
+use app::domain::oidc::clients::{ClientType, Registered};
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -452,4 +452,110 @@ async fn discovery_lists_the_endpoints_and_userinfo_wants_a_valid_token(db: PgPo
         res.headers()["www-authenticate"],
         "Bearer error=\"invalid_token\""
     );
+}
+
+/// Signs `browser` in through `client` and returns the ID token it got.
+async fn id_token_for(app: &TestApp, browser: &support::Browser, client: &Registered) -> String {
+    let code = code_for(browser, client, &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client.client_id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let tokens: Value = token(app, &form, None).await.json().await.unwrap();
+    tokens["id_token"].as_str().unwrap().to_owned()
+}
+
+fn logout_url(params: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    format!("/oauth2/logout?{query}")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn rp_initiated_logout_with_a_hint_signs_out_and_returns_to_the_app(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let hint = id_token_for(&app, &browser, &client).await;
+
+    // An unregistered address, or a forged hint, changes nothing.
+    let res = browser
+        .get(&logout_url(&[
+            ("id_token_hint", &hint),
+            ("post_logout_redirect_uri", "https://evil.example/bye"),
+        ]))
+        .await;
+    assert_eq!(location(&res), "/oauth2/error?reason=bad_redirect_uri");
+    let forged = format!("{}x", &hint[..hint.len() - 1]);
+    let res = browser
+        .get(&logout_url(&[("id_token_hint", &forged)]))
+        .await;
+    assert_eq!(location(&res), "/oauth2/error?reason=bad_logout_hint");
+    assert!(browser.me().await.is_some());
+
+    let res = browser
+        .get(&logout_url(&[
+            ("id_token_hint", &hint),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+            ("state", "bye-1"),
+        ]))
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("content=\"0;url=https://app.example/signed-out?state=bye-1\""));
+    assert!(browser.me().await.is_none());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn logout_without_a_hint_asks_the_person_first(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let res = browser
+        .get(&logout_url(&[
+            ("client_id", &client.client_id),
+            ("post_logout_redirect_uri", LOGOUT_REDIRECT),
+        ]))
+        .await;
+    assert_eq!(location(&res), "/oauth2/signout");
+    assert!(
+        browser.me().await.is_some(),
+        "nothing happens before the answer"
+    );
+    let res = browser
+        .client
+        .post(format!("{}/oauth2/logout/confirm", browser.base))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("url=https://app.example/signed-out"));
+    assert!(browser.me().await.is_none());
+
+    // A hint for another person does not sign this one out without asking.
+    let other = app.signed_in_customer("bob@example.com").await;
+    let ada = app.browser();
+    let res = ada
+        .call(
+            "sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", support::GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let bobs_hint = id_token_for(&app, &other, &client).await;
+    let res = ada.get(&logout_url(&[("id_token_hint", &bobs_hint)])).await;
+    assert_eq!(location(&res), "/oauth2/signout");
+    assert!(ada.me().await.is_some());
 }

@@ -23,15 +23,18 @@ pub enum AuthorizeProblem {
     NoRequest,
     #[error("The app's sign-in request expired. Go back to the app and start again.")]
     Expired,
+    #[error("The app's sign-out request could not be verified, so nothing was changed.")]
+    BadLogoutHint,
 }
 
 impl AuthorizeProblem {
-    pub const ALL: [AuthorizeProblem; 5] = [
+    pub const ALL: [AuthorizeProblem; 6] = [
         Self::NoClient,
         Self::UnknownClient,
         Self::BadRedirectUri,
         Self::NoRequest,
         Self::Expired,
+        Self::BadLogoutHint,
     ];
 
     pub fn code(self) -> &'static str {
@@ -41,6 +44,7 @@ impl AuthorizeProblem {
             Self::BadRedirectUri => "bad_redirect_uri",
             Self::NoRequest => "no_request",
             Self::Expired => "expired",
+            Self::BadLogoutHint => "bad_logout_hint",
         }
     }
 

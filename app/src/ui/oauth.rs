@@ -68,6 +68,23 @@ pub fn ContinueToAppPage() -> impl IntoView {
     }
 }
 
+/// An app asked to sign the person out without proof that it is theirs: they confirm here.
+#[component]
+pub fn ConfirmSignOutPage() -> impl IntoView {
+    view! {
+        <Title text="Sign out" />
+        <section class="card">
+            <h1>"Sign out?"</h1>
+            <p>"An app asked to sign you out of your account on this device."</p>
+            <form method="post" action="/oauth2/logout/confirm">
+                <button type="submit">"Sign out"</button>
+                " "
+                <a href="/profile" class="button button-secondary">"Stay signed in"</a>
+            </form>
+        </section>
+    }
+}
+
 /// Why an app's request stopped here (only known reasons are shown).
 #[component]
 pub fn AuthorizeErrorPage() -> impl IntoView {

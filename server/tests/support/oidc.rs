@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{Browser, TestApp};
 
 pub const REDIRECT: &str = "https://app.example/callback";
+pub const LOGOUT_REDIRECT: &str = "https://app.example/signed-out";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 pub fn challenge(verifier: &str) -> String {
@@ -27,6 +28,7 @@ pub async fn register(app: &TestApp, client_type: ClientType, first_party: bool)
             redirect_uris: vec![REDIRECT.into()],
             first_party,
             scopes: vec![],
+            post_logout_redirect_uris: vec![LOGOUT_REDIRECT.into()],
         },
     )
     .await
@@ -99,6 +101,7 @@ pub async fn register_service(app: &TestApp, scopes: &[&str]) -> (String, String
             redirect_uris: vec![],
             first_party: false,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            post_logout_redirect_uris: vec![],
         },
     )
     .await

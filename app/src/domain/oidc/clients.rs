@@ -94,6 +94,8 @@ pub struct NewClient {
     /// What a service client may ask for with client_credentials (apps that sign people in get
     /// the OpenID scopes).
     pub scopes: Vec<String>,
+    /// Where the app may send people after signing them out (matched exactly).
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// A registered client: its id, and its secret when it has one (shown this once).
@@ -138,7 +140,11 @@ fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
         _ if new.redirect_uris.is_empty() => return Err(ClientConfigError::NoRedirectUri),
         _ => {}
     }
-    for uri in &new.redirect_uris {
+    for uri in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+    {
         check_redirect_uri(uri, new.client_type)?;
     }
     if !new.scopes.is_empty() && new.client_type != ClientType::Service {
@@ -177,8 +183,9 @@ pub async fn create(
     };
     sqlx::query(
         "INSERT INTO oauth_clients
-           (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+           (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party,
+            post_logout_redirect_uris)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&client_id)
     .bind(new.name.trim())
@@ -188,6 +195,7 @@ pub async fn create(
     .bind(grants)
     .bind(&scopes)
     .bind(new.first_party)
+    .bind(&new.post_logout_redirect_uris)
     .execute(db)
     .await?;
     Ok(Registered {
@@ -204,6 +212,7 @@ pub struct Client {
     pub client_type: String,
     pub secret_hash: Option<Vec<u8>>,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
     pub id_token_alg: String,
@@ -221,7 +230,8 @@ impl Client {
 /// The client `id`, if registered.
 pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Client>> {
     sqlx::query_as(
-        "SELECT id, name, client_type, secret_hash, redirect_uris, grant_types, scopes,
+        "SELECT id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris,
+                grant_types, scopes,
                 id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party
          FROM oauth_clients WHERE id = $1",
     )
@@ -307,6 +317,7 @@ mod tests {
             redirect_uris: uris.iter().map(|s| s.to_string()).collect(),
             first_party: false,
             scopes: vec![],
+            post_logout_redirect_uris: vec![],
         };
         assert_eq!(
             validate(&new(ClientType::Confidential, &[])),

@@ -47,6 +47,15 @@ impl Alg {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
+
+    /// The same algorithm as the JWT library names it.
+    pub fn jwt_algorithm(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Self::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Self::Es256 => jsonwebtoken::Algorithm::ES256,
+            Self::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
 }
 
 /// A parsed private key.
@@ -292,8 +301,8 @@ pub async fn list(db: &PgPool) -> sqlx::Result<Vec<KeySummary>> {
 struct Loaded {
     jwks: Arc<[u8]>,
     active: HashMap<Alg, ActiveKey>,
-    /// The published ES256 public keys by kid, for checking access tokens.
-    access_keys: HashMap<String, jsonwebtoken::DecodingKey>,
+    /// The published public keys by kid, for checking tokens this provider signed.
+    public_keys: HashMap<String, (Alg, jsonwebtoken::DecodingKey)>,
 }
 
 /// The keys in memory: the current key of each algorithm, parsed, and the JWKS document (next,
@@ -314,7 +323,7 @@ impl Default for KeyRing {
             loaded: RwLock::new(Arc::new(Loaded {
                 jwks: Arc::from(&br#"{"keys":[]}"#[..]),
                 active: HashMap::new(),
-                access_keys: HashMap::new(),
+                public_keys: HashMap::new(),
             })),
         }
     }
@@ -339,7 +348,7 @@ impl KeyRing {
         .fetch_all(db)
         .await?;
         let mut active = HashMap::new();
-        let mut access_keys = HashMap::new();
+        let mut public_keys = HashMap::new();
         let mut public = Vec::new();
         for row in rows {
             let Some(alg) = Alg::parse(&row.alg) else {
@@ -352,13 +361,11 @@ impl KeyRing {
                 let signer = parse(alg, &row.kid, &der)?;
                 active.insert(alg, ActiveKey::new(alg, &row.kid, signer));
             }
-            if alg == Alg::Es256 {
-                if let Ok(jwk) =
-                    serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone())
-                {
-                    if let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) {
-                        access_keys.insert(row.kid.clone(), key);
-                    }
+            if let Ok(jwk) =
+                serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone())
+            {
+                if let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) {
+                    public_keys.insert(row.kid.clone(), (alg, key));
                 }
             }
             public.push(row.public_jwk);
@@ -367,7 +374,7 @@ impl KeyRing {
         *self.loaded.write().expect("key ring lock") = Arc::new(Loaded {
             jwks: Arc::from(jwks),
             active,
-            access_keys,
+            public_keys,
         });
         Ok(())
     }
@@ -395,12 +402,34 @@ impl KeyRing {
             return None;
         }
         let loaded = self.loaded.read().expect("key ring lock").clone();
-        let key = loaded.access_keys.get(header.kid.as_deref()?)?;
+        let (alg, key) = loaded.public_keys.get(header.kid.as_deref()?)?;
+        if *alg != Alg::Es256 || header.alg != jsonwebtoken::Algorithm::ES256 {
+            return None;
+        }
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
         validation.set_issuer(&[issuer]);
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 0;
+        jsonwebtoken::decode::<Value>(token, key, &validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+
+    /// The claims of an ID token this provider signed for `issuer`, expired or not (an
+    /// `id_token_hint` may be old), if its signature is good.
+    pub fn verify_id_token_hint(&self, token: &str, issuer: &str) -> Option<Value> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let loaded = self.loaded.read().expect("key ring lock").clone();
+        let (alg, key) = loaded.public_keys.get(header.kid.as_deref()?)?;
+        if alg.jwt_algorithm() != header.alg {
+            return None;
+        }
+        let mut validation = jsonwebtoken::Validation::new(header.alg);
+        validation.set_issuer(&[issuer]);
+        validation.validate_aud = false;
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["iss", "sub", "aud"]);
         jsonwebtoken::decode::<Value>(token, key, &validation)
             .ok()
             .map(|d| d.claims)
@@ -468,7 +497,7 @@ mod tests {
         *ring.loaded.write().unwrap() = Arc::new(Loaded {
             jwks: Arc::from(&b"{}"[..]),
             active,
-            access_keys: HashMap::new(),
+            public_keys: HashMap::new(),
         });
         (ring, public)
     }

@@ -5,5 +5,6 @@ pub mod authorize;
 pub mod clients;
 pub mod grants;
 pub mod keys;
+pub mod logout;
 pub mod revocation;
 pub mod token;

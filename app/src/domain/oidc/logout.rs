@@ -1,0 +1,119 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an app sends the person here,
+//! with an `id_token_hint` this provider signed and a `post_logout_redirect_uri` it registered
+//! exactly. A hint naming the signed-in person signs out at once; otherwise the person confirms.
+
+use serde::Deserialize;
+use tower_sessions::Session;
+use url::Url;
+
+use super::clients;
+use crate::{
+    api::oauth::AuthorizeProblem,
+    domain::{client::ClientInfo, error::AccountError, sessions, signin},
+    state::AppState,
+};
+
+/// Where a confirmed logout goes, kept in the session until the person answers.
+const TARGET_KEY: &str = "oauth_logout_target";
+
+/// The parameters of the end-session endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LogoutParams {
+    pub id_token_hint: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// What happens next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogoutNext {
+    /// Signed out (or nobody was signed in): go here.
+    Done(String),
+    /// Ask the person first.
+    Confirm,
+    /// The request cannot be honoured; nothing was changed.
+    ErrorPage(AuthorizeProblem),
+}
+
+/// Where the browser goes after signing out: the app's registered address (with `state`), or
+/// our signed-out page.
+async fn target(
+    state: &AppState,
+    params: &LogoutParams,
+    client_id: Option<&str>,
+) -> Result<Result<String, AuthorizeProblem>, AccountError> {
+    let Some(uri) = params.post_logout_redirect_uri.as_deref() else {
+        return Ok(Ok("/?signed_out=1".into()));
+    };
+    let Some(client_id) = client_id else {
+        return Ok(Err(AuthorizeProblem::BadRedirectUri));
+    };
+    let Some(client) = clients::find(&state.db, client_id).await? else {
+        return Ok(Err(AuthorizeProblem::UnknownClient));
+    };
+    if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
+        return Ok(Err(AuthorizeProblem::BadRedirectUri));
+    }
+    let mut url = Url::parse(uri).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(s) = &params.state {
+        url.query_pairs_mut().append_pair("state", s);
+    }
+    Ok(Ok(url.to_string()))
+}
+
+/// Handles a logout request.
+pub async fn begin(
+    state: &AppState,
+    client_info: &ClientInfo,
+    session: &Session,
+    params: &LogoutParams,
+) -> Result<LogoutNext, AccountError> {
+    let issuer = state.settings.public_url.as_str();
+    let hint = match params.id_token_hint.as_deref() {
+        None => None,
+        Some(token) => match state.keys.verify_id_token_hint(token, issuer) {
+            Some(claims) => Some(claims),
+            None => return Ok(LogoutNext::ErrorPage(AuthorizeProblem::BadLogoutHint)),
+        },
+    };
+    let hinted_client = hint
+        .as_ref()
+        .and_then(|c| c["aud"].as_str().map(str::to_owned));
+    if let (Some(hinted), Some(given)) = (&hinted_client, &params.client_id) {
+        if hinted != given {
+            return Ok(LogoutNext::ErrorPage(AuthorizeProblem::BadLogoutHint));
+        }
+    }
+    let client_id = hinted_client.or_else(|| params.client_id.clone());
+    let to = match target(state, params, client_id.as_deref()).await? {
+        Ok(to) => to,
+        Err(problem) => return Ok(LogoutNext::ErrorPage(problem)),
+    };
+    let Some(user_id) = sessions::current_user(session).await? else {
+        return Ok(LogoutNext::Done(to));
+    };
+    let hinted_user = hint
+        .as_ref()
+        .and_then(|c| c["sub"].as_str().map(str::to_owned));
+    if hinted_user == Some(user_id.to_string()) {
+        signin::sign_out(state, client_info, session).await?;
+        return Ok(LogoutNext::Done(to));
+    }
+    session.insert(TARGET_KEY, &to).await?;
+    Ok(LogoutNext::Confirm)
+}
+
+/// The person confirmed: signs out and returns where to go.
+pub async fn confirm(
+    state: &AppState,
+    client_info: &ClientInfo,
+    session: &Session,
+) -> Result<String, AccountError> {
+    let to = session
+        .get::<String>(TARGET_KEY)
+        .await?
+        .unwrap_or_else(|| "/?signed_out=1".into());
+    signin::sign_out(state, client_info, session).await?;
+    Ok(to)
+}
