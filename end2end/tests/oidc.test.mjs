@@ -76,6 +76,16 @@ for (const javaScriptEnabled of [true, false]) {
   describe(`with JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, () => {
     const { freshPage, checkPage } = usePages(mode);
 
+    /** Opens the app's authorization `url`; the provider asks for a sign-in, given here. */
+    async function signInAtProvider(page, url, email) {
+      await page.goto(url.href);
+      await waitForPath(page, '/signin');
+      if (javaScriptEnabled) await open(page, '/signin', mode);
+      await page.locator('#email').fill(email);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    }
+
     test('openid-client signs a person in with code + PKCE and reads userinfo', async () => {
       const email = uniqueEmail();
       const { page } = await freshPage();
@@ -84,12 +94,7 @@ for (const javaScriptEnabled of [true, false]) {
       const { url, checks } = await authorizationRequest(config);
 
       // Not signed in: the provider asks for a sign-in, then goes back to the app.
-      await page.goto(url.href);
-      await waitForPath(page, '/signin');
-      if (javaScriptEnabled) await open(page, '/signin', mode);
-      await page.locator('#email').fill(email);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await signInAtProvider(page, url, email);
       const callback = await backAtApp(page);
       assert.equal(callback.searchParams.get('iss'), server.baseURL);
 
@@ -134,12 +139,7 @@ for (const javaScriptEnabled of [true, false]) {
       await registerConfirmed(page, email, mode);
       const { config } = await registerClient({ firstParty: true });
       const { url, checks } = await authorizationRequest(config, 'openid email offline_access');
-      await page.goto(url.href);
-      await waitForPath(page, '/signin');
-      if (javaScriptEnabled) await open(page, '/signin', mode);
-      await page.locator('#email').fill(email);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await signInAtProvider(page, url, email);
       const first = await oidc.authorizationCodeGrant(config, await backAtApp(page), checks);
       assert.ok(first.refresh_token);
 
@@ -168,12 +168,7 @@ for (const javaScriptEnabled of [true, false]) {
       const { config } = await registerClient({ firstParty: false });
 
       const { url, checks } = await authorizationRequest(config);
-      await page.goto(url.href);
-      await waitForPath(page, '/signin');
-      if (javaScriptEnabled) await open(page, '/signin', mode);
-      await page.locator('#email').fill(email);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await signInAtProvider(page, url, email);
       await waitForPath(page, '/oauth2/consent');
       await waitForText(page.locator('h1'), 'Allow Partner Shop to use your account?');
       await waitForText(page.locator('ul.permissions'), 'See your email address');

@@ -23,13 +23,7 @@ async fn a_signed_in_person_gets_a_code_then_tokens_then_their_claims(db: PgPool
     assert_eq!(q["iss"], app.public_url);
     let code = &q["code"];
 
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client.client_id.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = code_form(&client.client_id, &code);
     let res = token(&app, &form, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -457,13 +451,7 @@ async fn discovery_lists_the_endpoints_and_userinfo_wants_a_valid_token(db: PgPo
 /// Signs `browser` in through `client` and returns the ID token it got.
 async fn id_token_for(app: &TestApp, browser: &support::Browser, client: &Registered) -> String {
     let code = code_for(browser, client, &[]).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client.client_id.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = code_form(&client.client_id, &code);
     let tokens: Value = token(app, &form, None).await.json().await.unwrap();
     tokens["id_token"].as_str().unwrap().to_owned()
 }

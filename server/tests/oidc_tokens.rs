@@ -14,13 +14,7 @@ const OFFLINE: &[(&str, &str)] = &[("scope", "openid email offline_access")];
 /// Tokens from a fresh code of `client` (a public client unless `secret` is given).
 async fn tokens(app: &TestApp, browser: &Browser, client: &Registered) -> (String, Value) {
     let code = code_for(browser, client, OFFLINE).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client.client_id.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = code_form(&client.client_id, &code);
     let res = match &client.client_secret {
         None => token(app, &form, None).await,
         Some(secret) => {
@@ -68,13 +62,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family(db: PgPool) {
 
     // Without offline_access there is no refresh token.
     let code = code_for(&browser, &client, &[]).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client.client_id.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = code_form(&client.client_id, &code);
     let body: Value = token(&app, &form, None).await.json().await.unwrap();
     assert!(body.get("refresh_token").is_none());
 }
@@ -119,13 +107,7 @@ async fn a_reused_code_revokes_the_tokens_it_issued(db: PgPool) {
     let client = register(&app, ClientType::Public, true).await;
     let browser = app.signed_in_customer("ada@example.com").await;
     let (code, first) = tokens(&app, &browser, &client).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client.client_id.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = code_form(&client.client_id, &code);
     let body: Value = token(&app, &form, None).await.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
     let (_, body) = refresh(&app, &client, first["refresh_token"].as_str().unwrap()).await;
@@ -306,13 +288,7 @@ async fn disconnecting_an_app_forgets_its_consent_and_revokes_its_tokens(db: PgP
     assert_eq!(location(&res), "/oauth2/continue");
     let res = browser.get("/oauth2/authorize/continue").await;
     let code = answer(&location(&res))["code"].clone();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("client_id", client.client_id.as_str()),
-        ("code_verifier", VERIFIER),
-    ];
+    let form = code_form(&client.client_id, &code);
     let issued: Value = token(&app, &form, None).await.json().await.unwrap();
 
     let apps: Value = browser

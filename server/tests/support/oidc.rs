@@ -74,6 +74,17 @@ pub fn answer(location: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// The token request of public client `client_id` for `code` (PKCE with [`VERIFIER`]).
+pub fn code_form<'a>(client_id: &'a str, code: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client_id),
+        ("code_verifier", VERIFIER),
+    ]
+}
+
 pub async fn token(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Response {
     let mut request = reqwest::Client::new()
         .post(format!("http://{}/oauth2/token", app.addr))
