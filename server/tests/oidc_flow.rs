@@ -23,7 +23,7 @@ async fn a_signed_in_person_gets_a_code_then_tokens_then_their_claims(db: PgPool
     assert_eq!(q["iss"], app.public_url);
     let code = &q["code"];
 
-    let form = code_form(&client.client_id, &code);
+    let form = code_form(&client.client_id, code);
     let res = token(&app, &form, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
