@@ -47,6 +47,30 @@ pub enum CodeRejection {
     NoRequest,
 }
 
+impl CodeRejection {
+    /// Refuses a request that is used up (or out of its `max` attempts) or expired.
+    pub(crate) fn check(used: bool, attempts: i32, max: i32, expired: bool) -> Result<(), Self> {
+        if used || attempts >= max {
+            return Err(Self::Exhausted);
+        }
+        if expired {
+            return Err(Self::Expired);
+        }
+        Ok(())
+    }
+
+    /// The answer to a wrong code, `attempts` (counting this one) out of `max`.
+    pub(crate) fn wrong(attempts: i32, max: i32) -> Self {
+        if attempts >= max {
+            Self::Exhausted
+        } else {
+            Self::Wrong {
+                left: max - attempts,
+            }
+        }
+    }
+}
+
 /// What the confirmation page shows about a link.
 #[derive(Debug, Clone)]
 pub struct LinkDetails {
@@ -77,7 +101,15 @@ impl CodeKey {
         mac.finalize().into_bytes().to_vec()
     }
 
-    pub(crate) fn verify(&self, request: Uuid, code: &str, expected: &[u8]) -> bool {
+    /// Whether `code` as typed (spaces ignored) is a well-formed code matching `expected`.
+    pub(crate) fn matches(&self, request: Uuid, code: &str, expected: &[u8]) -> bool {
+        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        code.len() == CODE_DIGITS
+            && code.chars().all(|c| c.is_ascii_digit())
+            && self.verify(request, &code, expected)
+    }
+
+    fn verify(&self, request: Uuid, code: &str, expected: &[u8]) -> bool {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key size");
         mac.update(request.as_bytes());
         mac.update(code.as_bytes());
@@ -164,7 +196,6 @@ pub async fn sign_in_with_code(
     let Some(id) = session.get::<Uuid>(SESSION_KEY).await? else {
         return Err(CodeRejection::NoRequest.into());
     };
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let mut tx = state.db.begin().await?;
     let row: Option<(Vec<u8>, i32, bool, bool)> = sqlx::query_as(
         "SELECT code_hash, attempts, used_at IS NOT NULL, expires_at <= now()
@@ -176,16 +207,8 @@ pub async fn sign_in_with_code(
     let Some((expected, attempts, used, expired)) = row else {
         return Err(CodeRejection::NoRequest.into());
     };
-    if used || attempts >= MAX_CODE_ATTEMPTS {
-        return Err(CodeRejection::Exhausted.into());
-    }
-    if expired {
-        return Err(CodeRejection::Expired.into());
-    }
-    let valid = code.len() == CODE_DIGITS
-        && code.chars().all(|c| c.is_ascii_digit())
-        && state.code_key.verify(id, &code, &expected);
-    if !valid {
+    CodeRejection::check(used, attempts, MAX_CODE_ATTEMPTS, expired)?;
+    if !state.code_key.matches(id, code, &expected) {
         let attempts = attempts + 1;
         sqlx::query(
             "UPDATE email_sign_in_requests
@@ -200,14 +223,7 @@ pub async fn sign_in_with_code(
             .detail(json!({ "attempts": attempts }));
         audit::record(&mut *tx, client, event).await?;
         tx.commit().await?;
-        return Err(if attempts >= MAX_CODE_ATTEMPTS {
-            CodeRejection::Exhausted
-        } else {
-            CodeRejection::Wrong {
-                left: MAX_CODE_ATTEMPTS - attempts,
-            }
-        }
-        .into());
+        return Err(CodeRejection::wrong(attempts, MAX_CODE_ATTEMPTS).into());
     }
     let user_id = complete(state, &mut tx, id).await?;
     let event = AuditEvent::new("signin.email.code", Outcome::Success).by(user_id);
@@ -344,10 +360,11 @@ mod tests {
         let key = CodeKey::derive(&[1; 32]);
         let request = Uuid::new_v4();
         let hash = key.hash(request, "123456");
-        assert!(key.verify(request, "123456", &hash));
-        assert!(!key.verify(request, "123457", &hash));
-        assert!(!key.verify(Uuid::new_v4(), "123456", &hash));
-        assert!(!CodeKey::derive(&[2; 32]).verify(request, "123456", &hash));
+        assert!(key.matches(request, "123456", &hash));
+        assert!(key.matches(request, " 123 456 ", &hash));
+        assert!(!key.matches(request, "123457", &hash));
+        assert!(!key.matches(Uuid::new_v4(), "123456", &hash));
+        assert!(!CodeKey::derive(&[2; 32]).matches(request, "123456", &hash));
         assert_eq!(format!("{key:?}"), "CodeKey([redacted])");
     }
 }

@@ -12,7 +12,7 @@ use super::{
     audit::{self, AuditEvent, Outcome},
     branding,
     client::ClientInfo,
-    email_sign_in::{random_code, CodeRejection, CODE_DIGITS},
+    email_sign_in::{random_code, CodeRejection},
     error::AccountError,
     passkeys::FRESH_SIGN_IN,
     phone::{Phone, PhoneError},
@@ -127,7 +127,6 @@ async fn check(
     let Some(id) = session.get::<Uuid>(purpose.session_key()).await? else {
         return Err(CodeRejection::NoRequest.into());
     };
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let mut tx = state.db.begin().await?;
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -158,17 +157,9 @@ async fn check(
     else {
         return Err(CodeRejection::NoRequest.into());
     };
-    if used || attempts >= MAX_CODE_ATTEMPTS {
-        return Err(CodeRejection::Exhausted.into());
-    }
-    if expired {
-        return Err(CodeRejection::Expired.into());
-    }
+    CodeRejection::check(used, attempts, MAX_CODE_ATTEMPTS, expired)?;
     // A sign-in request for a number no account uses sent nothing, so no code can be right.
-    let valid = user_id.is_some()
-        && code.len() == CODE_DIGITS
-        && code.chars().all(|c| c.is_ascii_digit())
-        && state.code_key.verify(id, &code, &expected);
+    let valid = user_id.is_some() && state.code_key.matches(id, code, &expected);
     if !valid {
         let attempts = attempts + 1;
         sqlx::query(
@@ -185,14 +176,7 @@ async fn check(
             .detail(json!({ "purpose": purpose.as_str(), "attempts": attempts }));
         audit::record(&mut *tx, client, event).await?;
         tx.commit().await?;
-        return Err(if attempts >= MAX_CODE_ATTEMPTS {
-            CodeRejection::Exhausted
-        } else {
-            CodeRejection::Wrong {
-                left: MAX_CODE_ATTEMPTS - attempts,
-            }
-        }
-        .into());
+        return Err(CodeRejection::wrong(attempts, MAX_CODE_ATTEMPTS).into());
     }
     sqlx::query("UPDATE sms_codes SET used_at = now() WHERE id = $1")
         .bind(id)
