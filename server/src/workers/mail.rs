@@ -9,6 +9,8 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 
+use super::outbox::{self, Outbox};
+
 /// Where mail goes.
 #[derive(Clone)]
 pub enum MailTransport {
@@ -45,34 +47,18 @@ struct Pending {
     attempts: i32,
 }
 
-/// How long to wait before retry `attempt` (1-based): 2^attempt seconds, at most an hour.
-pub fn backoff(attempt: i32) -> Duration {
-    Duration::from_secs(2u64.saturating_pow(attempt.clamp(1, 12) as u32).min(3600))
-}
-
 /// The delivery loop; returns when `shutdown` turns true.
 pub async fn run(
     db: PgPool,
     transport: MailTransport,
     from: Mailbox,
     wake: Arc<Notify>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        match deliver_due(&db, &transport, &from).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = ?e, "mail delivery round failed"),
-        }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
-        }
-    }
+    outbox::run("mail", wake, shutdown, || {
+        deliver_due(&db, &transport, &from)
+    })
+    .await;
 }
 
 /// Sends up to 20 due messages; returns how many were attempted.
@@ -90,31 +76,8 @@ pub async fn deliver_due(
     .fetch_all(&mut *tx)
     .await?;
     for mail in &due {
-        match send(transport, from, mail).await {
-            Ok(()) => {
-                sqlx::query(
-                    "UPDATE mail_outbox SET delivered_at = now(), attempts = attempts + 1,
-                     last_error = NULL WHERE id = $1",
-                )
-                .bind(mail.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Err(e) => {
-                let attempt = mail.attempts + 1;
-                tracing::warn!(id = mail.id, attempt, error = %e, "mail delivery failed; will retry");
-                sqlx::query(
-                    "UPDATE mail_outbox SET attempts = $2, last_error = $3,
-                     next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
-                )
-                .bind(mail.id)
-                .bind(attempt)
-                .bind(format!("{e:#}"))
-                .bind(backoff(attempt).as_secs_f64())
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        let result = send(transport, from, mail).await;
+        outbox::record_attempt(&mut tx, Outbox::Mail, mail.id, mail.attempts, &result).await?;
     }
     tx.commit().await?;
     Ok(due.len())
@@ -146,18 +109,5 @@ async fn send(transport: &MailTransport, from: &Mailbox, mail: &Pending) -> anyh
             smtp.send(message).await.context("SMTP delivery")?;
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_exponentially_up_to_an_hour() {
-        assert_eq!(backoff(1), Duration::from_secs(2));
-        assert_eq!(backoff(2), Duration::from_secs(4));
-        assert_eq!(backoff(5), Duration::from_secs(32));
-        assert_eq!(backoff(40), Duration::from_secs(3600));
     }
 }

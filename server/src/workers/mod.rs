@@ -4,4 +4,5 @@
 pub mod cleanup;
 pub mod keys;
 pub mod mail;
+pub mod outbox;
 pub mod sms;

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use super::mail::backoff;
+use super::outbox::{self, Outbox};
 
 /// Where texts go.
 #[derive(Clone)]
@@ -64,23 +64,9 @@ pub async fn run(
     db: PgPool,
     sender: SmsSender,
     wake: Arc<Notify>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        match deliver_due(&db, &sender).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = ?e, "SMS delivery round failed"),
-        }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
-        }
-    }
+    outbox::run("SMS", wake, shutdown, || deliver_due(&db, &sender)).await;
 }
 
 /// Gives up expired texts, then sends up to 20 due ones; returns how many were attempted.
@@ -100,31 +86,8 @@ pub async fn deliver_due(db: &PgPool, sender: &SmsSender) -> anyhow::Result<usiz
     .fetch_all(&mut *tx)
     .await?;
     for text in &due {
-        match send(sender, text).await {
-            Ok(()) => {
-                sqlx::query(
-                    "UPDATE sms_outbox SET delivered_at = now(), attempts = attempts + 1,
-                     last_error = NULL WHERE id = $1",
-                )
-                .bind(text.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Err(e) => {
-                let attempt = text.attempts + 1;
-                tracing::warn!(id = %text.id, attempt, error = %e, "SMS delivery failed; will retry");
-                sqlx::query(
-                    "UPDATE sms_outbox SET attempts = $2, last_error = $3,
-                     next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
-                )
-                .bind(text.id)
-                .bind(attempt)
-                .bind(format!("{e:#}"))
-                .bind(backoff(attempt).as_secs_f64())
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        let result = send(sender, text).await;
+        outbox::record_attempt(&mut tx, Outbox::Sms, text.id, text.attempts, &result).await?;
     }
     tx.commit().await?;
     Ok(due.len())

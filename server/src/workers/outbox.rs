@@ -1,0 +1,110 @@
+//! What the mail and SMS workers share: the delivery loop (a round, then wait for a wake-up,
+//! a second, or shutdown), the retry backoff, and recording each attempt on its outbox row.
+
+use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
+
+use sqlx::{PgConnection, Postgres};
+use tokio::sync::{watch, Notify};
+
+/// The outbox tables (named here, never taken from input).
+#[derive(Debug, Clone, Copy)]
+pub enum Outbox {
+    Mail,
+    Sms,
+}
+
+impl Outbox {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Mail => "mail_outbox",
+            Self::Sms => "sms_outbox",
+        }
+    }
+}
+
+/// How long to wait before retry `attempt` (1-based): 2^attempt seconds, at most an hour.
+pub fn backoff(attempt: i32) -> Duration {
+    Duration::from_secs(2u64.saturating_pow(attempt.clamp(1, 12) as u32).min(3600))
+}
+
+/// Runs delivery `round`s until `shutdown` turns true: straight on while a round found work,
+/// otherwise after a wake-up or a second.
+pub async fn run<F, Fut>(
+    what: &str,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+    mut round: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<usize>>,
+{
+    loop {
+        match round().await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = ?e, "{what} delivery round failed"),
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Records one delivery attempt of row `id` (which had `attempts` before): delivered, or to be
+/// retried after [`backoff`] with the error kept.
+pub async fn record_attempt<Id>(
+    tx: &mut PgConnection,
+    outbox: Outbox,
+    id: Id,
+    attempts: i32,
+    result: &anyhow::Result<()>,
+) -> sqlx::Result<()>
+where
+    Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Display + Send + Copy + 'static,
+{
+    let table = outbox.table();
+    match result {
+        Ok(()) => {
+            sqlx::query(&format!(
+                "UPDATE {table} SET delivered_at = now(), attempts = attempts + 1,
+                 last_error = NULL WHERE id = $1"
+            ))
+            .bind(id)
+            .execute(tx)
+            .await?;
+        }
+        Err(e) => {
+            let attempt = attempts + 1;
+            tracing::warn!(%id, attempt, error = %e, "{table}: delivery failed; will retry");
+            sqlx::query(&format!(
+                "UPDATE {table} SET attempts = $2, last_error = $3,
+                 next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1"
+            ))
+            .bind(id)
+            .bind(attempt)
+            .bind(format!("{e:#}"))
+            .bind(backoff(attempt).as_secs_f64())
+            .execute(tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        assert_eq!(backoff(1), Duration::from_secs(2));
+        assert_eq!(backoff(2), Duration::from_secs(4));
+        assert_eq!(backoff(5), Duration::from_secs(32));
+        assert_eq!(backoff(40), Duration::from_secs(3600));
+    }
+}
