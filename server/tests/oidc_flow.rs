@@ -166,13 +166,8 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
         ])
     );
     let res = browser
-        .client
-        .post(format!("{}/oauth2/consent", browser.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("decision", "approve")])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/oauth2/consent", &[("decision", "approve")])
+        .await;
     assert_eq!(location(&res), "/oauth2/continue");
     let res = browser.get("/oauth2/authorize/continue").await;
     let code = answer(&location(&res))["code"].clone();
@@ -207,13 +202,8 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
         .await;
     assert_eq!(location(&res), "/oauth2/consent");
     let res = browser
-        .client
-        .post(format!("{}/oauth2/consent", browser.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("decision", "deny")])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/oauth2/consent", &[("decision", "deny")])
+        .await;
     assert_eq!(location(&res), "/oauth2/continue");
     let res = browser.get("/oauth2/authorize/continue").await;
     let q = answer(&location(&res));
@@ -514,13 +504,7 @@ async fn logout_without_a_hint_asks_the_person_first(db: PgPool) {
         browser.me().await.is_some(),
         "nothing happens before the answer"
     );
-    let res = browser
-        .client
-        .post(format!("{}/oauth2/logout/confirm", browser.base))
-        .header("sec-fetch-site", "same-origin")
-        .send()
-        .await
-        .unwrap();
+    let res = browser.post_form("/oauth2/logout/confirm", &[]).await;
     assert_eq!(res.status(), 200);
     assert!(res
         .text()

@@ -278,13 +278,8 @@ async fn disconnecting_an_app_forgets_its_consent_and_revokes_its_tokens(db: PgP
     let res = browser.get(&authorize_url(&client, OFFLINE)).await;
     assert_eq!(location(&res), "/oauth2/consent");
     let res = browser
-        .client
-        .post(format!("{}/oauth2/consent", browser.base))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("decision", "approve")])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/oauth2/consent", &[("decision", "approve")])
+        .await;
     assert_eq!(location(&res), "/oauth2/continue");
     let res = browser.get("/oauth2/authorize/continue").await;
     let code = answer(&location(&res))["code"].clone();

@@ -176,6 +176,18 @@ impl Browser {
             .unwrap()
     }
 
+    /// Posts `form` to a page of the site (not a server function), as a form on the site's own
+    /// pages does.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client
             .get(format!("{}{path}", self.base))
