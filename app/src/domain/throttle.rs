@@ -126,22 +126,38 @@ pub fn mail_keys(
     email: &str,
     client_ip: Option<&str>,
 ) -> Vec<(String, ThrottlePolicy)> {
-    let mut keys = vec![(
-        format!("{action}:{}", email.to_lowercase()),
+    send_keys(
+        action,
+        &email.to_lowercase(),
+        client_ip,
         ThrottlePolicy::MAIL_PER_ADDRESS,
-    )];
-    if let Some(ip) = client_ip {
-        keys.push((format!("{action}-ip:{ip}"), ThrottlePolicy::MAIL_PER_CLIENT));
-    }
-    keys
+        ThrottlePolicy::MAIL_PER_CLIENT,
+    )
 }
 
 /// The keys and limits for texts to `phone` (E.164) at the request of `client_ip`: 5 an hour
 /// per number, 10 an hour per client address.
 pub fn sms_keys(phone: &str, client_ip: Option<&str>) -> Vec<(String, ThrottlePolicy)> {
-    let mut keys = vec![(format!("sms:{phone}"), ThrottlePolicy::SMS_PER_NUMBER)];
+    send_keys(
+        "sms",
+        phone,
+        client_ip,
+        ThrottlePolicy::SMS_PER_NUMBER,
+        ThrottlePolicy::SMS_PER_CLIENT,
+    )
+}
+
+/// One key per recipient (`action:recipient`) and one per asking client (`action-ip:address`).
+fn send_keys(
+    action: &str,
+    recipient: &str,
+    client_ip: Option<&str>,
+    per_recipient: ThrottlePolicy,
+    per_client: ThrottlePolicy,
+) -> Vec<(String, ThrottlePolicy)> {
+    let mut keys = vec![(format!("{action}:{recipient}"), per_recipient)];
     if let Some(ip) = client_ip {
-        keys.push((format!("sms-ip:{ip}"), ThrottlePolicy::SMS_PER_CLIENT));
+        keys.push((format!("{action}-ip:{ip}"), per_client));
     }
     keys
 }
