@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use app::{
+    api::oauth::AuthorizeProblem,
     domain::{
         client::ClientInfo,
         oidc::{
@@ -102,10 +103,13 @@ fn respond(next: Next) -> Response {
         Next::SignIn => Redirect::to("/signin").into_response(),
         Next::Consent => Redirect::to("/oauth2/consent").into_response(),
         Next::Continue => Redirect::to("/oauth2/continue").into_response(),
-        Next::ErrorPage(problem) => {
-            Redirect::to(&format!("/oauth2/error?reason={}", problem.code())).into_response()
-        }
+        Next::ErrorPage(problem) => error_page(problem),
     }
+}
+
+/// Our own page saying why an app's request stopped (never the app's address).
+fn error_page(problem: AuthorizeProblem) -> Response {
+    Redirect::to(&format!("/oauth2/error?reason={}", problem.code())).into_response()
 }
 
 fn failed(e: app::domain::error::AccountError) -> Response {
@@ -184,26 +188,27 @@ fn no_store(mut response: Response) -> Response {
 async fn token_endpoint(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
+    body: String,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        let error = token::TokenError::InvalidRequest("The body must be a form.");
-        return no_store((StatusCode::BAD_REQUEST, axum::Json(error.body())).into_response());
-    };
-    let has_basic = headers.contains_key(header::AUTHORIZATION);
-    let basic = basic_credentials(&headers);
-    if has_basic && basic.is_none() {
-        let error = token::TokenError::InvalidClient;
-        return no_store(invalid_client(error));
+    let result = async {
+        let form: TokenForm = read_form(&headers, &body)?;
+        token::token(&state, client_credentials(&headers)?, &form).await
     }
-    match token::token(&state, basic, &form).await {
-        Ok(body) => no_store(axum::Json(body).into_response()),
-        Err(error @ token::TokenError::InvalidClient) => no_store(invalid_client(error)),
-        Err(error) => {
-            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            no_store((status, axum::Json(error.body())).into_response())
-        }
+    .await;
+    match result {
+        Ok(answer) => no_store(axum::Json(answer).into_response()),
+        Err(e) => token_error(e),
     }
+}
+
+/// `Authorization: Basic` credentials, if sent; a malformed header fails client authentication.
+fn client_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, TokenError> {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    basic_credentials(headers)
+        .map(Some)
+        .ok_or(TokenError::InvalidClient)
 }
 
 fn invalid_client(error: token::TokenError) -> Response {
@@ -281,12 +286,9 @@ async fn client_and_token(
     headers: &HeaderMap,
     body: &str,
 ) -> Result<(app::domain::oidc::clients::Client, String), TokenError> {
-    let form: TokenForm = serde_urlencoded_form(body)?;
-    let param: TokenParam = serde_urlencoded_form(body)?;
-    if headers.contains_key(header::AUTHORIZATION) && basic_credentials(headers).is_none() {
-        return Err(TokenError::InvalidClient);
-    }
-    let client = token::authenticate_client(state, basic_credentials(headers), &form).await?;
+    let form: TokenForm = read_form(headers, body)?;
+    let param: TokenParam = read_form(headers, body)?;
+    let client = token::authenticate_client(state, client_credentials(headers)?, &form).await?;
     let token = param
         .token
         .filter(|t| !t.is_empty())
@@ -294,8 +296,20 @@ async fn client_and_token(
     Ok((client, token))
 }
 
-/// Reads a form of optional text fields (a repeated parameter is refused, RFC 6749 §3.2).
-fn serde_urlencoded_form<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, TokenError> {
+/// Reads a form body of optional text fields. A parameter sent twice is refused (RFC 6749
+/// §3.2), and so is a body that is not a form.
+fn read_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<T, TokenError> {
+    let not_a_form = TokenError::InvalidRequest("The body must be a form.");
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(not_a_form);
+    }
     let mut fields = serde_json::Map::new();
     for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
         if fields
@@ -305,8 +319,7 @@ fn serde_urlencoded_form<T: serde::de::DeserializeOwned>(body: &str) -> Result<T
             return Err(TokenError::InvalidRequest("A parameter is repeated."));
         }
     }
-    serde_json::from_value(serde_json::Value::Object(fields))
-        .map_err(|_| TokenError::InvalidRequest("The body must be a form."))
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| not_a_form)
 }
 
 fn token_error(error: TokenError) -> Response {
@@ -373,9 +386,7 @@ async fn logout_request(
     match logout::begin(&state, &ClientInfo::from_parts(&parts), &session, &params).await {
         Ok(LogoutNext::Done(to)) => leave_for(&to),
         Ok(LogoutNext::Confirm) => Redirect::to("/oauth2/signout").into_response(),
-        Ok(LogoutNext::ErrorPage(problem)) => {
-            Redirect::to(&format!("/oauth2/error?reason={}", problem.code())).into_response()
-        }
+        Ok(LogoutNext::ErrorPage(problem)) => error_page(problem),
         Err(e) => failed(e),
     }
 }
