@@ -303,6 +303,8 @@ struct Loaded {
     active: HashMap<Alg, ActiveKey>,
     /// The published public keys by kid, for checking tokens this provider signed.
     public_keys: HashMap<String, (Alg, jsonwebtoken::DecodingKey)>,
+    /// The (kid, state) pairs this was loaded from: a reload that finds the same ones keeps it.
+    published: Vec<(String, String)>,
 }
 
 /// The keys in memory: the current key of each algorithm, parsed, and the JWKS document (next,
@@ -324,13 +326,14 @@ impl Default for KeyRing {
                 jwks: Arc::from(&br#"{"keys":[]}"#[..]),
                 active: HashMap::new(),
                 public_keys: HashMap::new(),
+                published: Vec::new(),
             })),
         }
     }
 }
 
 impl KeyRing {
-    /// Reads the published keys from the database and swaps them in.
+    /// Reads which keys are published and, when that changed, loads and swaps them in.
     pub async fn reload(&self, db: &PgPool, secrets: &SecretBox) -> Result<(), KeyError> {
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -347,6 +350,13 @@ impl KeyRing {
         )
         .fetch_all(db)
         .await?;
+        let published: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r.kid.clone(), r.state.clone()))
+            .collect();
+        if self.loaded.read().expect("key ring lock").published == published {
+            return Ok(());
+        }
         let mut active = HashMap::new();
         let mut public_keys = HashMap::new();
         let mut public = Vec::new();
@@ -375,6 +385,7 @@ impl KeyRing {
             jwks: Arc::from(jwks),
             active,
             public_keys,
+            published,
         });
         Ok(())
     }
@@ -498,6 +509,7 @@ mod tests {
             jwks: Arc::from(&b"{}"[..]),
             active,
             public_keys: HashMap::new(),
+            published: Vec::new(),
         });
         (ring, public)
     }
