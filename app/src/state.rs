@@ -33,6 +33,8 @@ pub struct AppState {
     pub mail_queued: Arc<Notify>,
     /// Wakes the SMS worker when a transaction has queued a text.
     pub sms_queued: Arc<Notify>,
+    /// Wakes the logout worker when back-channel logout notices were queued.
+    pub logout_queued: Arc<Notify>,
     /// Hashes short one-time codes (derived from the master key).
     pub code_key: CodeKey,
     /// The WebAuthn relying party (the public URL's host).
@@ -63,6 +65,7 @@ impl AppState {
             passwords,
             mail_queued: Arc::new(Notify::new()),
             sms_queued: Arc::new(Notify::new()),
+            logout_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
             webauthn,
             secrets: SecretBox::derive(master_key, "upstream client secrets"),

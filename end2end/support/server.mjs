@@ -41,7 +41,7 @@ async function freePort() {
  * default postgres://postgres@127.0.0.1:5432/postgres), mailing through `smtpUrl`.
  * `env` (optional) is merged into the server's environment after the defaults, so it can add
  * variables and override any of them.
- * @returns {Promise<{baseURL: string, port: number, database: string, log: () => string,
+ * @returns {Promise<{baseURL: string, port: number, database: string, databaseUrl: string, pid: number, log: () => string,
  *   stop: () => Promise<void>, cli: (args: string[]) => Promise<string>, sql: (statement: string) => Promise<void>}>}
  */
 export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEnv = {} } = {}) {
@@ -126,7 +126,7 @@ export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEn
     await run('psql', ['-d', env.DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-qc', statement]);
   }
 
-  return { baseURL, port, database, log: () => output, stop, cli, sql };
+  return { baseURL, port, database, databaseUrl: env.DATABASE_URL, pid: child.pid, log: () => output, stop, cli, sql };
 }
 
 /**

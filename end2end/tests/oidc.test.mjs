@@ -1,12 +1,15 @@
 // The built-in OpenID provider driven by an independent, certified relying party (npm
 // openid-client v6) with Chromium signing the person in: discovery, authorization code with
-// PKCE, ID token validation, userinfo, single sign-on, RP-initiated logout, refresh (rotation and reuse detection),
-// revocation, introspection, client_credentials, consent for a third-party app, and errors
-// that must not redirect. Run with JavaScript on (hydrated sign-in form) and off (plain posts).
+// PKCE, ID token validation, userinfo, single sign-on across two partner apps, prompt=none and
+// max_age, RP-initiated logout, back-channel logout tokens (checked with jose) received by the
+// apps, refresh (rotation and reuse detection), revocation, introspection, client_credentials,
+// consent for a third-party app, and errors that must not redirect. Run with JavaScript on
+// (hydrated sign-in form) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 import { open } from '../support/browser.mjs';
 import {
@@ -19,16 +22,46 @@ import {
   PASSWORD,
 } from '../support/journey.mjs';
 
-/** A partner app's callback: a page on its own port that just says "back at the app". */
+/**
+ * Partner apps on their own port: the callback is a page that just says "back at the app";
+ * POST /backchannel/<name> is an app's back-channel logout endpoint, which keeps each logout
+ * token it receives.
+ */
 let app;
 before(async () => {
+  const logoutTokens = [];
   const http = createServer((req, res) => {
+    if (req.method === 'POST' && req.url.startsWith('/backchannel/')) {
+      let body = '';
+      req.on('data', (chunk) => { body += chunk; });
+      req.on('end', () => {
+        const token = new URLSearchParams(body).get('logout_token');
+        logoutTokens.push({ app: req.url.slice('/backchannel/'.length), token });
+        res.writeHead(200, { 'cache-control': 'no-store' });
+        res.end();
+      });
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<!doctype html><title>Partner app</title><h1>Back at the partner app</h1>');
   });
   await new Promise((r) => http.listen(0, '127.0.0.1', r));
   const base = `http://localhost:${http.address().port}`;
-  app = { http, callback: `${base}/callback`, signedOut: `${base}/signed-out` };
+  app = {
+    http,
+    callback: `${base}/callback`,
+    signedOut: `${base}/signed-out`,
+    backchannel: (name) => `${base}/backchannel/${name}`,
+    /** Waits (up to 15 s) for the logout token posted to app `name`. */
+    async logoutToken(name) {
+      for (let i = 0; i < 150; i += 1) {
+        const found = logoutTokens.find((t) => t.app === name);
+        if (found) return found.token;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no logout token reached ${name}`);
+    },
+  };
 });
 
 after(async () => {
@@ -36,12 +69,13 @@ after(async () => {
 });
 
 /** Registers a client with the `server client create` command; returns openid-client's config. */
-async function registerClient({ firstParty }) {
+async function registerClient({ firstParty, name = 'Partner Shop', backchannel }) {
   const args = [
-    'client', 'create', '--name', 'Partner Shop', '--redirect-uri', app.callback,
+    'client', 'create', '--name', name, '--redirect-uri', app.callback,
     '--post-logout-redirect-uri', app.signedOut, '--json',
   ];
   if (firstParty) args.push('--first-party');
+  if (backchannel) args.push('--backchannel-logout-uri', app.backchannel(backchannel));
   const { client_id: clientId, client_secret: clientSecret } = JSON.parse(await server.cli(args));
   const config = await oidc.discovery(new URL(server.baseURL), clientId, clientSecret, undefined, {
     execute: [oidc.allowInsecureRequests],
@@ -50,7 +84,7 @@ async function registerClient({ firstParty }) {
 }
 
 /** A fresh authorization request: its URL and the values the callback is checked against. */
-async function authorizationRequest(config, scope = 'openid email profile') {
+async function authorizationRequest(config, scope = 'openid email profile', extra = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const checks = { pkceCodeVerifier: verifier, expectedNonce: oidc.randomNonce(), expectedState: oidc.randomState() };
   const url = oidc.buildAuthorizationUrl(config, {
@@ -60,6 +94,7 @@ async function authorizationRequest(config, scope = 'openid email profile') {
     code_challenge_method: 'S256',
     nonce: checks.expectedNonce,
     state: checks.expectedState,
+    ...extra,
   });
   return { url, checks };
 }
@@ -130,6 +165,78 @@ for (const javaScriptEnabled of [true, false]) {
       await page.waitForURL((u) => u.href === `${app.signedOut}?state=bye-1`);
       await open(page, '/profile', mode);
       await waitForPath(page, '/signin');
+      checkPage(page);
+    });
+
+    test('two partner apps share one sign-in; logging out of one ends both by back-channel', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      const shop = await registerClient({ firstParty: true, name: 'Partner Shop', backchannel: `shop-${javaScriptEnabled}` });
+      const forum = await registerClient({ firstParty: true, name: 'Partner Forum', backchannel: `forum-${javaScriptEnabled}` });
+
+      // prompt=none with no sign-in yet: the app hears login_required, no page is shown.
+      const early = await authorizationRequest(forum.config, 'openid email', { prompt: 'none' });
+      await page.goto(early.url.href);
+      await assert.rejects(
+        oidc.authorizationCodeGrant(forum.config, await backAtApp(page), early.checks),
+        (e) => e.error === 'login_required',
+      );
+
+      // Signing in to the shop with a password...
+      const atShop = await authorizationRequest(shop.config);
+      await signInAtProvider(page, atShop.url, email);
+      const shopTokens = await oidc.authorizationCodeGrant(shop.config, await backAtApp(page), atShop.checks);
+      // ...signs in to the forum too: prompt=none succeeds, no password asked.
+      const atForum = await authorizationRequest(forum.config, 'openid email', { prompt: 'none' });
+      await page.goto(atForum.url.href);
+      const forumTokens = await oidc.authorizationCodeGrant(forum.config, await backAtApp(page), atForum.checks);
+      const { sid, sub } = shopTokens.claims();
+      assert.ok(sid, 'ID tokens name the sign-in');
+      assert.equal(forumTokens.claims().sid, sid);
+      assert.equal(forumTokens.claims().sub, sub);
+
+      // max_age=0 asks for a fresh sign-in even so; it is the same sign-in afterwards.
+      await new Promise((r) => setTimeout(r, 1100));
+      const fresh = await authorizationRequest(forum.config, 'openid email', { max_age: '0' });
+      await signInAtProvider(page, fresh.url, email);
+      const freshTokens = await oidc.authorizationCodeGrant(forum.config, await backAtApp(page), {
+        ...fresh.checks,
+        maxAge: 0,
+      });
+      assert.ok(freshTokens.claims().auth_time > shopTokens.claims().auth_time);
+      assert.equal(freshTokens.claims().sid, sid);
+
+      // Logging out at the shop (RP-initiated) ends the sign-in: both apps get a logout token.
+      const bye = oidc.buildEndSessionUrl(shop.config, {
+        id_token_hint: shopTokens.id_token,
+        post_logout_redirect_uri: app.signedOut,
+      });
+      await page.goto(bye.href);
+      await page.waitForURL((u) => u.href.startsWith(app.signedOut));
+      const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', server.baseURL));
+      for (const [name, clientId] of [[`forum-${javaScriptEnabled}`, forum.clientId], [`shop-${javaScriptEnabled}`, shop.clientId]]) {
+        const token = await app.logoutToken(name);
+        const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+          issuer: server.baseURL,
+          audience: clientId,
+          typ: 'logout+jwt',
+          maxTokenAge: '2 minutes',
+        });
+        assert.equal(protectedHeader.alg, 'RS256');
+        assert.equal(payload.sid, sid);
+        assert.equal(payload.sub, sub);
+        assert.deepEqual(payload.events, { 'http://schemas.openid.net/event/backchannel-logout': {} });
+        assert.equal(payload.nonce, undefined);
+      }
+
+      // The forum's silent check now finds nobody signed in.
+      const after = await authorizationRequest(forum.config, 'openid email', { prompt: 'none' });
+      await page.goto(after.url.href);
+      await assert.rejects(
+        oidc.authorizationCodeGrant(forum.config, await backAtApp(page), after.checks),
+        (e) => e.error === 'login_required',
+      );
       checkPage(page);
     });
 

@@ -74,6 +74,15 @@ enum ClientCommand {
         /// Where the app may send people after signing them out (repeat for several).
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
+        /// Where logout tokens are posted when a sign-in the app had ends (back-channel logout).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// The app's page the end-session page loads in a hidden frame (front-channel logout).
+        #[arg(long)]
+        frontchannel_logout_uri: Option<String>,
+        /// Accept only pushed authorization requests (RFC 9126) from this app.
+        #[arg(long)]
+        require_par: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -284,6 +293,9 @@ async fn client_command(
             first_party,
             scopes,
             post_logout_redirect_uris,
+            backchannel_logout_uri,
+            frontchannel_logout_uri,
+            require_par,
             json,
         } => {
             let client_type = match (public, service) {
@@ -298,6 +310,9 @@ async fn client_command(
                 first_party,
                 scopes,
                 post_logout_redirect_uris,
+                backchannel_logout_uri,
+                frontchannel_logout_uri,
+                require_par,
             };
             let done = clients::create(&state.db, &state.client_key, &new).await?;
             if json {

@@ -9,7 +9,7 @@ use app::{
         client::ClientInfo,
         oidc::{
             authorize::{self, AuthorizeParams, Next},
-            logout::{self, LogoutNext, LogoutParams},
+            logout::{self, Exit, LogoutNext, LogoutParams},
             revocation,
             token::{self, TokenError, TokenForm},
         },
@@ -49,12 +49,18 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "prompt_values_supported": ["none", "login", "consent"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email",
-            "email_verified", "phone_number", "phone_number_verified"
+            "email_verified", "phone_number", "phone_number_verified", "sid"
         ],
         "authorization_response_iss_parameter_supported": true,
+        "pushed_authorization_request_endpoint": format!("{issuer}/oauth2/par"),
+        "require_pushed_authorization_requests": false,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
         "request_parameter_supported": false,
         "claims_parameter_supported": false
     }))
@@ -94,13 +100,20 @@ pub fn api_routes(state: AppState, issuer: &str) -> Router {
         .route("/oauth2/userinfo", get(userinfo).post(userinfo))
         .route("/oauth2/revoke", post(revoke))
         .route("/oauth2/introspect", post(introspect))
+        .route("/oauth2/par", post(pushed_request))
         .with_state(state)
 }
 
 fn respond(next: Next) -> Response {
     match next {
         Next::Redirect(url) => Redirect::to(&url).into_response(),
-        Next::SignIn => Redirect::to("/signin").into_response(),
+        Next::SignIn(None) => Redirect::to("/signin").into_response(),
+        Next::SignIn(Some(hint)) => {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("login_hint", &hint)
+                .finish();
+            Redirect::to(&format!("/signin?{query}")).into_response()
+        }
         Next::Consent => Redirect::to("/oauth2/consent").into_response(),
         Next::Continue => Redirect::to("/oauth2/continue").into_response(),
         Next::ErrorPage(problem) => error_page(problem),
@@ -197,6 +210,27 @@ async fn token_endpoint(
     .await;
     match result {
         Ok(answer) => no_store(axum::Json(answer).into_response()),
+        Err(e) => token_error(e),
+    }
+}
+
+/// The pushed authorization request endpoint (RFC 9126 §2): the app authenticates as at the
+/// token endpoint and gets a `request_uri` (201) or the error JSON.
+async fn pushed_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let result = async {
+        let form: TokenForm = read_form(&headers, &body)?;
+        let params: AuthorizeParams = read_form(&headers, &body)?;
+        let client =
+            token::authenticate_client(&state, client_credentials(&headers)?, &form).await?;
+        app::domain::oidc::par::push(&state, &client, &params).await
+    }
+    .await;
+    match result {
+        Ok(answer) => no_store((StatusCode::CREATED, axum::Json(answer)).into_response()),
         Err(e) => token_error(e),
     }
 }
@@ -384,7 +418,7 @@ async fn logout_request(
     parts: Parts,
 ) -> Response {
     match logout::begin(&state, &ClientInfo::from_parts(&parts), &session, &params).await {
-        Ok(LogoutNext::Done(to)) => leave_for(&to),
+        Ok(LogoutNext::Done(exit)) => leave_for(&exit),
         Ok(LogoutNext::Confirm) => Redirect::to("/oauth2/signout").into_response(),
         Ok(LogoutNext::ErrorPage(problem)) => error_page(problem),
         Err(e) => failed(e),
@@ -393,23 +427,50 @@ async fn logout_request(
 
 async fn logout_confirm(State(state): State<AppState>, session: Session, parts: Parts) -> Response {
     match logout::confirm(&state, &ClientInfo::from_parts(&parts), &session).await {
-        Ok(to) => leave_for(&to),
+        Ok(exit) => leave_for(&exit),
         Err(e) => failed(e),
     }
 }
 
-/// Sends the browser to `to` through a small page that refreshes there: after a form post, a
-/// redirect to the app's origin would be stopped by the CSP's `form-action 'self'`.
-fn leave_for(to: &str) -> Response {
-    let escaped = to
-        .replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    axum::response::Html(format!(
+/// Sends the browser on through a small page that refreshes there: after a form post, a
+/// redirect to the app's origin would be stopped by the CSP's `form-action 'self'`. The page
+/// first loads the apps' front-channel logout URLs in hidden frames (and allows exactly their
+/// origins as frame sources), waiting a moment for them.
+fn leave_for(exit: &Exit) -> Response {
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    let to = escape(&exit.to);
+    let frames: String = exit
+        .front_channel
+        .iter()
+        .map(|u| {
+            format!(
+                "<iframe src=\"{}\" hidden title=\"logout\"></iframe>",
+                escape(u)
+            )
+        })
+        .collect();
+    let delay = if frames.is_empty() { 0 } else { 2 };
+    let mut response = axum::response::Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Signed out</title></head>\
-         <body><p>You are signed out. <a href=\"{escaped}\">Continue</a></p></body></html>"
+         <meta http-equiv=\"refresh\" content=\"{delay};url={to}\"><title>Signed out</title></head>\
+         <body><p>You are signed out. <a href=\"{to}\">Continue</a></p>{frames}</body></html>"
     ))
-    .into_response()
+    .into_response();
+    let origins: Vec<String> = exit
+        .front_channel
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
+    if !origins.is_empty() {
+        response
+            .extensions_mut()
+            .insert(crate::security::headers::FrameSources(origins));
+    }
+    response
 }

@@ -242,7 +242,21 @@ pub async fn start(
         state.sms_queued.clone(),
         stop.clone(),
     ));
-    tokio::spawn(workers::cleanup::run(state.db.clone(), stop.clone()));
+    let logout = workers::logout::LogoutSender::new(
+        state.db.clone(),
+        state.keys.clone(),
+        state.settings.public_url.clone(),
+    )?;
+    tokio::spawn(workers::logout::run(
+        logout,
+        state.logout_queued.clone(),
+        stop.clone(),
+    ));
+    tokio::spawn(workers::cleanup::run(
+        state.db.clone(),
+        state.settings.public_url.clone(),
+        stop.clone(),
+    ));
     tokio::spawn(workers::keys::run(
         state.clone(),
         config.key_rotation,

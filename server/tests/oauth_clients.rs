@@ -146,6 +146,7 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             first_party: true,
             scopes: vec![],
             post_logout_redirect_uris: vec![],
+            ..Default::default()
         },
     )
     .await
@@ -164,6 +165,7 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             first_party: false,
             scopes: vec!["orders.read".into()],
             post_logout_redirect_uris: vec![],
+            ..Default::default()
         },
     )
     .await

@@ -531,3 +531,71 @@ async fn logout_without_a_hint_asks_the_person_first(db: PgPool) {
     assert_eq!(location(&res), "/oauth2/signout");
     assert!(ada.me().await.is_some());
 }
+
+/// An unsigned (`alg: none`) ID token with the claims of `real`.
+fn unsigned_copy(real: &str) -> String {
+    let b64 =
+        |v: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v);
+    let payload = real.split('.').nth(1).unwrap();
+    format!("{}.{payload}.", b64(br#"{"alg":"none","typ":"JWT"}"#))
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn hints_name_the_person_the_app_expects(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let ada = app.signed_in_customer("ada@example.com").await;
+    let ada_hint = id_token_for(&app, &ada, &client).await;
+    let bob = app.signed_in_customer("bob@example.com").await;
+
+    // Ada's hint while Bob is signed in: not silently, and with a page, Bob signs in again.
+    let res = bob
+        .get(&authorize_url(
+            &client,
+            &[("id_token_hint", &ada_hint), ("prompt", "none")],
+        ))
+        .await;
+    assert_eq!(answer(&location(&res))["error"], "login_required");
+    let res = bob
+        .get(&authorize_url(&client, &[("id_token_hint", &ada_hint)]))
+        .await;
+    assert_eq!(location(&res), "/signin");
+    // Ada's own hint goes straight through.
+    let res = ada
+        .get(&authorize_url(
+            &client,
+            &[("id_token_hint", &ada_hint), ("prompt", "none")],
+        ))
+        .await;
+    assert!(answer(&location(&res)).contains_key("code"));
+
+    // Unsigned or forged hints are refused, at authorize and at logout.
+    for bad in [unsigned_copy(&ada_hint), format!("{ada_hint}x")] {
+        let res = ada
+            .get(&authorize_url(&client, &[("id_token_hint", &bad)]))
+            .await;
+        let q = answer(&location(&res));
+        assert_eq!(q["error"], "invalid_request");
+        assert_eq!(
+            q["error_description"],
+            "id_token_hint is not an ID token this provider issued."
+        );
+        let res = ada.get(&logout_url(&[("id_token_hint", &bad)])).await;
+        assert_eq!(location(&res), "/oauth2/error?reason=bad_logout_hint");
+    }
+    assert!(ada.me().await.is_some(), "a refused hint changes nothing");
+
+    // login_hint fills in the sign-in form; select_account asks for a sign-in.
+    let res = app
+        .browser()
+        .get(&authorize_url(
+            &client,
+            &[("login_hint", "ada@example.com")],
+        ))
+        .await;
+    assert_eq!(location(&res), "/signin?login_hint=ada%40example.com");
+    let res = ada
+        .get(&authorize_url(&client, &[("prompt", "select_account")]))
+        .await;
+    assert_eq!(location(&res), "/signin");
+}

@@ -25,16 +25,21 @@ pub enum AuthorizeProblem {
     Expired,
     #[error("The app's sign-out request could not be verified, so nothing was changed.")]
     BadLogoutHint,
+    #[error(
+        "The app's sign-in request has expired or was already used. Go back to the app and start again."
+    )]
+    BadPushedRequest,
 }
 
 impl AuthorizeProblem {
-    pub const ALL: [AuthorizeProblem; 6] = [
+    pub const ALL: [AuthorizeProblem; 7] = [
         Self::NoClient,
         Self::UnknownClient,
         Self::BadRedirectUri,
         Self::NoRequest,
         Self::Expired,
         Self::BadLogoutHint,
+        Self::BadPushedRequest,
     ];
 
     pub fn code(self) -> &'static str {
@@ -45,6 +50,7 @@ impl AuthorizeProblem {
             Self::NoRequest => "no_request",
             Self::Expired => "expired",
             Self::BadLogoutHint => "bad_logout_hint",
+            Self::BadPushedRequest => "bad_pushed_request",
         }
     }
 

@@ -62,7 +62,10 @@ pub async fn sign_out() -> Result<(), AppError> {
     use super::context;
     let state = context::state()?;
     let session = context::session().await?;
-    crate::domain::signin::sign_out(&state, &context::client(), &session).await?;
+    // Apps hear of it by back-channel; front-channel pages are loaded only on the provider's
+    // own end-session page.
+    let _front_channel =
+        crate::domain::signin::sign_out(&state, &context::client(), &session).await?;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::{
     email::Email,
     error::AccountError,
     mail,
+    oidc::session_apps,
     password::{NewPassword, Password},
     sessions, throttle,
     tokens::{self, TokenPurpose},
@@ -80,6 +81,7 @@ pub async fn reset_password(
     // The link arrived by mail, so whoever holds it controls the address.
     users::mark_verified(&mut *tx, user_id).await?;
     let ended = sessions::end_all_for_user(&mut *tx, user_id).await?;
+    let apps = session_apps::ended_for_user(&mut tx, &state.settings.public_url, user_id).await?;
     let brand = branding::load(&mut *tx).await?;
     let message =
         templates(state, &brand.product_name).password_changed(&user.email(), &user.display_name);
@@ -90,6 +92,9 @@ pub async fn reset_password(
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();
+    if apps.queued > 0 {
+        state.logout_queued.notify_one();
+    }
 
     sessions::sign_in(session, user_id).await?;
     Ok(())

@@ -22,6 +22,9 @@ const USER_KEY: &str = "user_id";
 const AUTH_AT_KEY: &str = "auth_at";
 const SEEN_AT_KEY: &str = "seen_at";
 const PENDING_VERIFICATION_KEY: &str = "pending_verification";
+/// The sign-in's session id as apps see it (`sid` in ID and logout tokens). Unlike the cookie's
+/// id it says nothing that lets anyone take the session over.
+const SID_KEY: &str = "sid";
 
 /// Stores sessions in the `sessions` table. `save` only updates rows that exist, so a session
 /// ended elsewhere (sign-out everywhere, password reset) is never written back by a request
@@ -145,6 +148,13 @@ pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Er
             kept.push((key, value));
         }
     }
+    // Signing in again as the same person (a forced re-authentication) keeps the sign-in's
+    // `sid`, so the apps it signed in to are not told it ended.
+    let same_person = session.get::<Uuid>(USER_KEY).await? == Some(user_id);
+    let sid = match session.get::<String>(SID_KEY).await? {
+        Some(sid) if same_person => sid,
+        _ => crate::domain::tokens::random_token()[..22].to_owned(),
+    };
     session.cycle_id().await?;
     session.clear().await;
     for (key, value) in kept {
@@ -154,7 +164,23 @@ pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Er
     session.insert(USER_KEY, user_id).await?;
     session.insert(AUTH_AT_KEY, now).await?;
     session.insert(SEEN_AT_KEY, now).await?;
+    session.insert(SID_KEY, sid).await?;
     Ok(())
+}
+
+/// The `sid` of the sign-in in `session` (one is made for a sign-in that predates them).
+pub async fn sid(session: &Session) -> Result<String, session::Error> {
+    if let Some(sid) = session.get::<String>(SID_KEY).await? {
+        return Ok(sid);
+    }
+    let sid = crate::domain::tokens::random_token()[..22].to_owned();
+    session.insert(SID_KEY, &sid).await?;
+    Ok(sid)
+}
+
+/// The `sid` of `session` without making one.
+pub async fn existing_sid(session: &Session) -> Result<Option<String>, session::Error> {
+    session.get::<String>(SID_KEY).await
 }
 
 /// Ends `session` (its row and its cookie).

@@ -9,6 +9,7 @@ use super::{
     client::ClientInfo,
     email::Email,
     error::AccountError,
+    oidc::session_apps,
     password::{Password, Verification},
     sessions, settings,
     throttle::{self, ThrottlePolicy},
@@ -88,18 +89,28 @@ pub async fn sign_in(
     Ok(user.id)
 }
 
-/// Ends the session of a signed-in user.
+/// Ends the session of a signed-in user. The apps the sign-in was used for are told (by
+/// back-channel notices queued here); the front-channel logout URLs are returned for the
+/// browser to load.
 #[tracing::instrument(skip_all)]
 pub async fn sign_out(
     state: &AppState,
     client: &ClientInfo,
     session: &Session,
-) -> Result<(), AccountError> {
+) -> Result<Vec<String>, AccountError> {
     let user = sessions::current_user(session).await?;
+    let sid = sessions::existing_sid(session).await?;
     sessions::sign_out(session).await?;
-    if let Some(user_id) = user {
-        let event = AuditEvent::new("signout", Outcome::Success).by(user_id);
-        audit::record(&state.db, client, event).await?;
+    let Some(user_id) = user else {
+        return Ok(Vec::new());
+    };
+    let mut tx = state.db.begin().await?;
+    let apps = session_apps::ended(&mut tx, &state.settings.public_url, sid.as_slice()).await?;
+    let event = AuditEvent::new("signout", Outcome::Success).by(user_id);
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    if apps.queued > 0 {
+        state.logout_queued.notify_one();
     }
-    Ok(())
+    Ok(apps.front_channel)
 }

@@ -27,6 +27,8 @@ pub fn SignInPage() -> impl IntoView {
             None
         }
     };
+    // An app's `login_hint` fills in the address.
+    let email = RwSignal::new(query.read_untracked().get("login_hint").unwrap_or_default());
     let options = Resource::new(|| (), |_| sign_in_options());
     let action = ServerAction::<SignIn>::new();
     let error = last_error(action.value());
@@ -47,6 +49,7 @@ pub fn SignInPage() -> impl IntoView {
                     name="email"
                     kind="email"
                     autocomplete="username webauthn"
+                    value=email
                     error=field_error(error, "email")
                 />
                 <Field

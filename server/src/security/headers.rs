@@ -16,6 +16,11 @@ use rand::RngCore;
 #[derive(Debug, Clone)]
 pub struct CspNonce(pub String);
 
+/// Origins a response may show in frames (the apps' front-channel logout pages); every other
+/// response allows none beyond its own.
+#[derive(Debug, Clone)]
+pub struct FrameSources(pub Vec<String>);
+
 /// Settings of the header middleware.
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderPolicy {
@@ -46,8 +51,13 @@ pub async fn security_headers(
     let nonce = new_nonce();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
+    let mut csp = content_security_policy(&nonce);
+    if let Some(FrameSources(origins)) = response.extensions().get::<FrameSources>() {
+        csp.push_str("; frame-src ");
+        csp.push_str(&origins.join(" "));
+    }
     let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
         headers.insert(CONTENT_SECURITY_POLICY, csp);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

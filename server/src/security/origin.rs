@@ -43,7 +43,11 @@ fn is_social_form_post(path: &str) -> bool {
 fn is_app_endpoint(path: &str) -> bool {
     matches!(
         path,
-        "/oauth2/token" | "/oauth2/userinfo" | "/oauth2/revoke" | "/oauth2/introspect"
+        "/oauth2/token"
+            | "/oauth2/userinfo"
+            | "/oauth2/revoke"
+            | "/oauth2/introspect"
+            | "/oauth2/par"
     )
 }
 

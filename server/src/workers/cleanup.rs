@@ -1,5 +1,5 @@
 //! Deletes what has expired: sessions, spent tokens and codes (sign-in and OAuth), old texts, old
-//! throttle counters.
+//! throttle counters; and queues logout notices for sign-ins whose session went that way.
 
 use std::time::Duration;
 
@@ -7,8 +7,9 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 
 /// One cleanup pass.
-pub async fn sweep(db: &PgPool) -> sqlx::Result<()> {
+pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
     app::domain::sessions::delete_expired(db).await?;
+    app::domain::oidc::session_apps::end_orphans(db, issuer).await?;
     sqlx::query(
         "DELETE FROM one_time_tokens WHERE expires_at < now() - interval '7 days'
             OR used_at < now() - interval '7 days'",
@@ -20,11 +21,18 @@ pub async fn sweep(db: &PgPool) -> sqlx::Result<()> {
         "DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'",
         "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'",
         "DELETE FROM revoked_access_tokens WHERE expires_at < now()",
+        "DELETE FROM pushed_requests WHERE expires_at < now()",
     ] {
         sqlx::query(statement).execute(db).await?;
     }
     sqlx::query(
         "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
+            AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
+    )
+    .execute(db)
+    .await?;
+    sqlx::query(
+        "DELETE FROM logout_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
     )
     .execute(db)
@@ -40,9 +48,9 @@ pub async fn sweep(db: &PgPool) -> sqlx::Result<()> {
 }
 
 /// Runs [`sweep`] every ten minutes until `shutdown` turns true.
-pub async fn run(db: PgPool, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(db: PgPool, issuer: String, mut shutdown: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = sweep(&db).await {
+        if let Err(e) = sweep(&db, &issuer).await {
             tracing::error!(error = %e, "cleanup failed");
         }
         tokio::select! {

@@ -1,8 +1,9 @@
-//! Background work every node runs: mail and SMS delivery from their outboxes, signing key
-//! rotation and reloading, and cleanup of expired rows.
+//! Background work every node runs: mail, SMS and back-channel logout delivery from their
+//! outboxes, signing key rotation and reloading, and cleanup of expired rows.
 
 pub mod cleanup;
 pub mod keys;
+pub mod logout;
 pub mod mail;
 pub mod outbox;
 pub mod sms;

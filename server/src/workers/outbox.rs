@@ -1,4 +1,4 @@
-//! What the mail and SMS workers share: the delivery loop (a round, then wait for a wake-up,
+//! What the mail, SMS and logout workers share: the delivery loop (a round, then wait for a wake-up,
 //! a second, or shutdown), the retry backoff, and recording each attempt on its outbox row.
 
 use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
@@ -11,6 +11,7 @@ use tokio::sync::{watch, Notify};
 pub enum Outbox {
     Mail,
     Sms,
+    Logout,
 }
 
 impl Outbox {
@@ -18,6 +19,7 @@ impl Outbox {
         match self {
             Self::Mail => "mail_outbox",
             Self::Sms => "sms_outbox",
+            Self::Logout => "logout_outbox",
         }
     }
 }

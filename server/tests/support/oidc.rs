@@ -29,6 +29,7 @@ pub async fn register(app: &TestApp, client_type: ClientType, first_party: bool)
             first_party,
             scopes: vec![],
             post_logout_redirect_uris: vec![LOGOUT_REDIRECT.into()],
+            ..Default::default()
         },
     )
     .await
@@ -113,6 +114,7 @@ pub async fn register_service(app: &TestApp, scopes: &[&str]) -> (String, String
             first_party: false,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             post_logout_redirect_uris: vec![],
+            ..Default::default()
         },
     )
     .await

@@ -11,7 +11,10 @@ use tower_sessions::Session;
 use url::Url;
 use uuid::Uuid;
 
-use super::clients::{self, Client};
+use super::{
+    clients::{self, Client},
+    par, session_apps,
+};
 use crate::{
     api::oauth::AuthorizeProblem,
     domain::{
@@ -31,8 +34,9 @@ pub const CODE_LIFETIME_SECS: i64 = 60;
 /// How long a person may take to sign in and consent.
 const REQUEST_LIFETIME_SECS: i64 = 1800;
 
-/// The query of `/oauth2/authorize`. Parameters not listed are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The query of `/oauth2/authorize` (or the form pushed to `/oauth2/par`). Parameters not
+/// listed are ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,
@@ -44,6 +48,12 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    /// An ID token this provider issued: the person the app expects to be signed in.
+    pub id_token_hint: Option<String>,
+    /// The sign-in the app suggests (an email address), filled in on the sign-in page.
+    pub login_hint: Option<String>,
+    /// A pushed request's reference (RFC 9126), instead of the parameters above.
+    pub request_uri: Option<String>,
 }
 
 /// A checked request, kept in the session until it ends.
@@ -69,6 +79,11 @@ pub struct AuthRequest {
     /// The person refused on the consent screen.
     #[serde(default)]
     pub denied: bool,
+    /// The `sub` of the `id_token_hint`: a different person signed in must sign in again.
+    #[serde(default)]
+    pub hint_sub: Option<String>,
+    #[serde(default)]
+    pub login_hint: Option<String>,
     pub created_at: i64,
 }
 
@@ -80,13 +95,36 @@ pub enum Next {
     ErrorPage(AuthorizeProblem),
     /// Back to the app: the code, or an error, in the redirect URI's query.
     Redirect(String),
-    /// The person must sign in first.
-    SignIn,
+    /// The person must sign in first (the app's `login_hint`, if any, fills in the form).
+    SignIn(Option<String>),
     /// The person must approve the app.
     Consent,
     /// Back through our continuation page (after a form on our site), which goes on with the
     /// request.
     Continue,
+}
+
+/// Why a request was refused before anything happened.
+#[derive(Debug, Clone)]
+pub enum Refusal {
+    /// The app or its redirect URI cannot be trusted: our own error page, never a redirect.
+    Untrusted(AuthorizeProblem),
+    /// An error (RFC 6749 §4.1.2.1) for the app, at its registered redirect URI.
+    ToApp {
+        req: Box<AuthRequest>,
+        error: &'static str,
+        description: &'static str,
+    },
+}
+
+impl Refusal {
+    fn to_app(req: AuthRequest, error: &'static str, description: &'static str) -> Self {
+        Self::ToApp {
+            req: Box::new(req),
+            error,
+            description,
+        }
+    }
 }
 
 /// An error for the app, sent to its redirect URI (RFC 6749 §4.1.2.1, with `iss` of RFC 9207).
@@ -123,28 +161,28 @@ fn valid_challenge(challenge: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Checks a new request and stores it in the session, then goes on as [`proceed`] does.
-pub async fn begin(
+/// Checks an authorization request (from the browser or pushed by the app) against its
+/// client, without looking at any session.
+pub async fn check(
     state: &AppState,
-    client_info: &ClientInfo,
-    session: &Session,
     params: &AuthorizeParams,
-) -> Result<Next, AccountError> {
+    pushed: bool,
+) -> Result<Result<AuthRequest, Refusal>, AccountError> {
     let issuer = state.settings.public_url.as_str();
     let Some(client_id) = params.client_id.as_deref().filter(|c| !c.is_empty()) else {
-        return Ok(Next::ErrorPage(AuthorizeProblem::NoClient));
+        return Ok(Err(Refusal::Untrusted(AuthorizeProblem::NoClient)));
     };
     let client: Option<Client> = clients::find(&state.db, client_id).await?;
     let Some(client) = client.filter(|c| c.grant_types.iter().any(|g| g == "authorization_code"))
     else {
-        return Ok(Next::ErrorPage(AuthorizeProblem::UnknownClient));
+        return Ok(Err(Refusal::Untrusted(AuthorizeProblem::UnknownClient)));
     };
     let Some(redirect_uri) = params
         .redirect_uri
         .as_deref()
         .filter(|uri| client.redirect_uris.iter().any(|r| r == uri))
     else {
-        return Ok(Next::ErrorPage(AuthorizeProblem::BadRedirectUri));
+        return Ok(Err(Refusal::Untrusted(AuthorizeProblem::BadRedirectUri)));
     };
     let prompts: BTreeSet<&str> = params
         .prompt
@@ -163,28 +201,40 @@ pub async fn begin(
         nonce: params.nonce.clone(),
         code_challenge: params.code_challenge.clone(),
         max_age: None,
-        force_login: prompts.contains("login"),
-        login_session: session.id().map(|id| id.to_string()),
+        // One account per browser session: choosing an account is signing in again.
+        force_login: prompts.contains("login") || prompts.contains("select_account"),
+        login_session: None,
         force_consent: prompts.contains("consent"),
         silent: prompts.contains("none"),
         denied: false,
+        hint_sub: None,
+        login_hint: params
+            .login_hint
+            .as_deref()
+            .filter(|h| !h.is_empty() && h.len() <= 320)
+            .map(str::to_owned),
         created_at: OffsetDateTime::now_utc().unix_timestamp(),
     };
     if params.response_type.as_deref() != Some("code") {
-        return Ok(redirect_error(
-            issuer,
-            &req,
+        return Ok(Err(Refusal::to_app(
+            req,
             "unsupported_response_type",
             "Only response_type=code is supported.",
-        ));
+        )));
+    }
+    if client.require_par && !pushed {
+        return Ok(Err(Refusal::to_app(
+            req,
+            "invalid_request",
+            "This app must push its authorization requests (RFC 9126).",
+        )));
     }
     if req.silent && prompts.len() > 1 {
-        return Ok(redirect_error(
-            issuer,
-            &req,
+        return Ok(Err(Refusal::to_app(
+            req,
             "invalid_request",
             "prompt=none cannot be combined with other prompts.",
-        ));
+        )));
     }
     match (
         params.code_challenge_method.as_deref(),
@@ -193,40 +243,49 @@ pub async fn begin(
         (Some("S256"), Some(c)) if valid_challenge(c) => {}
         (None, None) if !client.is_public() => {}
         (Some("plain") | None, Some(_)) => {
-            return Ok(redirect_error(
-                issuer,
-                &req,
+            return Ok(Err(Refusal::to_app(
+                req,
                 "invalid_request",
                 "PKCE must use code_challenge_method=S256.",
-            ))
+            )))
         }
         (None, None) => {
-            return Ok(redirect_error(
-                issuer,
-                &req,
+            return Ok(Err(Refusal::to_app(
+                req,
                 "invalid_request",
                 "This app must use PKCE (code_challenge with S256).",
-            ))
+            )))
         }
         _ => {
-            return Ok(redirect_error(
-                issuer,
-                &req,
+            return Ok(Err(Refusal::to_app(
+                req,
                 "invalid_request",
                 "The PKCE code_challenge is malformed or its method unknown.",
-            ))
+            )))
+        }
+    }
+    if let Some(hint) = &params.id_token_hint {
+        // Only an ID token this provider signed (so never an unsigned or `alg: none` one).
+        match state.keys.verify_id_token_hint(hint, issuer) {
+            Some(claims) => req.hint_sub = claims["sub"].as_str().map(str::to_owned),
+            None => {
+                return Ok(Err(Refusal::to_app(
+                    req,
+                    "invalid_request",
+                    "id_token_hint is not an ID token this provider issued.",
+                )))
+            }
         }
     }
     if let Some(max_age) = &params.max_age {
         match max_age.parse::<i64>() {
             Ok(v) if v >= 0 => req.max_age = Some(v),
             _ => {
-                return Ok(redirect_error(
-                    issuer,
-                    &req,
+                return Ok(Err(Refusal::to_app(
+                    req,
                     "invalid_request",
                     "max_age must be a whole number of seconds.",
-                ))
+                )))
             }
         }
     }
@@ -242,6 +301,33 @@ pub async fn begin(
         .into_iter()
         .map(str::to_owned)
         .collect();
+    Ok(Ok(req))
+}
+
+/// Checks a new request (or takes the one the app pushed) and stores it in the session, then
+/// goes on as [`proceed`] does.
+pub async fn begin(
+    state: &AppState,
+    client_info: &ClientInfo,
+    session: &Session,
+    params: &AuthorizeParams,
+) -> Result<Next, AccountError> {
+    let issuer = state.settings.public_url.as_str();
+    let (params, pushed) = match par::take(state, params).await? {
+        None => (params.clone(), false),
+        Some(Ok(pushed)) => (pushed, true),
+        Some(Err(problem)) => return Ok(Next::ErrorPage(problem)),
+    };
+    let mut req = match check(state, &params, pushed).await? {
+        Ok(req) => req,
+        Err(Refusal::Untrusted(problem)) => return Ok(Next::ErrorPage(problem)),
+        Err(Refusal::ToApp {
+            req,
+            error,
+            description,
+        }) => return Ok(redirect_error(issuer, &req, error, description)),
+    };
+    req.login_session = session.id().map(|id| id.to_string());
     session.insert(REQUEST_KEY, &req).await?;
     proceed(state, client_info, session).await
 }
@@ -270,6 +356,10 @@ pub async fn proceed(
                 && req.login_session.is_some()
                 && session.id().map(|id| id.to_string()) == req.login_session)
                 || req.max_age.is_some_and(|max| now - signed_in_at > max)
+                || req
+                    .hint_sub
+                    .as_ref()
+                    .is_some_and(|sub| user.map(|u| u.to_string()).as_ref() != Some(sub))
         }
     };
     if need_sign_in {
@@ -282,7 +372,7 @@ pub async fn proceed(
                 "The person is not signed in.",
             ));
         }
-        return Ok(Next::SignIn);
+        return Ok(Next::SignIn(req.login_hint.clone()));
     }
     let user_id = user.expect("signed in");
     if req.denied {
@@ -316,7 +406,8 @@ pub async fn proceed(
             return Ok(Next::Consent);
         }
     }
-    let code = issue_code(state, client_info, &req, user_id, signed_in_at).await?;
+    let sid = sessions::sid(session).await?;
+    let code = issue_code(state, client_info, &req, user_id, signed_in_at, &sid).await?;
     session.remove::<AuthRequest>(REQUEST_KEY).await?;
     Ok(Next::Redirect(answer(
         issuer,
@@ -332,14 +423,16 @@ async fn issue_code(
     req: &AuthRequest,
     user_id: Uuid,
     signed_in_at: i64,
+    sid: &str,
 ) -> Result<String, AccountError> {
     let code = random_token();
     let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO authorization_codes
            (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time,
-            expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), now() + make_interval(secs => $9))",
+            expires_at, sid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), now() + make_interval(secs => $9),
+                 $10)",
     )
     .bind(token_hash(&code))
     .bind(&req.client_id)
@@ -350,8 +443,10 @@ async fn issue_code(
     .bind(&req.code_challenge)
     .bind(signed_in_at as f64)
     .bind(CODE_LIFETIME_SECS as f64)
+    .bind(sid)
     .execute(&mut *tx)
     .await?;
+    session_apps::record(&mut tx, sid, &req.client_id, user_id).await?;
     let event = AuditEvent::new("oauth.authorize", Outcome::Success)
         .by(user_id)
         .detail(json!({ "client": req.client_id, "scopes": req.scopes }));
@@ -378,7 +473,7 @@ pub async fn answer_consent(
         return proceed(state, client_info, session).await;
     };
     let Some(user_id) = sessions::current_user(session).await? else {
-        return Ok(Next::SignIn);
+        return Ok(Next::SignIn(req.login_hint.clone()));
     };
     if !approve {
         let event = AuditEvent::new("oauth.consent", Outcome::Failure)

@@ -46,8 +46,9 @@ impl ClientSecretKey {
 }
 
 /// What kind of app a client is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ClientType {
+    #[default]
     Confidential,
     Public,
     Service,
@@ -82,10 +83,17 @@ pub enum ClientConfigError {
          no fragment"
     )]
     BadRedirectUri(String),
+    #[error(
+        "logout URI {0:?} is not allowed: use https (http only on localhost or a loopback \
+         address), no fragment"
+    )]
+    BadLogoutUri(String),
+    #[error("a service client signs nobody in, so it has no logout URIs")]
+    ServiceWithLogout,
 }
 
 /// What `server client create` is given.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewClient {
     pub name: String,
     pub client_type: ClientType,
@@ -96,6 +104,12 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     /// Where the app may send people after signing them out (matched exactly).
     pub post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens are posted when a sign-in the app had ends.
+    pub backchannel_logout_uri: Option<String>,
+    /// The app's page that the end-session page loads in a hidden frame.
+    pub frontchannel_logout_uri: Option<String>,
+    /// Only pushed authorization requests (RFC 9126) are accepted from the app.
+    pub require_par: bool,
 }
 
 /// A registered client: its id, and its secret when it has one (shown this once).
@@ -147,6 +161,17 @@ fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
     {
         check_redirect_uri(uri, new.client_type)?;
     }
+    for uri in [&new.backchannel_logout_uri, &new.frontchannel_logout_uri]
+        .into_iter()
+        .flatten()
+    {
+        if new.client_type == ClientType::Service {
+            return Err(ClientConfigError::ServiceWithLogout);
+        }
+        // Reached by our server or in a frame: web addresses only, never an app scheme.
+        check_redirect_uri(uri, ClientType::Confidential)
+            .map_err(|_| ClientConfigError::BadLogoutUri(uri.clone()))?;
+    }
     if !new.scopes.is_empty() && new.client_type != ClientType::Service {
         return Err(ClientConfigError::ScopesForServiceOnly);
     }
@@ -184,8 +209,8 @@ pub async fn create(
     sqlx::query(
         "INSERT INTO oauth_clients
            (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party,
-            post_logout_redirect_uris)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            post_logout_redirect_uris, backchannel_logout_uri, frontchannel_logout_uri, require_par)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&client_id)
     .bind(new.name.trim())
@@ -196,6 +221,9 @@ pub async fn create(
     .bind(&scopes)
     .bind(new.first_party)
     .bind(&new.post_logout_redirect_uris)
+    .bind(&new.backchannel_logout_uri)
+    .bind(&new.frontchannel_logout_uri)
+    .bind(new.require_par)
     .execute(db)
     .await?;
     Ok(Registered {
@@ -219,6 +247,8 @@ pub struct Client {
     pub access_token_ttl_secs: i32,
     pub refresh_token_ttl_secs: i32,
     pub first_party: bool,
+    /// Authorization requests must come through `/oauth2/par` (RFC 9126).
+    pub require_par: bool,
 }
 
 impl Client {
@@ -232,7 +262,8 @@ pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Clie
     sqlx::query_as(
         "SELECT id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris,
                 grant_types, scopes,
-                id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party
+                id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party,
+                require_par
          FROM oauth_clients WHERE id = $1",
     )
     .bind(id)
@@ -318,6 +349,7 @@ mod tests {
             first_party: false,
             scopes: vec![],
             post_logout_redirect_uris: vec![],
+            ..Default::default()
         };
         assert_eq!(
             validate(&new(ClientType::Confidential, &[])),

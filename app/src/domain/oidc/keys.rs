@@ -72,6 +72,16 @@ struct ActiveKey {
     header_jwt: String,
     /// The same with `"typ":"at+jwt"` (RFC 9068 access tokens).
     header_at_jwt: String,
+    /// The same with `"typ":"logout+jwt"` (back-channel logout tokens).
+    header_logout_jwt: String,
+}
+
+/// Which kind of token is signed (its JWS `typ`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    Id,
+    Access,
+    Logout,
 }
 
 impl ActiveKey {
@@ -85,6 +95,7 @@ impl ActiveKey {
             signer,
             header_jwt: header("JWT"),
             header_at_jwt: header("at+jwt"),
+            header_logout_jwt: header("logout+jwt"),
         }
     }
 }
@@ -397,12 +408,21 @@ impl KeyRing {
 
     /// Signs `claims` as a compact JWS (`typ` JWT) with the current key of `alg`.
     pub fn sign<T: Serialize>(&self, alg: Alg, claims: &T) -> Result<String, KeyError> {
-        self.sign_with(alg, false, claims)
+        self.sign_with(alg, TokenKind::Id, claims)
+    }
+
+    /// Signs a back-channel logout token (`typ` logout+jwt) with the current key of `alg`.
+    pub fn sign_logout_token<T: Serialize>(
+        &self,
+        alg: Alg,
+        claims: &T,
+    ) -> Result<String, KeyError> {
+        self.sign_with(alg, TokenKind::Logout, claims)
     }
 
     /// Signs an RFC 9068 access token (`typ` at+jwt, ES256).
     pub fn sign_access_token<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
-        self.sign_with(Alg::Es256, true, claims)
+        self.sign_with(Alg::Es256, TokenKind::Access, claims)
     }
 
     /// The claims of an access token this provider signed (with a published ES256 key) for
@@ -449,7 +469,7 @@ impl KeyRing {
     fn sign_with<T: Serialize>(
         &self,
         alg: Alg,
-        access: bool,
+        kind: TokenKind,
         claims: &T,
     ) -> Result<String, KeyError> {
         let loaded = self.loaded.read().expect("key ring lock").clone();
@@ -457,10 +477,10 @@ impl KeyRing {
             .active
             .get(&alg)
             .ok_or(KeyError::NoCurrentKey(alg.as_str()))?;
-        let header = if access {
-            &key.header_at_jwt
-        } else {
-            &key.header_jwt
+        let header = match kind {
+            TokenKind::Id => &key.header_jwt,
+            TokenKind::Access => &key.header_at_jwt,
+            TokenKind::Logout => &key.header_logout_jwt,
         };
         let payload = serde_json::to_vec(claims).map_err(|e| KeyError::Generate(e.to_string()))?;
         let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 400);

@@ -25,11 +25,19 @@ pub struct LogoutParams {
     pub client_id: Option<String>,
 }
 
+/// Where the browser goes after signing out, and the apps' front-channel logout pages it loads
+/// on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    pub to: String,
+    pub front_channel: Vec<String>,
+}
+
 /// What happens next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutNext {
-    /// Signed out (or nobody was signed in): go here.
-    Done(String),
+    /// Signed out (or nobody was signed in).
+    Done(Exit),
     /// Ask the person first.
     Confirm,
     /// The request cannot be honoured; nothing was changed.
@@ -91,14 +99,17 @@ pub async fn begin(
         Err(problem) => return Ok(LogoutNext::ErrorPage(problem)),
     };
     let Some(user_id) = sessions::current_user(session).await? else {
-        return Ok(LogoutNext::Done(to));
+        return Ok(LogoutNext::Done(Exit {
+            to,
+            front_channel: Vec::new(),
+        }));
     };
     let hinted_user = hint
         .as_ref()
         .and_then(|c| c["sub"].as_str().map(str::to_owned));
     if hinted_user == Some(user_id.to_string()) {
-        signin::sign_out(state, client_info, session).await?;
-        return Ok(LogoutNext::Done(to));
+        let front_channel = signin::sign_out(state, client_info, session).await?;
+        return Ok(LogoutNext::Done(Exit { to, front_channel }));
     }
     session.insert(TARGET_KEY, &to).await?;
     Ok(LogoutNext::Confirm)
@@ -109,11 +120,11 @@ pub async fn confirm(
     state: &AppState,
     client_info: &ClientInfo,
     session: &Session,
-) -> Result<String, AccountError> {
+) -> Result<Exit, AccountError> {
     let to = session
         .get::<String>(TARGET_KEY)
         .await?
         .unwrap_or_else(|| "/?signed_out=1".into());
-    signin::sign_out(state, client_info, session).await?;
-    Ok(to)
+    let front_channel = signin::sign_out(state, client_info, session).await?;
+    Ok(Exit { to, front_channel })
 }

@@ -6,5 +6,7 @@ pub mod clients;
 pub mod grants;
 pub mod keys;
 pub mod logout;
+pub mod par;
 pub mod revocation;
+pub mod session_apps;
 pub mod token;

@@ -46,6 +46,12 @@ pub enum TokenError {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// Another error of the authorization request's kind (RFC 6749 §4.1.2.1), as the pushed
+    /// authorization request endpoint reports it.
+    Refused {
+        error: &'static str,
+        description: &'static str,
+    },
 }
 
 impl TokenError {
@@ -71,6 +77,7 @@ impl TokenError {
             Self::UnsupportedGrantType => ("unsupported_grant_type", "Unknown grant_type."),
             Self::InvalidScope => ("invalid_scope", "A requested scope is not allowed."),
             Self::ServerError => ("server_error", "The request could not be completed."),
+            Self::Refused { error, description } => (*error, *description),
         };
         json!({ "error": error, "error_description": description })
     }
@@ -189,11 +196,12 @@ pub async fn exchange_code(
         nonce: Option<String>,
         code_challenge: Option<String>,
         auth_time: OffsetDateTime,
+        sid: Option<String>,
         used: bool,
         expired: bool,
     }
     let row: Option<Code> = sqlx::query_as(
-        "SELECT client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time,
+        "SELECT client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, sid,
                 used_at IS NOT NULL AS used, expires_at <= now() AS expired
          FROM authorization_codes WHERE code_hash = $1 FOR UPDATE",
     )
@@ -250,6 +258,7 @@ pub async fn exchange_code(
         scopes: row.scopes,
         auth_time: row.auth_time,
         nonce: row.nonce,
+        sid: row.sid,
     };
     let refresh =
         wants_refresh(client, &grant.scopes).then(|| (Uuid::new_v4(), Some(token_hash(code))));
@@ -262,6 +271,8 @@ struct Grant {
     scopes: Vec<String>,
     auth_time: OffsetDateTime,
     nonce: Option<String>,
+    /// The browser sign-in the grant came from (`sid` in ID tokens).
+    sid: Option<String>,
 }
 
 /// Refresh tokens go to clients allowed the grant that asked for `offline_access`.
@@ -341,6 +352,9 @@ async fn issue(
         if let Some(nonce) = &grant.nonce {
             claims.insert("nonce".into(), json!(nonce));
         }
+        if let Some(sid) = &grant.sid {
+            claims.insert("sid".into(), json!(sid));
+        }
         let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
         let id_token = state.keys.sign(alg, &claims).map_err(signing_failed)?;
         response["id_token"] = json!(id_token);
@@ -349,8 +363,9 @@ async fn issue(
         let token = random_token();
         sqlx::query(
             "INSERT INTO refresh_tokens
-               (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))",
+               (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash, expires_at,
+                sid)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)",
         )
         .bind(token_hash(&token))
         .bind(family)
@@ -360,6 +375,7 @@ async fn issue(
         .bind(grant.auth_time)
         .bind(code_hash)
         .bind(f64::from(client.refresh_token_ttl_secs))
+        .bind(&grant.sid)
         .execute(&state.db)
         .await?;
         response["refresh_token"] = json!(token);
@@ -389,12 +405,13 @@ pub async fn refresh(
         user_id: Uuid,
         scopes: Vec<String>,
         auth_time: OffsetDateTime,
+        sid: Option<String>,
         used: bool,
         revoked: bool,
         expired: bool,
     }
     let row: Option<Row> = sqlx::query_as(
-        "SELECT family_id, client_id, user_id, scopes, auth_time, used_at IS NOT NULL AS used,
+        "SELECT family_id, client_id, user_id, scopes, auth_time, sid, used_at IS NOT NULL AS used,
                 revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired
          FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
     )
@@ -453,6 +470,7 @@ pub async fn refresh(
         scopes,
         auth_time: row.auth_time,
         nonce: None,
+        sid: row.sid,
     };
     issue(state, client, &grant, Some((row.family_id, None))).await
 }

@@ -1,0 +1,235 @@
+// Owns the side-by-side benchmark of the OpenID provider endpoints: this server (release build,
+// its own fresh database) against npm oidc-provider (one Node process, configured alike, see
+// oidc-provider.mjs), each pinned to CPU 0 with wrk driving it from CPU 1. Postgres is pinned to
+// CPU 0 too while it runs, so "per core" counts the database work this server does and
+// oidc-provider (memory only) does not. Prints a Markdown table of requests per second, the ratio
+// and any non-2xx answers, and writes it to BENCH_OUT when that is set.
+//
+//   CIAM_SERVER_BIN=…/release/server node bench/compare.mjs   (make bench does this)
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { startServer } from '../support/server.mjs';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION = process.env.BENCH_SECONDS || '5';
+const WARMUP = '2';
+const CONNECTIONS = '32';
+/** Single-use tokens per pool: enough for the warm-up and the measured run at a high rate. */
+const POOL = Number(process.env.BENCH_POOL_SIZE || 40000);
+const WARM_POOL = 10000;
+const CALLBACK = 'http://localhost:9/cb';
+
+const twoCores = cpus().length >= 2;
+const pinServer = twoCores ? ['taskset', '-c', '0'] : [];
+const pinLoad = twoCores ? ['taskset', '-c', '1'] : [];
+
+function sha256Hex(value) {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** Runs wrk once; returns requests/s and the count of non-2xx answers. */
+async function wrk(url, { method = 'GET', auth = '', body = '', pool = '' }, seconds) {
+  const args = [...pinLoad, 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', join(here, 'request.lua'), url];
+  const { stdout } = await run(args[0], args.slice(1), {
+    env: { ...process.env, BENCH_METHOD: method, BENCH_AUTH: auth, BENCH_BODY: body, BENCH_POOL: pool },
+  });
+  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const errors = /Socket errors:.*/.exec(stdout)?.[0] ?? '';
+  return { rate, bad, errors };
+}
+
+/** Splits `lines` into a warm-up pool file and a measured one under `dir`. */
+async function pools(dir, name, lines) {
+  const warm = join(dir, `${name}-warm.txt`);
+  const main = join(dir, `${name}-main.txt`);
+  await writeFile(warm, `${lines.slice(0, WARM_POOL).join('\n')}\n`);
+  await writeFile(main, `${lines.slice(WARM_POOL).join('\n')}\n`);
+  return { warm, main };
+}
+
+/** The endpoints both providers serve, as wrk requests. */
+function requests(p) {
+  const web = basic(p.web.id, p.web.secret);
+  return [
+    ['authorization code → tokens', p.token, { method: 'POST', auth: web, body: `grant_type=authorization_code&code={token}&redirect_uri=${encodeURIComponent(CALLBACK)}`, pool: p.codes }],
+    ['refresh (rotation)', p.token, { method: 'POST', auth: web, body: 'grant_type=refresh_token&refresh_token={token}', pool: p.refresh }],
+    ['client_credentials (ES256 JWT)', p.token, { method: 'POST', auth: basic(p.service.id, p.service.secret), body: 'grant_type=client_credentials&scope=orders.read' }],
+    ['userinfo', p.userinfo, { auth: `Bearer ${p.accessToken}` }],
+    ['introspection', p.introspect, { method: 'POST', auth: web, body: `token=${p.accessToken}` }],
+    ['JWKS', p.jwks, {}],
+    ['discovery', p.discovery, {}],
+  ];
+}
+
+/** Measures every endpoint of provider `p`; the code pool goes first (codes live 60 s). */
+async function measure(p) {
+  const results = [];
+  for (const [name, url, req] of requests(p)) {
+    const pooled = req.pool ? { warm: { ...req, pool: req.pool.warm }, main: { ...req, pool: req.pool.main } } : { warm: req, main: req };
+    await wrk(url, pooled.warm, WARMUP);
+    results.push({ name, ...(await wrk(url, pooled.main, DURATION)) });
+  }
+  return results;
+}
+
+/** This server on a fresh database, with clients, a person, and pools of codes and refresh tokens. */
+async function startOurs(dir) {
+  const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json' } });
+  const json = async (args) => JSON.parse(await server.cli(args));
+  const web = await json(['client', 'create', '--name', 'Bench web', '--redirect-uri', CALLBACK, '--first-party', '--json']);
+  const service = await json(['client', 'create', '--name', 'Bench service', '--service', '--scope', 'orders.read', '--json']);
+  const userId = randomUUID();
+  const codes = [];
+  const refresh = [];
+  const rows = { codes: [], refresh: [] };
+  for (let i = 0; i < POOL + 1; i += 1) {
+    const code = randomBytes(32).toString('base64url');
+    codes.push(code);
+    rows.codes.push(`('\\x${sha256Hex(code)}', '${web.client_id}', '${userId}', '${CALLBACK}', '{openid,email,profile}', 'n-${i}', now(), now() + interval '1 hour', 'bench-sid')`);
+    const token = randomBytes(32).toString('base64url');
+    refresh.push(token);
+    rows.refresh.push(`('\\x${sha256Hex(token)}', '${randomUUID()}', '${web.client_id}', '${userId}', '{openid,email,profile,offline_access}', now(), now() + interval '1 day', 'bench-sid')`);
+  }
+  const sqlFile = join(dir, 'ours.sql');
+  await writeFile(sqlFile, [
+    `INSERT INTO users (id, email, email_verified_at, display_name) VALUES ('${userId}', 'bench@example.com', now(), 'Bench User');`,
+    `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scopes, nonce, auth_time, expires_at, sid) VALUES ${rows.codes.join(',\n')};`,
+    `INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, auth_time, expires_at, sid) VALUES ${rows.refresh.join(',\n')};`,
+  ].join('\n'));
+  await run('psql', ['-d', server.databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-f', sqlFile], { maxBuffer: 1 << 26 });
+  // One code is exchanged here for the access token userinfo and introspection are given.
+  const first = await fetch(`${server.baseURL}/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: basic(web.client_id, web.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: codes.pop(), redirect_uri: CALLBACK }),
+  });
+  const { access_token: accessToken } = await first.json();
+  if (!accessToken) throw new Error('the bench setup could not exchange a code');
+  const base = `http://127.0.0.1:${server.port}`;
+  return {
+    name: 'this server',
+    pid: server.pid,
+    stop: server.stop,
+    token: `${base}/oauth2/token`,
+    userinfo: `${base}/oauth2/userinfo`,
+    introspect: `${base}/oauth2/introspect`,
+    jwks: `${base}/.well-known/jwks.json`,
+    discovery: `${base}/.well-known/openid-configuration`,
+    web: { id: web.client_id, secret: web.client_secret },
+    service: { id: service.client_id, secret: service.client_secret },
+    accessToken,
+    codes: await pools(dir, 'ours-codes', codes),
+    refresh: await pools(dir, 'ours-refresh', refresh),
+  };
+}
+
+/** npm oidc-provider with the same clients and pools, minted in its memory. */
+async function startReference(dir) {
+  const port = 4100 + Math.floor(Math.random() * 500);
+  const poolDir = join(dir, 'reference');
+  const child = spawn(process.execPath, [join(here, 'oidc-provider.mjs'), '--port', String(port), '--pool-dir', poolDir, '--count', String(POOL), '--redirect-uri', CALLBACK], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => String(d).includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`oidc-provider exited (${code}): ${stderr}`)));
+  });
+  const setup = JSON.parse(await readFile(join(poolDir, 'setup.json'), 'utf8'));
+  const lines = async (name) => (await readFile(join(poolDir, name), 'utf8')).split('\n').filter(Boolean);
+  const local = (url) => url.replace('//localhost:', '//127.0.0.1:');
+  return {
+    name: 'oidc-provider',
+    pid: child.pid,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+    token: local(setup.token_endpoint),
+    userinfo: local(setup.userinfo_endpoint),
+    introspect: local(setup.introspection_endpoint),
+    jwks: local(setup.jwks_uri),
+    discovery: local(setup.discovery),
+    web: { id: setup.confidential.client_id, secret: setup.confidential.client_secret },
+    service: { id: setup.service.client_id, secret: setup.service.client_secret },
+    accessToken: setup.access_token,
+    codes: await pools(dir, 'ref-codes', await lines('codes.txt')),
+    refresh: await pools(dir, 'ref-refresh', await lines('refresh.txt')),
+  };
+}
+
+/** Pins process `pid` (all its threads) to CPU 0. */
+function pin(pid) {
+  if (twoCores) execFileSync('taskset', ['-a', '-cp', '0', String(pid)], { stdio: 'ignore' });
+}
+
+/** Pins every Postgres process to CPU 0 (new backends inherit it); returns how to undo it. */
+function pinPostgres() {
+  const pids = execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean);
+  const all = `0-${cpus().length - 1}`;
+  for (const pid of pids) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
+  return () => {
+    for (const pid of execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean)) {
+      try {
+        execFileSync('taskset', ['-a', '-cp', all, pid], { stdio: 'ignore' });
+      } catch {
+        // gone
+      }
+    }
+  };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'ciam-bench-'));
+let unpin = () => {};
+const started = [];
+try {
+  if (!twoCores) console.error('one CPU only: nothing is pinned, so the figures mix server and load generator');
+  const ours = await startOurs(dir);
+  started.push(ours);
+  const reference = await startReference(dir);
+  started.push(reference);
+  pin(ours.pid);
+  pin(reference.pid);
+  let postgresPinned = false;
+  if (twoCores) {
+    try {
+      unpin = pinPostgres();
+      postgresPinned = true;
+    } catch (e) {
+      console.error(`Postgres could not be pinned (${e.message}); its work runs on any CPU`);
+    }
+  }
+  // oidc-provider's codes expire 60 s after minting: it goes first.
+  const theirs = await measure(reference);
+  const mine = await measure(ours);
+  const rows = mine.map((m, i) => {
+    const t = theirs[i];
+    const ratio = t.rate > 0 ? (m.rate / t.rate).toFixed(2) : '—';
+    const notes = [m.bad && `${m.bad} non-2xx here`, t.bad && `${t.bad} non-2xx there`, m.errors, t.errors].filter(Boolean).join('; ');
+    return `| ${m.name} | ${Math.round(m.rate)} | ${Math.round(t.rate)} | ${ratio}× | ${notes} |`;
+  });
+  const table = [
+    `Requests per second, ${DURATION} s each after ${WARMUP} s of warm-up, wrk -t1 -c${CONNECTIONS} on CPU 1; each provider on CPU 0${postgresPinned ? ' (with Postgres)' : ''}.`,
+    '',
+    '| endpoint | this server | oidc-provider | ratio | notes |',
+    '|---|---:|---:|---:|---|',
+    ...rows,
+  ].join('\n');
+  console.log(table);
+  if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, `${table}\n`);
+} finally {
+  unpin();
+  for (const p of started.reverse()) await p.stop().catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,131 @@
+//! Delivers back-channel logout notices (OpenID Connect Back-Channel Logout 1.0 §2.5): claims
+//! due rows of the logout outbox, signs a logout token for each with the app's ID token
+//! algorithm, POSTs it to the app, and retries failures with backoff for up to a day.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::domain::oidc::keys::{Alg, KeyRing};
+use serde_json::json;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use tokio::sync::{watch, Notify};
+use uuid::Uuid;
+
+use super::outbox::{self, Outbox};
+
+/// How long a logout token is valid after it is signed.
+const LOGOUT_TOKEN_LIFETIME_SECS: i64 = 120;
+
+/// The event that makes a JWT a logout token.
+const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// What the worker needs.
+#[derive(Clone)]
+pub struct LogoutSender {
+    db: PgPool,
+    keys: Arc<KeyRing>,
+    issuer: String,
+    http: reqwest::Client,
+}
+
+impl LogoutSender {
+    pub fn new(db: PgPool, keys: Arc<KeyRing>, issuer: String) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .context("building the logout HTTP client")?;
+        Ok(Self {
+            db,
+            keys,
+            issuer,
+            http,
+        })
+    }
+
+    /// The logout token telling `client_id` that the sign-in `sid` of `sub` ended.
+    pub fn logout_token(
+        &self,
+        alg: Alg,
+        client_id: &str,
+        sub: &str,
+        sid: &str,
+    ) -> anyhow::Result<String> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let claims = json!({
+            "iss": self.issuer,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + LOGOUT_TOKEN_LIFETIME_SECS,
+            "jti": Uuid::new_v4(),
+            "sub": sub,
+            "sid": sid,
+            "events": { BACKCHANNEL_EVENT: {} },
+        });
+        Ok(self.keys.sign_logout_token(alg, &claims)?)
+    }
+
+    async fn post(&self, notice: &Pending) -> anyhow::Result<()> {
+        let alg = Alg::parse(&notice.id_token_alg).unwrap_or(Alg::Rs256);
+        let token = self.logout_token(alg, &notice.client_id, &notice.sub, &notice.sid)?;
+        let response = self
+            .http
+            .post(&notice.uri)
+            .form(&[("logout_token", token)])
+            .send()
+            .await
+            .context("posting the logout token")?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            anyhow::bail!("the app answered {status}")
+        }
+    }
+}
+
+/// A notice claimed for delivery.
+#[derive(Debug, sqlx::FromRow)]
+struct Pending {
+    id: i64,
+    client_id: String,
+    uri: String,
+    sub: String,
+    sid: String,
+    id_token_alg: String,
+    attempts: i32,
+}
+
+/// The delivery loop; returns when `shutdown` turns true.
+pub async fn run(sender: LogoutSender, wake: Arc<Notify>, shutdown: watch::Receiver<bool>) {
+    outbox::run("logout", wake, shutdown, || deliver_due(&sender)).await;
+}
+
+/// Posts up to 20 due notices; returns how many were attempted. Notices older than a day are
+/// abandoned.
+pub async fn deliver_due(sender: &LogoutSender) -> anyhow::Result<usize> {
+    sqlx::query(
+        "UPDATE logout_outbox SET abandoned_at = now()
+         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND expires_at <= now()",
+    )
+    .execute(&sender.db)
+    .await?;
+    let mut tx = sender.db.begin().await?;
+    let due: Vec<Pending> = sqlx::query_as(
+        "SELECT o.id, o.client_id, o.uri, o.sub, o.sid, c.id_token_alg, o.attempts
+         FROM logout_outbox o JOIN oauth_clients c ON c.id = o.client_id
+         WHERE o.delivered_at IS NULL AND o.abandoned_at IS NULL AND o.next_attempt_at <= now()
+         ORDER BY o.id LIMIT 20 FOR UPDATE OF o SKIP LOCKED",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for notice in &due {
+        let result = sender.post(notice).await;
+        outbox::record_attempt(&mut tx, Outbox::Logout, notice.id, notice.attempts, &result)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
