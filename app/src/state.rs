@@ -9,7 +9,7 @@ use webauthn_rs::Webauthn;
 
 use crate::domain::{
     email_sign_in::CodeKey,
-    oidc::{clients::ClientSecretKey, keys::KeyRing},
+    oidc::{clients::ClientSecretKey, keys::KeyRing, subjects::SubjectKey},
     passkeys,
     password::PasswordHasher,
     secrets::SecretBox,
@@ -49,6 +49,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// Hashes OAuth client secrets.
     pub client_key: ClientSecretKey,
+    /// Derives pairwise subject identifiers.
+    pub subjects: SubjectKey,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             key_secrets: SecretBox::derive(master_key, "signing keys"),
             keys: Arc::new(KeyRing::default()),
             client_key: ClientSecretKey::derive(master_key),
+            subjects: SubjectKey::derive(master_key),
         })
     }
 }

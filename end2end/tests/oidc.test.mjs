@@ -3,13 +3,18 @@
 // PKCE, ID token validation, userinfo, single sign-on across two partner apps, prompt=none and
 // max_age, RP-initiated logout, back-channel logout tokens (checked with jose) received by the
 // apps, refresh (rotation and reuse detection), revocation, introspection, client_credentials,
-// consent for a third-party app, and errors that must not redirect. Run with JavaScript on
+// private_key_jwt, pushed authorization requests, consent for a third-party app, and errors
+// that must not redirect. Run with JavaScript on
 // (hydrated sign-in form) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { open } from '../support/browser.mjs';
 import {
@@ -302,6 +307,55 @@ for (const javaScriptEnabled of [true, false]) {
       const info = await oidc.tokenIntrospection(config, tokens.access_token);
       assert.equal(info.sub, clientId);
       await assert.rejects(oidc.clientCredentialsGrant(config, { scope: 'orders.write' }), (e) => e.error === 'invalid_scope');
+    });
+
+    test('a pushed authorization request (PAR) signs the person in', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      const { config } = await registerClient({ firstParty: true });
+      const verifier = oidc.randomPKCECodeVerifier();
+      const checks = { pkceCodeVerifier: verifier, expectedState: oidc.randomState() };
+      const url = await oidc.buildAuthorizationUrlWithPAR(config, {
+        redirect_uri: app.callback,
+        scope: 'openid email',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: checks.expectedState,
+      });
+      assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+      await signInAtProvider(page, url, email);
+      const tokens = await oidc.authorizationCodeGrant(config, await backAtApp(page), checks);
+      assert.equal(tokens.claims().email, email);
+      checkPage(page);
+    });
+
+    test('a service client authenticates with private_key_jwt', async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256');
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+      const file = join(tmpdir(), `jwks-${randomUUID()}.json`);
+      await writeFile(file, JSON.stringify({ keys: [jwk] }));
+      const out = await server.cli([
+        'client', 'create', '--name', 'Ledger sync', '--service', '--scope', 'ledger.read', '--jwks-file', file, '--json',
+      ]);
+      await rm(file);
+      const { client_id: clientId, client_secret: clientSecret } = JSON.parse(out);
+      assert.equal(clientSecret, null, 'a key-holding client gets no secret');
+      const config = await oidc.discovery(new URL(server.baseURL), clientId, {}, oidc.PrivateKeyJwt({ key: privateKey, kid: 'k1' }), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const tokens = await oidc.clientCredentialsGrant(config, { scope: 'ledger.read' });
+      assert.equal(tokens.scope, 'ledger.read');
+      const info = await oidc.tokenIntrospection(config, tokens.access_token);
+      assert.equal(info.active, true);
+      assert.equal(info.client_id, clientId);
+
+      // Another key pair signing for the same client is refused.
+      const { privateKey: stranger } = await generateKeyPair('ES256');
+      const forged = await oidc.discovery(new URL(server.baseURL), clientId, {}, oidc.PrivateKeyJwt({ key: stranger, kid: 'k1' }), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      await assert.rejects(oidc.clientCredentialsGrant(forged, { scope: 'ledger.read' }), (e) => e.error === 'invalid_client');
     });
 
     test('an unregistered redirect URI stops at our error page', async () => {

@@ -83,6 +83,16 @@ enum ClientCommand {
         /// Accept only pushed authorization requests (RFC 9126) from this app.
         #[arg(long)]
         require_par: bool,
+        /// A JWKS file of the app's public keys: it authenticates with private_key_jwt and gets
+        /// no secret.
+        #[arg(long, conflicts_with = "public")]
+        jwks_file: Option<std::path::PathBuf>,
+        /// Give the app pairwise subjects (a `sub` of its own sector) instead of account ids.
+        #[arg(long)]
+        pairwise: bool,
+        /// The pairwise sector (a host name); by default the one host of the redirect URIs.
+        #[arg(long, requires = "pairwise")]
+        sector_identifier: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -296,8 +306,22 @@ async fn client_command(
             backchannel_logout_uri,
             frontchannel_logout_uri,
             require_par,
+            jwks_file,
+            pairwise,
+            sector_identifier,
             json,
         } => {
+            let jwks = match jwks_file {
+                None => None,
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    Some(
+                        serde_json::from_str(&text)
+                            .with_context(|| format!("{} is not JSON", path.display()))?,
+                    )
+                }
+            };
             let client_type = match (public, service) {
                 (true, _) => ClientType::Public,
                 (_, true) => ClientType::Service,
@@ -313,6 +337,9 @@ async fn client_command(
                 backchannel_logout_uri,
                 frontchannel_logout_uri,
                 require_par,
+                jwks,
+                pairwise,
+                sector_identifier,
             };
             let done = clients::create(&state.db, &state.client_key, &new).await?;
             if json {

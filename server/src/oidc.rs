@@ -8,9 +8,11 @@ use app::{
     domain::{
         client::ClientInfo,
         oidc::{
+            assertion,
             authorize::{self, AuthorizeParams, Next},
+            clients,
             logout::{self, Exit, LogoutNext, LogoutParams},
-            revocation,
+            revocation, subjects,
             token::{self, TokenError, TokenForm},
         },
     },
@@ -40,14 +42,17 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
         "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion::ALGORITHMS,
         "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion::ALGORITHMS,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": assertion::ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
@@ -300,10 +305,25 @@ async fn userinfo(
     if !scopes.iter().any(|s| s == "openid") {
         return unauthorized("insufficient_scope");
     }
-    let Some(user_id) = claims["sub"].as_str().and_then(|s| s.parse().ok()) else {
+    let (Some(sub), Some(client_id)) = (claims["sub"].as_str(), claims["client_id"].as_str())
+    else {
         return unauthorized("invalid_token");
     };
-    match token::user_claims(&state, user_id, &scopes).await {
+    let user_id = match sub.parse() {
+        Ok(user_id) => Some(user_id),
+        // A pairwise subject: the app's sector says whose it is.
+        Err(_) => match clients::find(&state.db, client_id).await {
+            Ok(Some(client)) => subjects::account(&state.db, &client, sub)
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
+        },
+    };
+    let Some(user_id) = user_id else {
+        return unauthorized("invalid_token");
+    };
+    match token::user_claims(&state, user_id, sub, &scopes).await {
         Ok(claims) => no_store(axum::Json(claims).into_response()),
         Err(_) => unauthorized("invalid_token"),
     }

@@ -245,6 +245,7 @@ pub async fn start(
     let logout = workers::logout::LogoutSender::new(
         state.db.clone(),
         state.keys.clone(),
+        state.subjects.clone(),
         state.settings.public_url.clone(),
     )?;
     tokio::spawn(workers::logout::run(

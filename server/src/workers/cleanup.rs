@@ -22,6 +22,7 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'",
         "DELETE FROM revoked_access_tokens WHERE expires_at < now()",
         "DELETE FROM pushed_requests WHERE expires_at < now()",
+        "DELETE FROM client_assertions WHERE expires_at < now()",
     ] {
         sqlx::query(statement).execute(db).await?;
     }

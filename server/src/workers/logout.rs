@@ -5,7 +5,10 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
-use app::domain::oidc::keys::{Alg, KeyRing};
+use app::domain::oidc::{
+    keys::{Alg, KeyRing},
+    subjects::SubjectKey,
+};
 use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -25,12 +28,18 @@ const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-log
 pub struct LogoutSender {
     db: PgPool,
     keys: Arc<KeyRing>,
+    subjects: SubjectKey,
     issuer: String,
     http: reqwest::Client,
 }
 
 impl LogoutSender {
-    pub fn new(db: PgPool, keys: Arc<KeyRing>, issuer: String) -> anyhow::Result<Self> {
+    pub fn new(
+        db: PgPool,
+        keys: Arc<KeyRing>,
+        subjects: SubjectKey,
+        issuer: String,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
@@ -40,6 +49,7 @@ impl LogoutSender {
         Ok(Self {
             db,
             keys,
+            subjects,
             issuer,
             http,
         })
@@ -69,7 +79,12 @@ impl LogoutSender {
 
     async fn post(&self, notice: &Pending) -> anyhow::Result<()> {
         let alg = Alg::parse(&notice.id_token_alg).unwrap_or(Alg::Rs256);
-        let token = self.logout_token(alg, &notice.client_id, &notice.sub, &notice.sid)?;
+        // The app knows the person by the `sub` its tokens carried (pairwise or not).
+        let sub = match (&notice.sector_identifier, notice.sub.parse()) {
+            (Some(sector), Ok(user_id)) => self.subjects.pairwise(sector, user_id),
+            _ => notice.sub.clone(),
+        };
+        let token = self.logout_token(alg, &notice.client_id, &sub, &notice.sid)?;
         let response = self
             .http
             .post(&notice.uri)
@@ -95,6 +110,8 @@ struct Pending {
     sub: String,
     sid: String,
     id_token_alg: String,
+    /// Set for apps with pairwise subjects.
+    sector_identifier: Option<String>,
     attempts: i32,
 }
 
@@ -114,7 +131,8 @@ pub async fn deliver_due(sender: &LogoutSender) -> anyhow::Result<usize> {
     .await?;
     let mut tx = sender.db.begin().await?;
     let due: Vec<Pending> = sqlx::query_as(
-        "SELECT o.id, o.client_id, o.uri, o.sub, o.sid, c.id_token_alg, o.attempts
+        "SELECT o.id, o.client_id, o.uri, o.sub, o.sid, c.id_token_alg, c.sector_identifier,
+                o.attempts
          FROM logout_outbox o JOIN oauth_clients c ON c.id = o.client_id
          WHERE o.delivered_at IS NULL AND o.abandoned_at IS NULL AND o.next_attempt_at <= now()
          ORDER BY o.id LIMIT 20 FOR UPDATE OF o SKIP LOCKED",

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     clients::{self, Client},
-    par, session_apps,
+    par, session_apps, subjects,
 };
 use crate::{
     api::oauth::AuthorizeProblem,
@@ -267,7 +267,20 @@ pub async fn check(
     if let Some(hint) = &params.id_token_hint {
         // Only an ID token this provider signed (so never an unsigned or `alg: none` one).
         match state.keys.verify_id_token_hint(hint, issuer) {
-            Some(claims) => req.hint_sub = claims["sub"].as_str().map(str::to_owned),
+            Some(claims) => {
+                // The hint's `sub` is as its app (its audience) sees the person.
+                let sub = claims["sub"].as_str().unwrap_or_default();
+                let hinted_app = match claims["aud"].as_str() {
+                    Some(aud) if aud != client.id => clients::find(&state.db, aud).await?,
+                    _ => Some(client.clone()),
+                };
+                let account = match &hinted_app {
+                    Some(app) => subjects::account(&state.db, app, sub).await?,
+                    None => None,
+                };
+                // An unknown subject never matches an account id, so it asks for a sign-in.
+                req.hint_sub = Some(account.map_or_else(|| sub.to_owned(), |a| a.to_string()));
+            }
             None => {
                 return Ok(Err(Refusal::to_app(
                     req,

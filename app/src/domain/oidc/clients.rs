@@ -1,6 +1,6 @@
 //! Partner apps registered with the OpenID provider (`oauth_clients`): registration with
-//! validated redirect URIs, secrets shown once and kept only as a keyed hash, and client
-//! authentication by secret.
+//! validated redirect URIs, secrets shown once and kept only as a keyed hash (or public keys
+//! for `private_key_jwt`), and client authentication by secret.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -90,6 +90,19 @@ pub enum ClientConfigError {
     BadLogoutUri(String),
     #[error("a service client signs nobody in, so it has no logout URIs")]
     ServiceWithLogout,
+    #[error("the key set is not usable: {0}")]
+    BadJwks(String),
+    #[error("a public app cannot authenticate, so it registers no keys")]
+    PublicWithJwks,
+    #[error(
+        "pairwise subjects need one sector: the redirect URIs name several hosts, so give \
+         --sector-identifier"
+    )]
+    AmbiguousSector,
+    #[error("the sector identifier must be a host name like shop.example")]
+    BadSector,
+    #[error("a service client signs nobody in, so it has no pairwise subjects")]
+    ServicePairwise,
 }
 
 /// What `server client create` is given.
@@ -110,6 +123,13 @@ pub struct NewClient {
     pub frontchannel_logout_uri: Option<String>,
     /// Only pushed authorization requests (RFC 9126) are accepted from the app.
     pub require_par: bool,
+    /// Public keys for `private_key_jwt` client authentication (a JWKS document); the client
+    /// then gets no secret.
+    pub jwks: Option<serde_json::Value>,
+    /// The app sees pairwise subjects (per sector) instead of account ids.
+    pub pairwise: bool,
+    /// The sector of a pairwise app; by default the one host of its redirect URIs.
+    pub sector_identifier: Option<String>,
 }
 
 /// A registered client: its id, and its secret when it has one (shown this once).
@@ -138,6 +158,43 @@ pub fn check_redirect_uri(uri: &str, client_type: ClientType) -> Result<(), Clie
         Ok(())
     } else {
         Err(bad())
+    }
+}
+
+/// The sector of a pairwise registration: the given host, or the one host of its redirect URIs.
+fn sector_of(new: &NewClient) -> Result<Option<String>, ClientConfigError> {
+    if !new.pairwise {
+        return Ok(None);
+    }
+    if new.client_type == ClientType::Service {
+        return Err(ClientConfigError::ServicePairwise);
+    }
+    if let Some(sector) = &new.sector_identifier {
+        let host = sector.trim().to_ascii_lowercase();
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        return if valid {
+            Ok(Some(host))
+        } else {
+            Err(ClientConfigError::BadSector)
+        };
+    }
+    let hosts: std::collections::BTreeSet<String> = new
+        .redirect_uris
+        .iter()
+        .filter_map(|u| Url::parse(u).ok())
+        .map(|u| {
+            u.host_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| u.scheme().to_owned())
+        })
+        .collect();
+    match hosts.len() {
+        1 => Ok(hosts.into_iter().next()),
+        _ => Err(ClientConfigError::AmbiguousSector),
     }
 }
 
@@ -172,6 +229,12 @@ fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
         check_redirect_uri(uri, ClientType::Confidential)
             .map_err(|_| ClientConfigError::BadLogoutUri(uri.clone()))?;
     }
+    if let Some(jwks) = &new.jwks {
+        if new.client_type == ClientType::Public {
+            return Err(ClientConfigError::PublicWithJwks);
+        }
+        super::assertion::check_jwks(jwks).map_err(ClientConfigError::BadJwks)?;
+    }
     if !new.scopes.is_empty() && new.client_type != ClientType::Service {
         return Err(ClientConfigError::ScopesForServiceOnly);
     }
@@ -195,8 +258,9 @@ pub async fn create(
     new: &NewClient,
 ) -> anyhow::Result<Registered> {
     validate(new)?;
+    let sector = sector_of(new)?;
     let client_id = random_token()[..22].to_owned();
-    let secret = (new.client_type != ClientType::Public).then(random_token);
+    let secret = (new.client_type != ClientType::Public && new.jwks.is_none()).then(random_token);
     let (grants, scopes): (&[&str], Vec<String>) = match new.client_type {
         ClientType::Service => (&["client_credentials"], new.scopes.clone()),
         _ => (
@@ -209,8 +273,9 @@ pub async fn create(
     sqlx::query(
         "INSERT INTO oauth_clients
            (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party,
-            post_logout_redirect_uris, backchannel_logout_uri, frontchannel_logout_uri, require_par)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            post_logout_redirect_uris, backchannel_logout_uri, frontchannel_logout_uri, require_par,
+            jwks, subject_type, sector_identifier)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&client_id)
     .bind(new.name.trim())
@@ -224,6 +289,13 @@ pub async fn create(
     .bind(&new.backchannel_logout_uri)
     .bind(&new.frontchannel_logout_uri)
     .bind(new.require_par)
+    .bind(&new.jwks)
+    .bind(if sector.is_some() {
+        "pairwise"
+    } else {
+        "public"
+    })
+    .bind(&sector)
     .execute(db)
     .await?;
     Ok(Registered {
@@ -249,6 +321,12 @@ pub struct Client {
     pub first_party: bool,
     /// Authorization requests must come through `/oauth2/par` (RFC 9126).
     pub require_par: bool,
+    /// Public keys for `private_key_jwt`, when the client authenticates that way.
+    pub jwks: Option<serde_json::Value>,
+    /// `public` or `pairwise` (OpenID Connect Core §8).
+    pub subject_type: String,
+    /// The sector of a pairwise client.
+    pub sector_identifier: Option<String>,
 }
 
 impl Client {
@@ -263,7 +341,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Clie
         "SELECT id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris,
                 grant_types, scopes,
                 id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party,
-                require_par
+                require_par, jwks, subject_type, sector_identifier
          FROM oauth_clients WHERE id = $1",
     )
     .bind(id)

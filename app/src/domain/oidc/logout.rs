@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use url::Url;
 
-use super::clients;
+use super::{clients, subjects};
 use crate::{
     api::oauth::AuthorizeProblem,
     domain::{client::ClientInfo, error::AccountError, sessions, signin},
@@ -104,10 +104,18 @@ pub async fn begin(
             front_channel: Vec::new(),
         }));
     };
-    let hinted_user = hint
-        .as_ref()
-        .and_then(|c| c["sub"].as_str().map(str::to_owned));
-    if hinted_user == Some(user_id.to_string()) {
+    // The hint's `sub` is as its app sees the person (pairwise or not).
+    let hinted_user = match (&hint, client_id.as_deref()) {
+        (Some(claims), Some(client_id)) => match clients::find(&state.db, client_id).await? {
+            Some(client) => {
+                let sub = claims["sub"].as_str().unwrap_or_default();
+                subjects::account(&state.db, &client, sub).await?
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    if hinted_user == Some(user_id) {
         let front_channel = signin::sign_out(state, client_info, session).await?;
         return Ok(LogoutNext::Done(Exit { to, front_channel }));
     }

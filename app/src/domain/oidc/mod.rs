@@ -1,6 +1,8 @@
-//! The OpenID provider partner apps sign in through (being built): signing keys, registered
-//! clients, the authorization code flow with PKCE, and the tokens it issues.
+//! The OpenID provider partner apps sign in through: signing keys, registered clients and their
+//! authentication, the authorization code flow with PKCE (and pushed requests), the tokens it
+//! issues, subjects, revocation and introspection, and logout across the apps of a sign-in.
 
+pub mod assertion;
 pub mod authorize;
 pub mod clients;
 pub mod grants;
@@ -9,4 +11,5 @@ pub mod logout;
 pub mod par;
 pub mod revocation;
 pub mod session_apps;
+pub mod subjects;
 pub mod token;

@@ -75,7 +75,7 @@ pub async fn introspect(
     client: &Client,
     token: &str,
 ) -> Result<Value, TokenError> {
-    if client.secret_hash.is_none() {
+    if client.is_public() {
         return Err(TokenError::InvalidClient);
     }
     let issuer = state.settings.public_url.as_str();

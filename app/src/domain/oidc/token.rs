@@ -12,8 +12,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
+    assertion,
     clients::{self, Client},
     keys::Alg,
+    subjects,
 };
 use crate::{
     domain::tokens::{random_token, token_hash},
@@ -34,6 +36,8 @@ pub struct TokenForm {
     pub client_secret: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
 }
 
 /// An error of the token endpoint, as RFC 6749 §5.2 names it.
@@ -90,13 +94,21 @@ impl From<sqlx::Error> for TokenError {
     }
 }
 
-/// Authenticates the client by `client_secret_basic` (`basic`), `client_secret_post`, or as a
-/// public client (`none`). Exactly one method may be used.
+/// Authenticates the client by `client_secret_basic` (`basic`), `client_secret_post`,
+/// `private_key_jwt`, or as a public client (`none`). Exactly one method may be used.
 pub async fn authenticate_client(
     state: &AppState,
     basic: Option<(String, String)>,
     form: &TokenForm,
 ) -> Result<Client, TokenError> {
+    if form.client_assertion.is_some() || form.client_assertion_type.is_some() {
+        if basic.is_some() || form.client_secret.is_some() {
+            return Err(TokenError::InvalidRequest(
+                "Use one client authentication method.",
+            ));
+        }
+        return authenticate_by_assertion(state, form).await;
+    }
     let (client_id, secret) = match (basic, &form.client_secret) {
         (Some(_), Some(_)) => {
             return Err(TokenError::InvalidRequest(
@@ -126,10 +138,45 @@ pub async fn authenticate_client(
     }
 }
 
-/// The claims about `user_id` that `scopes` allow, for ID tokens and userinfo.
+/// `private_key_jwt`: the client is the one the assertion names, if it verifies against that
+/// client's registered keys.
+async fn authenticate_by_assertion(
+    state: &AppState,
+    form: &TokenForm,
+) -> Result<Client, TokenError> {
+    if form.client_assertion_type.as_deref() != Some(assertion::ASSERTION_TYPE) {
+        return Err(TokenError::InvalidRequest(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+        ));
+    }
+    let token = form
+        .client_assertion
+        .as_deref()
+        .ok_or(TokenError::InvalidRequest("client_assertion is missing."))?;
+    let client_id = assertion::claimed_client(token).ok_or(TokenError::InvalidClient)?;
+    if form.client_id.as_ref().is_some_and(|id| id != &client_id) {
+        return Err(TokenError::InvalidRequest("client_id does not match."));
+    }
+    let client = clients::find(&state.db, &client_id)
+        .await?
+        .ok_or(TokenError::InvalidClient)?;
+    let Some(jwks) = &client.jwks else {
+        return Err(TokenError::InvalidClient);
+    };
+    let issuer = state.settings.public_url.as_str();
+    if assertion::verify(&state.db, issuer, &client.id, jwks, token).await? {
+        Ok(client)
+    } else {
+        Err(TokenError::InvalidClient)
+    }
+}
+
+/// The claims about `user_id` (known to the app as `sub`) that `scopes` allow, for ID tokens
+/// and userinfo.
 pub async fn user_claims(
     state: &AppState,
     user_id: Uuid,
+    sub: &str,
     scopes: &[String],
 ) -> Result<Map<String, Value>, TokenError> {
     let row: Option<(String, Option<OffsetDateTime>, String, Option<String>)> = sqlx::query_as(
@@ -142,7 +189,7 @@ pub async fn user_claims(
         return Err(TokenError::InvalidGrant("The account no longer exists."));
     };
     let mut claims = Map::new();
-    claims.insert("sub".into(), json!(user_id));
+    claims.insert("sub".into(), json!(sub));
     let has = |s: &str| scopes.iter().any(|x| x == s);
     if has("profile") {
         claims.insert("name".into(), json!(name));
@@ -328,10 +375,11 @@ async fn issue(
     let issuer = state.settings.public_url.as_str();
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let scope = grant.scopes.join(" ");
+    let sub = subjects::issue(&state.db, &state.subjects, client, grant.user_id).await?;
     let (access, ttl) = access_token(
         state,
         client,
-        &grant.user_id.to_string(),
+        &sub,
         &scope,
         Some(grant.auth_time.unix_timestamp()),
     )?;
@@ -342,7 +390,7 @@ async fn issue(
         "scope": scope,
     });
     if grant.scopes.iter().any(|s| s == "openid") {
-        let mut claims = user_claims(state, grant.user_id, &grant.scopes).await?;
+        let mut claims = user_claims(state, grant.user_id, &sub, &grant.scopes).await?;
         claims.insert("iss".into(), json!(issuer));
         claims.insert("aud".into(), json!(client.id));
         claims.insert("azp".into(), json!(client.id));
