@@ -9,7 +9,9 @@ use webauthn_rs::Webauthn;
 
 use crate::domain::{
     email_sign_in::CodeKey,
-    oidc::{clients::ClientSecretKey, keys::KeyRing, subjects::SubjectKey},
+    oidc::{
+        client_cache::ClientCache, clients::ClientSecretKey, keys::KeyRing, subjects::SubjectKey,
+    },
     passkeys,
     password::PasswordHasher,
     secrets::SecretBox,
@@ -51,6 +53,8 @@ pub struct AppState {
     pub client_key: ClientSecretKey,
     /// Derives pairwise subject identifiers.
     pub subjects: SubjectKey,
+    /// Registered clients in memory for the app-facing endpoints.
+    pub clients: Arc<ClientCache>,
 }
 
 impl AppState {
@@ -76,6 +80,7 @@ impl AppState {
             keys: Arc::new(KeyRing::default()),
             client_key: ClientSecretKey::derive(master_key),
             subjects: SubjectKey::derive(master_key),
+            clients: Arc::new(ClientCache::default()),
         })
     }
 }

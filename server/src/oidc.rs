@@ -293,7 +293,14 @@ async fn userinfo(
         )
             .into_response();
     };
-    let Ok(Some(claims)) = revocation::active_access_token(&state, &token).await else {
+    // The signature here; revocation together with the person's row below (one query).
+    let Some(claims) = state
+        .keys
+        .verify_access_token(&token, &state.settings.public_url)
+    else {
+        return unauthorized("invalid_token");
+    };
+    let Some(jti) = claims["jti"].as_str().and_then(|j| j.parse().ok()) else {
         return unauthorized("invalid_token");
     };
     let scopes: Vec<String> = claims["scope"]
@@ -323,9 +330,14 @@ async fn userinfo(
     let Some(user_id) = user_id else {
         return unauthorized("invalid_token");
     };
-    match token::user_claims(&state, user_id, sub, &scopes).await {
-        Ok(claims) => no_store(axum::Json(claims).into_response()),
-        Err(_) => unauthorized("invalid_token"),
+    match token::userinfo_claims(&state, user_id, sub, &scopes, Some(jti)).await {
+        Ok(Some(claims)) => no_store(axum::Json(claims).into_response()),
+        Ok(None) => unauthorized("invalid_token"),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The request could not be completed.",
+        )
+            .into_response(),
     }
 }
 
@@ -339,7 +351,7 @@ async fn client_and_token(
     state: &AppState,
     headers: &HeaderMap,
     body: &str,
-) -> Result<(app::domain::oidc::clients::Client, String), TokenError> {
+) -> Result<(Arc<app::domain::oidc::clients::Client>, String), TokenError> {
     let form: TokenForm = read_form(headers, body)?;
     let param: TokenParam = read_form(headers, body)?;
     let client = token::authenticate_client(state, client_credentials(headers)?, &form).await?;

@@ -255,6 +255,41 @@ async fn service_clients_get_tokens_for_their_own_scopes(db: PgPool) {
     let body: Value = token(&app, &form, auth).await.json().await.unwrap();
     assert_eq!(body["error"], "invalid_scope");
 
+    // The client is now cached; a change to it applies at once all the same.
+    sqlx::query("UPDATE oauth_clients SET scopes = '{orders.read}' WHERE id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let write = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders.write"),
+    ];
+    let mut refused = false;
+    for _ in 0..20 {
+        let body: Value = token(&app, &write, auth).await.json().await.unwrap();
+        if body["error"] == "invalid_scope" {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "a scope taken away is refused within moments");
+    sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let mut gone = false;
+    for _ in 0..20 {
+        if token(&app, &form, auth).await.status() == 401 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "a deleted client is refused within moments");
+
     // Apps that sign people in may not use it.
     let client = register(&app, ClientType::Confidential, true).await;
     let secret = client.client_secret.unwrap();

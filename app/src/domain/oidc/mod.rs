@@ -4,6 +4,7 @@
 
 pub mod assertion;
 pub mod authorize;
+pub mod client_cache;
 pub mod clients;
 pub mod grants;
 pub mod keys;

@@ -4,6 +4,8 @@
 //! token for `openid` signed with the client's algorithm, and refresh tokens for
 //! `offline_access`. Errors carry the RFC's codes.
 
+use std::sync::Arc;
+
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -11,12 +13,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{
-    assertion,
-    clients::{self, Client},
-    keys::Alg,
-    subjects,
-};
+use super::{assertion, clients::Client, keys::Alg, subjects};
 use crate::{
     domain::tokens::{random_token, token_hash},
     state::AppState,
@@ -100,7 +97,7 @@ pub async fn authenticate_client(
     state: &AppState,
     basic: Option<(String, String)>,
     form: &TokenForm,
-) -> Result<Client, TokenError> {
+) -> Result<Arc<Client>, TokenError> {
     if form.client_assertion.is_some() || form.client_assertion_type.is_some() {
         if basic.is_some() || form.client_secret.is_some() {
             return Err(TokenError::InvalidRequest(
@@ -126,7 +123,9 @@ pub async fn authenticate_client(
             secret.clone(),
         ),
     };
-    let client = clients::find(&state.db, &client_id)
+    let client = state
+        .clients
+        .get(&state.db, &client_id)
         .await?
         .ok_or(TokenError::InvalidClient)?;
     match (&client.secret_hash, secret) {
@@ -143,7 +142,7 @@ pub async fn authenticate_client(
 async fn authenticate_by_assertion(
     state: &AppState,
     form: &TokenForm,
-) -> Result<Client, TokenError> {
+) -> Result<Arc<Client>, TokenError> {
     if form.client_assertion_type.as_deref() != Some(assertion::ASSERTION_TYPE) {
         return Err(TokenError::InvalidRequest(
             "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
@@ -157,7 +156,9 @@ async fn authenticate_by_assertion(
     if form.client_id.as_ref().is_some_and(|id| id != &client_id) {
         return Err(TokenError::InvalidRequest("client_id does not match."));
     }
-    let client = clients::find(&state.db, &client_id)
+    let client = state
+        .clients
+        .get(&state.db, &client_id)
         .await?
         .ok_or(TokenError::InvalidClient)?;
     let Some(jwks) = &client.jwks else {
@@ -171,40 +172,67 @@ async fn authenticate_by_assertion(
     }
 }
 
-/// The claims about `user_id` (known to the app as `sub`) that `scopes` allow, for ID tokens
-/// and userinfo.
+/// The claims about `user_id` (known to the app as `sub`) that `scopes` allow, for ID tokens.
 pub async fn user_claims(
     state: &AppState,
     user_id: Uuid,
     sub: &str,
     scopes: &[String],
 ) -> Result<Map<String, Value>, TokenError> {
-    let row: Option<(String, Option<OffsetDateTime>, String, Option<String>)> = sqlx::query_as(
-        "SELECT email, email_verified_at, display_name, phone FROM users WHERE id = $1",
+    userinfo_claims(state, user_id, sub, scopes, None)
+        .await?
+        .ok_or(TokenError::InvalidGrant("The account no longer exists."))
+}
+
+/// The claims about `user_id` (known to the app as `sub`) that `scopes` allow, or `None` when
+/// the account is gone or the access token `jti` (for userinfo) was revoked: one query.
+pub async fn userinfo_claims(
+    state: &AppState,
+    user_id: Uuid,
+    sub: &str,
+    scopes: &[String],
+    jti: Option<Uuid>,
+) -> Result<Option<Map<String, Value>>, TokenError> {
+    #[derive(sqlx::FromRow)]
+    struct Person {
+        email: String,
+        email_verified_at: Option<OffsetDateTime>,
+        display_name: String,
+        phone: Option<String>,
+        revoked: bool,
+    }
+    let row: Option<Person> = sqlx::query_as(
+        "SELECT email, email_verified_at, display_name, phone,
+                EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $2) AS revoked
+         FROM users WHERE id = $1",
     )
     .bind(user_id)
+    .bind(jti)
     .fetch_optional(&state.db)
     .await?;
-    let Some((email, verified_at, name, phone)) = row else {
-        return Err(TokenError::InvalidGrant("The account no longer exists."));
+    let Some(person) = row.filter(|p| !p.revoked) else {
+        return Ok(None);
     };
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(sub));
     let has = |s: &str| scopes.iter().any(|x| x == s);
     if has("profile") {
-        claims.insert("name".into(), json!(name));
+        claims.insert("name".into(), json!(person.display_name));
     }
     if has("email") {
-        claims.insert("email".into(), json!(email));
-        claims.insert("email_verified".into(), json!(verified_at.is_some()));
+        claims.insert("email".into(), json!(person.email));
+        claims.insert(
+            "email_verified".into(),
+            json!(person.email_verified_at.is_some()),
+        );
     }
     if has("phone") {
-        if let Some(phone) = phone {
+        if let Some(phone) = person.phone {
             claims.insert("phone_number".into(), json!(phone));
             claims.insert("phone_number_verified".into(), json!(true));
         }
     }
-    Ok(claims)
+    Ok(Some(claims))
 }
 
 /// Whether `verifier` (RFC 7636 §4.1: 43-128 unreserved characters) hashes to `challenge`.
@@ -233,7 +261,6 @@ pub async fn exchange_code(
         .code
         .as_deref()
         .ok_or(TokenError::InvalidRequest("code is missing."))?;
-    let mut tx = state.db.begin().await?;
     #[derive(sqlx::FromRow)]
     struct Code {
         client_id: String,
@@ -247,13 +274,20 @@ pub async fn exchange_code(
         used: bool,
         expired: bool,
     }
+    // One statement uses the code up and says whether it was already used: any attempt uses it,
+    // so a code cannot be probed for its verifier.
     let row: Option<Code> = sqlx::query_as(
-        "SELECT client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time, sid,
-                used_at IS NOT NULL AS used, expires_at <= now() AS expired
-         FROM authorization_codes WHERE code_hash = $1 FOR UPDATE",
+        "WITH old AS (
+             SELECT code_hash, used_at FROM authorization_codes WHERE code_hash = $1 FOR UPDATE
+         )
+         UPDATE authorization_codes a SET used_at = COALESCE(a.used_at, now())
+         FROM old WHERE a.code_hash = old.code_hash
+         RETURNING a.client_id, a.user_id, a.redirect_uri, a.scopes, a.nonce, a.code_challenge,
+                   a.auth_time, a.sid, old.used_at IS NOT NULL AS used,
+                   a.expires_at <= now() AS expired",
     )
     .bind(token_hash(code))
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
         return Err(TokenError::InvalidGrant("The code is not valid."));
@@ -265,17 +299,10 @@ pub async fn exchange_code(
              WHERE code_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash(code))
-        .execute(&mut *tx)
+        .execute(&state.db)
         .await?;
-        tx.commit().await?;
         return Err(TokenError::InvalidGrant("The code was already used."));
     }
-    // Any attempt uses the code up, so a code cannot be probed for its verifier.
-    sqlx::query("UPDATE authorization_codes SET used_at = now() WHERE code_hash = $1")
-        .bind(token_hash(code))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     if row.expired {
         return Err(TokenError::InvalidGrant("The code has expired."));
     }
@@ -445,7 +472,13 @@ pub async fn refresh(
         .refresh_token
         .as_deref()
         .ok_or(TokenError::InvalidRequest("refresh_token is missing."))?;
-    let mut tx = state.db.begin().await?;
+    let asked: Option<Vec<String>> = form.scope.as_deref().map(|asked| {
+        asked
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    });
     #[derive(sqlx::FromRow)]
     struct Row {
         family_id: Uuid,
@@ -457,14 +490,31 @@ pub async fn refresh(
         used: bool,
         revoked: bool,
         expired: bool,
+        rotated: bool,
     }
+    // One statement reads the token and, when it may be used (this client's, unused,
+    // unrevoked, unexpired, the scopes asked for within its own), marks it used.
     let row: Option<Row> = sqlx::query_as(
-        "SELECT family_id, client_id, user_id, scopes, auth_time, sid, used_at IS NOT NULL AS used,
-                revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired
-         FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+        "WITH old AS (
+             SELECT token_hash, family_id, client_id, user_id, scopes, auth_time, sid, used_at,
+                    revoked_at, expires_at
+             FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE
+         ), rotated AS (
+             UPDATE refresh_tokens r SET used_at = now() FROM old
+             WHERE r.token_hash = old.token_hash AND old.client_id = $2 AND old.used_at IS NULL
+               AND old.revoked_at IS NULL AND old.expires_at > now()
+               AND ($3::text[] IS NULL OR $3::text[] <@ old.scopes)
+             RETURNING r.token_hash
+         )
+         SELECT family_id, client_id, user_id, scopes, auth_time, sid,
+                used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked,
+                expires_at <= now() AS expired, EXISTS (SELECT 1 FROM rotated) AS rotated
+         FROM old",
     )
     .bind(token_hash(presented))
-    .fetch_optional(&mut *tx)
+    .bind(&client.id)
+    .bind(&asked)
+    .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
         return Err(TokenError::InvalidGrant("The refresh token is not valid."));
@@ -483,9 +533,8 @@ pub async fn refresh(
              WHERE family_id = $1 AND revoked_at IS NULL",
         )
         .bind(row.family_id)
-        .execute(&mut *tx)
+        .execute(&state.db)
         .await?;
-        tx.commit().await?;
         tracing::warn!(client = %client.id, "refresh token reuse: family revoked");
         return Err(TokenError::InvalidGrant(
             "The refresh token was already used; its sign-in is revoked.",
@@ -494,25 +543,11 @@ pub async fn refresh(
     if row.expired {
         return Err(TokenError::InvalidGrant("The refresh token has expired."));
     }
-    let scopes = match form.scope.as_deref() {
-        None => row.scopes.clone(),
-        Some(asked) => {
-            let asked: Vec<String> = asked
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-            if asked.iter().any(|s| !row.scopes.contains(s)) {
-                return Err(TokenError::InvalidScope);
-            }
-            asked
-        }
-    };
-    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
-        .bind(token_hash(presented))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    if !row.rotated {
+        // The only condition left: a scope beyond the token's own.
+        return Err(TokenError::InvalidScope);
+    }
+    let scopes = asked.unwrap_or(row.scopes);
     let grant = Grant {
         user_id: row.user_id,
         scopes,
