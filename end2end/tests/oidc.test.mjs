@@ -3,7 +3,7 @@
 // PKCE, ID token validation, userinfo, single sign-on across two partner apps, prompt=none and
 // max_age, RP-initiated logout, back-channel logout tokens (checked with jose) received by the
 // apps, refresh (rotation and reuse detection), revocation, introspection, client_credentials,
-// private_key_jwt, pushed authorization requests, consent for a third-party app, and errors
+// private_key_jwt, pushed authorization requests, DPoP, consent for a third-party app, and errors
 // that must not redirect. Run with JavaScript on
 // (hydrated sign-in form) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
@@ -327,6 +327,27 @@ for (const javaScriptEnabled of [true, false]) {
       await signInAtProvider(page, url, email);
       const tokens = await oidc.authorizationCodeGrant(config, await backAtApp(page), checks);
       assert.equal(tokens.claims().email, email);
+      checkPage(page);
+    });
+
+    test("DPoP binds the tokens to the app's key", async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      const { config } = await registerClient({ firstParty: true });
+      const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+      const { url, checks } = await authorizationRequest(config, 'openid email offline_access');
+      await signInAtProvider(page, url, email);
+      const tokens = await oidc.authorizationCodeGrant(config, await backAtApp(page), checks, undefined, { DPoP });
+      assert.equal(tokens.token_type, 'dpop');
+      const { sub } = tokens.claims();
+      const info = await oidc.fetchUserInfo(config, tokens.access_token, sub, { DPoP });
+      assert.equal(info.email, email);
+      // Without the key the token is worth nothing, and so is the refresh token.
+      await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, sub));
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === 'invalid_dpop_proof');
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+      assert.equal(refreshed.token_type, 'dpop');
       checkPage(page);
     });
 

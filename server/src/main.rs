@@ -93,6 +93,9 @@ enum ClientCommand {
         /// The pairwise sector (a host name); by default the one host of the redirect URIs.
         #[arg(long, requires = "pairwise")]
         sector_identifier: Option<String>,
+        /// Every token request of this app must carry a DPoP proof (RFC 9449).
+        #[arg(long)]
+        require_dpop: bool,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -309,6 +312,7 @@ async fn client_command(
             jwks_file,
             pairwise,
             sector_identifier,
+            require_dpop,
             json,
         } => {
             let jwks = match jwks_file {
@@ -340,6 +344,7 @@ async fn client_command(
                 jwks,
                 pairwise,
                 sector_identifier,
+                require_dpop,
             };
             let done = clients::create(&state.db, &state.client_key, &new).await?;
             if json {

@@ -10,7 +10,7 @@ use app::{
         oidc::{
             assertion,
             authorize::{self, AuthorizeParams, Next},
-            clients,
+            clients, dpop,
             logout::{self, Exit, LogoutNext, LogoutParams},
             revocation, subjects,
             token::{self, TokenError, TokenForm},
@@ -54,6 +54,7 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": assertion::ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": dpop::ALGORITHMS,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email",
@@ -210,7 +211,8 @@ async fn token_endpoint(
 ) -> Response {
     let result = async {
         let form: TokenForm = read_form(&headers, &body)?;
-        token::token(&state, client_credentials(&headers)?, &form).await
+        let proof = dpop_proof(&headers)?;
+        token::token(&state, client_credentials(&headers)?, &form, proof).await
     }
     .await;
     match result {
@@ -237,6 +239,20 @@ async fn pushed_request(
     match result {
         Ok(answer) => no_store((StatusCode::CREATED, axum::Json(answer)).into_response()),
         Err(e) => token_error(e),
+    }
+}
+
+/// The request's `DPoP` proof header, if any (RFC 9449 §4.3: at most one).
+fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, TokenError> {
+    let mut proofs = headers.get_all("dpop").iter();
+    let bad = TokenError::Refused {
+        error: "invalid_dpop_proof",
+        description: "Send exactly one DPoP header.",
+    };
+    match (proofs.next(), proofs.next()) {
+        (None, _) => Ok(None),
+        (Some(proof), None) => proof.to_str().map(Some).map_err(|_| bad),
+        _ => Err(bad),
     }
 }
 
@@ -267,21 +283,26 @@ struct UserinfoForm {
 /// Userinfo (OpenID Connect Core §5.3): the bearer token from the header, or (POST) the body.
 async fn userinfo(
     State(state): State<AppState>,
+    method: axum::http::Method,
     headers: HeaderMap,
     body: Result<Form<UserinfoForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let from_header = headers
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
+        .and_then(|v| v.to_str().ok());
+    // `DPoP <token>` for a token bound to a key (RFC 9449 §7.1), `Bearer <token>` otherwise.
+    let (scheme, from_header) = match authorization {
+        Some(v) if v.starts_with("DPoP ") => ("DPoP", Some(v[5..].to_owned())),
+        Some(v) if v.starts_with("Bearer ") => ("Bearer", Some(v[7..].to_owned())),
+        _ => ("Bearer", None),
+    };
     let token = from_header.or_else(|| body.ok().and_then(|Form(f)| f.access_token));
     let unauthorized = |error: &str| {
         (
             StatusCode::UNAUTHORIZED,
             [(
                 header::WWW_AUTHENTICATE,
-                format!("Bearer error=\"{error}\""),
+                format!("{scheme} error=\"{error}\""),
             )],
         )
             .into_response()
@@ -303,6 +324,23 @@ async fn userinfo(
     let Some(jti) = claims["jti"].as_str().and_then(|j| j.parse().ok()) else {
         return unauthorized("invalid_token");
     };
+    // A DPoP-bound token needs the DPoP scheme and a proof with its key; a bearer token the
+    // Bearer scheme.
+    match (claims["cnf"]["jkt"].as_str(), scheme) {
+        (None, "Bearer") => {}
+        (Some(jkt), "DPoP") => {
+            let Ok(Some(proof)) = dpop_proof(&headers) else {
+                return unauthorized("invalid_dpop_proof");
+            };
+            let url = format!("{}/oauth2/userinfo", state.settings.public_url);
+            match dpop::check(&state.db, proof, method.as_str(), &url, Some(&token)).await {
+                Ok(Ok(proven)) if proven == jkt => {}
+                Ok(_) => return unauthorized("invalid_dpop_proof"),
+                Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
+        _ => return unauthorized("invalid_token"),
+    }
     let scopes: Vec<String> = claims["scope"]
         .as_str()
         .unwrap_or_default()

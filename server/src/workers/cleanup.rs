@@ -23,6 +23,7 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM revoked_access_tokens WHERE expires_at < now()",
         "DELETE FROM pushed_requests WHERE expires_at < now()",
         "DELETE FROM client_assertions WHERE expires_at < now()",
+        "DELETE FROM dpop_proofs WHERE expires_at < now()",
     ] {
         sqlx::query(statement).execute(db).await?;
     }

@@ -130,6 +130,8 @@ pub struct NewClient {
     pub pairwise: bool,
     /// The sector of a pairwise app; by default the one host of its redirect URIs.
     pub sector_identifier: Option<String>,
+    /// Every token request must carry a DPoP proof (RFC 9449).
+    pub require_dpop: bool,
 }
 
 /// A registered client: its id, and its secret when it has one (shown this once).
@@ -274,8 +276,8 @@ pub async fn create(
         "INSERT INTO oauth_clients
            (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party,
             post_logout_redirect_uris, backchannel_logout_uri, frontchannel_logout_uri, require_par,
-            jwks, subject_type, sector_identifier)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            jwks, subject_type, sector_identifier, require_dpop)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&client_id)
     .bind(new.name.trim())
@@ -296,6 +298,7 @@ pub async fn create(
         "public"
     })
     .bind(&sector)
+    .bind(new.require_dpop)
     .execute(db)
     .await?;
     Ok(Registered {
@@ -327,6 +330,8 @@ pub struct Client {
     pub subject_type: String,
     /// The sector of a pairwise client.
     pub sector_identifier: Option<String>,
+    /// Token requests must carry a DPoP proof.
+    pub require_dpop: bool,
 }
 
 impl Client {
@@ -341,7 +346,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Clie
         "SELECT id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris,
                 grant_types, scopes,
                 id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party,
-                require_par, jwks, subject_type, sector_identifier
+                require_par, jwks, subject_type, sector_identifier, require_dpop
          FROM oauth_clients WHERE id = $1",
     )
     .bind(id)

@@ -6,6 +6,7 @@ pub mod assertion;
 pub mod authorize;
 pub mod client_cache;
 pub mod clients;
+pub mod dpop;
 pub mod grants;
 pub mod keys;
 pub mod logout;

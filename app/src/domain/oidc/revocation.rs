@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{clients::Client, token::TokenError};
+use super::{clients::Client, subjects, token::TokenError};
 use crate::{domain::tokens::token_hash, state::AppState};
 
 /// The claims of a valid, unrevoked access token of this provider.
@@ -88,6 +88,12 @@ pub async fn introspect(
         expires_at: OffsetDateTime,
         active: bool,
     }
+    // Access tokens are JWTs; refresh tokens are random and have no dots.
+    if token.contains('.') {
+        return Ok(access_token_answer(
+            active_access_token(state, token).await?,
+        ));
+    }
     let refresh: Option<Refresh> = sqlx::query_as(
         "SELECT client_id, user_id, scopes, created_at, expires_at,
                 (used_at IS NULL AND revoked_at IS NULL AND expires_at > now()) AS active
@@ -100,30 +106,46 @@ pub async fn introspect(
         if !r.active {
             return Ok(json!({ "active": false }));
         }
+        // The subject as the token's app knows it (pairwise or not).
+        let sub = match state.clients.get(&state.db, &r.client_id).await? {
+            Some(owner) => subjects::subject(&state.subjects, &owner, r.user_id),
+            None => return Ok(json!({ "active": false })),
+        };
         return Ok(json!({
             "active": true,
             "token_type": "refresh_token",
             "scope": r.scopes.join(" "),
             "client_id": r.client_id,
-            "sub": r.user_id,
+            "sub": sub,
             "iss": issuer,
             "iat": r.created_at.unix_timestamp(),
             "exp": r.expires_at.unix_timestamp(),
         }));
     }
-    Ok(match active_access_token(state, token).await? {
-        Some(claims) => json!({
-            "active": true,
-            "token_type": "Bearer",
-            "scope": claims["scope"],
-            "client_id": claims["client_id"],
-            "sub": claims["sub"],
-            "aud": claims["aud"],
-            "iss": claims["iss"],
-            "iat": claims["iat"],
-            "exp": claims["exp"],
-            "jti": claims["jti"],
-        }),
+    Ok(json!({ "active": false }))
+}
+
+/// The introspection answer for an access token's claims (if it is active).
+fn access_token_answer(claims: Option<Value>) -> Value {
+    match claims {
+        Some(claims) => {
+            let mut answer = json!({
+                "active": true,
+                "token_type": "Bearer",
+                "scope": claims["scope"],
+                "client_id": claims["client_id"],
+                "sub": claims["sub"],
+                "aud": claims["aud"],
+                "iss": claims["iss"],
+                "iat": claims["iat"],
+                "exp": claims["exp"],
+                "jti": claims["jti"],
+            });
+            if let Some(cnf) = claims.get("cnf") {
+                answer["cnf"] = cnf.clone();
+            }
+            answer
+        }
         None => json!({ "active": false }),
-    })
+    }
 }

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{assertion, clients::Client, keys::Alg, subjects};
+use super::{assertion, clients::Client, dpop, keys::Alg, subjects};
 use crate::{
     domain::tokens::{random_token, token_hash},
     state::AppState,
@@ -253,6 +253,7 @@ pub async fn exchange_code(
     state: &AppState,
     client: &Client,
     form: &TokenForm,
+    jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
     if !client.grant_types.iter().any(|g| g == "authorization_code") {
         return Err(TokenError::UnauthorizedClient);
@@ -336,7 +337,7 @@ pub async fn exchange_code(
     };
     let refresh =
         wants_refresh(client, &grant.scopes).then(|| (Uuid::new_v4(), Some(token_hash(code))));
-    issue(state, client, &grant, refresh).await
+    issue(state, client, &grant, refresh, jkt).await
 }
 
 /// Who and what a set of tokens is for.
@@ -367,6 +368,7 @@ fn access_token(
     sub: &str,
     scope: &str,
     auth_time: Option<i64>,
+    jkt: Option<&str>,
 ) -> Result<(String, i64), TokenError> {
     let issuer = state.settings.public_url.as_str();
     let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -384,6 +386,10 @@ fn access_token(
     if let Some(auth_time) = auth_time {
         claims["auth_time"] = json!(auth_time);
     }
+    if let Some(jkt) = jkt {
+        // RFC 9449 §6: bound to the key the client proved it holds.
+        claims["cnf"] = json!({ "jkt": jkt });
+    }
     let token = state
         .keys
         .sign_access_token(&claims)
@@ -398,6 +404,7 @@ async fn issue(
     client: &Client,
     grant: &Grant,
     refresh: Option<(Uuid, Option<Vec<u8>>)>,
+    jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
     let issuer = state.settings.public_url.as_str();
     let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -409,10 +416,11 @@ async fn issue(
         &sub,
         &scope,
         Some(grant.auth_time.unix_timestamp()),
+        jkt,
     )?;
     let mut response = json!({
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": token_type(jkt),
         "expires_in": ttl,
         "scope": scope,
     });
@@ -439,8 +447,8 @@ async fn issue(
         sqlx::query(
             "INSERT INTO refresh_tokens
                (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash, expires_at,
-                sid)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)",
+                sid, dpop_jkt)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9, $10)",
         )
         .bind(token_hash(&token))
         .bind(family)
@@ -451,6 +459,7 @@ async fn issue(
         .bind(code_hash)
         .bind(f64::from(client.refresh_token_ttl_secs))
         .bind(&grant.sid)
+        .bind(jkt)
         .execute(&state.db)
         .await?;
         response["refresh_token"] = json!(token);
@@ -464,6 +473,7 @@ pub async fn refresh(
     state: &AppState,
     client: &Client,
     form: &TokenForm,
+    jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
     if !client.grant_types.iter().any(|g| g == "refresh_token") {
         return Err(TokenError::UnauthorizedClient);
@@ -490,6 +500,7 @@ pub async fn refresh(
         used: bool,
         revoked: bool,
         expired: bool,
+        dpop_jkt: Option<String>,
         rotated: bool,
     }
     // One statement reads the token and, when it may be used (this client's, unused,
@@ -497,23 +508,26 @@ pub async fn refresh(
     let row: Option<Row> = sqlx::query_as(
         "WITH old AS (
              SELECT token_hash, family_id, client_id, user_id, scopes, auth_time, sid, used_at,
-                    revoked_at, expires_at
+                    revoked_at, expires_at, dpop_jkt
              FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE
          ), rotated AS (
              UPDATE refresh_tokens r SET used_at = now() FROM old
              WHERE r.token_hash = old.token_hash AND old.client_id = $2 AND old.used_at IS NULL
                AND old.revoked_at IS NULL AND old.expires_at > now()
                AND ($3::text[] IS NULL OR $3::text[] <@ old.scopes)
+               AND (old.dpop_jkt IS NULL OR old.dpop_jkt = $4)
              RETURNING r.token_hash
          )
          SELECT family_id, client_id, user_id, scopes, auth_time, sid,
                 used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked,
-                expires_at <= now() AS expired, EXISTS (SELECT 1 FROM rotated) AS rotated
+                expires_at <= now() AS expired, dpop_jkt,
+                EXISTS (SELECT 1 FROM rotated) AS rotated
          FROM old",
     )
     .bind(token_hash(presented))
     .bind(&client.id)
     .bind(&asked)
+    .bind(jkt)
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
@@ -543,6 +557,13 @@ pub async fn refresh(
     if row.expired {
         return Err(TokenError::InvalidGrant("The refresh token has expired."));
     }
+    if row.dpop_jkt.is_some() && row.dpop_jkt.as_deref() != jkt {
+        // RFC 9449 §5: a bound refresh token needs a proof with its key.
+        return Err(TokenError::Refused {
+            error: "invalid_dpop_proof",
+            description: "The refresh token is bound to another DPoP key.",
+        });
+    }
     if !row.rotated {
         // The only condition left: a scope beyond the token's own.
         return Err(TokenError::InvalidScope);
@@ -555,7 +576,7 @@ pub async fn refresh(
         nonce: None,
         sid: row.sid,
     };
-    issue(state, client, &grant, Some((row.family_id, None))).await
+    issue(state, client, &grant, Some((row.family_id, None)), jkt).await
 }
 
 /// grant_type=client_credentials (RFC 6749 §4.4), for service clients: an access token about
@@ -564,6 +585,7 @@ pub fn client_credentials(
     state: &AppState,
     client: &Client,
     form: &TokenForm,
+    jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
     if !client.grant_types.iter().any(|g| g == "client_credentials") {
         return Err(TokenError::UnauthorizedClient);
@@ -579,13 +601,49 @@ pub fn client_credentials(
         }
     };
     let scope = scopes.join(" ");
-    let (access, ttl) = access_token(state, client, &client.id, &scope, None)?;
+    let (access, ttl) = access_token(state, client, &client.id, &scope, None, jkt)?;
     Ok(json!({
         "access_token": access,
-        "token_type": "Bearer",
+        "token_type": token_type(jkt),
         "expires_in": ttl,
         "scope": scope,
     }))
+}
+
+/// `DPoP` for tokens bound to a proven key (RFC 9449), `Bearer` otherwise.
+fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    }
+}
+
+/// The thumbprint of the key a DPoP proof at the token endpoint proves, if one was sent; a bad
+/// proof, or none from an app that must send one, is refused with `invalid_dpop_proof`.
+async fn proven_key(
+    state: &AppState,
+    client: &Client,
+    proof: Option<&str>,
+) -> Result<Option<String>, TokenError> {
+    let Some(proof) = proof else {
+        return if client.require_dpop {
+            Err(TokenError::Refused {
+                error: "invalid_dpop_proof",
+                description: "This app must send a DPoP proof.",
+            })
+        } else {
+            Ok(None)
+        };
+    };
+    let url = format!("{}/oauth2/token", state.settings.public_url);
+    match dpop::check(&state.db, proof, "POST", &url, None).await? {
+        Ok(jkt) => Ok(Some(jkt)),
+        Err(description) => Err(TokenError::Refused {
+            error: "invalid_dpop_proof",
+            description,
+        }),
+    }
 }
 
 /// The token endpoint: authenticates the client and dispatches on `grant_type`.
@@ -593,16 +651,19 @@ pub async fn token(
     state: &AppState,
     basic: Option<(String, String)>,
     form: &TokenForm,
+    dpop_proof: Option<&str>,
 ) -> Result<Value, TokenError> {
     let grant = form
         .grant_type
         .as_deref()
         .ok_or(TokenError::InvalidRequest("grant_type is missing."))?;
     let client = authenticate_client(state, basic, form).await?;
+    let jkt = proven_key(state, &client, dpop_proof).await?;
+    let jkt = jkt.as_deref();
     match grant {
-        "authorization_code" => exchange_code(state, &client, form).await,
-        "refresh_token" => refresh(state, &client, form).await,
-        "client_credentials" => client_credentials(state, &client, form),
+        "authorization_code" => exchange_code(state, &client, form, jkt).await,
+        "refresh_token" => refresh(state, &client, form, jkt).await,
+        "client_credentials" => client_credentials(state, &client, form, jkt),
         _ => Err(TokenError::UnsupportedGrantType),
     }
 }
