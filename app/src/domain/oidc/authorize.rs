@@ -368,7 +368,11 @@ pub async fn proceed(
             (req.force_login
                 && req.login_session.is_some()
                 && session.id().map(|id| id.to_string()) == req.login_session)
-                || req.max_age.is_some_and(|max| now - signed_in_at > max)
+                // A sign-in made after the request arrived satisfies any max_age (even 0, when
+                // the answer comes a second later).
+                || req
+                    .max_age
+                    .is_some_and(|max| now - signed_in_at > max && signed_in_at < req.created_at)
                 || req
                     .hint_sub
                     .as_ref()
