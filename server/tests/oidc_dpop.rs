@@ -188,7 +188,7 @@ async fn a_bound_refresh_token_and_access_token_need_the_same_key(db: PgPool) {
     // Userinfo: the DPoP scheme with a proof for this token, and nothing less.
     let call = |scheme: &'static str, proof: Option<String>| {
         let mut request = reqwest::Client::new()
-            .get(&format!("http://{}/oauth2/userinfo", app.addr))
+            .get(format!("http://{}/oauth2/userinfo", app.addr))
             .header("Authorization", format!("{scheme} {access}"));
         if let Some(proof) = proof {
             request = request.header("DPoP", proof);

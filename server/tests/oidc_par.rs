@@ -8,6 +8,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use support::{oidc::*, TestApp};
 
+type Form<'a> = Vec<(&'a str, &'a str)>;
+type Basic<'a> = Option<(&'a str, &'a str)>;
+
 fn pushed_form<'a>(challenge: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut form = vec![
         ("response_type", "code"),
@@ -81,7 +84,7 @@ async fn bad_pushes_get_the_rfc_errors_and_store_nothing(db: PgPool) {
     let basic = Some((client.client_id.as_str(), secret.as_str()));
     let challenge = challenge(VERIFIER);
 
-    let cases: Vec<(Vec<(&str, &str)>, Option<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<(Form, Basic, u16, &str)> = vec![
         (
             pushed_form(&challenge, &[("redirect_uri", "https://evil.example/cb")]),
             basic,
