@@ -49,6 +49,13 @@ lint:
 	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+## Password hashing (criterion), then the OpenID provider's endpoints against npm oidc-provider,
+## each pinned to one core (end2end/bench/compare.mjs; the table is also written to
+## target/bench-oidc.md).
 bench:
-	@.ci/tools.sh
+	@.ci/tools.sh bench
+	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
 	cargo bench -p app --features ssr
+	cargo build --release -p server
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-oidc.md node bench/compare.mjs

@@ -3,7 +3,8 @@
 # the wasm-bindgen CLI matching Cargo.lock, and (for release builds) binaryen's wasm-opt
 # under $HOME/.cache/ciam-tools (the Makefile puts it on PATH).
 # With "test" as argument also what the browser tests need: Debian's Chromium and the
-# end2end npm packages. Safe to repeat: each step is skipped when already done.
+# end2end npm packages; with "bench" those and wrk. Safe to repeat: each step is skipped
+# when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,9 +40,14 @@ if [ "$("$tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print 
   npm install --silent --no-audit --no-fund --prefix "$tools" binaryen@132.0.0
 fi
 
-if [ "${1:-}" = "test" ]; then
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
   command -v chromium >/dev/null || apt_install chromium
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
     (cd end2end && npm ci --no-audit --no-fund)
   fi
+fi
+
+# The provider benchmark drives both servers with wrk.
+if [ "${1:-}" = "bench" ]; then
+  command -v wrk >/dev/null || apt_install wrk
 fi
