@@ -215,10 +215,7 @@ async fn token_endpoint(
         token::token(&state, client_credentials(&headers)?, &form, proof).await
     }
     .await;
-    match result {
-        Ok(answer) => no_store(axum::Json(answer).into_response()),
-        Err(e) => token_error(e),
-    }
+    json_answer(result, StatusCode::OK)
 }
 
 /// The pushed authorization request endpoint (RFC 9126 §2): the app authenticates as at the
@@ -236,10 +233,7 @@ async fn pushed_request(
         app::domain::oidc::par::push(&state, &client, &params).await
     }
     .await;
-    match result {
-        Ok(answer) => no_store((StatusCode::CREATED, axum::Json(answer)).into_response()),
-        Err(e) => token_error(e),
-    }
+    json_answer(result, StatusCode::CREATED)
 }
 
 /// The request's `DPoP` proof header, if any (RFC 9449 §4.3: at most one).
@@ -426,6 +420,14 @@ fn read_form<T: serde::de::DeserializeOwned>(
     serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| not_a_form)
 }
 
+/// An app endpoint's answer: the JSON with `status`, or the RFC's error JSON; never cached.
+fn json_answer(result: Result<serde_json::Value, TokenError>, status: StatusCode) -> Response {
+    match result {
+        Ok(answer) => no_store((status, axum::Json(answer)).into_response()),
+        Err(e) => token_error(e),
+    }
+}
+
 fn token_error(error: TokenError) -> Response {
     match error {
         TokenError::InvalidClient => no_store(invalid_client(error)),
@@ -456,10 +458,7 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Str
         revocation::introspect(&state, &client, &token).await
     }
     .await;
-    match result {
-        Ok(answer) => no_store(axum::Json(answer).into_response()),
-        Err(e) => token_error(e),
-    }
+    json_answer(result, StatusCode::OK)
 }
 
 async fn logout(

@@ -49,16 +49,7 @@ pub async fn ended(conn: &mut PgConnection, issuer: &str, sids: &[String]) -> sq
     if sids.is_empty() {
         return Ok(Ended::default());
     }
-    let gone: Vec<Gone> = sqlx::query_as(
-        "DELETE FROM session_apps sa USING oauth_clients c
-         WHERE c.id = sa.client_id AND sa.sid = ANY($1)
-         RETURNING sa.sid, sa.client_id, sa.user_id, c.backchannel_logout_uri,
-                   c.frontchannel_logout_uri",
-    )
-    .bind(sids)
-    .fetch_all(&mut *conn)
-    .await?;
-    queue(conn, issuer, gone).await
+    forget(conn, issuer, Some(sids), None).await
 }
 
 /// Forgets the apps of every sign-in of `user_id` (all of whose sessions have ended) and queues
@@ -68,12 +59,24 @@ pub async fn ended_for_user(
     issuer: &str,
     user_id: Uuid,
 ) -> sqlx::Result<Ended> {
+    forget(conn, issuer, None, Some(user_id)).await
+}
+
+/// Deletes the rows of the sign-ins `sids`, or of every sign-in of `user_id`, and queues what
+/// their apps are owed.
+async fn forget(
+    conn: &mut PgConnection,
+    issuer: &str,
+    sids: Option<&[String]>,
+    user_id: Option<Uuid>,
+) -> sqlx::Result<Ended> {
     let gone: Vec<Gone> = sqlx::query_as(
         "DELETE FROM session_apps sa USING oauth_clients c
-         WHERE c.id = sa.client_id AND sa.user_id = $1
+         WHERE c.id = sa.client_id AND (sa.sid = ANY($1) OR sa.user_id = $2)
          RETURNING sa.sid, sa.client_id, sa.user_id, c.backchannel_logout_uri,
                    c.frontchannel_logout_uri",
     )
+    .bind(sids)
     .bind(user_id)
     .fetch_all(&mut *conn)
     .await?;
