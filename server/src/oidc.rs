@@ -226,10 +226,8 @@ async fn pushed_request(
     body: String,
 ) -> Response {
     let result = async {
-        let form: TokenForm = read_form(&headers, &body)?;
         let params: AuthorizeParams = read_form(&headers, &body)?;
-        let client =
-            token::authenticate_client(&state, client_credentials(&headers)?, &form).await?;
+        let client = authenticated_client(&state, &headers, &body).await?;
         app::domain::oidc::par::push(&state, &client, &params).await
     }
     .await;
@@ -351,7 +349,7 @@ async fn userinfo(
     let user_id = match sub.parse() {
         Ok(user_id) => Some(user_id),
         // A pairwise subject: the app's sector says whose it is.
-        Err(_) => match clients::find(&state.db, client_id).await {
+        Err(_) => match state.clients.get(&state.db, client_id).await {
             Ok(Some(client)) => subjects::account(&state.db, &client, sub)
                 .await
                 .ok()
@@ -378,15 +376,25 @@ struct TokenParam {
     token: Option<String>,
 }
 
+/// The client a request to an app endpoint authenticates as (Basic header, form fields or
+/// assertion).
+async fn authenticated_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<Arc<clients::Client>, TokenError> {
+    let form: TokenForm = read_form(headers, body)?;
+    token::authenticate_client(state, client_credentials(headers)?, &form).await
+}
+
 /// Authenticates the client of a revocation or introspection request and reads its `token`.
 async fn client_and_token(
     state: &AppState,
     headers: &HeaderMap,
     body: &str,
-) -> Result<(Arc<app::domain::oidc::clients::Client>, String), TokenError> {
-    let form: TokenForm = read_form(headers, body)?;
+) -> Result<(Arc<clients::Client>, String), TokenError> {
     let param: TokenParam = read_form(headers, body)?;
-    let client = token::authenticate_client(state, client_credentials(headers)?, &form).await?;
+    let client = authenticated_client(state, headers, body).await?;
     let token = param
         .token
         .filter(|t| !t.is_empty())

@@ -153,7 +153,7 @@ pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Er
     let same_person = session.get::<Uuid>(USER_KEY).await? == Some(user_id);
     let sid = match session.get::<String>(SID_KEY).await? {
         Some(sid) if same_person => sid,
-        _ => crate::domain::tokens::random_token()[..22].to_owned(),
+        _ => new_sid(),
     };
     session.cycle_id().await?;
     session.clear().await;
@@ -168,12 +168,17 @@ pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Er
     Ok(())
 }
 
+/// A fresh sign-in id: 132 random bits.
+fn new_sid() -> String {
+    crate::domain::tokens::random_token()[..22].to_owned()
+}
+
 /// The `sid` of the sign-in in `session` (one is made for a sign-in that predates them).
 pub async fn sid(session: &Session) -> Result<String, session::Error> {
     if let Some(sid) = session.get::<String>(SID_KEY).await? {
         return Ok(sid);
     }
-    let sid = crate::domain::tokens::random_token()[..22].to_owned();
+    let sid = new_sid();
     session.insert(SID_KEY, &sid).await?;
     Ok(sid)
 }

@@ -10,13 +10,9 @@ use tokio::sync::watch;
 pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
     app::domain::sessions::delete_expired(db).await?;
     app::domain::oidc::session_apps::end_orphans(db, issuer).await?;
-    sqlx::query(
+    for statement in [
         "DELETE FROM one_time_tokens WHERE expires_at < now() - interval '7 days'
             OR used_at < now() - interval '7 days'",
-    )
-    .execute(db)
-    .await?;
-    for statement in [
         "DELETE FROM sms_codes WHERE expires_at < now() - interval '7 days'",
         "DELETE FROM authorization_codes WHERE expires_at < now() - interval '1 day'",
         "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'",
@@ -24,28 +20,16 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM pushed_requests WHERE expires_at < now()",
         "DELETE FROM client_assertions WHERE expires_at < now()",
         "DELETE FROM dpop_proofs WHERE expires_at < now()",
-    ] {
-        sqlx::query(statement).execute(db).await?;
-    }
-    sqlx::query(
         "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
-    )
-    .execute(db)
-    .await?;
-    sqlx::query(
         "DELETE FROM logout_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
-    )
-    .execute(db)
-    .await?;
-    sqlx::query(
         "DELETE FROM auth_throttle
          WHERE window_started_at < now() - interval '1 day'
            AND (locked_until IS NULL OR locked_until < now())",
-    )
-    .execute(db)
-    .await?;
+    ] {
+        sqlx::query(statement).execute(db).await?;
+    }
     Ok(())
 }
 

@@ -123,12 +123,7 @@ pub async fn run(sender: LogoutSender, wake: Arc<Notify>, shutdown: watch::Recei
 /// Posts up to 20 due notices; returns how many were attempted. Notices older than a day are
 /// abandoned.
 pub async fn deliver_due(sender: &LogoutSender) -> anyhow::Result<usize> {
-    sqlx::query(
-        "UPDATE logout_outbox SET abandoned_at = now()
-         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND expires_at <= now()",
-    )
-    .execute(&sender.db)
-    .await?;
+    outbox::abandon_expired(&sender.db, Outbox::Logout).await?;
     let mut tx = sender.db.begin().await?;
     let due: Vec<Pending> = sqlx::query_as(
         "SELECT o.id, o.client_id, o.uri, o.sub, o.sid, c.id_token_alg, c.sector_identifier,

@@ -3,7 +3,7 @@
 
 use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
 
-use sqlx::{PgConnection, Postgres};
+use sqlx::{PgConnection, PgPool, Postgres};
 use tokio::sync::{watch, Notify};
 
 /// The outbox tables (named here, never taken from input).
@@ -55,6 +55,18 @@ pub async fn run<F, Fut>(
             return;
         }
     }
+}
+
+/// Gives up the rows of `outbox` (one with an `expires_at`) that were not delivered in time.
+pub async fn abandon_expired(db: &PgPool, outbox: Outbox) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "UPDATE {} SET abandoned_at = now()
+         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND expires_at <= now()",
+        outbox.table()
+    ))
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Records one delivery attempt of row `id` (which had `attempts` before): delivered, or to be

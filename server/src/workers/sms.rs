@@ -71,12 +71,7 @@ pub async fn run(
 
 /// Gives up expired texts, then sends up to 20 due ones; returns how many were attempted.
 pub async fn deliver_due(db: &PgPool, sender: &SmsSender) -> anyhow::Result<usize> {
-    sqlx::query(
-        "UPDATE sms_outbox SET abandoned_at = now()
-         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND expires_at <= now()",
-    )
-    .execute(db)
-    .await?;
+    outbox::abandon_expired(db, Outbox::Sms).await?;
     let mut tx = db.begin().await?;
     let due: Vec<Pending> = sqlx::query_as(
         "SELECT id, recipient, body, attempts FROM sms_outbox

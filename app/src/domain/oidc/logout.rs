@@ -6,7 +6,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use url::Url;
 
-use super::{clients, subjects};
+use super::{
+    clients::{self, Client},
+    subjects,
+};
 use crate::{
     api::oauth::AuthorizeProblem,
     domain::{client::ClientInfo, error::AccountError, sessions, signin},
@@ -46,18 +49,19 @@ pub enum LogoutNext {
 
 /// Where the browser goes after signing out: the app's registered address (with `state`), or
 /// our signed-out page.
-async fn target(
-    state: &AppState,
+/// `client` is the app the request names (`None` when it names one that is not registered).
+fn target(
     params: &LogoutParams,
     client_id: Option<&str>,
+    client: Option<&Client>,
 ) -> Result<Result<String, AuthorizeProblem>, AccountError> {
     let Some(uri) = params.post_logout_redirect_uri.as_deref() else {
         return Ok(Ok("/?signed_out=1".into()));
     };
-    let Some(client_id) = client_id else {
+    if client_id.is_none() {
         return Ok(Err(AuthorizeProblem::BadRedirectUri));
-    };
-    let Some(client) = clients::find(&state.db, client_id).await? else {
+    }
+    let Some(client) = client else {
         return Ok(Err(AuthorizeProblem::UnknownClient));
     };
     if !client.post_logout_redirect_uris.iter().any(|r| r == uri) {
@@ -94,7 +98,11 @@ pub async fn begin(
         }
     }
     let client_id = hinted_client.or_else(|| params.client_id.clone());
-    let to = match target(state, params, client_id.as_deref()).await? {
+    let client = match client_id.as_deref() {
+        Some(id) => clients::find(&state.db, id).await?,
+        None => None,
+    };
+    let to = match target(params, client_id.as_deref(), client.as_ref())? {
         Ok(to) => to,
         Err(problem) => return Ok(LogoutNext::ErrorPage(problem)),
     };
@@ -105,14 +113,11 @@ pub async fn begin(
         }));
     };
     // The hint's `sub` is as its app sees the person (pairwise or not).
-    let hinted_user = match (&hint, client_id.as_deref()) {
-        (Some(claims), Some(client_id)) => match clients::find(&state.db, client_id).await? {
-            Some(client) => {
-                let sub = claims["sub"].as_str().unwrap_or_default();
-                subjects::account(&state.db, &client, sub).await?
-            }
-            None => None,
-        },
+    let hinted_user = match (&hint, &client) {
+        (Some(claims), Some(client)) => {
+            let sub = claims["sub"].as_str().unwrap_or_default();
+            subjects::account(&state.db, client, sub).await?
+        }
         _ => None,
     };
     if hinted_user == Some(user_id) {
