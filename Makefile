@@ -49,9 +49,9 @@ lint:
 	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-## Password hashing (criterion), then the OpenID provider's endpoints against npm oidc-provider,
-## each pinned to one core (end2end/bench/compare.mjs; the table is also written to
-## target/bench-oidc.md).
+## Password hashing and token signing (criterion), then the OpenID provider's endpoints against
+## npm oidc-provider, each pinned to one core (end2end/bench/compare.mjs; the table is also
+## written to target/bench-oidc.md).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh

@@ -10,7 +10,8 @@ use webauthn_rs::Webauthn;
 use crate::domain::{
     email_sign_in::CodeKey,
     oidc::{
-        client_cache::ClientCache, clients::ClientSecretKey, keys::KeyRing, subjects::SubjectKey,
+        client_cache::ClientCache, clients::ClientSecretKey, keys::KeyRing,
+        person_cache::PersonCache, revoked::RevokedTokens, subjects::SubjectKey,
     },
     passkeys,
     password::PasswordHasher,
@@ -55,6 +56,10 @@ pub struct AppState {
     pub subjects: SubjectKey,
     /// Registered clients in memory for the app-facing endpoints.
     pub clients: Arc<ClientCache>,
+    /// People's claims in memory for ID tokens and userinfo.
+    pub people: Arc<PersonCache>,
+    /// Every live access token revocation, in memory while change notices arrive.
+    pub revoked: Arc<RevokedTokens>,
 }
 
 impl AppState {
@@ -81,6 +86,8 @@ impl AppState {
             client_key: ClientSecretKey::derive(master_key),
             subjects: SubjectKey::derive(master_key),
             clients: Arc::new(ClientCache::default()),
+            people: Arc::new(PersonCache::default()),
+            revoked: Arc::new(RevokedTokens::default()),
         })
     }
 }

@@ -2,8 +2,9 @@
 // its own fresh database) against npm oidc-provider (one Node process, configured alike, see
 // oidc-provider.mjs), each pinned to CPU 0 with wrk driving it from CPU 1. Postgres is pinned to
 // CPU 0 too while it runs, so "per core" counts the database work this server does and
-// oidc-provider (memory only) does not. Prints a Markdown table of requests per second, the ratio
-// and any non-2xx answers, and writes it to BENCH_OUT when that is set.
+// oidc-provider (memory only) does not. Prints a Markdown table of requests per second and per CPU
+// second (this server's counted with Postgres's), the ratios and any non-2xx answers, and writes
+// it to BENCH_OUT when that is set.
 //
 //   CIAM_SERVER_BIN=…/release/server node bench/compare.mjs   (make bench does this)
 import { spawn, execFile, execFileSync } from 'node:child_process';
@@ -71,13 +72,44 @@ function requests(p) {
   ];
 }
 
-/** Measures every endpoint of provider `p`; the code pool goes first (codes live 60 s). */
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+
+/** CPU time (user + system, in seconds) the processes `pids` have used so far. */
+async function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks / TICKS;
+}
+
+/** The provider's own process and, for this server, every Postgres process. */
+function workers(p) {
+  if (!p.withPostgres) return [p.pid];
+  return [p.pid, ...execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean)];
+}
+
+/**
+ * Measures every endpoint of provider `p`; the code pool goes first (codes live 60 s). Besides
+ * the rate, counts the CPU time the provider (and its database) spent, for requests per CPU
+ * second: what one fully used core would serve.
+ */
 async function measure(p) {
   const results = [];
   for (const [name, url, req] of requests(p)) {
     const pooled = req.pool ? { warm: { ...req, pool: req.pool.warm }, main: { ...req, pool: req.pool.main } } : { warm: req, main: req };
     await wrk(url, pooled.warm, WARMUP);
-    results.push({ name, ...(await wrk(url, pooled.main, DURATION)) });
+    const pids = workers(p);
+    const before = await cpuSeconds(pids);
+    const run = await wrk(url, pooled.main, DURATION);
+    const used = (await cpuSeconds(pids)) - before;
+    results.push({ name, ...run, perCpu: used > 0 ? (run.rate * Number(DURATION)) / used : 0 });
   }
   return results;
 }
@@ -119,6 +151,7 @@ async function startOurs(dir) {
   return {
     name: 'this server',
     pid: server.pid,
+    withPostgres: true,
     stop: server.stop,
     token: `${base}/oauth2/token`,
     userinfo: `${base}/oauth2/userinfo`,
@@ -213,17 +246,18 @@ try {
   // oidc-provider's codes expire 60 s after minting: it goes first.
   const theirs = await measure(reference);
   const mine = await measure(ours);
+  const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}×` : '—');
   const rows = mine.map((m, i) => {
     const t = theirs[i];
-    const ratio = t.rate > 0 ? (m.rate / t.rate).toFixed(2) : '—';
     const notes = [m.bad && `${m.bad} non-2xx here`, t.bad && `${t.bad} non-2xx there`, m.errors, t.errors].filter(Boolean).join('; ');
-    return `| ${m.name} | ${Math.round(m.rate)} | ${Math.round(t.rate)} | ${ratio}× | ${notes} |`;
+    return `| ${m.name} | ${Math.round(m.rate)} | ${Math.round(t.rate)} | ${ratio(m.rate, t.rate)} | ${Math.round(m.perCpu)} | ${Math.round(t.perCpu)} | ${ratio(m.perCpu, t.perCpu)} | ${notes} |`;
   });
   const table = [
     `Requests per second, ${DURATION} s each after ${WARMUP} s of warm-up, wrk -t1 -c${CONNECTIONS} on CPU 1; each provider on CPU 0${postgresPinned ? ' (with Postgres)' : ''}.`,
+    'Per CPU second: requests divided by the CPU time the provider used, for this server with every Postgres process added.',
     '',
-    '| endpoint | this server | oidc-provider | ratio | notes |',
-    '|---|---:|---:|---:|---|',
+    '| endpoint | this server (req/s) | oidc-provider (req/s) | ratio | this server (per CPU s) | oidc-provider (per CPU s) | ratio | notes |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
   console.log(table);

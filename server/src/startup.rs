@@ -253,11 +253,7 @@ pub async fn start(
         state.logout_queued.clone(),
         stop.clone(),
     ));
-    tokio::spawn(workers::client_changes::run(
-        state.db.clone(),
-        state.clients.clone(),
-        stop.clone(),
-    ));
+    tokio::spawn(workers::notices::run(state.clone(), stop.clone()));
     tokio::spawn(workers::cleanup::run(
         state.db.clone(),
         state.settings.public_url.clone(),

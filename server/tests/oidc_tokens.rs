@@ -1,13 +1,14 @@
 //! The OpenID provider's token lifecycle: refresh with rotation and reuse detection, a reused
 //! code revoking what it issued, revocation (RFC 7009), introspection (RFC 7662), and
-//! client_credentials for service clients.
+//! client_credentials for service clients; and the in-memory copies (clients, people,
+//! revocations) following changes made elsewhere.
 
 mod support;
 
 use app::domain::oidc::clients::{ClientType, Registered};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{oidc::*, Browser, TestApp};
+use support::{eventually, oidc::*, Browser, TestApp};
 
 const OFFLINE: &[(&str, &str)] = &[("scope", "openid email offline_access")];
 
@@ -265,29 +266,18 @@ async fn service_clients_get_tokens_for_their_own_scopes(db: PgPool) {
         ("grant_type", "client_credentials"),
         ("scope", "orders.write"),
     ];
-    let mut refused = false;
-    for _ in 0..20 {
+    let refused = eventually(|| async {
         let body: Value = token(&app, &write, auth).await.json().await.unwrap();
-        if body["error"] == "invalid_scope" {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        body["error"] == "invalid_scope"
+    })
+    .await;
     assert!(refused, "a scope taken away is refused within moments");
     sqlx::query("DELETE FROM oauth_clients WHERE id = $1")
         .bind(&id)
         .execute(&app.db)
         .await
         .unwrap();
-    let mut gone = false;
-    for _ in 0..20 {
-        if token(&app, &form, auth).await.status() == 401 {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let gone = eventually(|| async { token(&app, &form, auth).await.status() == 401 }).await;
     assert!(gone, "a deleted client is refused within moments");
 
     // Apps that sign people in may not use it.
@@ -364,4 +354,94 @@ async fn disconnecting_an_app_forgets_its_consent_and_revokes_its_tokens(db: PgP
     assert_eq!(body["error_description"], "The refresh token was revoked.");
     let res = browser.get(&authorize_url(&client, OFFLINE)).await;
     assert_eq!(location(&res), "/oauth2/consent", "consent is asked again");
+}
+
+/// The claims userinfo gives for `access`, or `None` when it refuses the token.
+async fn userinfo(app: &TestApp, access: &str) -> Option<Value> {
+    let res = reqwest::Client::new()
+        .get(format!("http://{}/oauth2/userinfo", app.addr))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    match res.status().as_u16() {
+        200 => Some(res.json().await.unwrap()),
+        401 => None,
+        other => panic!("userinfo answered {other}"),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn changes_made_elsewhere_reach_the_copies_in_memory(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Confidential, true).await;
+    let secret = client.client_secret.clone().unwrap();
+    let auth = Some((client.client_id.as_str(), secret.as_str()));
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let (_, issued) = tokens(&app, &browser, &client).await;
+    let access = issued["access_token"].as_str().unwrap();
+    let sub = userinfo(&app, access).await.unwrap()["sub"].clone();
+
+    // Another node (here: a direct write) changes the person: userinfo follows.
+    sqlx::query("UPDATE users SET email = 'ada.new@example.com' WHERE id::text = $1")
+        .bind(sub.as_str().unwrap())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let changed = eventually(|| async {
+        userinfo(&app, access).await.unwrap()["email"] == "ada.new@example.com"
+    })
+    .await;
+    assert!(changed, "a changed email reaches userinfo within moments");
+
+    // Another node revokes the access token: introspection and userinfo follow.
+    let introspect = || async {
+        let info: Value = post(&app, "introspect", &[("token", access)], auth)
+            .await
+            .json()
+            .await
+            .unwrap();
+        info
+    };
+    let jti = introspect().await["jti"].as_str().unwrap().to_owned();
+    sqlx::query(
+        "INSERT INTO revoked_access_tokens (jti, expires_at)
+         VALUES ($1::uuid, now() + interval '1 hour')",
+    )
+    .bind(&jti)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let revoked = eventually(|| async { introspect().await["active"] == false }).await;
+    assert!(
+        revoked,
+        "a revocation made elsewhere is known within moments"
+    );
+    assert_eq!(userinfo(&app, access).await, None);
+
+    // A node that starts later loads the revocations already made, and answers from memory.
+    let later = app::domain::oidc::revoked::RevokedTokens::default();
+    later.load(&app.db).await.unwrap();
+    assert!(later.is_complete());
+    sqlx::query("DELETE FROM revoked_access_tokens")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let revoked = later.contains(&app.db, jti.parse().unwrap());
+    assert!(revoked.await.unwrap());
+
+    // The account is deleted: its other tokens stop working.
+    let (_, second) = tokens(&app, &browser, &client).await;
+    let access = second["access_token"].as_str().unwrap();
+    assert!(userinfo(&app, access).await.is_some());
+    sqlx::query("DELETE FROM users WHERE id::text = $1")
+        .bind(sub.as_str().unwrap())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let gone = eventually(|| async { userinfo(&app, access).await.is_none() }).await;
+    assert!(
+        gone,
+        "a deleted account's tokens stop working within moments"
+    );
 }

@@ -210,3 +210,18 @@ impl Browser {
 pub async fn error_of(res: Response) -> serde_json::Value {
     res.json().await.unwrap()
 }
+
+/// Whether `check` comes true within about two seconds (for what other nodes learn by notice).
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..20 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

@@ -14,11 +14,11 @@ use aws_lc_rs::{
     rand::SystemRandom,
     rsa::PublicKeyComponents,
     signature::{
-        EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
-        RSA_PKCS1_SHA256,
+        EcdsaKeyPair, Ed25519KeyPair, KeyPair, ParsedPublicKey, RsaKeyPair,
+        ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
     },
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
 
@@ -188,6 +188,17 @@ fn parse(alg: Alg, kid: &str, der: &[u8]) -> Result<Signer, KeyError> {
     })
 }
 
+/// The P-256 public key of an ES256 JWK (`0x04 || x || y`), parsed.
+fn p256_public_key(jwk: &Value) -> Option<ParsedPublicKey> {
+    let x = URL_SAFE_NO_PAD.decode(jwk["x"].as_str()?).ok()?;
+    let y = URL_SAFE_NO_PAD.decode(jwk["y"].as_str()?).ok()?;
+    if jwk["crv"] != "P-256" || x.len() != 32 || y.len() != 32 {
+        return None;
+    }
+    let point: Vec<u8> = [&[4u8][..], &x, &y].concat();
+    ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).ok()
+}
+
 async fn insert(
     conn: &mut PgConnection,
     secrets: &SecretBox,
@@ -315,8 +326,48 @@ struct Loaded {
     active: HashMap<Alg, ActiveKey>,
     /// The published public keys by kid, for checking tokens this provider signed.
     public_keys: HashMap<String, (Alg, jsonwebtoken::DecodingKey)>,
+    /// The published ES256 keys by kid, parsed for checking access tokens.
+    access_keys: HashMap<String, ParsedPublicKey>,
     /// The (kid, state) pairs this was loaded from: a reload that finds the same ones keeps it.
     published: Vec<(String, String)>,
+}
+
+impl Loaded {
+    /// The ring's contents for published `keys` (algorithm, kid, the private key if current,
+    /// the public JWK), in JWKS order.
+    fn new(
+        keys: Vec<(Alg, String, Option<Signer>, Value)>,
+        published: Vec<(String, String)>,
+    ) -> Self {
+        let mut active = HashMap::new();
+        let mut public_keys = HashMap::new();
+        let mut access_keys = HashMap::new();
+        let mut public = Vec::new();
+        for (alg, kid, signer, jwk) in keys {
+            if let Some(signer) = signer {
+                active.insert(alg, ActiveKey::new(alg, &kid, signer));
+            }
+            if let Ok(parsed) = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(jwk.clone()) {
+                if let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&parsed) {
+                    public_keys.insert(kid.clone(), (alg, key));
+                }
+            }
+            if alg == Alg::Es256 {
+                if let Some(key) = p256_public_key(&jwk) {
+                    access_keys.insert(kid.clone(), key);
+                }
+            }
+            public.push(jwk);
+        }
+        let jwks = serde_json::to_vec(&json!({ "keys": public })).expect("JSON values serialise");
+        Self {
+            jwks: Arc::from(jwks),
+            active,
+            public_keys,
+            access_keys,
+            published,
+        }
+    }
 }
 
 /// The keys in memory: the current key of each algorithm, parsed, and the JWKS document (next,
@@ -338,6 +389,7 @@ impl Default for KeyRing {
                 jwks: Arc::from(&br#"{"keys":[]}"#[..]),
                 active: HashMap::new(),
                 public_keys: HashMap::new(),
+                access_keys: HashMap::new(),
                 published: Vec::new(),
             })),
         }
@@ -369,37 +421,37 @@ impl KeyRing {
         if self.loaded.read().expect("key ring lock").published == published {
             return Ok(());
         }
-        let mut active = HashMap::new();
-        let mut public_keys = HashMap::new();
-        let mut public = Vec::new();
+        let mut keys = Vec::new();
         for row in rows {
             let Some(alg) = Alg::parse(&row.alg) else {
                 continue;
             };
-            if row.state == "current" {
+            let signer = if row.state == "current" {
                 let der = secrets
                     .open(&row.kid, &row.private_key_enc)
                     .ok_or_else(|| KeyError::Sealed(row.kid.clone()))?;
-                let signer = parse(alg, &row.kid, &der)?;
-                active.insert(alg, ActiveKey::new(alg, &row.kid, signer));
-            }
-            if let Ok(jwk) =
-                serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone())
-            {
-                if let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) {
-                    public_keys.insert(row.kid.clone(), (alg, key));
-                }
-            }
-            public.push(row.public_jwk);
+                Some(parse(alg, &row.kid, &der)?)
+            } else {
+                None
+            };
+            keys.push((alg, row.kid, signer, row.public_jwk));
         }
-        let jwks = serde_json::to_vec(&json!({ "keys": public })).expect("JSON values serialise");
-        *self.loaded.write().expect("key ring lock") = Arc::new(Loaded {
-            jwks: Arc::from(jwks),
-            active,
-            public_keys,
-            published,
-        });
+        *self.loaded.write().expect("key ring lock") = Arc::new(Loaded::new(keys, published));
         Ok(())
+    }
+
+    /// A ring of fresh keys (one current key per algorithm) that lives only in memory, for
+    /// benchmarks and tests.
+    pub fn ephemeral() -> Result<Self, KeyError> {
+        let mut keys = Vec::new();
+        for alg in Alg::ALL {
+            let key = generate(alg)?;
+            let signer = parse(alg, &key.kid, &key.der)?;
+            keys.push((alg, key.kid, Some(signer), key.jwk));
+        }
+        Ok(Self {
+            loaded: RwLock::new(Arc::new(Loaded::new(keys, Vec::new()))),
+        })
     }
 
     /// The JWKS document, ready to send.
@@ -427,25 +479,35 @@ impl KeyRing {
     }
 
     /// The claims of an access token this provider signed (with a published ES256 key) for
-    /// `issuer`, if it is one and has not expired.
+    /// `issuer`, if it is one and has not expired. Checked directly with the parsed keys: this
+    /// runs on every userinfo and introspection request.
     pub fn verify_access_token(&self, token: &str, issuer: &str) -> Option<Value> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != jsonwebtoken::Algorithm::ES256 || header.typ.as_deref() != Some("at+jwt") {
+        #[derive(Deserialize)]
+        struct Header {
+            alg: String,
+            typ: Option<String>,
+            kid: String,
+        }
+        let mut parts = token.split('.');
+        let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let head: Header = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        if head.alg != "ES256" || head.typ.as_deref() != Some("at+jwt") {
             return None;
         }
         let loaded = self.loaded.read().expect("key ring lock").clone();
-        let (alg, key) = loaded.public_keys.get(header.kid.as_deref()?)?;
-        if *alg != Alg::Es256 || header.alg != jsonwebtoken::Algorithm::ES256 {
-            return None;
-        }
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
-        validation.set_issuer(&[issuer]);
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        validation.leeway = 0;
-        jsonwebtoken::decode::<Value>(token, key, &validation)
-            .ok()
-            .map(|d| d.claims)
+        let key = loaded.access_keys.get(&head.kid)?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let signed = &token.as_bytes()[..header.len() + 1 + payload.len()];
+        key.verify_sig(signed, &signature).ok()?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let valid = claims["iss"].as_str() == Some(issuer)
+            && claims["sub"].is_string()
+            && claims["exp"].as_i64().is_some_and(|exp| exp > now);
+        valid.then_some(claims)
     }
 
     /// The claims of an ID token this provider signed for `issuer`, expired or not (an
@@ -517,22 +579,58 @@ mod tests {
 
     /// A ring with one fresh key per algorithm, and the public JWKs.
     fn ring_of_fresh_keys() -> (KeyRing, Vec<Value>) {
-        let mut active = HashMap::new();
-        let mut public = Vec::new();
-        for alg in Alg::ALL {
-            let key = generate(alg).unwrap();
-            let signer = parse(alg, &key.kid, &key.der).unwrap();
-            active.insert(alg, ActiveKey::new(alg, &key.kid, signer));
-            public.push(key.jwk);
-        }
-        let ring = KeyRing::default();
-        *ring.loaded.write().unwrap() = Arc::new(Loaded {
-            jwks: Arc::from(&b"{}"[..]),
-            active,
-            public_keys: HashMap::new(),
-            published: Vec::new(),
-        });
+        let ring = KeyRing::ephemeral().unwrap();
+        let jwks: Value = serde_json::from_slice(&ring.jwks()).unwrap();
+        let public = jwks["keys"].as_array().unwrap().clone();
         (ring, public)
+    }
+
+    #[test]
+    fn access_tokens_verify_only_when_signed_typed_unexpired_and_ours() {
+        const ISSUER: &str = "https://id.example.com";
+        let (ring, _) = ring_of_fresh_keys();
+        let claims = json!({ "iss": ISSUER, "sub": "u1", "exp": 4_000_000_000u64, "jti": "j" });
+        let token = ring.sign_access_token(&claims).unwrap();
+        assert_eq!(
+            ring.verify_access_token(&token, ISSUER),
+            Some(claims.clone())
+        );
+        assert_eq!(
+            ring.verify_access_token(&token, "https://other.example"),
+            None
+        );
+
+        // Another payload under the same signature.
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged = b64(
+            json!({ "iss": ISSUER, "sub": "u2", "exp": 4_000_000_000u64 })
+                .to_string()
+                .as_bytes(),
+        );
+        let tampered = format!("{}.{forged}.{}", parts[0], parts[2]);
+        assert_eq!(ring.verify_access_token(&tampered, ISSUER), None);
+        // Unsigned, or with an extra segment.
+        let none = b64(br#"{"alg":"none","typ":"at+jwt"}"#);
+        assert_eq!(
+            ring.verify_access_token(&format!("{none}.{}.", parts[1]), ISSUER),
+            None
+        );
+        assert_eq!(
+            ring.verify_access_token(&format!("{token}.x"), ISSUER),
+            None
+        );
+        // An ES256 ID token (typ JWT) is not an access token.
+        let id_token = ring.sign(Alg::Es256, &claims).unwrap();
+        assert_eq!(ring.verify_access_token(&id_token, ISSUER), None);
+        // Expired, and without a subject.
+        let expired = ring
+            .sign_access_token(&json!({ "iss": ISSUER, "sub": "u1", "exp": 1 }))
+            .unwrap();
+        assert_eq!(ring.verify_access_token(&expired, ISSUER), None);
+        let anonymous = ring
+            .sign_access_token(&json!({ "iss": ISSUER, "exp": 4_000_000_000u64 }))
+            .unwrap();
+        assert_eq!(ring.verify_access_token(&anonymous, ISSUER), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Token revocation (RFC 7009) and introspection (RFC 7662), for authenticated clients:
 //! refresh tokens by their stored hash (revoking one revokes its family), access tokens by
-//! signature, with revoked ones remembered by `jti` until they would have expired.
+//! signature, with revoked ones remembered by `jti` until they would have expired (and mirrored
+//! in memory, see `revoked`).
 
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -23,11 +24,7 @@ pub async fn active_access_token(
     let Some(jti) = claims["jti"].as_str().and_then(|j| j.parse::<Uuid>().ok()) else {
         return Ok(None);
     };
-    let revoked: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)")
-            .bind(jti)
-            .fetch_one(&state.db)
-            .await?;
+    let revoked = state.revoked.contains(&state.db, jti).await?;
     Ok((!revoked).then_some(claims))
 }
 
@@ -64,6 +61,8 @@ pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<()
             .bind(exp)
             .execute(&state.db)
             .await?;
+            // This node knows at once; the others when the notice reaches them.
+            state.revoked.add(jti, exp.unix_timestamp());
         }
     }
     Ok(())

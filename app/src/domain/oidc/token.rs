@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{assertion, clients::Client, dpop, keys::Alg, subjects};
+use super::{assertion, clients::Client, dpop, keys::Alg, person_cache::Person, subjects};
 use crate::{
     domain::tokens::{random_token, token_hash},
     state::AppState,
@@ -185,7 +185,8 @@ pub async fn user_claims(
 }
 
 /// The claims about `user_id` (known to the app as `sub`) that `scopes` allow, or `None` when
-/// the account is gone or the access token `jti` (for userinfo) was revoked: one query.
+/// the account is gone or the access token `jti` (for userinfo) was revoked. While this node
+/// receives change notices, both come from memory (read once on a miss); otherwise one query.
 pub async fn userinfo_claims(
     state: &AppState,
     user_id: Uuid,
@@ -193,26 +194,36 @@ pub async fn userinfo_claims(
     scopes: &[String],
     jti: Option<Uuid>,
 ) -> Result<Option<Map<String, Value>>, TokenError> {
-    #[derive(sqlx::FromRow)]
-    struct Person {
-        email: String,
-        email_verified_at: Option<OffsetDateTime>,
-        display_name: String,
-        phone: Option<String>,
-        revoked: bool,
-    }
-    let row: Option<Person> = sqlx::query_as(
-        "SELECT email, email_verified_at, display_name, phone,
-                EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $2) AS revoked
-         FROM users WHERE id = $1",
-    )
-    .bind(user_id)
-    .bind(jti)
-    .fetch_optional(&state.db)
-    .await?;
-    let Some(person) = row.filter(|p| !p.revoked) else {
-        return Ok(None);
+    let person = if state.people.is_listening() && state.revoked.is_complete() {
+        if let Some(jti) = jti {
+            if state.revoked.contains(&state.db, jti).await? {
+                return Ok(None);
+            }
+        }
+        state.people.get(&state.db, user_id).await?
+    } else {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            person: Person,
+            revoked: bool,
+        }
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT email, email_verified_at, display_name, phone,
+                    EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $2) AS revoked
+             FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(jti)
+        .fetch_optional(&state.db)
+        .await?;
+        row.filter(|r| !r.revoked).map(|r| Arc::new(r.person))
     };
+    Ok(person.map(|person| claims_of(&person, sub, scopes)))
+}
+
+/// The claims `scopes` release about `person`.
+fn claims_of(person: &Person, sub: &str, scopes: &[String]) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(sub));
     let has = |s: &str| scopes.iter().any(|x| x == s);
@@ -227,12 +238,12 @@ pub async fn userinfo_claims(
         );
     }
     if has("phone") {
-        if let Some(phone) = person.phone {
+        if let Some(phone) = &person.phone {
             claims.insert("phone_number".into(), json!(phone));
             claims.insert("phone_number_verified".into(), json!(true));
         }
     }
-    Ok(Some(claims))
+    claims
 }
 
 /// Whether `verifier` (RFC 7636 §4.1: 43-128 unreserved characters) hashes to `challenge`.
@@ -335,8 +346,10 @@ pub async fn exchange_code(
         nonce: row.nonce,
         sid: row.sid,
     };
-    let refresh =
-        wants_refresh(client, &grant.scopes).then(|| (Uuid::new_v4(), Some(token_hash(code))));
+    let refresh = wants_refresh(client, &grant.scopes).then(|| NewRefresh::Store {
+        family: Uuid::new_v4(),
+        code_hash: token_hash(code),
+    });
     issue(state, client, &grant, refresh, jkt).await
 }
 
@@ -348,6 +361,14 @@ struct Grant {
     nonce: Option<String>,
     /// The browser sign-in the grant came from (`sid` in ID tokens).
     sid: Option<String>,
+}
+
+/// The refresh token a token response carries.
+enum NewRefresh {
+    /// To be made and stored, as the first of a new family (from the code `code_hash`).
+    Store { family: Uuid, code_hash: Vec<u8> },
+    /// Already stored by the rotation that used up its predecessor.
+    Stored(String),
 }
 
 /// Refresh tokens go to clients allowed the grant that asked for `offline_access`.
@@ -398,12 +419,12 @@ fn access_token(
 }
 
 /// The token response for `grant`: an access token, an ID token for `openid`, and a refresh
-/// token (a new member of `refresh`'s family) when one is due.
+/// token when one is due.
 async fn issue(
     state: &AppState,
     client: &Client,
     grant: &Grant,
-    refresh: Option<(Uuid, Option<Vec<u8>>)>,
+    refresh: Option<NewRefresh>,
     jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
     let issuer = state.settings.public_url.as_str();
@@ -442,7 +463,9 @@ async fn issue(
         let id_token = state.keys.sign(alg, &claims).map_err(signing_failed)?;
         response["id_token"] = json!(id_token);
     }
-    if let Some((family, code_hash)) = refresh {
+    if let Some(NewRefresh::Stored(token)) = refresh {
+        response["refresh_token"] = json!(token);
+    } else if let Some(NewRefresh::Store { family, code_hash }) = refresh {
         let token = random_token();
         sqlx::query(
             "INSERT INTO refresh_tokens
@@ -504,7 +527,9 @@ pub async fn refresh(
         rotated: bool,
     }
     // One statement reads the token and, when it may be used (this client's, unused,
-    // unrevoked, unexpired, the scopes asked for within its own), marks it used.
+    // unrevoked, unexpired, the scopes asked for within its own, the same DPoP key), marks it
+    // used and stores its successor.
+    let successor = random_token();
     let row: Option<Row> = sqlx::query_as(
         "WITH old AS (
              SELECT token_hash, family_id, client_id, user_id, scopes, auth_time, sid, used_at,
@@ -516,7 +541,14 @@ pub async fn refresh(
                AND old.revoked_at IS NULL AND old.expires_at > now()
                AND ($3::text[] IS NULL OR $3::text[] <@ old.scopes)
                AND (old.dpop_jkt IS NULL OR old.dpop_jkt = $4)
-             RETURNING r.token_hash
+             RETURNING r.family_id, r.client_id, r.user_id, r.scopes, r.auth_time, r.sid
+         ), successor AS (
+             INSERT INTO refresh_tokens
+               (token_hash, family_id, client_id, user_id, scopes, auth_time, expires_at, sid,
+                dpop_jkt)
+             SELECT $5, family_id, client_id, user_id, COALESCE($3::text[], scopes), auth_time,
+                    now() + make_interval(secs => $6), sid, $4
+             FROM rotated
          )
          SELECT family_id, client_id, user_id, scopes, auth_time, sid,
                 used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked,
@@ -528,6 +560,8 @@ pub async fn refresh(
     .bind(&client.id)
     .bind(&asked)
     .bind(jkt)
+    .bind(token_hash(&successor))
+    .bind(f64::from(client.refresh_token_ttl_secs))
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
@@ -576,7 +610,14 @@ pub async fn refresh(
         nonce: None,
         sid: row.sid,
     };
-    issue(state, client, &grant, Some((row.family_id, None)), jkt).await
+    issue(
+        state,
+        client,
+        &grant,
+        Some(NewRefresh::Stored(successor)),
+        jkt,
+    )
+    .await
 }
 
 /// grant_type=client_credentials (RFC 6749 §4.4), for service clients: an access token about

@@ -1,0 +1,77 @@
+//! Listens for the change notices that keep this node's in-memory copies true: registered
+//! clients (`oauth_clients_changed`), people's claims (`user_changed`) and revoked access tokens
+//! (`access_token_revoked`). While the connection is down none of them is used: the caches are
+//! off and empty, and the revocation mirror is dropped until it is loaded again.
+
+use std::time::Duration;
+
+use app::{
+    domain::oidc::{client_cache, person_cache, revoked},
+    state::AppState,
+};
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
+
+/// Runs until `shutdown` turns true, reconnecting after a second when the connection fails.
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let result = listen(&state, &mut shutdown).await;
+        off(&state);
+        match result {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(error = %e, "change notices interrupted"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Nothing is answered from memory.
+fn off(state: &AppState) {
+    state.clients.set_listening(false);
+    state.people.set_listening(false);
+    state.revoked.drop_mirror();
+}
+
+/// Listens until shutdown (`Ok`) or until the connection fails or was lost (`Err`).
+async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx::Result<()> {
+    let mut listener = PgListener::connect_with(&state.db).await?;
+    listener
+        .listen_all([
+            client_cache::CHANNEL,
+            person_cache::CHANNEL,
+            revoked::CHANNEL,
+        ])
+        .await?;
+    // Listening first, then loading: a revocation committed in between arrives as a notice.
+    state.clients.set_listening(true);
+    state.people.set_listening(true);
+    state.revoked.load(&state.db).await?;
+    loop {
+        tokio::select! {
+            notice = listener.try_recv() => {
+                // `None`: the connection was lost, so notices may have been missed.
+                let Some(notice) = notice? else {
+                    return Err(sqlx::Error::Protocol("the notice connection was lost".into()));
+                };
+                match notice.channel() {
+                    client_cache::CHANNEL => state.clients.clear(),
+                    person_cache::CHANNEL => state.people.apply_notice(notice.payload()),
+                    revoked::CHANNEL => {
+                        if !state.revoked.add_notice(notice.payload()) {
+                            // The mirror would be incomplete: start over from the table.
+                            return Err(sqlx::Error::Protocol(format!(
+                                "malformed revocation notice {:?}",
+                                notice.payload()
+                            )));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ = shutdown.changed() => return Ok(()),
+        }
+    }
+}
