@@ -9,7 +9,7 @@
 //   CIAM_SERVER_BIN=…/release/server node bench/compare.mjs   (make bench does this)
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -261,7 +261,10 @@ try {
     ...rows,
   ].join('\n');
   console.log(table);
-  if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, `${table}\n`);
+  if (process.env.BENCH_OUT) {
+    await mkdir(dirname(process.env.BENCH_OUT), { recursive: true });
+    await writeFile(process.env.BENCH_OUT, `${table}\n`);
+  }
 } finally {
   unpin();
   for (const p of started.reverse()) await p.stop().catch(() => {});
