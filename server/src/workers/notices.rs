@@ -59,14 +59,13 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
                 match notice.channel() {
                     client_cache::CHANNEL => state.clients.clear(),
                     person_cache::CHANNEL => state.people.apply_notice(notice.payload()),
-                    revoked::CHANNEL => {
-                        if !state.revoked.add_notice(notice.payload()) {
-                            // The mirror would be incomplete: start over from the table.
-                            return Err(sqlx::Error::Protocol(format!(
-                                "malformed revocation notice {:?}",
-                                notice.payload()
-                            )));
-                        }
+                    // The guard records the revocation; only a malformed notice gets in.
+                    revoked::CHANNEL if !state.revoked.add_notice(notice.payload()) => {
+                        // The mirror would be incomplete: start over from the table.
+                        return Err(sqlx::Error::Protocol(format!(
+                            "malformed revocation notice {:?}",
+                            notice.payload()
+                        )));
                     }
                     _ => {}
                 }
