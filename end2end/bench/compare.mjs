@@ -3,8 +3,9 @@
 // oidc-provider.mjs), each pinned to CPU 0 with wrk driving it from CPU 1. Postgres is pinned to
 // CPU 0 too while it runs, so "per core" counts the database work this server does and
 // oidc-provider (memory only) does not. Prints a Markdown table of requests per second and per CPU
-// second (this server's counted with Postgres's), the ratios and any non-2xx answers, and writes
-// it to BENCH_OUT when that is set.
+// second (this server's counted with Postgres's), the ratios, the CPU time per request and any
+// non-2xx answers, and writes it to BENCH_OUT when that is set. BENCH_ONLY=refresh,userinfo runs
+// only the endpoints whose names contain one of those words.
 //
 //   CIAM_SERVER_BIN=…/release/server node bench/compare.mjs   (make bench does this)
 import { spawn, execFile, execFileSync } from 'node:child_process';
@@ -89,27 +90,37 @@ async function cpuSeconds(pids) {
   return ticks / TICKS;
 }
 
-/** The provider's own process and, for this server, every Postgres process. */
-function workers(p) {
-  if (!p.withPostgres) return [p.pid];
-  return [p.pid, ...execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean)];
+/** Every Postgres process (for this server's share of the work). */
+function postgresPids(p) {
+  return p.withPostgres ? execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean) : [];
 }
 
 /**
- * Measures every endpoint of provider `p`; the code pool goes first (codes live 60 s). Besides
- * the rate, counts the CPU time the provider (and its database) spent, for requests per CPU
- * second: what one fully used core would serve.
+ * Measures every endpoint of provider `p` (or those BENCH_ONLY names, comma-separated parts of
+ * their names); the code pool goes first (codes live 60 s). Besides the rate, counts the CPU time
+ * the provider (and its database) spent, for requests per CPU second: what one fully used core
+ * would serve.
  */
 async function measure(p) {
+  const only = (process.env.BENCH_ONLY || '').split(',').filter(Boolean);
   const results = [];
   for (const [name, url, req] of requests(p)) {
+    if (only.length && !only.some((part) => name.includes(part))) continue;
     const pooled = req.pool ? { warm: { ...req, pool: req.pool.warm }, main: { ...req, pool: req.pool.main } } : { warm: req, main: req };
     await wrk(url, pooled.warm, WARMUP);
-    const pids = workers(p);
-    const before = await cpuSeconds(pids);
+    const database = postgresPids(p);
+    const before = [await cpuSeconds([p.pid]), await cpuSeconds(database)];
     const run = await wrk(url, pooled.main, DURATION);
-    const used = (await cpuSeconds(pids)) - before;
-    results.push({ name, ...run, perCpu: used > 0 ? (run.rate * Number(DURATION)) / used : 0 });
+    const own = (await cpuSeconds([p.pid])) - before[0];
+    const db = (await cpuSeconds(database)) - before[1];
+    const served = run.rate * Number(DURATION);
+    results.push({
+      name,
+      ...run,
+      perCpu: own + db > 0 ? served / (own + db) : 0,
+      // CPU microseconds per request in the provider and in Postgres.
+      cost: served > 0 ? [(own * 1e6) / served, (db * 1e6) / served] : [0, 0],
+    });
   }
   return results;
 }
@@ -250,14 +261,16 @@ try {
   const rows = mine.map((m, i) => {
     const t = theirs[i];
     const notes = [m.bad && `${m.bad} non-2xx here`, t.bad && `${t.bad} non-2xx there`, m.errors, t.errors].filter(Boolean).join('; ');
-    return `| ${m.name} | ${Math.round(m.rate)} | ${Math.round(t.rate)} | ${ratio(m.rate, t.rate)} | ${Math.round(m.perCpu)} | ${Math.round(t.perCpu)} | ${ratio(m.perCpu, t.perCpu)} | ${notes} |`;
+    const cost = `${Math.round(m.cost[0])} + ${Math.round(m.cost[1])} / ${Math.round(t.cost[0])}`;
+    return `| ${m.name} | ${Math.round(m.rate)} | ${Math.round(t.rate)} | ${ratio(m.rate, t.rate)} | ${Math.round(m.perCpu)} | ${Math.round(t.perCpu)} | ${ratio(m.perCpu, t.perCpu)} | ${cost} | ${notes} |`;
   });
   const table = [
     `Requests per second, ${DURATION} s each after ${WARMUP} s of warm-up, wrk -t1 -c${CONNECTIONS} on CPU 1; each provider on CPU 0${postgresPinned ? ' (with Postgres)' : ''}.`,
     'Per CPU second: requests divided by the CPU time the provider used, for this server with every Postgres process added.',
+    'CPU µs per request: this server + its Postgres / oidc-provider.',
     '',
-    '| endpoint | this server (req/s) | oidc-provider (req/s) | ratio | this server (per CPU s) | oidc-provider (per CPU s) | ratio | notes |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| endpoint | this server (req/s) | oidc-provider (req/s) | ratio | this server (per CPU s) | oidc-provider (per CPU s) | ratio | CPU µs per request | notes |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
   console.log(table);

@@ -283,38 +283,40 @@ pub async fn exchange_code(
         code_challenge: Option<String>,
         auth_time: OffsetDateTime,
         sid: Option<String>,
-        used: bool,
         expired: bool,
     }
-    // One statement uses the code up and says whether it was already used: any attempt uses it,
-    // so a code cannot be probed for its verifier.
+    // One statement uses the code up: any attempt uses it, so a code cannot be probed for its
+    // verifier. Concurrent attempts queue on the row, and only the first finds it unused.
+    let hash = token_hash(code);
     let row: Option<Code> = sqlx::query_as(
-        "WITH old AS (
-             SELECT code_hash, used_at FROM authorization_codes WHERE code_hash = $1 FOR UPDATE
-         )
-         UPDATE authorization_codes a SET used_at = COALESCE(a.used_at, now())
-         FROM old WHERE a.code_hash = old.code_hash
-         RETURNING a.client_id, a.user_id, a.redirect_uri, a.scopes, a.nonce, a.code_challenge,
-                   a.auth_time, a.sid, old.used_at IS NOT NULL AS used,
-                   a.expires_at <= now() AS expired",
+        "UPDATE authorization_codes SET used_at = now()
+         WHERE code_hash = $1 AND used_at IS NULL
+         RETURNING client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time,
+                   sid, expires_at <= now() AS expired",
     )
-    .bind(token_hash(code))
+    .bind(&hash)
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
-        return Err(TokenError::InvalidGrant("The code is not valid."));
-    };
-    if row.used {
+        let known: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM authorization_codes WHERE code_hash = $1)",
+        )
+        .bind(&hash)
+        .fetch_one(&state.db)
+        .await?;
+        if !known {
+            return Err(TokenError::InvalidGrant("The code is not valid."));
+        }
         // A code presented twice may have been stolen: what it issued is revoked (RFC 6749 §4.1.2).
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = now()
              WHERE code_hash = $1 AND revoked_at IS NULL",
         )
-        .bind(token_hash(code))
+        .bind(&hash)
         .execute(&state.db)
         .await?;
         return Err(TokenError::InvalidGrant("The code was already used."));
-    }
+    };
     if row.expired {
         return Err(TokenError::InvalidGrant("The code has expired."));
     }
@@ -348,7 +350,7 @@ pub async fn exchange_code(
     };
     let refresh = wants_refresh(client, &grant.scopes).then(|| NewRefresh::Store {
         family: Uuid::new_v4(),
-        code_hash: token_hash(code),
+        code_hash: hash,
     });
     issue(state, client, &grant, refresh, jkt).await
 }
@@ -513,35 +515,25 @@ pub async fn refresh(
             .collect()
     });
     #[derive(sqlx::FromRow)]
-    struct Row {
-        family_id: Uuid,
-        client_id: String,
+    struct Rotated {
         user_id: Uuid,
         scopes: Vec<String>,
         auth_time: OffsetDateTime,
         sid: Option<String>,
-        used: bool,
-        revoked: bool,
-        expired: bool,
-        dpop_jkt: Option<String>,
-        rotated: bool,
     }
-    // One statement reads the token and, when it may be used (this client's, unused,
-    // unrevoked, unexpired, the scopes asked for within its own, the same DPoP key), marks it
-    // used and stores its successor.
+    // One statement marks the token used, when it may be used (this client's, unused,
+    // unrevoked, unexpired, the scopes asked for within its own, the same DPoP key), and stores
+    // its successor. Concurrent uses queue on the row, and only the first finds it unused.
+    let hash = token_hash(presented);
     let successor = random_token();
-    let row: Option<Row> = sqlx::query_as(
-        "WITH old AS (
-             SELECT token_hash, family_id, client_id, user_id, scopes, auth_time, sid, used_at,
-                    revoked_at, expires_at, dpop_jkt
-             FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE
-         ), rotated AS (
-             UPDATE refresh_tokens r SET used_at = now() FROM old
-             WHERE r.token_hash = old.token_hash AND old.client_id = $2 AND old.used_at IS NULL
-               AND old.revoked_at IS NULL AND old.expires_at > now()
-               AND ($3::text[] IS NULL OR $3::text[] <@ old.scopes)
-               AND (old.dpop_jkt IS NULL OR old.dpop_jkt = $4)
-             RETURNING r.family_id, r.client_id, r.user_id, r.scopes, r.auth_time, r.sid
+    let row: Option<Rotated> = sqlx::query_as(
+        "WITH rotated AS (
+             UPDATE refresh_tokens SET used_at = now()
+             WHERE token_hash = $1 AND client_id = $2 AND used_at IS NULL
+               AND revoked_at IS NULL AND expires_at > now()
+               AND ($3::text[] IS NULL OR $3::text[] <@ scopes)
+               AND (dpop_jkt IS NULL OR dpop_jkt = $4)
+             RETURNING family_id, client_id, user_id, scopes, auth_time, sid
          ), successor AS (
              INSERT INTO refresh_tokens
                (token_hash, family_id, client_id, user_id, scopes, auth_time, expires_at, sid,
@@ -550,13 +542,9 @@ pub async fn refresh(
                     now() + make_interval(secs => $6), sid, $4
              FROM rotated
          )
-         SELECT family_id, client_id, user_id, scopes, auth_time, sid,
-                used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked,
-                expires_at <= now() AS expired, dpop_jkt,
-                EXISTS (SELECT 1 FROM rotated) AS rotated
-         FROM old",
+         SELECT user_id, scopes, auth_time, sid FROM rotated",
     )
-    .bind(token_hash(presented))
+    .bind(&hash)
     .bind(&client.id)
     .bind(&asked)
     .bind(jkt)
@@ -565,43 +553,8 @@ pub async fn refresh(
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
-        return Err(TokenError::InvalidGrant("The refresh token is not valid."));
+        return Err(refresh_refused(state, client, &hash, jkt).await?);
     };
-    if row.client_id != client.id {
-        return Err(TokenError::InvalidGrant(
-            "The refresh token was issued to another client.",
-        ));
-    }
-    if row.revoked {
-        return Err(TokenError::InvalidGrant("The refresh token was revoked."));
-    }
-    if row.used {
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = now()
-             WHERE family_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(row.family_id)
-        .execute(&state.db)
-        .await?;
-        tracing::warn!(client = %client.id, "refresh token reuse: family revoked");
-        return Err(TokenError::InvalidGrant(
-            "The refresh token was already used; its sign-in is revoked.",
-        ));
-    }
-    if row.expired {
-        return Err(TokenError::InvalidGrant("The refresh token has expired."));
-    }
-    if row.dpop_jkt.is_some() && row.dpop_jkt.as_deref() != jkt {
-        // RFC 9449 §5: a bound refresh token needs a proof with its key.
-        return Err(TokenError::Refused {
-            error: "invalid_dpop_proof",
-            description: "The refresh token is bound to another DPoP key.",
-        });
-    }
-    if !row.rotated {
-        // The only condition left: a scope beyond the token's own.
-        return Err(TokenError::InvalidScope);
-    }
     let scopes = asked.unwrap_or(row.scopes);
     let grant = Grant {
         user_id: row.user_id,
@@ -618,6 +571,69 @@ pub async fn refresh(
         jkt,
     )
     .await
+}
+
+/// Why the refresh token hashing to `hash` could not be used by `client`; an already used one
+/// revokes its family (RFC 9700 §4.14.2).
+async fn refresh_refused(
+    state: &AppState,
+    client: &Client,
+    hash: &[u8],
+    jkt: Option<&str>,
+) -> Result<TokenError, TokenError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        family_id: Uuid,
+        client_id: String,
+        used: bool,
+        revoked: bool,
+        expired: bool,
+        dpop_jkt: Option<String>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT family_id, client_id, used_at IS NOT NULL AS used,
+                revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired, dpop_jkt
+         FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&state.db)
+    .await?;
+    let Some(row) = row else {
+        return Ok(TokenError::InvalidGrant("The refresh token is not valid."));
+    };
+    if row.client_id != client.id {
+        return Ok(TokenError::InvalidGrant(
+            "The refresh token was issued to another client.",
+        ));
+    }
+    if row.revoked {
+        return Ok(TokenError::InvalidGrant("The refresh token was revoked."));
+    }
+    if row.used {
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = now()
+             WHERE family_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(row.family_id)
+        .execute(&state.db)
+        .await?;
+        tracing::warn!(client = %client.id, "refresh token reuse: family revoked");
+        return Ok(TokenError::InvalidGrant(
+            "The refresh token was already used; its sign-in is revoked.",
+        ));
+    }
+    if row.expired {
+        return Ok(TokenError::InvalidGrant("The refresh token has expired."));
+    }
+    if row.dpop_jkt.is_some() && row.dpop_jkt.as_deref() != jkt {
+        // RFC 9449 §5: a bound refresh token needs a proof with its key.
+        return Ok(TokenError::Refused {
+            error: "invalid_dpop_proof",
+            description: "The refresh token is bound to another DPoP key.",
+        });
+    }
+    // The only condition left: a scope beyond the token's own.
+    Ok(TokenError::InvalidScope)
 }
 
 /// grant_type=client_credentials (RFC 6749 §4.4), for service clients: an access token about
