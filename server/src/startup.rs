@@ -38,11 +38,14 @@ use crate::{
 /// Largest request body accepted (forms are small).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Connects to Postgres.
+/// Connects to Postgres. Pooled connections are not pinged before each use (sqlx's default
+/// would add a round trip to every query): a connection Postgres has dropped fails the one
+/// query that finds out, and is then discarded.
 pub async fn connect(database_url: &str) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
         .connect(database_url)
         .await
         .with_context(|| "connecting to the database (is Postgres running? see DATABASE_URL)")

@@ -59,12 +59,7 @@ async fn a_signed_in_person_gets_a_code_then_tokens_then_their_claims(db: PgPool
     let access = tokens["access_token"].as_str().unwrap();
     let at_header = jsonwebtoken::decode_header(access).unwrap();
     assert_eq!(at_header.typ.as_deref(), Some("at+jwt"));
-    let res = reqwest::Client::new()
-        .get(format!("http://{}/oauth2/userinfo", app.addr))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let res = userinfo(&app, access).await;
     assert_eq!(res.status(), 200);
     let info: Value = res.json().await.unwrap();
     assert_eq!(info["sub"], claims["sub"]);

@@ -27,6 +27,15 @@ async fn tokens(app: &TestApp, browser: &Browser, client: &Registered) -> (Strin
     (code, res.json().await.unwrap())
 }
 
+/// A confidential client (and its secret), a signed-in browser, and tokens it got from a code.
+async fn confidential_tokens(app: &TestApp) -> (Registered, String, Browser, Value) {
+    let client = register(app, ClientType::Confidential, true).await;
+    let secret = client.client_secret.clone().unwrap();
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let (_, issued) = tokens(app, &browser, &client).await;
+    (client, secret, browser, issued)
+}
+
 async fn refresh(app: &TestApp, client: &Registered, refresh_token: &str) -> (u16, Value) {
     let form = [
         ("grant_type", "refresh_token"),
@@ -118,11 +127,8 @@ async fn a_reused_code_revokes_the_tokens_it_issued(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn revocation_and_introspection(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let client = register(&app, ClientType::Confidential, true).await;
-    let secret = client.client_secret.clone().unwrap();
+    let (client, secret, browser, issued) = confidential_tokens(&app).await;
     let auth = Some((client.client_id.as_str(), secret.as_str()));
-    let browser = app.signed_in_customer("ada@example.com").await;
-    let (_, issued) = tokens(&app, &browser, &client).await;
     let access = issued["access_token"].as_str().unwrap();
     let refresh_token = issued["refresh_token"].as_str().unwrap();
 
@@ -168,12 +174,7 @@ async fn revocation_and_introspection(db: PgPool) {
     // Revoking: the access token stops working at once, the refresh token's family too.
     let res = post(&app, "revoke", &[("token", access)], auth).await;
     assert_eq!(res.status(), 200);
-    let res = reqwest::Client::new()
-        .get(format!("http://{}/oauth2/userinfo", app.addr))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let res = userinfo(&app, access).await;
     assert_eq!(res.status(), 401);
     let info: Value = post(&app, "introspect", &[("token", access)], auth)
         .await
@@ -234,12 +235,7 @@ async fn service_clients_get_tokens_for_their_own_scopes(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(info["sub"], id);
-    let res = reqwest::Client::new()
-        .get(format!("http://{}/oauth2/userinfo", app.addr))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let res = userinfo(&app, access).await;
     assert_eq!(res.status(), 401);
     assert_eq!(
         res.headers()["www-authenticate"],
@@ -357,13 +353,8 @@ async fn disconnecting_an_app_forgets_its_consent_and_revokes_its_tokens(db: PgP
 }
 
 /// The claims userinfo gives for `access`, or `None` when it refuses the token.
-async fn userinfo(app: &TestApp, access: &str) -> Option<Value> {
-    let res = reqwest::Client::new()
-        .get(format!("http://{}/oauth2/userinfo", app.addr))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+async fn claims_at_userinfo(app: &TestApp, access: &str) -> Option<Value> {
+    let res = userinfo(app, access).await;
     match res.status().as_u16() {
         200 => Some(res.json().await.unwrap()),
         401 => None,
@@ -374,13 +365,10 @@ async fn userinfo(app: &TestApp, access: &str) -> Option<Value> {
 #[sqlx::test(migrations = "../migrations")]
 async fn changes_made_elsewhere_reach_the_copies_in_memory(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let client = register(&app, ClientType::Confidential, true).await;
-    let secret = client.client_secret.clone().unwrap();
+    let (client, secret, browser, issued) = confidential_tokens(&app).await;
     let auth = Some((client.client_id.as_str(), secret.as_str()));
-    let browser = app.signed_in_customer("ada@example.com").await;
-    let (_, issued) = tokens(&app, &browser, &client).await;
     let access = issued["access_token"].as_str().unwrap();
-    let sub = userinfo(&app, access).await.unwrap()["sub"].clone();
+    let sub = claims_at_userinfo(&app, access).await.unwrap()["sub"].clone();
 
     // Another node (here: a direct write) changes the person: userinfo follows.
     sqlx::query("UPDATE users SET email = 'ada.new@example.com' WHERE id::text = $1")
@@ -389,7 +377,7 @@ async fn changes_made_elsewhere_reach_the_copies_in_memory(db: PgPool) {
         .await
         .unwrap();
     let changed = eventually(|| async {
-        userinfo(&app, access).await.unwrap()["email"] == "ada.new@example.com"
+        claims_at_userinfo(&app, access).await.unwrap()["email"] == "ada.new@example.com"
     })
     .await;
     assert!(changed, "a changed email reaches userinfo within moments");
@@ -417,7 +405,7 @@ async fn changes_made_elsewhere_reach_the_copies_in_memory(db: PgPool) {
         revoked,
         "a revocation made elsewhere is known within moments"
     );
-    assert_eq!(userinfo(&app, access).await, None);
+    assert_eq!(claims_at_userinfo(&app, access).await, None);
 
     // A node that starts later loads the revocations already made, and answers from memory.
     let later = app::domain::oidc::revoked::RevokedTokens::default();
@@ -433,13 +421,13 @@ async fn changes_made_elsewhere_reach_the_copies_in_memory(db: PgPool) {
     // The account is deleted: its other tokens stop working.
     let (_, second) = tokens(&app, &browser, &client).await;
     let access = second["access_token"].as_str().unwrap();
-    assert!(userinfo(&app, access).await.is_some());
+    assert!(claims_at_userinfo(&app, access).await.is_some());
     sqlx::query("DELETE FROM users WHERE id::text = $1")
         .bind(sub.as_str().unwrap())
         .execute(&app.db)
         .await
         .unwrap();
-    let gone = eventually(|| async { userinfo(&app, access).await.is_none() }).await;
+    let gone = eventually(|| async { claims_at_userinfo(&app, access).await.is_none() }).await;
     assert!(
         gone,
         "a deleted account's tokens stop working within moments"

@@ -137,3 +137,13 @@ pub async fn post(
     }
     request.send().await.unwrap()
 }
+
+/// GET userinfo with `access` as bearer token.
+pub async fn userinfo(app: &TestApp, access: &str) -> Response {
+    reqwest::Client::new()
+        .get(format!("http://{}/oauth2/userinfo", app.addr))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+}
