@@ -127,7 +127,7 @@ async fn a_reused_code_revokes_the_tokens_it_issued(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn revocation_and_introspection(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let (client, secret, browser, issued) = confidential_tokens(&app).await;
+    let (client, secret, _, issued) = confidential_tokens(&app).await;
     let auth = Some((client.client_id.as_str(), secret.as_str()));
     let access = issued["access_token"].as_str().unwrap();
     let refresh_token = issued["refresh_token"].as_str().unwrap();
