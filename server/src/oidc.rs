@@ -306,7 +306,7 @@ async fn userinfo(
         )
             .into_response();
     };
-    // The signature here; revocation together with the person's row below (one query).
+    // The signature here; revocation and the person below (from memory while notices arrive).
     let Some(claims) = state
         .keys
         .verify_access_token(&token, &state.settings.public_url)
