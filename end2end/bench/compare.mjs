@@ -90,9 +90,9 @@ async function cpuSeconds(pids) {
   return ticks / TICKS;
 }
 
-/** Every Postgres process (for this server's share of the work). */
-function postgresPids(p) {
-  return p.withPostgres ? execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean) : [];
+/** The pids of every Postgres process. */
+function postgresPids() {
+  return execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean);
 }
 
 /**
@@ -108,7 +108,7 @@ async function measure(p) {
     if (only.length && !only.some((part) => name.includes(part))) continue;
     const pooled = req.pool ? { warm: { ...req, pool: req.pool.warm }, main: { ...req, pool: req.pool.main } } : { warm: req, main: req };
     await wrk(url, pooled.warm, WARMUP);
-    const database = postgresPids(p);
+    const database = p.withPostgres ? postgresPids() : [];
     const before = [await cpuSeconds([p.pid]), await cpuSeconds(database)];
     const run = await wrk(url, pooled.main, DURATION);
     const own = (await cpuSeconds([p.pid])) - before[0];
@@ -223,11 +223,10 @@ function pin(pid) {
 
 /** Pins every Postgres process to CPU 0 (new backends inherit it); returns how to undo it. */
 function pinPostgres() {
-  const pids = execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean);
   const all = `0-${cpus().length - 1}`;
-  for (const pid of pids) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
+  for (const pid of postgresPids()) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
   return () => {
-    for (const pid of execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean)) {
+    for (const pid of postgresPids()) {
       try {
         execFileSync('taskset', ['-a', '-cp', all, pid], { stdio: 'ignore' });
       } catch {

@@ -52,11 +52,11 @@ impl RevokedTokens {
         self.complete.load(Ordering::Acquire)
     }
 
-    /// Adds a revocation (from a notice, or made on this node). Forgets expired ones as it goes
-    /// when the mirror is large.
+    /// Adds a revocation (from a notice, or made on this node). When the mirror is full, the
+    /// expired ones are forgotten first.
     pub fn add(&self, jti: Uuid, expires_at: i64) {
         let mut entries = self.entries.write().expect("revoked tokens lock");
-        if entries.len() >= MAX_ENTRIES / 2 {
+        if entries.len() >= MAX_ENTRIES {
             let now = OffsetDateTime::now_utc().unix_timestamp();
             entries.retain(|_, exp| *exp >= now);
         }
