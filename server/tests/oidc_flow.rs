@@ -257,6 +257,14 @@ async fn bad_authorization_requests_never_redirect_to_untrusted_addresses(db: Pg
     assert_eq!(codes, 0);
 }
 
+/// How many refresh tokens are stored.
+async fn refresh_tokens(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM refresh_tokens")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn bad_token_requests_get_the_rfc_errors(db: PgPool) {
     let app = TestApp::spawn(db).await;
@@ -294,8 +302,10 @@ async fn bad_token_requests_get_the_rfc_errors(db: PgPool) {
             "The code was issued to another client.",
         ),
     ];
+    // Each code asks for offline_access: a refused exchange must store no refresh token.
+    let offline = [("scope", "openid offline_access")];
     for (changes, error, description) in cases {
-        let code = code_for(&browser, &public, &[]).await;
+        let code = code_for(&browser, &public, &offline).await;
         let mut form: Vec<(&str, String)> = vec![
             ("grant_type", "authorization_code".into()),
             ("code", code),
@@ -317,10 +327,11 @@ async fn bad_token_requests_get_the_rfc_errors(db: PgPool) {
             (body["error"].as_str(), body["error_description"].as_str()),
             (Some(error), Some(description))
         );
+        assert_eq!(refresh_tokens(&app).await, 0, "{description}");
     }
 
     // An expired code.
-    let code = code_for(&browser, &public, &[]).await;
+    let code = code_for(&browser, &public, &offline).await;
     sqlx::query("UPDATE authorization_codes SET expires_at = now() - interval '1 second'")
         .execute(&app.db)
         .await
@@ -334,6 +345,7 @@ async fn bad_token_requests_get_the_rfc_errors(db: PgPool) {
     ];
     let body: Value = token(&app, &form, None).await.json().await.unwrap();
     assert_eq!(body["error_description"], "The code has expired.");
+    assert_eq!(refresh_tokens(&app).await, 0, "an expired code stores none");
 
     for (form, status, error) in [
         (

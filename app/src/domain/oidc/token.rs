@@ -246,17 +246,20 @@ fn claims_of(person: &Person, sub: &str, scopes: &[String]) -> Map<String, Value
     claims
 }
 
-/// Whether `verifier` (RFC 7636 §4.1: 43-128 unreserved characters) hashes to `challenge`.
-fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+/// The S256 challenge of `verifier`, if it is well formed (RFC 7636 §4.1: 43-128 unreserved
+/// characters).
+fn s256_challenge(verifier: &str) -> Option<String> {
     let well_formed = (43..=128).contains(&verifier.len())
         && verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-    well_formed
-        && crate::domain::tokens::same_secret(
-            &URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
-            challenge,
-        )
+    well_formed.then(|| URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())))
+}
+
+/// Whether `verifier` is well formed and hashes to `challenge`.
+fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    s256_challenge(verifier)
+        .is_some_and(|hashed| crate::domain::tokens::same_secret(&hashed, challenge))
 }
 
 /// The grant_type=authorization_code exchange; returns the token response.
@@ -284,17 +287,48 @@ pub async fn exchange_code(
         auth_time: OffsetDateTime,
         sid: Option<String>,
         expired: bool,
+        refresh_stored: bool,
     }
     // One statement uses the code up: any attempt uses it, so a code cannot be probed for its
-    // verifier. Concurrent attempts queue on the row, and only the first finds it unused.
+    // verifier. Concurrent attempts queue on the row, and only the first finds it unused. When
+    // the code is this client's, unexpired, for this redirect_uri and verifier, and a refresh
+    // token is due, the same statement stores the first refresh token of a new family. The checks
+    // below are the ones that decide, and name what was wrong.
     let hash = token_hash(code);
+    let refresh = random_token();
+    let presented_challenge = form
+        .code_verifier
+        .as_deref()
+        .map(|v| s256_challenge(v).unwrap_or_default());
     let row: Option<Code> = sqlx::query_as(
-        "UPDATE authorization_codes SET used_at = now()
-         WHERE code_hash = $1 AND used_at IS NULL
-         RETURNING client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time,
-                   sid, expires_at <= now() AS expired",
+        "WITH used AS (
+             UPDATE authorization_codes SET used_at = now()
+             WHERE code_hash = $1 AND used_at IS NULL
+             RETURNING client_id, user_id, redirect_uri, scopes, nonce, code_challenge,
+                       auth_time, sid, expires_at <= now() AS expired
+         ), fresh AS (
+             INSERT INTO refresh_tokens
+               (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash,
+                expires_at, sid, dpop_jkt)
+             SELECT $5, $6, client_id, user_id, scopes, auth_time, $1,
+                    now() + make_interval(secs => $7), sid, $8
+             FROM used
+             WHERE $9 AND 'offline_access' = ANY (scopes) AND NOT expired
+               AND client_id = $2 AND redirect_uri = $3
+               AND code_challenge IS NOT DISTINCT FROM $4
+             RETURNING 1
+         )
+         SELECT used.*, EXISTS (SELECT 1 FROM fresh) AS refresh_stored FROM used",
     )
     .bind(&hash)
+    .bind(&client.id)
+    .bind(form.redirect_uri.as_deref())
+    .bind(presented_challenge)
+    .bind(token_hash(&refresh))
+    .bind(Uuid::new_v4())
+    .bind(f64::from(client.refresh_token_ttl_secs))
+    .bind(jkt)
+    .bind(client.grant_types.iter().any(|g| g == "refresh_token"))
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
@@ -348,10 +382,18 @@ pub async fn exchange_code(
         nonce: row.nonce,
         sid: row.sid,
     };
-    let refresh = wants_refresh(client, &grant.scopes).then(|| NewRefresh::Store {
-        family: Uuid::new_v4(),
-        code_hash: hash,
-    });
+    let refresh = match (wants_refresh(client, &grant.scopes), row.refresh_stored) {
+        (true, true) => Some(refresh),
+        (false, false) => None,
+        (wants, stored) => {
+            tracing::error!(
+                wants,
+                stored,
+                "the stored refresh token disagrees with the grant"
+            );
+            return Err(TokenError::ServerError);
+        }
+    };
     issue(state, client, &grant, refresh, jkt).await
 }
 
@@ -363,14 +405,6 @@ struct Grant {
     nonce: Option<String>,
     /// The browser sign-in the grant came from (`sid` in ID tokens).
     sid: Option<String>,
-}
-
-/// The refresh token a token response carries.
-enum NewRefresh {
-    /// To be made and stored, as the first of a new family (from the code `code_hash`).
-    Store { family: Uuid, code_hash: Vec<u8> },
-    /// Already stored by the rotation that used up its predecessor.
-    Stored(String),
 }
 
 /// Refresh tokens go to clients allowed the grant that asked for `offline_access`.
@@ -420,13 +454,13 @@ fn access_token(
     Ok((token, ttl))
 }
 
-/// The token response for `grant`: an access token, an ID token for `openid`, and a refresh
-/// token when one is due.
+/// The token response for `grant`: an access token, an ID token for `openid`, and the refresh
+/// token stored for it, if any.
 async fn issue(
     state: &AppState,
     client: &Client,
     grant: &Grant,
-    refresh: Option<NewRefresh>,
+    refresh: Option<String>,
     jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
     let issuer = state.settings.public_url.as_str();
@@ -465,28 +499,7 @@ async fn issue(
         let id_token = state.keys.sign(alg, &claims).map_err(signing_failed)?;
         response["id_token"] = json!(id_token);
     }
-    if let Some(NewRefresh::Stored(token)) = refresh {
-        response["refresh_token"] = json!(token);
-    } else if let Some(NewRefresh::Store { family, code_hash }) = refresh {
-        let token = random_token();
-        sqlx::query(
-            "INSERT INTO refresh_tokens
-               (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash, expires_at,
-                sid, dpop_jkt)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9, $10)",
-        )
-        .bind(token_hash(&token))
-        .bind(family)
-        .bind(&client.id)
-        .bind(grant.user_id)
-        .bind(&grant.scopes)
-        .bind(grant.auth_time)
-        .bind(code_hash)
-        .bind(f64::from(client.refresh_token_ttl_secs))
-        .bind(&grant.sid)
-        .bind(jkt)
-        .execute(&state.db)
-        .await?;
+    if let Some(token) = refresh {
         response["refresh_token"] = json!(token);
     }
     Ok(response)
@@ -563,14 +576,7 @@ pub async fn refresh(
         nonce: None,
         sid: row.sid,
     };
-    issue(
-        state,
-        client,
-        &grant,
-        Some(NewRefresh::Stored(successor)),
-        jkt,
-    )
-    .await
+    issue(state, client, &grant, Some(successor), jkt).await
 }
 
 /// Why the refresh token hashing to `hash` could not be used by `client`; an already used one
