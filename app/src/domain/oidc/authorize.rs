@@ -173,8 +173,7 @@ pub async fn check(
         return Ok(Err(Refusal::Untrusted(AuthorizeProblem::NoClient)));
     };
     let client: Option<Client> = clients::find(&state.db, client_id).await?;
-    let Some(client) = client.filter(|c| c.grant_types.iter().any(|g| g == "authorization_code"))
-    else {
+    let Some(client) = client.filter(|c| c.allows_grant("authorization_code")) else {
         return Ok(Err(Refusal::Untrusted(AuthorizeProblem::UnknownClient)));
     };
     let Some(redirect_uri) = params

@@ -338,6 +338,11 @@ impl Client {
     pub fn is_public(&self) -> bool {
         self.client_type == "public"
     }
+
+    /// Whether the client is registered for `grant_type`.
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
 }
 
 /// The client `id`, if registered.

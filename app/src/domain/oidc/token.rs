@@ -269,7 +269,7 @@ pub async fn exchange_code(
     form: &TokenForm,
     jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
-    if !client.grant_types.iter().any(|g| g == "authorization_code") {
+    if !client.allows_grant("authorization_code") {
         return Err(TokenError::UnauthorizedClient);
     }
     let code = form
@@ -328,7 +328,7 @@ pub async fn exchange_code(
     .bind(Uuid::new_v4())
     .bind(f64::from(client.refresh_token_ttl_secs))
     .bind(jkt)
-    .bind(client.grant_types.iter().any(|g| g == "refresh_token"))
+    .bind(client.allows_grant("refresh_token"))
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
@@ -409,8 +409,7 @@ struct Grant {
 
 /// Refresh tokens go to clients allowed the grant that asked for `offline_access`.
 fn wants_refresh(client: &Client, scopes: &[String]) -> bool {
-    client.grant_types.iter().any(|g| g == "refresh_token")
-        && scopes.iter().any(|s| s == "offline_access")
+    client.allows_grant("refresh_token") && scopes.iter().any(|s| s == "offline_access")
 }
 
 fn signing_failed(e: super::keys::KeyError) -> TokenError {
@@ -513,7 +512,7 @@ pub async fn refresh(
     form: &TokenForm,
     jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
-    if !client.grant_types.iter().any(|g| g == "refresh_token") {
+    if !client.allows_grant("refresh_token") {
         return Err(TokenError::UnauthorizedClient);
     }
     let presented = form
@@ -650,7 +649,7 @@ pub fn client_credentials(
     form: &TokenForm,
     jkt: Option<&str>,
 ) -> Result<Value, TokenError> {
-    if !client.grant_types.iter().any(|g| g == "client_credentials") {
+    if !client.allows_grant("client_credentials") {
         return Err(TokenError::UnauthorizedClient);
     }
     let scopes: Vec<&str> = match form.scope.as_deref() {
