@@ -36,11 +36,13 @@ test-rust:
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) cargo test -p app -p server --features app/ssr
 
+# The debug site the browser tests load gets a directory of its own: `make run` serves the
+# release site from target/site, and must never find a debug bundle there.
 test-e2e:
 	@.ci/tools.sh test
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
-	cargo leptos build
-	cd end2end && CIAM_SERVER_BIN=$(SERVER_DEBUG) LEPTOS_SITE_ROOT=$(CURDIR)/target/site \
+	LEPTOS_SITE_ROOT=target/site-test cargo leptos build
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_DEBUG) LEPTOS_SITE_ROOT=$(CURDIR)/target/site-test \
 		DATABASE_URL=$(TEST_DATABASE_URL) npm test
 
 lint:

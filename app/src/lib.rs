@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod model;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

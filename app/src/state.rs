@@ -8,11 +8,12 @@ use tokio::sync::Notify;
 use webauthn_rs::Webauthn;
 
 use crate::domain::{
-    email_sign_in::CodeKey,
+    master_key,
     oidc::{
-        client_cache::ClientCache, clients::ClientSecretKey, keys::KeyRing,
+        client_cache::ClientCache, clients::ClientSecretKey, jws::KeyRing,
         person_cache::PersonCache, revoked::RevokedTokens, subjects::SubjectKey,
     },
+    otp::CodeKey,
     passkeys,
     password::PasswordHasher,
     secrets::SecretBox,
@@ -22,8 +23,28 @@ use crate::domain::{
 /// Settings the application logic needs (the process-level ones live in the server's config).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Base URL for links in mail and, later, the OIDC issuer. No trailing slash.
+    /// Base URL for links in mail and the OIDC issuer. No trailing slash.
     pub public_url: String,
+    /// How long a refresh token family lives at most, however often it rotates.
+    pub refresh_family_lifetime: time::Duration,
+    /// Development delivery: mail (and texts, without a gateway) are kept for the outbox pages
+    /// instead of being sent; those pages exist only then.
+    pub dev_outbox: bool,
+    /// Whether texts can be sent at all (a gateway, or development delivery).
+    pub sms_available: bool,
+}
+
+impl Settings {
+    /// The defaults for `public_url`: refresh families live 30 days, mail and texts are really
+    /// sent.
+    pub fn new(public_url: String) -> Self {
+        Self {
+            public_url,
+            refresh_family_lifetime: time::Duration::days(30),
+            dev_outbox: false,
+            sms_available: true,
+        }
+    }
 }
 
 /// Shared state, cheap to clone.
@@ -79,9 +100,9 @@ impl AppState {
             logout_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
             webauthn,
-            secrets: SecretBox::derive(master_key, "upstream client secrets"),
+            secrets: SecretBox::derive(master_key, master_key::UPSTREAM_SECRETS),
             upstream: Arc::new(Upstream::new()?),
-            key_secrets: SecretBox::derive(master_key, "signing keys"),
+            key_secrets: SecretBox::derive(master_key, master_key::SIGNING_KEYS),
             keys: Arc::new(KeyRing::default()),
             client_key: ClientSecretKey::derive(master_key),
             subjects: SubjectKey::derive(master_key),

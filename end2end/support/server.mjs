@@ -13,7 +13,7 @@ const run = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const serverBin = process.env.CIAM_SERVER_BIN || join(homedir(), '.cache', 'ciam-target', 'debug', 'server');
-export const siteRoot = process.env.LEPTOS_SITE_ROOT || join(repoRoot, 'target', 'site');
+export const siteRoot = process.env.LEPTOS_SITE_ROOT || join(repoRoot, 'target', 'site-test');
 /** Where test databases are created: `DATABASE_URL` names a server and a database to connect to for that. */
 const adminUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 

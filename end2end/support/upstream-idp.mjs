@@ -107,11 +107,13 @@ function describe(out, error) {
  * - `badAudience` gets ID tokens whose `aud` is "someone-else".
  * The tampered tokens are re-signed with the provider's own key, so their signatures verify
  * against its JWKS. Claims are returned in the ID token as well as from userinfo, per scope:
- * openid → sub, email → email and email_verified, profile → name.
- * @param {{redirectUris: string[], user?: {sub: string, email: string, email_verified: boolean, name: string}}} options
+ * openid → sub, email → email and email_verified, profile → name; with `conformant: true`
+ * (oidc-provider's own default, OpenID Connect Core §5.4) the ID token carries only `sub` and
+ * the scope claims come from userinfo alone.
+ * @param {{redirectUris: string[], user?: {sub: string, email: string, email_verified: boolean, name: string}, conformant?: boolean}} options
  * @returns {Promise<{issuer: string, clients: {good: {clientId: string, clientSecret: string}, badNonce: {clientId: string, clientSecret: string}, badAudience: {clientId: string, clientSecret: string}}, setUser: (user: object) => void, stop: () => Promise<void>}>}
  */
-export async function startUpstreamIdp({ redirectUris, user = defaultUpstreamUser } = {}) {
+export async function startUpstreamIdp({ redirectUris, user = defaultUpstreamUser, conformant = false } = {}) {
   if (!Array.isArray(redirectUris) || redirectUris.length === 0) throw new TypeError('startUpstreamIdp: redirectUris must be a non-empty array');
   let current = { ...user };
 
@@ -163,8 +165,9 @@ export async function startUpstreamIdp({ redirectUris, user = defaultUpstreamUse
       return { accountId: sub, claims: async () => claims };
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-    // Like the big social providers: scope claims in the ID token too, not only from userinfo.
-    conformIdTokenClaims: false,
+    // Like the big social providers: scope claims in the ID token too, not only from userinfo
+    // (unless asked to behave as the spec and a stock oidc-provider do).
+    conformIdTokenClaims: conformant,
     pkce: { methods: ['S256'], required: () => true },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },

@@ -189,3 +189,43 @@ describe('social sign-in with an upstream OpenID provider', () => {
     checkPage(page);
   });
 });
+
+describe('social sign-in with a provider that keeps scope claims for userinfo (stock oidc-provider)', () => {
+  const { freshPage, checkPage } = usePages(mode);
+  const PROVIDER = { id: 'conformant', name: 'Conformant ID' };
+  let conformant;
+
+  before(async () => {
+    conformant = await startUpstreamIdp({
+      redirectUris: [`${server.baseURL}/signin/social/${PROVIDER.id}/callback`],
+      conformant: true,
+    });
+    const { clientId, clientSecret } = conformant.clients.good;
+    await server.cli([
+      'social', 'add', '--id', PROVIDER.id, '--kind', 'oidc', '--name', PROVIDER.name,
+      '--issuer', conformant.issuer, '--client-id', clientId, '--client-secret', clientSecret,
+    ]);
+  });
+
+  after(async () => {
+    await conformant?.stop();
+  });
+
+  test('the first sign-in reads the address and name from userinfo', async () => {
+    const person = {
+      sub: `conformant-${randomBytes(6).toString('hex')}`,
+      email: uniqueEmail(),
+      email_verified: true,
+      name: 'Una Userinfo',
+    };
+    conformant.setUser(person);
+    const { page } = await freshPage();
+    await open(page, '/register', mode);
+    await page.getByRole('link', { name: `Continue with ${PROVIDER.name}`, exact: true }).click();
+    await waitForPath(page, '/profile');
+    await waitForText(page.locator('dl.facts'), person.email);
+    await waitForText(page.locator('dl.facts .badge'), /^verified$/);
+    await waitForText(page.getByRole('navigation', { name: 'Account' }), 'Una Userinfo');
+    checkPage(page);
+  });
+});

@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::{bail, Context};
+use app::domain::client_address::TrustedProxies;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use rand::RngCore;
 
@@ -28,6 +29,13 @@ pub struct Config {
     pub site_root: String,
     /// How old the current signing keys may get before they are rotated.
     pub key_rotation: time::Duration,
+    /// How long a refresh token family lives at most, however often it rotates.
+    pub refresh_family_lifetime: time::Duration,
+    /// The proxies whose forwarding headers say who the client is.
+    pub trusted_proxies: TrustedProxies,
+    /// `CIAM_DEV_DELIVERY=on`: development delivery (mail and texts kept for the outbox pages,
+    /// not sent) even though the site is served over https.
+    pub dev_delivery_forced: bool,
 }
 
 /// How log lines are written.
@@ -79,12 +87,26 @@ impl Config {
         let public_url = parse_public_url(
             &var("CIAM_PUBLIC_URL").unwrap_or_else(|| "http://localhost:3000".into()),
         )?;
+        let trusted_proxies = TrustedProxies::parse(
+            &var("CIAM_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|bad| {
+            anyhow::anyhow!(
+                "CIAM_TRUSTED_PROXIES must list networks like 10.0.0.0/8 or addresses, \
+                     separated by commas; {bad:?} is neither"
+            )
+        })?;
+        let dev_delivery_forced = match var("CIAM_DEV_DELIVERY").as_deref() {
+            None | Some("off") => false,
+            Some("on") => true,
+            Some(other) => bail!("CIAM_DEV_DELIVERY must be 'on' or 'off', not {other:?}"),
+        };
         let log_format = match var("CIAM_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
             Some(other) => bail!("CIAM_LOG_FORMAT must be 'pretty' or 'json', not {other:?}"),
         };
-        Ok(Self {
+        let config = Self {
             database_url,
             listen,
             public_url,
@@ -103,7 +125,44 @@ impl Config {
                     _ => bail!("CIAM_KEY_ROTATION_DAYS must be a whole number of days, 1 to 3650"),
                 },
             },
-        })
+            refresh_family_lifetime: match var("CIAM_REFRESH_TOKEN_MAX_DAYS") {
+                None => time::Duration::days(30),
+                Some(days) => match days.parse::<i64>() {
+                    Ok(d) if (1..=365).contains(&d) => time::Duration::days(d),
+                    _ => bail!(
+                        "CIAM_REFRESH_TOKEN_MAX_DAYS must be a whole number of days, 1 to 365"
+                    ),
+                },
+            },
+            trusted_proxies,
+            dev_delivery_forced,
+        };
+        config.check_delivery()?;
+        Ok(config)
+    }
+
+    /// Development delivery (nothing sent, the outbox pages show it all) is for development:
+    /// over https it needs the explicit switch.
+    fn check_delivery(&self) -> anyhow::Result<()> {
+        if self.is_https() && self.smtp_url.is_none() && !self.dev_delivery_forced {
+            bail!(
+                "CIAM_PUBLIC_URL is https but CIAM_SMTP_URL is not set: mail would only be kept \
+                 for the development outbox page, never sent. Set CIAM_SMTP_URL, or \
+                 CIAM_DEV_DELIVERY=on if this really is a development site."
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether mail goes to the development outbox page instead of a mail server.
+    pub fn dev_mail(&self) -> bool {
+        self.smtp_url.is_none()
+    }
+
+    /// Whether texts go to the development outbox page: no gateway, and development delivery
+    /// (an http site, or the explicit switch). Over https without either, no text is sent.
+    pub fn dev_sms(&self) -> bool {
+        self.sms_webhook_url.is_none() && (!self.is_https() || self.dev_delivery_forced)
     }
 
     /// Whether the site is served over https (and cookies must be `Secure` and `__Host-`).
@@ -138,15 +197,30 @@ pub fn parse_public_url(raw: &str) -> anyhow::Result<String> {
     Ok(url.to_owned())
 }
 
+/// Where the development master key lives: one fixed place per user, whatever directory a
+/// command runs from (`$XDG_DATA_HOME/keyhaven/dev-master.key`, else
+/// `$HOME/.local/share/keyhaven/dev-master.key`).
+pub fn dev_key_path() -> anyhow::Result<PathBuf> {
+    let data = match (var("XDG_DATA_HOME"), var("HOME")) {
+        (Some(data), _) => PathBuf::from(data),
+        (None, Some(home)) => PathBuf::from(home).join(".local/share"),
+        (None, None) => bail!(
+            "no master key is configured and there is no home directory for a development \
+             key: set CIAM_MASTER_KEY or CIAM_MASTER_KEY_FILE"
+        ),
+    };
+    Ok(data.join("keyhaven/dev-master.key"))
+}
+
 /// `CIAM_MASTER_KEY` (base64 of 32 bytes), or the file named by `CIAM_MASTER_KEY_FILE`, or in
-/// development a key generated once into `.ciam/master.key`.
+/// development a key generated once at [`dev_key_path`].
 fn load_master_key() -> anyhow::Result<MasterKey> {
     if let Some(encoded) = var("CIAM_MASTER_KEY") {
         return decode_key(&encoded).context("CIAM_MASTER_KEY");
     }
     let (path, explicit) = match var("CIAM_MASTER_KEY_FILE") {
         Some(p) => (PathBuf::from(p), true),
-        None => (PathBuf::from(".ciam/master.key"), false),
+        None => (dev_key_path()?, false),
     };
     if path.exists() {
         let text = std::fs::read_to_string(&path)

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod oidc;
+pub mod pages;
 pub mod security;
 pub mod social;
 pub mod startup;

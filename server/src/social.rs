@@ -1,5 +1,7 @@
-//! The browser-facing redirects of social sign-in: out to the upstream provider, and back from
-//! it to the callback, which signs in, registers, links or explains why not.
+//! The browser-facing redirects of social sign-in: out to the upstream provider (a GET to sign
+//! in; linking to the signed-in account only by a POST from the profile page, so no link or
+//! image elsewhere can start one), and back from it to the callback, which signs in, registers,
+//! links or explains why not.
 
 use app::{
     domain::{
@@ -18,7 +20,7 @@ use axum::{
     extract::{Form, Path, Query, State},
     http::request::Parts,
     response::{IntoResponse, Redirect, Response},
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use serde::Deserialize;
@@ -27,6 +29,7 @@ use tower_sessions::Session;
 pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/signin/social/{provider}", get(start))
+        .route("/signin/social/{provider}/link", post(start_link))
         .route(
             "/signin/social/{provider}/callback",
             get(callback).post(form_post_callback),
@@ -36,7 +39,7 @@ pub fn routes(state: AppState) -> Router {
 
 #[derive(Debug, Deserialize)]
 struct StartQuery {
-    /// Present when linking the provider to the signed-in account from the portal.
+    /// Set by pages from before linking became a POST: such a request links nothing.
     link: Option<String>,
 }
 
@@ -56,28 +59,49 @@ fn failed(error: AccountError, linking: bool) -> Response {
     Redirect::to(&format!("{page}?social_error={}", error.code())).into_response()
 }
 
+/// A sign-in (or sign-up) through the provider. A `?link` left over from an old page does
+/// not link anything: linking starts only from the profile's form.
 async fn start(
     State(state): State<AppState>,
     session: Session,
     Path(provider): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Response {
-    let purpose = if query.link.is_some() {
-        match sessions::current_user(&session).await {
-            Ok(Some(user_id)) => {
-                if let Err(e) = identities::may_start_link(&session).await {
-                    return failed(e, true);
-                }
-                Purpose::Link(user_id)
+    if query.link.is_some() {
+        return Redirect::to("/profile").into_response();
+    }
+    match flow::start(&state, &session, &provider, Purpose::SignIn).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => failed(e, false),
+    }
+}
+
+/// Linking the provider to the signed-in account: a POST from the profile page (the
+/// same-origin check has passed), after a recent sign-in.
+async fn start_link(
+    State(state): State<AppState>,
+    session: Session,
+    Path(provider): Path<String>,
+) -> Response {
+    let purpose = match sessions::current_user(&session).await {
+        Ok(Some(user_id)) => {
+            if let Err(e) = identities::may_start_link(&session).await {
+                return failed(e, true);
             }
-            _ => return Redirect::to("/signin").into_response(),
+            Purpose::Link(user_id)
         }
-    } else {
-        Purpose::SignIn
+        _ => return Redirect::to("/signin").into_response(),
     };
     match flow::start(&state, &session, &provider, purpose).await {
-        Ok(url) => Redirect::to(&url).into_response(),
-        Err(e) => failed(e, matches!(purpose, Purpose::Link(_))),
+        Ok(url) => crate::pages::refresh_to(
+            &url,
+            0,
+            "Linking",
+            "Taking you to the provider to link your account.",
+            "",
+        )
+        .into_response(),
+        Err(e) => failed(e, true),
     }
 }
 
@@ -97,7 +121,8 @@ async fn callback(
     let linking = matches!(purpose, Purpose::Link(_));
     match identities::arrive(&state, &client, &session, &upstream, purpose, &person).await {
         Ok(Arrival::SignedIn | Arrival::Registered) => {
-            Redirect::to(app::domain::oidc::authorize::landing(&session).await).into_response()
+            Redirect::to(app::domain::oidc::pending_requests::landing(&session).await)
+                .into_response()
         }
         Ok(Arrival::LinkPending) => Redirect::to("/signin?link=pending").into_response(),
         Ok(Arrival::Linked) => Redirect::to("/profile?linked=1").into_response(),

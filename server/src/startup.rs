@@ -28,8 +28,10 @@ use crate::{
     config::Config,
     security::{
         api_status::api_error_status,
+        client_address::{resolve_client_address, ClientAddressPolicy},
         form_errors::strip_foreign_form_errors,
         headers::{security_headers, CspNonce, HeaderPolicy},
+        input::refuse_control_characters,
         origin::{require_same_origin, AllowedOrigin},
     },
     workers,
@@ -59,18 +61,23 @@ pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
         .context("applying database migrations")
 }
 
+/// Refuses a master key other than the one the database was set up with (recording it on the
+/// first run). Every command checks this before it touches anything.
+pub async fn check_master_key(db: &PgPool, config: &Config) -> anyhow::Result<()> {
+    app::domain::master_key::check(db, &config.master_key.0)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// The shared state over `db`.
 pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let passwords = app::domain::password::PasswordHasher::new(cores)?;
-    AppState::new(
-        db,
-        app::state::Settings {
-            public_url: config.public_url.clone(),
-        },
-        passwords,
-        &config.master_key.0,
-    )
+    let mut settings = app::state::Settings::new(config.public_url.clone());
+    settings.refresh_family_lifetime = config.refresh_family_lifetime;
+    settings.dev_outbox = config.dev_mail();
+    settings.sms_available = config.sms_webhook_url.is_some() || config.dev_sms();
+    AppState::new(db, settings, passwords, &config.master_key.0)
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {
@@ -139,6 +146,14 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(middleware::from_fn_with_state(
             AllowedOrigin(Arc::from(config.public_origin())),
             require_same_origin,
+        ))
+        .layer(middleware::from_fn(refuse_control_characters))
+        .layer(middleware::from_fn_with_state(
+            ClientAddressPolicy {
+                proxies: Arc::new(config.trusted_proxies.clone()),
+                https_origin: config.is_https().then(|| Arc::from(config.public_origin())),
+            },
+            resolve_client_address,
         ))
         .layer(middleware::from_fn_with_state(
             HeaderPolicy {
@@ -214,6 +229,7 @@ pub async fn start(
     config: &Config,
 ) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
+    check_master_key(&state.db, config).await?;
     app::domain::oidc::keys::ensure(&state.db, &state.key_secrets)
         .await
         .context("creating the signing keys")?;
@@ -238,6 +254,7 @@ pub async fn start(
     let sms = workers::sms::SmsSender::new(
         config.sms_webhook_url.as_deref(),
         config.sms_webhook_token.as_deref(),
+        config.dev_sms(),
     )?;
     tokio::spawn(workers::sms::run(
         state.db.clone(),

@@ -84,12 +84,12 @@ async fn a_customer_registers_verifies_signs_in_edits_the_profile_and_signs_out(
 
     let actions = app.audit_actions().await;
     for expected in [
-        ("account.register", "success"),
-        ("signin.password", "failure"),
-        ("account.verify_email", "success"),
-        ("signin.password", "success"),
-        ("profile.update", "success"),
-        ("signout", "success"),
+        ("account.registered", "success"),
+        ("signin.failed", "failure"),
+        ("email.verified", "success"),
+        ("signin.succeeded", "success"),
+        ("profile.updated", "success"),
+        ("session.ended", "success"),
     ] {
         assert!(
             actions.contains(&(expected.0.into(), expected.1.into())),

@@ -3,44 +3,12 @@
 
 mod support;
 
-use app::domain::oidc::clients::{self, ClientType, NewClient};
+use app::domain::audit::Actor;
+use app::domain::oidc::clients::ClientType;
+use app::domain::oidc::registration::{self, NewClient};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::TestApp;
-
-/// Runs the `server` binary with `args` on the database of `db`.
-async fn server_command(db: &PgPool, args: &[&str]) -> std::process::Output {
-    let name: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(db)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(
-        &std::env::var("DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
-    )
-    .unwrap();
-    url.set_path(&format!("/{name}"));
-    let dir = tempdir();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(args)
-        .env("DATABASE_URL", url.as_str())
-        .env(
-            "CIAM_MASTER_KEY",
-            "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
-        )
-        .env("RUST_LOG", "error")
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    output
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ciam-cli-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::{cli::server_command, oidc::post, TestApp};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_create_command_prints_the_secret_once_and_stores_only_its_hash(db: PgPool) {
@@ -81,17 +49,33 @@ async fn the_create_command_prints_the_secret_once_and_stores_only_its_hash(db: 
         .any(|w| secret.as_bytes().windows(8).any(|s| s == w)));
     assert_eq!(uris, ["https://shop.example/callback"]);
 
-    // The command and the server share the key (both derive it from the master key).
-    let key = app::domain::oidc::clients::ClientSecretKey::derive(&[7; 32]);
-    assert!(clients::authenticate(&app.db, &key, id, secret)
-        .await
-        .unwrap());
-    assert!(!clients::authenticate(&app.db, &key, id, "wrong")
-        .await
-        .unwrap());
-    assert!(!clients::authenticate(&app.db, &key, "nobody", secret)
-        .await
-        .unwrap());
+    // The command and the server share the key (both derive it from the master key): the
+    // secret authenticates the app where apps use it, and nothing else does.
+    let introspect = |id: &str, secret: &str| {
+        let (id, secret) = (id.to_owned(), secret.to_owned());
+        let app = &app;
+        async move {
+            post(app, "introspect", &[("token", "x")], Some((&id, &secret)))
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(introspect(id, secret).await, 200);
+    assert_eq!(introspect(id, "wrong").await, 401);
+    assert_eq!(introspect("nobody", secret).await, 401);
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events
+         WHERE action = 'client.created' AND actor = 'cli' AND detail ->> 'client_id' = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited, 1,
+        "the registration is audited with the command line as actor"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -136,7 +120,7 @@ async fn bad_registrations_are_refused_and_write_nothing(db: PgPool) {
 async fn public_clients_have_no_secret_and_service_clients_only_client_credentials(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let key = app::domain::oidc::clients::ClientSecretKey::derive(&[7; 32]);
-    let public = clients::create(
+    let public = registration::create(
         &app.db,
         &key,
         &NewClient {
@@ -148,14 +132,24 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             post_logout_redirect_uris: vec![],
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap();
     assert_eq!(public.client_secret, None);
-    assert!(!clients::authenticate(&app.db, &key, &public.client_id, "")
-        .await
-        .unwrap());
-    let service = clients::create(
+    let res = post(
+        &app,
+        "introspect",
+        &[("token", "x")],
+        Some((&public.client_id, "")),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        401,
+        "a public app has no secret to authenticate with"
+    );
+    let service = registration::create(
         &app.db,
         &key,
         &NewClient {
@@ -167,6 +161,7 @@ async fn public_clients_have_no_secret_and_service_clients_only_client_credentia
             post_logout_redirect_uris: vec![],
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap();

@@ -5,7 +5,9 @@
 
 mod support;
 
-use app::domain::oidc::clients::{self, ClientSecretKey, ClientType, NewClient};
+use app::domain::audit::Actor;
+use app::domain::oidc::clients::{ClientSecretKey, ClientType};
+use app::domain::oidc::registration::{self, NewClient};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::{
@@ -66,7 +68,7 @@ async fn a_client_with_registered_keys_authenticates_with_signed_assertions(db: 
     let app = TestApp::spawn(db).await;
     let (key, jwk) = p256("k1");
     let (other_key, _) = p256("k1");
-    let registered = clients::create(
+    let registered = registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -76,6 +78,7 @@ async fn a_client_with_registered_keys_authenticates_with_signed_assertions(db: 
             jwks: Some(json!({ "keys": [jwk] })),
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap();
@@ -198,7 +201,7 @@ async fn only_public_asymmetric_keys_can_be_registered(db: PgPool) {
         } else {
             vec![REDIRECT.into()]
         };
-        let err = clients::create(
+        let err = registration::create(
             &db,
             &key,
             &NewClient {
@@ -208,6 +211,7 @@ async fn only_public_asymmetric_keys_can_be_registered(db: PgPool) {
                 jwks: Some(jwks),
                 ..Default::default()
             },
+            Actor::Cli,
         )
         .await
         .unwrap_err();
@@ -218,4 +222,67 @@ async fn only_public_asymmetric_keys_can_be_registered(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(count, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_assertion_is_addressed_to_the_issuer_or_the_token_endpoint_only(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (key, jwk) = p256("k1");
+    let registered = registration::create(
+        &app.db,
+        &ClientSecretKey::derive(&[7; 32]),
+        &NewClient {
+            name: "Ledger sync".into(),
+            client_type: ClientType::Service,
+            scopes: vec!["ledger.read".into()],
+            jwks: Some(json!({ "keys": [jwk] })),
+            ..Default::default()
+        },
+        Actor::Cli,
+    )
+    .await
+    .unwrap();
+    let id = registered.client_id.as_str();
+    // An assertion made for another endpoint could have been captured there and replayed here
+    // (or the other way round): only the issuer, and the token endpoint, are its audience.
+    for (n, endpoint) in ["par", "introspect", "revoke", "userinfo"]
+        .iter()
+        .enumerate()
+    {
+        let aud = format!("{}/oauth2/{endpoint}", app.public_url);
+        let assertion = sign(&key, "k1", &claims(id, &aud, 60, &format!("jti-{n}")));
+        let (status, body) = token_with(&app, &assertion, &[]).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{endpoint}"
+        );
+        let assertion = sign(&key, "k1", &claims(id, &aud, 60, &format!("jti-i{n}")));
+        let res = post(
+            &app,
+            "introspect",
+            &[
+                ("token", "x"),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", &assertion),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(res.status(), 401, "{endpoint} at introspection");
+    }
+    let token_url = format!("{}/oauth2/token", app.public_url);
+    let assertion = sign(&key, "k1", &claims(id, &token_url, 60, "jti-t"));
+    let res = post(
+        &app,
+        "introspect",
+        &[
+            ("token", "x"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", &assertion),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), 200, "the token endpoint is tolerated");
 }

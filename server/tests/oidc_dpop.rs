@@ -5,9 +5,13 @@
 
 mod support;
 
-use app::domain::oidc::{
-    clients::{self, ClientSecretKey, ClientType, NewClient},
-    dpop,
+use app::domain::{
+    audit::Actor,
+    oidc::{
+        clients::{ClientSecretKey, ClientType},
+        dpop,
+        registration::{self, NewClient},
+    },
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -270,7 +274,7 @@ async fn a_bound_refresh_token_and_access_token_need_the_same_key(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_app_that_requires_dpop_gets_no_bearer_tokens(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let done = clients::create(
+    let done = registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -280,6 +284,7 @@ async fn an_app_that_requires_dpop_gets_no_bearer_tokens(db: PgPool) {
             require_dpop: true,
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap();

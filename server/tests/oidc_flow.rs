@@ -4,7 +4,8 @@
 
 mod support;
 
-use app::domain::oidc::clients::{ClientType, Registered};
+use app::domain::oidc::clients::ClientType;
+use app::domain::oidc::registration::Registered;
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -144,13 +145,15 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
     let browser = app.signed_in_customer("ada@example.com").await;
 
     let res = browser.get(&authorize_url(&client, &[])).await;
-    assert_eq!(location(&res), "/oauth2/consent");
+    let screen = location(&res);
+    let request = consent_request(&screen);
     let details: Value = browser
-        .call("oauth/consent", &[])
+        .call("oauth/consent", &[("request", &request)])
         .await
         .json()
         .await
         .unwrap();
+    assert_eq!(details["request"], request.as_str());
     assert_eq!(details["client_name"], "Partner Shop");
     assert_eq!(
         details["permissions"],
@@ -160,12 +163,8 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
             "See your name"
         ])
     );
-    let res = browser
-        .post_form("/oauth2/consent", &[("decision", "approve")])
-        .await;
-    assert_eq!(location(&res), "/oauth2/continue");
-    let res = browser.get("/oauth2/authorize/continue").await;
-    let code = answer(&location(&res))["code"].clone();
+    let back = answer_consent(&browser, &screen, "approve").await;
+    let code = answer(&back)["code"].clone();
 
     // The confidential client authenticates with its secret; a wrong one is refused.
     let form = [
@@ -195,13 +194,7 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
     let res = browser
         .get(&authorize_url(&client, &[("prompt", "consent")]))
         .await;
-    assert_eq!(location(&res), "/oauth2/consent");
-    let res = browser
-        .post_form("/oauth2/consent", &[("decision", "deny")])
-        .await;
-    assert_eq!(location(&res), "/oauth2/continue");
-    let res = browser.get("/oauth2/authorize/continue").await;
-    let q = answer(&location(&res));
+    let q = answer(&answer_consent(&browser, &location(&res), "deny").await);
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "st-1");
 }

@@ -3,7 +3,9 @@
 
 mod support;
 
-use app::domain::oidc::clients::{self, ClientSecretKey, ClientType, NewClient};
+use app::domain::audit::Actor;
+use app::domain::oidc::clients::{ClientSecretKey, ClientType};
+use app::domain::oidc::registration::{self, NewClient};
 use serde_json::Value;
 use sqlx::PgPool;
 use support::{oidc::*, TestApp};
@@ -144,7 +146,7 @@ async fn bad_pushes_get_the_rfc_errors_and_store_nothing(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_app_that_requires_par_cannot_send_its_request_through_the_browser(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let client = clients::create(
+    let client = registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -155,6 +157,7 @@ async fn an_app_that_requires_par_cannot_send_its_request_through_the_browser(db
             require_par: true,
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap();

@@ -11,7 +11,9 @@ use std::{
     time::Duration,
 };
 
-use app::domain::oidc::clients::{self, ClientSecretKey, ClientType, NewClient, Registered};
+use app::domain::audit::Actor;
+use app::domain::oidc::clients::{ClientSecretKey, ClientType};
+use app::domain::oidc::registration::{self, NewClient, Registered};
 use axum::{extract::Path, http::StatusCode, routing::post, Form, Router};
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
 use serde_json::Value;
@@ -84,7 +86,7 @@ async fn register_app(
     backchannel: Option<String>,
     frontchannel: Option<&str>,
 ) -> Registered {
-    clients::create(
+    registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -97,6 +99,7 @@ async fn register_app(
             frontchannel_logout_uri: frontchannel.map(str::to_owned),
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap()
@@ -329,7 +332,9 @@ async fn logout_uris_must_be_web_addresses_of_apps_that_sign_people_in(db: PgPoo
             new.client_type = ClientType::Service;
             new.redirect_uris.clear();
         }
-        let err = clients::create(&db, &key, &new).await.unwrap_err();
+        let err = registration::create(&db, &key, &new, Actor::Cli)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("logout"), "{uri}: {err}");
         let mut new = base.clone();
         new.frontchannel_logout_uri = Some(uri.into());
@@ -337,7 +342,12 @@ async fn logout_uris_must_be_web_addresses_of_apps_that_sign_people_in(db: PgPoo
             new.client_type = ClientType::Service;
             new.redirect_uris.clear();
         }
-        assert!(clients::create(&db, &key, &new).await.is_err(), "{uri}");
+        assert!(
+            registration::create(&db, &key, &new, Actor::Cli)
+                .await
+                .is_err(),
+            "{uri}"
+        );
     }
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_clients")
         .fetch_one(&db)

@@ -4,7 +4,9 @@
 
 mod support;
 
-use app::domain::oidc::clients::{self, ClientSecretKey, ClientType, NewClient, Registered};
+use app::domain::audit::Actor;
+use app::domain::oidc::clients::{ClientSecretKey, ClientType};
+use app::domain::oidc::registration::{self, NewClient, Registered};
 use serde_json::Value;
 use sqlx::PgPool;
 use support::{oidc::*, Browser, TestApp};
@@ -15,7 +17,7 @@ async fn app_with(
     pairwise: bool,
     sector: Option<&str>,
 ) -> Registered {
-    clients::create(
+    registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -28,6 +30,7 @@ async fn app_with(
             sector_identifier: sector.map(str::to_owned),
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap()
@@ -144,25 +147,33 @@ async fn a_pairwise_registration_needs_one_sector(db: PgPool) {
         pairwise: true,
         ..Default::default()
     };
-    let err = clients::create(&db, &key, &two_hosts).await.unwrap_err();
+    let err = registration::create(&db, &key, &two_hosts, Actor::Cli)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("--sector-identifier"), "{err}");
     let bad = NewClient {
         sector_identifier: Some("https://a.example/path".into()),
         ..two_hosts.clone()
     };
-    assert!(clients::create(&db, &key, &bad).await.is_err());
+    assert!(registration::create(&db, &key, &bad, Actor::Cli)
+        .await
+        .is_err());
     let service = NewClient {
         name: "Batch".into(),
         client_type: ClientType::Service,
         pairwise: true,
         ..Default::default()
     };
-    assert!(clients::create(&db, &key, &service).await.is_err());
+    assert!(registration::create(&db, &key, &service, Actor::Cli)
+        .await
+        .is_err());
     let ok = NewClient {
         sector_identifier: Some("Example.COM".into()),
         ..two_hosts
     };
-    let done = clients::create(&db, &key, &ok).await.unwrap();
+    let done = registration::create(&db, &key, &ok, Actor::Cli)
+        .await
+        .unwrap();
     let sector: String =
         sqlx::query_scalar("SELECT sector_identifier FROM oauth_clients WHERE id = $1")
             .bind(&done.client_id)

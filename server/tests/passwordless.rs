@@ -93,8 +93,13 @@ async fn the_mailed_code_signs_in_the_browser_that_asked(db: PgPool) {
         "the link of a used request is dead too"
     );
     let actions = app.audit_actions().await;
-    assert!(actions.contains(&("signin.email.code".into(), "failure".into())));
-    assert!(actions.contains(&("signin.email.code".into(), "success".into())));
+    assert!(actions.contains(&("signin.failed".into(), "failure".into())));
+    assert!(actions.contains(&("signin.succeeded".into(), "success".into())));
+    assert_eq!(
+        app.signed_in_by(&["otp"]).await,
+        1,
+        "the code (the registration used a password)"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -6,7 +6,7 @@ use app::domain::{
     sessions::{self, PgSessionStore},
     throttle::{self, ThrottlePolicy},
     tokens::{self, TokenPurpose, TokenRejection},
-    users::{self, NewUser},
+    users::{self, NewUser, Role},
 };
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -22,8 +22,9 @@ async fn a_user(db: &PgPool, email: &str) -> Uuid {
             email: &Email::parse(email).unwrap(),
             display_name: &DisplayName::parse("Ada").unwrap(),
             password_hash: None,
-            role: "customer",
+            role: Role::Customer,
             verified: false,
+            claim_hash: None,
         },
     )
     .await
@@ -42,8 +43,9 @@ async fn addresses_are_unique_whatever_their_case(db: PgPool) {
             email: &Email::parse("ADA@example.com").unwrap(),
             display_name: &DisplayName::parse("Eve").unwrap(),
             password_hash: None,
-            role: "customer",
+            role: Role::Customer,
             verified: false,
+            claim_hash: None,
         },
     )
     .await

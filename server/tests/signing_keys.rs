@@ -73,7 +73,9 @@ async fn rotation_keeps_tokens_in_flight_verifiable(db: PgPool) {
     }
 
     // Rotate; the running server picks the keys up on its next reload.
-    keys::rotate(&app.db, &state.key_secrets).await.unwrap();
+    keys::rotate(&app.db, &state.key_secrets, app::domain::audit::Actor::Cli)
+        .await
+        .unwrap();
     state
         .keys
         .reload(&app.db, &state.key_secrets)
@@ -97,7 +99,9 @@ async fn rotation_keeps_tokens_in_flight_verifiable(db: PgPool) {
     }
 
     // A second rotation retires the first keys: tokens they signed no longer verify.
-    keys::rotate(&app.db, &state.key_secrets).await.unwrap();
+    keys::rotate(&app.db, &state.key_secrets, app::domain::audit::Actor::Cli)
+        .await
+        .unwrap();
     state
         .keys
         .reload(&app.db, &state.key_secrets)

@@ -71,7 +71,7 @@ async fn a_phone_number_is_saved_only_once_a_texted_code_proves_it(db: PgPool) {
     assert_eq!(browser.me().await.unwrap()["phone"], json!(null));
     let actions = app.audit_actions().await;
     for action in [
-        "phone.verification.requested",
+        "phone.verification_requested",
         "phone.verified",
         "phone.removed",
     ] {
@@ -185,7 +185,8 @@ async fn the_texted_code_signs_in_the_browser_that_asked_once(db: PgPool) {
     assert!(app
         .audit_actions()
         .await
-        .contains(&("signin.sms".into(), "success".into())));
+        .contains(&("signin.succeeded".into(), "success".into())));
+    assert_eq!(app.signed_in_by(&["sms", "otp"]).await, 1);
 }
 
 #[sqlx::test(migrations = "../migrations")]

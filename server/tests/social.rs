@@ -47,6 +47,7 @@ async fn add_provider(app: &TestApp, issuer: &str) {
             client_secret: Some("very-secret".into()),
             ..Default::default()
         },
+        app::domain::audit::Actor::Cli,
     )
     .await
     .unwrap();
@@ -242,4 +243,24 @@ async fn a_link_needs_a_waiting_identity_of_ones_own(db: PgPool) {
         res.json::<serde_json::Value>().await.unwrap(),
         json!({ "linked": [], "available": [] })
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn linking_a_provider_starts_only_with_a_post_from_the_profile(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let issuer = discovery_only_issuer().await;
+    add_provider(&app, &issuer).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+
+    // A link (an image, a page elsewhere) cannot start linking someone else's identity.
+    let res = browser.get("/signin/social/upstream?link=1").await;
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(!location.starts_with(&issuer), "{location}");
+
+    // The profile's form posts; the answer goes on to the provider by a refresh (a new
+    // navigation, which the CSP's form-action does not stop).
+    let res = browser.post_form("/signin/social/upstream/link", &[]).await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(&format!("url={issuer}/auth?")), "{page}");
 }

@@ -1,19 +1,9 @@
 //! Registration and email verification endpoints.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
-
-/// The strength meter's reading of a password being typed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StrengthReading {
-    /// 0 (guessable) to 4 (very strong).
-    pub score: u8,
-    /// Whether the policy would accept it.
-    pub acceptable: bool,
-    pub message: String,
-}
+pub use crate::model::password::StrengthReading;
 
 /// Creates an account and mails a verification link. Answers the same whether or not the
 /// address already had an account.
@@ -38,7 +28,8 @@ pub async fn register(
         password: Password::new(password),
     };
     let state = context::state()?;
-    accounts::register(&state, &context::client(), registration).await?;
+    let session = context::session().await?;
+    accounts::register(&state, &context::client(), &session, registration).await?;
     leptos_axum::redirect("/register/sent");
     Ok(())
 }
@@ -67,8 +58,16 @@ pub async fn password_strength(
 pub async fn verify_email(token: String) -> Result<(), AppError> {
     use super::context;
     let state = context::state()?;
-    crate::domain::accounts::verify_email(&state, &context::client(), &token).await?;
-    leptos_axum::redirect("/signin?verified=1");
+    let session = context::session().await?;
+    let proof =
+        crate::domain::accounts::verify_email(&state, &context::client(), &session, &token).await?;
+    // Proven from another browser than the one that registered: what was set at registration
+    // is gone, and the page says so.
+    leptos_axum::redirect(if proof.removed.is_some() {
+        "/signin?verified=1&credentials_removed=1"
+    } else {
+        "/signin?verified=1"
+    });
     Ok(())
 }
 

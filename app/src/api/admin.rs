@@ -1,4 +1,5 @@
-//! Admin console endpoints (so far: the development mail and SMS outboxes).
+//! Admin console endpoints (so far: the development mail and SMS outboxes, which exist only in
+//! development delivery).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -7,7 +8,6 @@ use super::error::AppError;
 
 /// One queued or sent mail, as the development outbox shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct OutboxMail {
     pub id: i64,
     pub recipient: String,
@@ -20,7 +20,6 @@ pub struct OutboxMail {
 
 /// One queued or sent text, as the development outbox shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct OutboxText {
     pub recipient: String,
     pub body: String,
@@ -30,11 +29,15 @@ pub struct OutboxText {
     pub attempts: i32,
 }
 
-/// The state of the signed-in administrator's request, or why it is refused.
+/// The state of the signed-in administrator's request, or why it is refused. The outbox pages
+/// exist only in development delivery (no real sender configured): elsewhere they are not found.
 #[cfg(feature = "ssr")]
 async fn admin_state() -> Result<crate::state::AppState, AppError> {
     use super::context;
     let state = context::state()?;
+    if !state.settings.dev_outbox {
+        return Err(AppError::NotFound);
+    }
     let session = context::session().await?;
     let user = context::signed_in_account(&state, &session).await?;
     if !user.is_admin() {
@@ -49,34 +52,52 @@ fn read_failed(e: sqlx::Error) -> AppError {
     AppError::Internal
 }
 
-/// The 50 newest texts of the SMS outbox. Administrators only.
+#[cfg(feature = "ssr")]
+fn utc(at: time::OffsetDateTime) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    at.format(&format).unwrap_or_default()
+}
+
+/// What a delivered message's row shows once its text is gone.
+const DELIVERED: &str = "[delivered; the text is no longer kept]";
+
+/// The 50 newest texts of the SMS outbox. Administrators only, in development.
 #[server(prefix = "/api", endpoint = "admin/sms-outbox")]
 pub async fn recent_texts() -> Result<Vec<OutboxText>, AppError> {
     let state = admin_state().await?;
-    sqlx::query_as(
-        "SELECT recipient, body,
-                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS created_at,
-                CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-                     WHEN abandoned_at IS NOT NULL THEN 'abandoned' ELSE 'pending' END AS status,
-                attempts
-         FROM sms_outbox ORDER BY created_at DESC LIMIT 50",
-    )
-    .fetch_all(&state.db)
-    .await
-    .map_err(read_failed)
+    let texts = crate::domain::sms::recent_texts(&state.db)
+        .await
+        .map_err(read_failed)?;
+    Ok(texts
+        .into_iter()
+        .map(|t| OutboxText {
+            recipient: t.recipient,
+            body: t.body.unwrap_or_else(|| DELIVERED.into()),
+            created_at: utc(t.created_at),
+            status: t.status,
+            attempts: t.attempts,
+        })
+        .collect())
 }
 
-/// The 50 newest mails of the outbox. Administrators only.
+/// The 50 newest mails of the outbox. Administrators only, in development.
 #[server(prefix = "/api", endpoint = "admin/outbox")]
 pub async fn recent_mail() -> Result<Vec<OutboxMail>, AppError> {
     let state = admin_state().await?;
-    sqlx::query_as(
-        "SELECT id, recipient, subject, body_text,
-                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' AS created_at,
-                delivered_at IS NOT NULL AS delivered, attempts
-         FROM mail_outbox ORDER BY id DESC LIMIT 50",
-    )
-    .fetch_all(&state.db)
-    .await
-    .map_err(read_failed)
+    let mail = crate::domain::mail::recent(&state.db)
+        .await
+        .map_err(read_failed)?;
+    Ok(mail
+        .into_iter()
+        .map(|m| OutboxMail {
+            id: m.id,
+            recipient: m.recipient,
+            subject: m.subject.unwrap_or_else(|| m.kind.clone()),
+            body_text: m.body_text.unwrap_or_else(|| DELIVERED.into()),
+            created_at: utc(m.created_at),
+            delivered: m.delivered,
+            attempts: m.attempts,
+        })
+        .collect())
 }

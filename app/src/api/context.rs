@@ -79,6 +79,11 @@ impl From<AccountError> for AppError {
             AccountError::InvalidCredentials => AppError::InvalidCredentials,
             AccountError::Throttled { minutes } => AppError::Throttled { minutes },
             AccountError::EmailNotVerified => AppError::EmailNotVerified,
+            AccountError::PasswordLocked => AppError::Locked(
+                "After too many failed attempts this password is locked. To sign in, reset your \
+                 password with the link we mail you."
+                    .into(),
+            ),
             AccountError::NoSuchAccount => {
                 AppError::Refused("That account no longer exists.".into())
             }

@@ -22,6 +22,9 @@ pub enum AppError {
     /// Too many failed attempts; the caller may retry after the given minutes.
     #[error("Too many failed attempts. Try again in {minutes} minute{}.", if *minutes == 1 { "" } else { "s" })]
     Throttled { minutes: i64 },
+    /// The account is locked until its owner resets the password; the message says so.
+    #[error("{0}")]
+    Locked(String),
     /// The email address must be verified first.
     #[error("Please verify your email address first. We can send you a new link.")]
     EmailNotVerified,
@@ -31,6 +34,9 @@ pub enum AppError {
     /// The caller is signed in but not allowed to do this.
     #[error("You are not allowed to do that.")]
     Forbidden,
+    /// There is no such thing here (a development page outside development).
+    #[error("There is nothing here.")]
+    NotFound,
     /// The request did not have the shape the endpoint expects.
     #[error("The request was incomplete or malformed: {0}")]
     BadRequest(String),
@@ -70,7 +76,8 @@ impl AppError {
             Self::Field { .. } => 422,
             Self::Refused(_) | Self::BadRequest(_) => 400,
             Self::InvalidCredentials | Self::Unauthorized => 401,
-            Self::EmailNotVerified | Self::Forbidden => 403,
+            Self::EmailNotVerified | Self::Forbidden | Self::Locked(_) => 403,
+            Self::NotFound => 404,
             Self::Throttled { .. } => 429,
             Self::Internal => 500,
         }
@@ -82,9 +89,12 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
-                Self::BadRequest(msg)
-            }
+            // What a malformed request gets from the framework on the server (arguments that do
+            // not parse, missing, of another encoding or method): the caller's mistake, not ours.
+            ServerFnErrorErr::Args(msg)
+            | ServerFnErrorErr::MissingArg(msg)
+            | ServerFnErrorErr::Deserialization(msg)
+            | ServerFnErrorErr::UnsupportedRequestMethod(msg) => Self::BadRequest(msg),
             ServerFnErrorErr::Request(_) => {
                 Self::Refused("The server could not be reached. Check your connection.".into())
             }

@@ -5,63 +5,13 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
-
-/// Why an authorization request ends on our own error page instead of going back to the app
-/// (its redirect address cannot be trusted). Carried as a short code, so no request text is
-/// ever shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum AuthorizeProblem {
-    #[error("The request names no app (client_id is missing).")]
-    NoClient,
-    #[error("The app that sent you here is not registered.")]
-    UnknownClient,
-    #[error(
-        "The app asked to send you back to an address it has not registered, so we stopped here."
-    )]
-    BadRedirectUri,
-    #[error("There is no sign-in for an app in progress in this browser.")]
-    NoRequest,
-    #[error("The app's sign-in request expired. Go back to the app and start again.")]
-    Expired,
-    #[error("The app's sign-out request could not be verified, so nothing was changed.")]
-    BadLogoutHint,
-    #[error(
-        "The app's sign-in request has expired or was already used. Go back to the app and start again."
-    )]
-    BadPushedRequest,
-}
-
-impl AuthorizeProblem {
-    pub const ALL: [AuthorizeProblem; 7] = [
-        Self::NoClient,
-        Self::UnknownClient,
-        Self::BadRedirectUri,
-        Self::NoRequest,
-        Self::Expired,
-        Self::BadLogoutHint,
-        Self::BadPushedRequest,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::NoClient => "no_client",
-            Self::UnknownClient => "unknown_client",
-            Self::BadRedirectUri => "bad_redirect_uri",
-            Self::NoRequest => "no_request",
-            Self::Expired => "expired",
-            Self::BadLogoutHint => "bad_logout_hint",
-            Self::BadPushedRequest => "bad_pushed_request",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.code() == code)
-    }
-}
+pub use crate::model::oauth::AuthorizeProblem;
 
 /// What the consent page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentRequest {
+    /// The waiting request this screen is about; the answer names it.
+    pub request: String,
     pub client_name: String,
     /// What each requested scope lets the app see or do, in plain words.
     pub permissions: Vec<String>,
@@ -80,36 +30,29 @@ pub fn describe_scope(scope: &str) -> Option<&'static str> {
     })
 }
 
-/// The app waiting for the signed-in person's approval, if any.
+/// The app of the waiting request `request` that asks for the signed-in person's approval, if
+/// there is such a request.
 #[server(prefix = "/api", endpoint = "oauth/consent")]
-pub async fn consent_details() -> Result<Option<ConsentRequest>, AppError> {
+pub async fn consent_details(
+    #[server(default)] request: String,
+) -> Result<Option<ConsentRequest>, AppError> {
     use super::context;
     let session = context::session().await?;
     context::signed_in_user(&session).await?;
-    Ok(crate::domain::oidc::authorize::pending(&session)
-        .await?
-        .map(|req| ConsentRequest {
-            client_name: req.client_name,
-            permissions: req
-                .scopes
-                .iter()
-                .filter_map(|s| describe_scope(s))
-                .map(str::to_owned)
-                .collect(),
-        }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_problem_round_trips_through_its_code() {
-        for p in AuthorizeProblem::ALL {
-            assert_eq!(AuthorizeProblem::from_code(p.code()), Some(p));
-        }
-        assert_eq!(AuthorizeProblem::from_code("x"), None);
-    }
+    Ok(
+        crate::domain::oidc::pending_requests::pending(&session, Some(&request))
+            .await?
+            .map(|req| ConsentRequest {
+                client_name: req.client_name,
+                permissions: req
+                    .scopes
+                    .iter()
+                    .filter_map(|s| describe_scope(s))
+                    .map(str::to_owned)
+                    .collect(),
+                request: req.id,
+            }),
+    )
 }
 
 /// One app connected to the signed-in account.
@@ -130,7 +73,7 @@ pub async fn connected_apps() -> Result<Vec<ConnectedApp>, AppError> {
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    Ok(crate::domain::oidc::grants::list(&state, user_id)
+    Ok(crate::domain::oidc::connected_apps::list(&state, user_id)
         .await?
         .into_iter()
         .map(|a| ConnectedApp {
@@ -154,9 +97,13 @@ pub async fn disconnect_app(client_id: String) -> Result<(), AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    let done =
-        crate::domain::oidc::grants::disconnect(&state, &context::client(), user_id, &client_id)
-            .await?;
+    let done = crate::domain::oidc::connected_apps::disconnect(
+        &state,
+        &context::client(),
+        user_id,
+        &client_id,
+    )
+    .await?;
     if !done {
         return Err(AppError::Refused("That app is not connected.".into()));
     }

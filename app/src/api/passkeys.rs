@@ -35,7 +35,8 @@ pub async fn passkey_sign_in_start() -> Result<String, AppError> {
     use super::context;
     let state = context::state()?;
     let session = context::session().await?;
-    let options = crate::domain::passkeys::start_sign_in(&state, &session).await?;
+    let options =
+        crate::domain::passkeys::start_sign_in(&state, &context::client(), &session).await?;
     to_json(&options)
 }
 
@@ -48,7 +49,7 @@ pub async fn passkey_sign_in_finish(credential: String) -> Result<(), AppError> 
     let session = context::session().await?;
     crate::domain::passkeys::finish_sign_in(&state, &context::client(), &session, &credential)
         .await?;
-    leptos_axum::redirect(crate::domain::oidc::authorize::landing(&session).await);
+    leptos_axum::redirect(crate::domain::oidc::pending_requests::landing(&session).await);
     Ok(())
 }
 
@@ -65,7 +66,9 @@ pub async fn passkey_sign_up_start(
         .map_err(|e| AppError::field("display_name", e.to_string()))?;
     let state = context::state()?;
     let session = context::session().await?;
-    let options = crate::domain::passkeys::start_sign_up(&state, &session, &email, &name).await?;
+    let options =
+        crate::domain::passkeys::start_sign_up(&state, &context::client(), &session, &email, &name)
+            .await?;
     to_json(&options)
 }
 
@@ -89,8 +92,14 @@ pub async fn passkey_add_start(#[server(default)] name: String) -> Result<String
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    let options =
-        crate::domain::passkeys::start_registration(&state, &session, user_id, &name).await?;
+    let options = crate::domain::passkeys::start_registration(
+        &state,
+        &context::client(),
+        &session,
+        user_id,
+        &name,
+    )
+    .await?;
     to_json(&options)
 }
 

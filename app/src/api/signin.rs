@@ -42,7 +42,7 @@ pub async fn sign_in_options() -> Result<OfferedMethods, AppError> {
 #[server(prefix = "/api", endpoint = "sign-in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use super::context;
-    use crate::domain::{email::Email, password::Password, signin};
+    use crate::domain::{email::Email, password::Password, password_sign_in};
 
     let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
     if password.is_empty() {
@@ -51,8 +51,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let password = Password::new(password);
-    signin::sign_in(&state, &context::client(), &session, &email, &password).await?;
-    leptos_axum::redirect(crate::domain::oidc::authorize::landing(&session).await);
+    password_sign_in::sign_in(&state, &context::client(), &session, &email, &password).await?;
+    leptos_axum::redirect(crate::domain::oidc::pending_requests::landing(&session).await);
     Ok(())
 }
 
@@ -65,7 +65,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     // Apps hear of it by back-channel; front-channel pages are loaded only on the provider's
     // own end-session page.
     let _front_channel =
-        crate::domain::signin::sign_out(&state, &context::client(), &session).await?;
+        crate::domain::sign_out::sign_out(&state, &context::client(), &session).await?;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -2,10 +2,12 @@
 
 use serde_json::json;
 use sqlx::PgConnection;
+use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    audit::{self, AuditEvent, Outcome},
+    address_proof::{self, Proof},
+    audit::{self, Actor, AuditEvent, Outcome},
     branding,
     client::ClientInfo,
     email::Email,
@@ -13,8 +15,9 @@ use super::{
     mail::{self, Templates},
     names::DisplayName,
     password::{NewPassword, Password},
+    throttle,
     tokens::{self, TokenPurpose},
-    users::{self, NewUser, User},
+    users::{self, NewUser, Role, User},
 };
 use crate::state::AppState;
 
@@ -28,10 +31,13 @@ pub struct Registration {
 
 /// Registers an account and mails a verification link. When the address already has an
 /// account, its owner is told by mail instead; the caller cannot tell the two apart.
+/// Registrations are limited per address and per client network. The registering browser keeps
+/// a claim on the account: its password survives the address's proof only from this browser.
 #[tracing::instrument(skip_all)]
 pub async fn register(
     state: &AppState,
     client: &ClientInfo,
+    session: &Session,
     registration: Registration,
 ) -> Result<(), AccountError> {
     let Registration {
@@ -43,7 +49,12 @@ pub async fn register(
         password.expose().to_owned(),
         &[email.as_str(), display_name.as_str()],
     )?;
+    let keys = throttle::registration_keys(email.as_str(), client.network().as_deref());
+    if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
+        return Err(AccountError::Throttled { minutes });
+    }
     let hash = state.passwords.hash(&password).await?;
+    let claim = address_proof::claim(session).await?;
 
     let mut tx = state.db.begin().await?;
     let new = NewUser {
@@ -51,8 +62,9 @@ pub async fn register(
         email: &email,
         display_name: &display_name,
         password_hash: Some(&hash),
-        role: "customer",
+        role: Role::Customer,
         verified: false,
+        claim_hash: Some(&claim),
     };
     create_or_warn_owner(state, &mut tx, client, new, "password").await?;
     tx.commit().await?;
@@ -79,7 +91,7 @@ pub(super) async fn create_or_warn_owner(
             let token = tokens::issue(&mut *tx, user_id, TokenPurpose::VerifyEmail).await?;
             let message = templates.verify_email(email, name.as_str(), token.expose());
             mail::enqueue(&mut *tx, &message).await?;
-            let event = AuditEvent::new("account.register", Outcome::Success)
+            let event = AuditEvent::new("account.registered", Outcome::Success)
                 .by(user_id)
                 .detail(json!({ "method": method }));
             audit::record(&mut *tx, client, event).await?;
@@ -88,7 +100,7 @@ pub(super) async fn create_or_warn_owner(
             if let Some(owner) = users::find_by_email(&mut *tx, email).await? {
                 let message = templates.already_registered(&owner.email(), &owner.display_name);
                 mail::enqueue(&mut *tx, &message).await?;
-                let event = AuditEvent::new("account.register", Outcome::Failure)
+                let event = AuditEvent::new("account.registered", Outcome::Failure)
                     .about(Some(owner.id))
                     .detail(json!({ "reason": "email_taken", "method": method }));
                 audit::record(&mut *tx, client, event).await?;
@@ -98,29 +110,34 @@ pub(super) async fn create_or_warn_owner(
     Ok(inserted)
 }
 
-/// Confirms the address of the account the verification token belongs to.
+/// Confirms the address of the account the verification token belongs to. Opened in another
+/// browser than the one that registered, the proof removes what was set at registration (see
+/// `address_proof`); the answer says whether it did.
 #[tracing::instrument(skip_all)]
 pub async fn verify_email(
     state: &AppState,
     client: &ClientInfo,
+    session: &Session,
     token: &str,
-) -> Result<(), AccountError> {
+) -> Result<Proof, AccountError> {
     let mut tx = state.db.begin().await?;
     let user_id = match tokens::consume(&mut tx, token, TokenPurpose::VerifyEmail).await? {
         Ok(user_id) => user_id,
         Err(rejection) => {
-            let event = AuditEvent::new("account.verify_email", Outcome::Failure)
+            let event = AuditEvent::new("email.verification_failed", Outcome::Failure)
                 .detail(json!({ "reason": rejection.to_string() }));
             audit::record(&mut *tx, client, event).await?;
             tx.commit().await?;
             return Err(rejection.into());
         }
     };
-    users::mark_verified(&mut *tx, user_id).await?;
-    let event = AuditEvent::new("account.verify_email", Outcome::Success).about(Some(user_id));
+    let issuer = &state.settings.public_url;
+    let proof = address_proof::prove(&mut tx, client, Some(session), issuer, user_id).await?;
+    let event = AuditEvent::new("email.verified", Outcome::Success).about(Some(user_id));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
-    Ok(())
+    proof.after_commit(state);
+    Ok(proof)
 }
 
 /// Sends a fresh verification link to an account that has not verified its address.
@@ -145,8 +162,7 @@ pub async fn resend_verification(
         token.expose(),
     );
     mail::enqueue(&mut *tx, &message).await?;
-    let event =
-        AuditEvent::new("account.resend_verification", Outcome::Success).about(Some(user.id));
+    let event = AuditEvent::new("email.verification_sent", Outcome::Success).about(Some(user.id));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();
@@ -170,7 +186,7 @@ pub async fn rename(
 ) -> Result<(), AccountError> {
     let mut tx = state.db.begin().await?;
     users::set_display_name(&mut *tx, user_id, name).await?;
-    let event = AuditEvent::new("profile.update", Outcome::Success)
+    let event = AuditEvent::new("profile.updated", Outcome::Success)
         .by(user_id)
         .detail(json!({ "fields": ["display_name"] }));
     audit::record(&mut *tx, client, event).await?;
@@ -178,14 +194,18 @@ pub async fn rename(
     Ok(())
 }
 
-/// Makes `email` an administrator's address: creates the account unless it exists (or, with
-/// `only_if_none`, unless any administrator exists) and returns a one-time link to set its
-/// password while it has none.
+/// How long an administrator's password setup link lives.
+pub const ADMIN_LINK_LIFETIME: time::Duration = time::Duration::minutes(15);
+
+/// Makes `email` an administrator's address (audited, with `actor`): creates the account
+/// unless it exists (or, with `only_if_none`, unless any administrator exists) and returns a
+/// one-time link, valid 15 minutes, to set its password while it has none.
 #[tracing::instrument(skip_all)]
 pub async fn ensure_admin(
     state: &AppState,
     email: &Email,
     only_if_none: bool,
+    actor: Actor,
 ) -> Result<Option<String>, AccountError> {
     let mut tx = state.db.begin().await?;
     let admin = match users::find_by_email(&mut *tx, email).await? {
@@ -205,13 +225,17 @@ pub async fn ensure_admin(
                     email,
                     display_name: &name,
                     password_hash: None,
-                    role: "admin",
+                    role: Role::Admin,
                     verified: true,
+                    claim_hash: None,
                 },
             )
             .await?
             .ok_or_else(|| anyhow::anyhow!("the admin address was taken concurrently"))?;
-            let event = AuditEvent::new("admin.bootstrap", Outcome::Success).about(Some(id));
+            let event = AuditEvent::new("admin.created", Outcome::Success)
+                .by_actor(actor)
+                .about(Some(id))
+                .detail(json!({ "email": email.as_str() }));
             audit::record(&mut *tx, &ClientInfo::default(), event).await?;
             users::find_by_id(&mut *tx, id)
                 .await?
@@ -222,13 +246,50 @@ pub async fn ensure_admin(
         tx.commit().await?;
         return Ok(None);
     }
-    let token = tokens::issue(&mut tx, admin.id, TokenPurpose::ResetPassword).await?;
+    let link = admin_setup_link(state, &mut tx, admin.id).await?;
     tx.commit().await?;
-    Ok(Some(format!(
+    Ok(Some(link))
+}
+
+/// A fresh one-time link (15 minutes) for the administrator `email` who has not set a password
+/// yet; the earlier link stops working. For operators who kept no copy of the first one.
+#[tracing::instrument(skip_all)]
+pub async fn admin_link(
+    state: &AppState,
+    email: &Email,
+    actor: Actor,
+) -> Result<String, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let admin = users::find_by_email(&mut *tx, email)
+        .await?
+        .filter(User::is_admin)
+        .ok_or(AccountError::NoSuchAccount)?;
+    if admin.password_hash.is_some() {
+        return Err(AccountError::Unexpected(anyhow::anyhow!(
+            "{email} has set a password already; use \"Forgot password\" to choose another"
+        )));
+    }
+    let link = admin_setup_link(state, &mut tx, admin.id).await?;
+    let event = AuditEvent::new("admin.setup_link_issued", Outcome::Success)
+        .by_actor(actor)
+        .about(Some(admin.id));
+    audit::record(&mut *tx, &ClientInfo::default(), event).await?;
+    tx.commit().await?;
+    Ok(link)
+}
+
+async fn admin_setup_link(
+    state: &AppState,
+    tx: &mut PgConnection,
+    admin: Uuid,
+) -> Result<String, AccountError> {
+    let token =
+        tokens::issue_for(tx, admin, TokenPurpose::ResetPassword, ADMIN_LINK_LIFETIME).await?;
+    Ok(format!(
         "{}/reset-password?token={}",
         state.settings.public_url,
         token.expose()
-    )))
+    ))
 }
 
 pub(super) fn templates<'a>(state: &'a AppState, product: &'a str) -> Templates<'a> {

@@ -1,10 +1,23 @@
-//! The audit trail: one row for every authentication event and account change.
+//! The audit trail: one row for every authentication event and account change, and for every
+//! change an operator makes. Actions are named `area.verb` in the past tense
+//! (`passkey.added`, `password.reset`, `signin.failed`); the outcome says whether it worked.
 
 use serde_json::Value;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::client::ClientInfo;
+
+/// Who made a change that is not a person's own (an operator's, or the service's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An operator, through the `server` command line.
+    Cli,
+    /// The service itself (a scheduled job).
+    System,
+    /// A signed-in staff member.
+    Person(Uuid),
+}
 
 /// Whether the audited attempt succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +33,8 @@ pub struct AuditEvent {
     pub outcome: Outcome,
     /// Who acted (the signed-in user), when known.
     pub actor: Option<Uuid>,
+    /// Who acted when no person did: `cli` for the command line.
+    pub actor_label: Option<&'static str>,
     /// Whose account the event concerns, when known.
     pub subject: Option<Uuid>,
     pub detail: Value,
@@ -31,6 +46,7 @@ impl AuditEvent {
             action,
             outcome,
             actor: None,
+            actor_label: None,
             subject: None,
             detail: Value::Object(Default::default()),
         }
@@ -40,6 +56,16 @@ impl AuditEvent {
     pub fn by(mut self, user: Uuid) -> Self {
         self.actor = Some(user);
         self.subject = Some(user);
+        self
+    }
+
+    /// `actor` made the change.
+    pub fn by_actor(mut self, actor: Actor) -> Self {
+        match actor {
+            Actor::Cli => self.actor_label = Some("cli"),
+            Actor::System => self.actor_label = Some("system"),
+            Actor::Person(id) => self.actor = Some(id),
+        }
         self
     }
 
@@ -62,10 +88,12 @@ pub async fn record(
     event: AuditEvent,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO audit_events (actor_id, subject_id, action, outcome, ip, user_agent, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_events
+           (actor_id, actor, subject_id, action, outcome, ip, user_agent, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(event.actor)
+    .bind(event.actor_label)
     .bind(event.subject)
     .bind(event.action)
     .bind(match event.outcome {

@@ -2,7 +2,7 @@
 
 use sqlx::PgExecutor;
 
-use crate::api::branding::Branding;
+use crate::model::branding::Branding;
 
 /// Reads the branding row.
 pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<Branding> {

@@ -1,10 +1,13 @@
-//! `ClientInfo`: who is on the other end of a request (address and user agent), for audit and
-//! throttling.
+//! `ClientInfo`: who is on the other end of a request (address, network and user agent), for
+//! audit and throttling. The address is the one the server resolved through the trusted
+//! proxies (see `client_address`), else the TCP peer.
 
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
 use http::{header::USER_AGENT, request::Parts};
+
+use super::client_address::{network_of, ClientAddress};
 
 /// The calling client as the server sees it.
 #[derive(Debug, Clone, Default)]
@@ -16,18 +19,27 @@ pub struct ClientInfo {
 impl ClientInfo {
     const MAX_USER_AGENT: usize = 512;
 
-    /// Reads the peer address (set by the listener) and the User-Agent header.
+    /// Reads the client address (as resolved through the trusted proxies, else the peer the
+    /// listener saw) and the User-Agent header.
     pub fn from_parts(parts: &Parts) -> Self {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let ip = match parts.extensions.get::<ClientAddress>() {
+            Some(resolved) => Some(resolved.ip.to_string()),
+            None => parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        };
         let user_agent = parts
             .headers
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(Self::MAX_USER_AGENT).collect());
         Self { ip, user_agent }
+    }
+
+    /// The client's network (its /24 or /64), which throttles count per.
+    pub fn network(&self) -> Option<String> {
+        self.ip.as_deref().and_then(network_of)
     }
 }
 

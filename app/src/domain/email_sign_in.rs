@@ -2,10 +2,7 @@
 //! both valid 15 minutes. The code works only in the browser that asked and dies after 5 wrong
 //! tries; the link works in any browser (showing which device asked) until it is used.
 
-use hmac::{Hmac, Mac};
-use rand::{rngs::OsRng, Rng};
 use serde_json::json;
-use sha2::Sha256;
 use sqlx::PgConnection;
 use time::{Duration, OffsetDateTime};
 use tower_sessions::Session;
@@ -13,14 +10,17 @@ use uuid::Uuid;
 
 use super::{
     accounts::templates,
+    address_proof::{self, Proof},
     audit::{self, AuditEvent, Outcome},
+    authentication::{self, Method},
     branding,
     client::{device_summary, ClientInfo},
     email::Email,
     error::AccountError,
     mail,
     names::DisplayName,
-    sessions, settings, throttle,
+    otp::{self, CodeRejection, CodeTable},
+    settings, throttle,
     tokens::{random_token, token_hash, TokenRejection},
     users,
 };
@@ -28,48 +28,7 @@ use crate::state::AppState;
 
 /// How long a link and its code stay valid.
 pub const LIFETIME: Duration = Duration::minutes(15);
-/// Wrong codes allowed before the request dies.
-pub const MAX_CODE_ATTEMPTS: i32 = 5;
-/// Digits in a code.
-pub const CODE_DIGITS: usize = 6;
 const SESSION_KEY: &str = "email_sign_in";
-
-/// Why a code was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CodeRejection {
-    #[error("That code is not right. {left} attempt{} left.", if *left == 1 { "" } else { "s" })]
-    Wrong { left: i32 },
-    #[error("Too many wrong codes. Ask for a new one.")]
-    Exhausted,
-    #[error("This code has expired. Ask for a new one.")]
-    Expired,
-    #[error("Ask for a code first.")]
-    NoRequest,
-}
-
-impl CodeRejection {
-    /// Refuses a request that is used up (or out of its `max` attempts) or expired.
-    pub(crate) fn check(used: bool, attempts: i32, max: i32, expired: bool) -> Result<(), Self> {
-        if used || attempts >= max {
-            return Err(Self::Exhausted);
-        }
-        if expired {
-            return Err(Self::Expired);
-        }
-        Ok(())
-    }
-
-    /// The answer to a wrong code, `attempts` (counting this one) out of `max`.
-    pub(crate) fn wrong(attempts: i32, max: i32) -> Self {
-        if attempts >= max {
-            Self::Exhausted
-        } else {
-            Self::Wrong {
-                left: max - attempts,
-            }
-        }
-    }
-}
 
 /// What the confirmation page shows about a link.
 #[derive(Debug, Clone)]
@@ -80,55 +39,6 @@ pub struct LinkDetails {
     pub ip: Option<String>,
     /// Whether this browser is the one that asked.
     pub same_browser: bool,
-}
-
-/// The key codes are hashed with, derived from the master key, so a copy of the database
-/// alone cannot brute-force the short codes.
-#[derive(Clone)]
-pub struct CodeKey([u8; 32]);
-
-impl CodeKey {
-    pub fn derive(master_key: &[u8; 32]) -> Self {
-        let mut mac = Hmac::<Sha256>::new_from_slice(master_key).expect("HMAC takes any key size");
-        mac.update(b"email sign-in code v1");
-        Self(mac.finalize().into_bytes().into())
-    }
-
-    pub(crate) fn hash(&self, request: Uuid, code: &str) -> Vec<u8> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key size");
-        mac.update(request.as_bytes());
-        mac.update(code.as_bytes());
-        mac.finalize().into_bytes().to_vec()
-    }
-
-    /// Whether `code` as typed (spaces ignored) is a well-formed code matching `expected`.
-    pub(crate) fn matches(&self, request: Uuid, code: &str, expected: &[u8]) -> bool {
-        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        code.len() == CODE_DIGITS
-            && code.chars().all(|c| c.is_ascii_digit())
-            && self.verify(request, &code, expected)
-    }
-
-    fn verify(&self, request: Uuid, code: &str, expected: &[u8]) -> bool {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key size");
-        mac.update(request.as_bytes());
-        mac.update(code.as_bytes());
-        mac.verify_slice(expected).is_ok()
-    }
-}
-
-impl std::fmt::Debug for CodeKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CodeKey([redacted])")
-    }
-}
-
-pub(crate) fn random_code() -> String {
-    format!(
-        "{:0width$}",
-        OsRng.gen_range(0..1_000_000u32),
-        width = CODE_DIGITS
-    )
 }
 
 /// Mails a sign-in link and code to `email` when it has an account (or, when the business
@@ -153,7 +63,7 @@ pub async fn request(
     let user = users::find_by_email(&mut *tx, email).await?;
     let id = Uuid::new_v4();
     let link = random_token();
-    let code = random_code();
+    let code = otp::random_code();
     sqlx::query(
         "INSERT INTO email_sign_in_requests
            (id, email, user_id, link_hash, code_hash, requested_ip, requested_user_agent, expires_at)
@@ -175,7 +85,7 @@ pub async fn request(
         let message = templates(state, &brand.product_name).sign_in_link(email, name, &link, &code);
         mail::enqueue(&mut *tx, &message).await?;
     }
-    let event = AuditEvent::new("signin.email.requested", Outcome::Success)
+    let event = AuditEvent::new("email_sign_in.requested", Outcome::Success)
         .about(user.as_ref().map(|u| u.id))
         .detail(json!({ "known_account": user.is_some() }));
     audit::record(&mut *tx, client, event).await?;
@@ -207,29 +117,18 @@ pub async fn sign_in_with_code(
     let Some((expected, attempts, used, expired)) = row else {
         return Err(CodeRejection::NoRequest.into());
     };
-    CodeRejection::check(used, attempts, MAX_CODE_ATTEMPTS, expired)?;
+    CodeRejection::check(used, attempts, expired)?;
     if !state.code_key.matches(id, code, &expected) {
-        let attempts = attempts + 1;
-        sqlx::query(
-            "UPDATE email_sign_in_requests
-             SET attempts = $2, used_at = CASE WHEN $2 >= $3 THEN now() END WHERE id = $1",
-        )
-        .bind(id)
-        .bind(attempts)
-        .bind(MAX_CODE_ATTEMPTS)
-        .execute(&mut *tx)
-        .await?;
-        let event = AuditEvent::new("signin.email.code", Outcome::Failure)
-            .detail(json!({ "attempts": attempts }));
-        audit::record(&mut *tx, client, event).await?;
+        let rejection =
+            otp::count_wrong_code(&mut tx, CodeTable::EmailSignIn, id, attempts).await?;
+        authentication::failed(&mut *tx, client, Method::EmailCode, None, "wrong_code").await?;
         tx.commit().await?;
-        return Err(CodeRejection::wrong(attempts, MAX_CODE_ATTEMPTS).into());
+        return Err(rejection.into());
     }
-    let user_id = complete(state, &mut tx, id).await?;
-    let event = AuditEvent::new("signin.email.code", Outcome::Success).by(user_id);
-    audit::record(&mut *tx, client, event).await?;
+    let (user_id, proof) = complete(state, client, session, &mut tx, id).await?;
     tx.commit().await?;
-    sessions::sign_in(session, user_id).await?;
+    proof.after_commit(state);
+    authentication::sign_in(state, client, session, user_id, Method::EmailCode).await?;
     Ok(user_id)
 }
 
@@ -257,7 +156,7 @@ pub async fn link_details(
          FROM email_sign_in_requests WHERE link_hash = $1",
     )
     .bind(token_hash(link.trim()))
-    .bind(MAX_CODE_ATTEMPTS)
+    .bind(otp::MAX_ATTEMPTS)
     .fetch_optional(&state.db)
     .await?;
     let Some(row) = row else {
@@ -296,7 +195,7 @@ pub async fn sign_in_with_link(
          FROM email_sign_in_requests WHERE link_hash = $1 FOR UPDATE",
     )
     .bind(token_hash(link.trim()))
-    .bind(MAX_CODE_ATTEMPTS)
+    .bind(otp::MAX_ATTEMPTS)
     .fetch_optional(&mut *tx)
     .await?;
     let id = match row {
@@ -306,26 +205,33 @@ pub async fn sign_in_with_link(
         Some((_, _, _, true)) => return Err(TokenRejection::Expired.into()),
         Some((id, false, false, false)) => id,
     };
-    let user_id = complete(state, &mut tx, id).await?;
-    let event = AuditEvent::new("signin.email.link", Outcome::Success).by(user_id);
-    audit::record(&mut *tx, client, event).await?;
+    let (user_id, proof) = complete(state, client, session, &mut tx, id).await?;
     tx.commit().await?;
-    sessions::sign_in(session, user_id).await?;
+    proof.after_commit(state);
+    authentication::sign_in(state, client, session, user_id, Method::EmailLink).await?;
     Ok(user_id)
 }
 
-/// Uses request `id` up and returns its account: the existing one (its address now proven),
-/// or a new one when the business registers new addresses on first use.
-async fn complete(state: &AppState, tx: &mut PgConnection, id: Uuid) -> Result<Uuid, AccountError> {
+/// Uses request `id` up and returns its account, whose address is now proven (by `session`,
+/// the browser that brought the link or code): the existing one, or a new one when the business
+/// registers new addresses on first use.
+async fn complete(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    tx: &mut PgConnection,
+    id: Uuid,
+) -> Result<(Uuid, Proof), AccountError> {
     let (email, user_id): (String, Option<Uuid>) = sqlx::query_as(
         "UPDATE email_sign_in_requests SET used_at = now() WHERE id = $1 RETURNING email, user_id",
     )
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
+    let issuer = &state.settings.public_url;
     if let Some(user_id) = user_id {
-        users::mark_verified(&mut *tx, user_id).await?;
-        return Ok(user_id);
+        let proof = address_proof::prove(tx, client, Some(session), issuer, user_id).await?;
+        return Ok((user_id, proof));
     }
     // No mail went out for an unknown address unless registration on first use is on, so a
     // request without an account can only be completed in that case.
@@ -334,37 +240,14 @@ async fn complete(state: &AppState, tx: &mut PgConnection, id: Uuid) -> Result<U
     }
     let email = Email::parse(&email)?;
     if let Some(existing) = users::find_by_email(&mut *tx, &email).await? {
-        users::mark_verified(&mut *tx, existing.id).await?;
-        return Ok(existing.id);
+        let proof = address_proof::prove(tx, client, Some(session), issuer, existing.id).await?;
+        return Ok((existing.id, proof));
     }
     let name = DisplayName::from_email(&email);
     let user_id = users::insert_passwordless(&mut *tx, &email, &name).await?;
-    Ok(user_id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_have_six_digits() {
-        for _ in 0..100 {
-            let code = random_code();
-            assert_eq!(code.len(), CODE_DIGITS);
-            assert!(code.chars().all(|c| c.is_ascii_digit()));
-        }
-    }
-
-    #[test]
-    fn a_code_verifies_only_for_its_request_and_key() {
-        let key = CodeKey::derive(&[1; 32]);
-        let request = Uuid::new_v4();
-        let hash = key.hash(request, "123456");
-        assert!(key.matches(request, "123456", &hash));
-        assert!(key.matches(request, " 123 456 ", &hash));
-        assert!(!key.matches(request, "123457", &hash));
-        assert!(!key.matches(Uuid::new_v4(), "123456", &hash));
-        assert!(!CodeKey::derive(&[2; 32]).matches(request, "123456", &hash));
-        assert_eq!(format!("{key:?}"), "CodeKey([redacted])");
-    }
+    let event = AuditEvent::new("account.registered", Outcome::Success)
+        .by(user_id)
+        .detail(json!({ "method": "email_sign_in" }));
+    audit::record(&mut *tx, client, event).await?;
+    Ok((user_id, Proof::default()))
 }

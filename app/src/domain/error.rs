@@ -1,9 +1,8 @@
 //! `AccountError`: the one error type of the account services.
 
 use super::{
-    email::EmailError, email_sign_in::CodeRejection, names::DisplayNameError,
-    passkeys::PasskeyRejection, password::PasswordRejection, phone::PhoneError,
-    tokens::TokenRejection,
+    email::EmailError, names::DisplayNameError, otp::CodeRejection, passkeys::PasskeyRejection,
+    password::PasswordRejection, phone::PhoneError, tokens::TokenRejection,
 };
 
 /// Everything an account operation can refuse, plus the unexpected.
@@ -33,6 +32,8 @@ pub enum AccountError {
     InvalidCredentials,
     #[error("locked for {minutes} minutes")]
     Throttled { minutes: i64 },
+    #[error("the password is locked after too many consecutive failures")]
+    PasswordLocked,
     #[error("email address not verified")]
     EmailNotVerified,
     #[error("no such account")]

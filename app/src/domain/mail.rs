@@ -1,13 +1,19 @@
 //! Outgoing mail: the messages the product sends and the outbox they are queued in. Delivery
 //! is the mail worker's job; here a message is only ever written in the caller's transaction.
+//! A message's text (its links and codes) stays in the outbox only until it is delivered; in
+//! development the outbox page is where it is delivered to, and the rows are purged after a
+//! week either way.
 
 use sqlx::PgExecutor;
+use time::OffsetDateTime;
 
 use super::email::Email;
 
 /// A message ready to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMail {
+    /// Which message it is (the template), kept after its text is gone.
+    pub kind: &'static str,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -15,13 +21,41 @@ pub struct OutgoingMail {
 
 /// Queues `mail` in the outbox (inside the caller's transaction when given one).
 pub async fn enqueue(db: impl PgExecutor<'_>, mail: &OutgoingMail) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO mail_outbox (recipient, subject, body_text) VALUES ($1, $2, $3)")
-        .bind(&mail.to)
-        .bind(&mail.subject)
-        .bind(&mail.body)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO mail_outbox (kind, recipient, subject, body_text) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(mail.kind)
+    .bind(&mail.to)
+    .bind(&mail.subject)
+    .bind(&mail.body)
+    .execute(db)
+    .await?;
     Ok(())
+}
+
+/// One outbox row, as the development outbox page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    /// `None` once delivered to a real mail server.
+    pub subject: Option<String>,
+    pub body_text: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub delivered: bool,
+    pub attempts: i32,
+}
+
+/// The 50 newest messages of the outbox.
+pub async fn recent(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxEntry>> {
+    sqlx::query_as(
+        "SELECT id, kind, recipient, subject, body_text, created_at,
+                delivered_at IS NOT NULL AS delivered, attempts
+         FROM mail_outbox ORDER BY id DESC LIMIT 50",
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Builds the product's messages; links start at the public URL.
@@ -35,6 +69,7 @@ impl Templates<'_> {
     pub fn verify_email(&self, to: &Email, name: &str, token: &str) -> OutgoingMail {
         let link = format!("{}/verify-email?token={token}", self.public_url);
         OutgoingMail {
+            kind: "verify_email",
             to: to.to_string(),
             subject: format!("Confirm your email address for {}", self.product),
             body: format!(
@@ -50,6 +85,7 @@ impl Templates<'_> {
         let signin = format!("{}/signin", self.public_url);
         let reset = format!("{}/forgot-password", self.public_url);
         OutgoingMail {
+            kind: "already_registered",
             to: to.to_string(),
             subject: format!("Someone tried to register with your address at {}", self.product),
             body: format!(
@@ -65,6 +101,7 @@ impl Templates<'_> {
     pub fn reset_password(&self, to: &Email, name: &str, token: &str) -> OutgoingMail {
         let link = format!("{}/reset-password?token={token}", self.public_url);
         OutgoingMail {
+            kind: "reset_password",
             to: to.to_string(),
             subject: format!("Reset your {} password", self.product),
             body: format!(
@@ -78,6 +115,7 @@ impl Templates<'_> {
     pub fn sign_in_link(&self, to: &Email, name: &str, token: &str, code: &str) -> OutgoingMail {
         let link = format!("{}/signin/email?token={token}", self.public_url);
         OutgoingMail {
+            kind: "sign_in_link",
             to: to.to_string(),
             subject: format!("Your {} sign-in code is {code}", self.product),
             body: format!(
@@ -92,6 +130,7 @@ impl Templates<'_> {
     pub fn password_changed(&self, to: &Email, name: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
         OutgoingMail {
+            kind: "password_changed",
             to: to.to_string(),
             subject: format!("Your {} password was changed", self.product),
             body: format!(

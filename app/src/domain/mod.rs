@@ -1,26 +1,37 @@
 //! Domain services and persistence (server only): one module per capability, each owning its
-//! tables.
+//! tables. Sign-in paths (`password_sign_in`, `email_sign_in`, `sms`, `passkeys`, `social`,
+//! `recovery`) all end in `authentication`, the one place a proven factor becomes a session;
+//! `sign_out` ends sign-ins, one or all; `address_proof` decides what survives an address's
+//! first proof. Keys derive from the master key in `master_key` only.
 
+pub mod account_actions;
 pub mod accounts;
+pub mod address_proof;
 pub mod audit;
+pub mod authentication;
 pub mod branding;
 pub mod client;
+pub mod client_address;
 pub mod email;
 pub mod email_sign_in;
 pub mod error;
 pub mod mail;
+pub mod master_key;
 pub mod names;
 pub mod oidc;
+pub mod otp;
 pub mod passkeys;
 pub mod password;
+pub mod password_sign_in;
 pub mod phone;
 pub mod recovery;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
-pub mod signin;
+pub mod sign_out;
 pub mod sms;
 pub mod social;
+mod text_enum;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

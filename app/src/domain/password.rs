@@ -10,7 +10,7 @@ use argon2::{
 use tokio::sync::Semaphore;
 use zxcvbn::{feedback::Warning, Score};
 
-use crate::api::account::StrengthReading;
+use crate::model::password::StrengthReading;
 
 /// Shortest password accepted (NIST 800-63B §3.1.1.2).
 pub const MIN_LEN: usize = 8;

@@ -1,19 +1,22 @@
-//! Password recovery: a mailed single-use reset link, a new password, every other session ended.
+//! Password recovery: a mailed single-use reset link (which proves the address), a new password,
+//! and every sign-in of the account ended everywhere: browser sessions and the grants of every
+//! app, offline access included, each app told by back-channel logout.
 
 use serde_json::json;
 use tower_sessions::Session;
 
 use super::{
     accounts::templates,
+    address_proof,
     audit::{self, AuditEvent, Outcome},
+    authentication::{self, Method},
     branding,
     client::ClientInfo,
     email::Email,
     error::AccountError,
     mail,
-    oidc::session_apps,
     password::{NewPassword, Password},
-    sessions, throttle,
+    sign_out, throttle,
     tokens::{self, TokenPurpose},
     users,
 };
@@ -77,25 +80,24 @@ pub async fn reset_password(
 
     let mut tx = state.db.begin().await?;
     let user_id = tokens::consume(&mut tx, token, TokenPurpose::ResetPassword).await??;
-    users::set_password_hash(&mut *tx, user_id, &hash).await?;
     // The link arrived by mail, so whoever holds it controls the address.
-    users::mark_verified(&mut *tx, user_id).await?;
-    let ended = sessions::end_all_for_user(&mut *tx, user_id).await?;
-    let apps = session_apps::ended_for_user(&mut tx, &state.settings.public_url, user_id).await?;
+    let issuer = &state.settings.public_url;
+    let proof = address_proof::prove(&mut tx, client, Some(session), issuer, user_id).await?;
+    users::set_password_hash(&mut *tx, user_id, &hash).await?;
+    let ended = sign_out::end_everywhere(&mut tx, issuer, user_id).await?;
     let brand = branding::load(&mut *tx).await?;
     let message =
         templates(state, &brand.product_name).password_changed(&user.email(), &user.display_name);
     mail::enqueue(&mut *tx, &message).await?;
     let event = AuditEvent::new("password.reset", Outcome::Success)
         .by(user_id)
-        .detail(json!({ "sessions_ended": ended }));
+        .detail(ended.detail());
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
+    proof.after_commit(state);
+    ended.after_commit(state);
     state.mail_queued.notify_one();
-    if apps.queued > 0 {
-        state.logout_queued.notify_one();
-    }
 
-    sessions::sign_in(session, user_id).await?;
+    authentication::sign_in(state, client, session, user_id, Method::PasswordReset).await?;
     Ok(())
 }

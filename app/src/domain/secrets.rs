@@ -2,14 +2,12 @@
 //! with AES-256-GCM under a key derived from the master key, so a copy of the database alone
 //! does not reveal them.
 
-use hmac::{Hmac, Mac};
 use ring::{
     aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN},
     rand::{SecureRandom, SystemRandom},
 };
-use sha2::Sha256;
 
-/// Seals and opens secrets; `purpose` separates keys for different kinds of secret.
+/// Seals and opens secrets; each kind of secret has a box of its own (its own derived key).
 #[derive(Clone)]
 pub struct SecretBox {
     key: std::sync::Arc<LessSafeKey>,
@@ -22,11 +20,9 @@ impl std::fmt::Debug for SecretBox {
 }
 
 impl SecretBox {
-    pub fn derive(master_key: &[u8; 32], purpose: &str) -> Self {
-        let mut mac = Hmac::<Sha256>::new_from_slice(master_key).expect("HMAC takes any key size");
-        mac.update(b"secret box v1: ");
-        mac.update(purpose.as_bytes());
-        let bytes = mac.finalize().into_bytes();
+    /// The box of `label` (one of `master_key`'s labels), its key derived from `master_key`.
+    pub fn derive(master_key: &[u8; 32], label: &str) -> Self {
+        let bytes = super::master_key::derive(master_key, label);
         let key = UnboundKey::new(&AES_256_GCM, &bytes).expect("32-byte key");
         Self {
             key: std::sync::Arc::new(LessSafeKey::new(key)),
@@ -72,10 +68,11 @@ impl SecretBox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::master_key::{SIGNING_KEYS, UPSTREAM_SECRETS};
 
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_and_context() {
-        let sealed_box = SecretBox::derive(&[1; 32], "upstream client secrets");
+        let sealed_box = SecretBox::derive(&[1; 32], UPSTREAM_SECRETS);
         let sealed = sealed_box.seal("google", b"s3cret");
         assert_ne!(&sealed[NONCE_LEN..], b"s3cret");
         assert_eq!(
@@ -83,9 +80,9 @@ mod tests {
             Some(&b"s3cret"[..])
         );
         assert_eq!(sealed_box.open("github", &sealed), None);
-        let other_key = SecretBox::derive(&[2; 32], "upstream client secrets");
+        let other_key = SecretBox::derive(&[2; 32], UPSTREAM_SECRETS);
         assert_eq!(other_key.open("google", &sealed), None);
-        let other_purpose = SecretBox::derive(&[1; 32], "something else");
+        let other_purpose = SecretBox::derive(&[1; 32], SIGNING_KEYS);
         assert_eq!(other_purpose.open("google", &sealed), None);
         assert_eq!(sealed_box.open("google", &sealed[..5]), None);
         assert_ne!(

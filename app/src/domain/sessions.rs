@@ -22,6 +22,10 @@ const USER_KEY: &str = "user_id";
 const AUTH_AT_KEY: &str = "auth_at";
 const SEEN_AT_KEY: &str = "seen_at";
 const PENDING_VERIFICATION_KEY: &str = "pending_verification";
+/// How the person signed in: the method's name.
+const METHOD_KEY: &str = "auth_method";
+/// How the person signed in: the RFC 8176 authentication method references.
+const AMR_KEY: &str = "amr";
 /// The sign-in's session id as apps see it (`sid` in ID and logout tokens). Unlike the cookie's
 /// id it says nothing that lets anyone take the session over.
 const SID_KEY: &str = "sid";
@@ -135,14 +139,22 @@ pub async fn delete_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     Ok(done.rows_affected())
 }
 
-/// Marks `session` as signed in for `user_id`, under a fresh id (session fixation defence).
-/// Two things survive: an upstream identity waiting to be linked (signing in is how its owner
-/// proves the account is theirs) and an app's sign-in request waiting for this sign-in.
-pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Error> {
+/// Marks `session` as signed in for `user_id` by `method` (with its RFC 8176 `amr` values),
+/// under a fresh id (session fixation defence). Only the sign-in exit
+/// (`authentication::sign_in`) calls this. What survives: an upstream identity waiting to be
+/// linked (signing in is how its owner proves the account is theirs), the apps' sign-in
+/// requests waiting for this sign-in, and this browser's claims on accounts it registered.
+pub async fn sign_in(
+    session: &Session,
+    user_id: Uuid,
+    method: &str,
+    amr: &[&str],
+) -> Result<(), session::Error> {
     let mut kept = Vec::new();
     for key in [
         super::social::identities::PENDING_LINK_KEY,
-        super::oidc::authorize::REQUEST_KEY,
+        super::oidc::pending_requests::REQUESTS_KEY,
+        super::address_proof::CLAIMS_KEY,
     ] {
         if let Some(value) = session.get::<serde_json::Value>(key).await? {
             kept.push((key, value));
@@ -165,7 +177,18 @@ pub async fn sign_in(session: &Session, user_id: Uuid) -> Result<(), session::Er
     session.insert(AUTH_AT_KEY, now).await?;
     session.insert(SEEN_AT_KEY, now).await?;
     session.insert(SID_KEY, sid).await?;
+    session.insert(METHOD_KEY, method).await?;
+    session.insert(AMR_KEY, amr).await?;
     Ok(())
+}
+
+/// How this session's person signed in: the method and its `amr` values, if signed in.
+pub async fn authentication(
+    session: &Session,
+) -> Result<Option<(String, Vec<String>)>, session::Error> {
+    let method = session.get::<String>(METHOD_KEY).await?;
+    let amr = session.get::<Vec<String>>(AMR_KEY).await?;
+    Ok(method.map(|m| (m, amr.unwrap_or_default())))
 }
 
 /// A fresh sign-in id: 132 random bits.

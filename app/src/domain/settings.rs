@@ -1,6 +1,12 @@
 //! The business's sign-in policy: the `auth_settings` row (edited later from the admin console).
 
-use sqlx::PgExecutor;
+use serde_json::json;
+use sqlx::{PgExecutor, PgPool};
+
+use super::{
+    audit::{self, Actor, AuditEvent, Outcome},
+    client::ClientInfo,
+};
 
 /// Which methods are offered and how strict registration is.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -33,15 +39,27 @@ pub const SWITCHES: [&str; 6] = [
     "sms_enabled",
 ];
 
-/// Turns one switch of the sign-in policy on or off; `None` when `name` is not a switch.
-pub async fn set(db: impl PgExecutor<'_>, name: &str, on: bool) -> sqlx::Result<Option<()>> {
+/// Turns one switch of the sign-in policy on or off (audited, with `actor` and the change);
+/// `None` when `name` is not a switch.
+pub async fn set(db: &PgPool, name: &str, on: bool, actor: Actor) -> sqlx::Result<Option<()>> {
     // The column name comes from the fixed list above, never from the input itself.
     let Some(column) = SWITCHES.iter().find(|s| **s == name) else {
         return Ok(None);
     };
+    let mut tx = db.begin().await?;
+    let before: bool = sqlx::query_scalar(&format!(
+        "SELECT {column} FROM auth_settings WHERE id FOR UPDATE"
+    ))
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query(&format!("UPDATE auth_settings SET {column} = $1 WHERE id"))
         .bind(on)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    let event = AuditEvent::new("settings.changed", Outcome::Success)
+        .by_actor(actor)
+        .detail(json!({ "setting": column, "from": before, "to": on }));
+    audit::record(&mut *tx, &ClientInfo::default(), event).await?;
+    tx.commit().await?;
     Ok(Some(()))
 }

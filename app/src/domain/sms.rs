@@ -10,10 +10,11 @@ use uuid::Uuid;
 
 use super::{
     audit::{self, AuditEvent, Outcome},
+    authentication::{self, Method},
     branding,
     client::ClientInfo,
-    email_sign_in::{random_code, CodeRejection},
     error::AccountError,
+    otp::{self, CodeRejection, CodeTable},
     passkeys::FRESH_SIGN_IN,
     phone::{Phone, PhoneError},
     sessions, settings, throttle,
@@ -22,8 +23,6 @@ use crate::state::AppState;
 
 /// How long a code stays valid.
 pub const LIFETIME: Duration = Duration::minutes(10);
-/// Wrong codes allowed before the request dies.
-pub const MAX_CODE_ATTEMPTS: i32 = 5;
 
 /// What a code is for; each has its own slot in the browser session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +83,7 @@ async fn issue(
     send: bool,
 ) -> Result<Uuid, AccountError> {
     let id = Uuid::new_v4();
-    let code = random_code();
+    let code = otp::random_code();
     let expires_at = OffsetDateTime::now_utc() + LIFETIME;
     sqlx::query(
         "INSERT INTO sms_codes (id, purpose, phone, user_id, code_hash, expires_at)
@@ -157,26 +156,25 @@ async fn check(
     else {
         return Err(CodeRejection::NoRequest.into());
     };
-    CodeRejection::check(used, attempts, MAX_CODE_ATTEMPTS, expired)?;
+    CodeRejection::check(used, attempts, expired)?;
     // A sign-in request for a number no account uses sent nothing, so no code can be right.
     let valid = user_id.is_some() && state.code_key.matches(id, code, &expected);
     if !valid {
-        let attempts = attempts + 1;
-        sqlx::query(
-            "UPDATE sms_codes SET attempts = $2, used_at = CASE WHEN $2 >= $3 THEN now() END
-             WHERE id = $1",
-        )
-        .bind(id)
-        .bind(attempts)
-        .bind(MAX_CODE_ATTEMPTS)
-        .execute(&mut *tx)
-        .await?;
-        let event = AuditEvent::new("sms.code", Outcome::Failure)
-            .about(user_id)
-            .detail(json!({ "purpose": purpose.as_str(), "attempts": attempts }));
-        audit::record(&mut *tx, client, event).await?;
+        let rejection = otp::count_wrong_code(&mut tx, CodeTable::Sms, id, attempts).await?;
+        match purpose {
+            Purpose::SignIn => {
+                authentication::failed(&mut *tx, client, Method::SmsCode, user_id, "wrong_code")
+                    .await?
+            }
+            Purpose::VerifyPhone => {
+                let event = AuditEvent::new("phone.verification_failed", Outcome::Failure)
+                    .about(user_id)
+                    .detail(json!({ "attempts": attempts + 1 }));
+                audit::record(&mut *tx, client, event).await?;
+            }
+        }
         tx.commit().await?;
-        return Err(CodeRejection::wrong(attempts, MAX_CODE_ATTEMPTS).into());
+        return Err(rejection.into());
     }
     sqlx::query("UPDATE sms_codes SET used_at = now() WHERE id = $1")
         .bind(id)
@@ -207,6 +205,7 @@ pub async fn request_sign_in(
     if !settings::load(&state.db).await?.sms_enabled {
         return Err(AccountError::MethodDisabled);
     }
+    ensure_available(state)?;
     admit(state, client, phone).await?;
     let mut tx = state.db.begin().await?;
     let user_id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE phone = $1")
@@ -222,7 +221,7 @@ pub async fn request_sign_in(
         user_id.is_some(),
     )
     .await?;
-    let event = AuditEvent::new("signin.sms.requested", Outcome::Success)
+    let event = AuditEvent::new("sms_sign_in.requested", Outcome::Success)
         .about(user_id)
         .detail(json!({ "known_account": user_id.is_some() }));
     audit::record(&mut *tx, client, event).await?;
@@ -243,12 +242,10 @@ pub async fn sign_in_with_code(
     if !settings::load(&state.db).await?.sms_enabled {
         return Err(AccountError::MethodDisabled);
     }
-    let (mut tx, _, user_id) = check(state, client, session, Purpose::SignIn, code).await?;
+    let (tx, _, user_id) = check(state, client, session, Purpose::SignIn, code).await?;
     let user_id = user_id.ok_or(CodeRejection::NoRequest)?;
-    let event = AuditEvent::new("signin.sms", Outcome::Success).by(user_id);
-    audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
-    sessions::sign_in(session, user_id).await?;
+    authentication::sign_in(state, client, session, user_id, Method::SmsCode).await?;
     Ok(user_id)
 }
 
@@ -265,6 +262,7 @@ pub async fn request_phone_verification(
     if OffsetDateTime::now_utc() - sessions::signed_in_at(session).await? > FRESH_SIGN_IN {
         return Err(AccountError::SignInAgain);
     }
+    ensure_available(state)?;
     admit(state, client, phone).await?;
     let mut tx = state.db.begin().await?;
     let id = issue(
@@ -276,7 +274,7 @@ pub async fn request_phone_verification(
         true,
     )
     .await?;
-    let event = AuditEvent::new("phone.verification.requested", Outcome::Success).by(user_id);
+    let event = AuditEvent::new("phone.verification_requested", Outcome::Success).by(user_id);
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     state.sms_queued.notify_one();
@@ -342,6 +340,40 @@ pub async fn remove_phone(
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// One text of the outbox, as the development outbox page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxText {
+    pub recipient: String,
+    /// `None` once delivered to the gateway or given up.
+    pub body: Option<String>,
+    pub created_at: OffsetDateTime,
+    /// "delivered", "pending" or "abandoned".
+    pub status: String,
+    pub attempts: i32,
+}
+
+/// The 50 newest texts of the outbox.
+pub async fn recent_texts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxText>> {
+    sqlx::query_as(
+        "SELECT recipient, body, created_at,
+                CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
+                     WHEN abandoned_at IS NOT NULL THEN 'abandoned' ELSE 'pending' END AS status,
+                attempts
+         FROM sms_outbox ORDER BY created_at DESC LIMIT 50",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Refuses to send a text when no gateway is configured (outside development).
+fn ensure_available(state: &AppState) -> Result<(), AccountError> {
+    if state.settings.sms_available {
+        Ok(())
+    } else {
+        Err(AccountError::MethodDisabled)
+    }
 }
 
 /// The account's proven phone number, if any.

@@ -52,6 +52,81 @@ impl ThrottlePolicy {
     };
 }
 
+impl ThrottlePolicy {
+    /// Registrations (password or passkey sign-ups) of one address: 5 an hour (each mails its
+    /// owner).
+    pub const REGISTER_PER_ADDRESS: Self = Self {
+        max_failures: 5,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+    /// Registrations from one client network: 50 an hour.
+    pub const REGISTER_PER_NETWORK: Self = Self {
+        max_failures: 50,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+    /// Passkey sign-ups started for one address: 10 an hour (a cancelled browser prompt is
+    /// retried).
+    pub const PASSKEY_SIGN_UP_PER_ADDRESS: Self = Self {
+        max_failures: 10,
+        window: Duration::hours(1),
+        lockout: Duration::hours(1),
+    };
+    /// Passkey ceremonies started from one client network: 300 in 15 minutes (the sign-in page
+    /// starts one for the browser's autofill on every visit).
+    pub const CEREMONIES_PER_NETWORK: Self = Self {
+        max_failures: 300,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
+}
+
+/// The keys and limits for a registration of `email` from `client_network`.
+pub fn registration_keys(
+    email: &str,
+    client_network: Option<&str>,
+) -> Vec<(String, ThrottlePolicy)> {
+    send_keys(
+        "register",
+        &email.to_lowercase(),
+        client_network,
+        ThrottlePolicy::REGISTER_PER_ADDRESS,
+        ThrottlePolicy::REGISTER_PER_NETWORK,
+    )
+}
+
+/// The keys and limits for a passkey sign-up of `email` from `client_network` (the network's
+/// count is shared with password registrations).
+pub fn passkey_sign_up_keys(
+    email: &str,
+    client_network: Option<&str>,
+) -> Vec<(String, ThrottlePolicy)> {
+    let mut keys = vec![(
+        format!("passkey-sign-up:{}", email.to_lowercase()),
+        ThrottlePolicy::PASSKEY_SIGN_UP_PER_ADDRESS,
+    )];
+    if let Some(network) = client_network {
+        keys.push((
+            format!("register-ip:{network}"),
+            ThrottlePolicy::REGISTER_PER_NETWORK,
+        ));
+    }
+    keys
+}
+
+/// The key and limit for passkey ceremonies started from `client_network`.
+pub fn ceremony_keys(client_network: Option<&str>) -> Vec<(String, ThrottlePolicy)> {
+    client_network
+        .map(|network| {
+            vec![(
+                format!("passkey-ceremony-ip:{network}"),
+                ThrottlePolicy::CEREMONIES_PER_NETWORK,
+            )]
+        })
+        .unwrap_or_default()
+}
+
 /// The counter key of an account (by its normalised, lower-cased address).
 pub fn account_key(email: &str) -> String {
     format!("account:{}", email.to_lowercase())

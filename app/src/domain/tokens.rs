@@ -71,6 +71,11 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     token_hash(a) == token_hash(b)
 }
 
+/// Whether two stored hashes are equal, in time that does not depend on where they differ.
+pub fn same_hash(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A fresh random token of 256 bits, base64url without padding.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -83,6 +88,17 @@ pub async fn issue(
     conn: &mut PgConnection,
     user_id: Uuid,
     purpose: TokenPurpose,
+) -> sqlx::Result<OneTimeToken> {
+    issue_for(conn, user_id, purpose, purpose.lifetime()).await
+}
+
+/// Issues a token for `user_id` that lives `lifetime` (shorter than the purpose's usual one),
+/// retiring any unused one of the same purpose.
+pub async fn issue_for(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: TokenPurpose,
+    lifetime: Duration,
 ) -> sqlx::Result<OneTimeToken> {
     sqlx::query(
         "DELETE FROM one_time_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
@@ -99,7 +115,7 @@ pub async fn issue(
     .bind(token_hash(&token))
     .bind(purpose.as_str())
     .bind(user_id)
-    .bind(purpose.lifetime().whole_seconds() as f64)
+    .bind(lifetime.whole_seconds() as f64)
     .execute(&mut *conn)
     .await?;
     Ok(OneTimeToken(token))

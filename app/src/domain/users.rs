@@ -1,10 +1,27 @@
-//! The `users` table: accounts, their verified address, display name and password hash.
+//! The `users` table: accounts, their verified address, display name, role, password hash and
+//! password lockout.
 
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{email::Email, names::DisplayName};
+
+/// What an account is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+crate::text_enum!(Role {
+    Customer => "customer",
+    Admin => "admin",
+});
+
+/// Consecutive failed password sign-ins (across lockout windows) that lock the password until
+/// a reset or an administrator's unlock (NIST 800-63B §5.2.2 allows at most 100).
+pub const MAX_CONSECUTIVE_FAILURES: i32 = 100;
 
 /// An account as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,9 +31,11 @@ pub struct User {
     pub email_verified_at: Option<OffsetDateTime>,
     pub display_name: String,
     pub password_hash: Option<String>,
-    pub role: String,
+    pub role: Role,
     /// Proven phone number (E.164), if any.
     pub phone: Option<String>,
+    /// When the password was locked after too many consecutive failures.
+    pub password_locked_at: Option<OffsetDateTime>,
 }
 
 impl User {
@@ -25,7 +44,7 @@ impl User {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.role == "admin"
+        self.role == Role::Admin
     }
 
     /// The stored address (it went through `Email::parse` before it was stored).
@@ -34,7 +53,8 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, email, email_verified_at, display_name, password_hash, role, phone";
+const COLUMNS: &str =
+    "id, email, email_verified_at, display_name, password_hash, role, phone, password_locked_at";
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!(
@@ -59,8 +79,11 @@ pub struct NewUser<'a> {
     pub email: &'a Email,
     pub display_name: &'a DisplayName,
     pub password_hash: Option<&'a str>,
-    pub role: &'a str,
+    pub role: Role,
     pub verified: bool,
+    /// The hash of the registering browser's claim, for an account whose address is not proven
+    /// yet (see `address_proof`).
+    pub claim_hash: Option<&'a [u8]>,
 }
 
 /// Creates a customer account with a proven address and no password (its owner signs in by
@@ -75,8 +98,9 @@ pub async fn insert_passwordless(
         email,
         display_name: name,
         password_hash: None,
-        role: "customer",
+        role: Role::Customer,
         verified: true,
+        claim_hash: None,
     };
     insert(conn, new)
         .await?
@@ -86,8 +110,9 @@ pub async fn insert_passwordless(
 /// Inserts the account unless the address is taken; `None` means it was.
 pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "INSERT INTO users (id, email, display_name, password_hash, role, email_verified_at)
-         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END)
+        "INSERT INTO users
+           (id, email, display_name, password_hash, role, email_verified_at, unproven_claim_hash)
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END, $7)
          ON CONFLICT ((lower(email))) DO NOTHING
          RETURNING id",
     )
@@ -97,27 +122,22 @@ pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<O
     .bind(new.password_hash)
     .bind(new.role)
     .bind(new.verified)
+    .bind(new.claim_hash)
     .fetch_optional(conn)
     .await
 }
 
-pub async fn mark_verified(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+/// Sets a new password hash; a new password also lifts a lockout.
+pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+        "UPDATE users SET password_hash = $2, failed_sign_ins = 0, password_locked_at = NULL,
+                          updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
+    .bind(hash)
     .execute(db)
     .await?;
-    Ok(())
-}
-
-pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .execute(db)
-        .await?;
     Ok(())
 }
 
@@ -132,6 +152,73 @@ pub async fn set_display_name(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Re-hashes the password after its hashing parameters changed (nothing else changes).
+pub async fn rehash_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Counts one more consecutive failed password sign-in; at [`MAX_CONSECUTIVE_FAILURES`] the
+/// password is locked. Returns whether it is locked now.
+pub async fn count_failed_sign_in(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
+                          password_locked_at = CASE
+                            WHEN failed_sign_ins + 1 >= $2 THEN coalesce(password_locked_at, now())
+                            ELSE password_locked_at END
+         WHERE id = $1 RETURNING password_locked_at IS NOT NULL",
+    )
+    .bind(id)
+    .bind(MAX_CONSECUTIVE_FAILURES)
+    .fetch_optional(db)
+    .await
+    .map(|locked| locked.unwrap_or(false))
+}
+
+/// A successful password sign-in: the run of failures is over.
+pub async fn clear_failed_sign_ins(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET failed_sign_ins = 0 WHERE id = $1 AND failed_sign_ins > 0")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Lifts a password lockout (an administrator's unlock); false when the account was not locked.
+pub async fn unlock_password(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET failed_sign_ins = 0, password_locked_at = NULL, updated_at = now()
+         WHERE id = $1 AND password_locked_at IS NOT NULL",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes the password and phone number of an account whose address was just proven by
+/// someone else than its registering browser; returns whether it had each.
+pub async fn remove_unproven_ways_in(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<(bool, bool)> {
+    sqlx::query_as(
+        "WITH before AS (SELECT password_hash IS NOT NULL AS password, phone IS NOT NULL AS phone
+                         FROM users WHERE id = $1)
+         UPDATE users SET password_hash = NULL, phone = NULL, phone_verified_at = NULL,
+                          failed_sign_ins = 0, password_locked_at = NULL, updated_at = now()
+         FROM before WHERE id = $1
+         RETURNING before.password, before.phone",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
 }
 
 /// Whether any administrator exists yet.

@@ -15,7 +15,11 @@ use crate::api::{
 /// that can go on to the app's own site.
 #[component]
 pub fn ConsentPage() -> impl IntoView {
-    let details = Resource::new(|| (), |_| consent_details());
+    let query = use_query_map();
+    let details = Resource::new(
+        move || query.read().get("request").unwrap_or_default(),
+        consent_details,
+    );
     view! {
         <Title text="Allow access" />
         <section class="card">
@@ -30,6 +34,7 @@ pub fn ConsentPage() -> impl IntoView {
                             </ul>
                             <p class="aside">"You can withdraw this later from your profile."</p>
                             <form method="post" action="/oauth2/consent" class="consent">
+                                <input type="hidden" name="request" value=d.request />
                                 <button type="submit" name="decision" value="approve">"Allow"</button>
                                 " "
                                 <button type="submit" name="decision" value="deny" class="button-secondary">
@@ -57,13 +62,25 @@ pub fn ConsentPage() -> impl IntoView {
 /// `form-action 'self'` would otherwise stop at the app's address.
 #[component]
 pub fn ContinueToAppPage() -> impl IntoView {
-    const TARGET: &str = "/oauth2/authorize/continue";
+    let query = use_query_map();
+    // Only the id's own characters go into the address (it is ours: base64url).
+    let target = move || match query.read().get("request") {
+        Some(id)
+            if !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            format!("/oauth2/authorize/continue?request={id}")
+        }
+        _ => "/oauth2/authorize/continue".to_owned(),
+    };
     view! {
         <Title text="Returning to the app" />
-        <Meta http_equiv="refresh" content=format!("0;url={TARGET}") />
+        <Meta http_equiv="refresh" content=move || format!("0;url={}", target()) />
         <section class="card">
             <h1>"Signed in"</h1>
-            <p><a href=TARGET rel="external">"Continue to the app"</a></p>
+            <p><a href=target rel="external">"Continue to the app"</a></p>
         </section>
     }
 }

@@ -145,10 +145,13 @@ pub fn LinkedAccounts() -> impl IntoView {
                         <ul class="social-buttons">
                             {overview.available.into_iter().map(|p| view! {
                                 <li>
-                                    <a class="button button-secondary" rel="external"
-                                        href=format!("/signin/social/{}?link=1", p.id)>
-                                        {format!("Link {}", p.name)}
-                                    </a>
+                                    // A plain form: linking starts only with a POST from here.
+                                    <form method="post" action=format!("/signin/social/{}/link", p.id)
+                                        class="inline-form">
+                                        <button type="submit" class="button button-secondary">
+                                            {format!("Link {}", p.name)}
+                                        </button>
+                                    </form>
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -1,7 +1,10 @@
-//! Cross-cutting HTTP protections: security headers with a CSP nonce, the same-origin check on
-//! state changes, API error statuses, and form errors only from the site's own forms.
+//! Cross-cutting HTTP protections: the client's real address behind trusted proxies, control
+//! characters refused at the boundary, security headers with a CSP nonce, the same-origin check
+//! on state changes, API error statuses, and form errors only from the site's own forms.
 
 pub mod api_status;
+pub mod client_address;
 pub mod form_errors;
 pub mod headers;
+pub mod input;
 pub mod origin;

@@ -1,5 +1,6 @@
-//! Deletes what has expired: sessions, spent tokens and codes (sign-in and OAuth), old texts, old
-//! throttle counters; and queues logout notices for sign-ins whose session went that way.
+//! Deletes what has expired: sessions, spent tokens and codes (sign-in and OAuth), passkey
+//! ceremonies, email sign-in requests, delivered mail and texts after a week, old throttle
+//! counters; and queues logout notices for sign-ins whose session went that way.
 
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM dpop_proofs WHERE expires_at < now()",
         "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
+        "DELETE FROM mail_outbox WHERE delivered_at < now() - interval '7 days'",
+        "DELETE FROM webauthn_ceremonies WHERE expires_at < now()",
+        "DELETE FROM email_sign_in_requests WHERE expires_at < now() - interval '1 day'",
         "DELETE FROM logout_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
         "DELETE FROM auth_throttle

@@ -55,36 +55,39 @@ impl LogoutSender {
         })
     }
 
-    /// The logout token telling `client_id` that the sign-in `sid` of `sub` ended.
+    /// The logout token telling `client_id` that the sign-in `sid` of `sub` ended (without a
+    /// `sid`: every sign-in of `sub` there, as for a grant that outlived its browser sign-in).
     pub fn logout_token(
         &self,
         alg: Alg,
         client_id: &str,
         sub: &str,
-        sid: &str,
+        sid: Option<&str>,
     ) -> anyhow::Result<String> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let claims = json!({
+        let mut claims = json!({
             "iss": self.issuer,
             "aud": client_id,
             "iat": now,
             "exp": now + LOGOUT_TOKEN_LIFETIME_SECS,
             "jti": Uuid::new_v4(),
             "sub": sub,
-            "sid": sid,
             "events": { BACKCHANNEL_EVENT: {} },
         });
+        if let Some(sid) = sid {
+            claims["sid"] = json!(sid);
+        }
         Ok(self.keys.sign_logout_token(alg, &claims)?)
     }
 
     async fn post(&self, notice: &Pending) -> anyhow::Result<()> {
-        let alg = Alg::parse(&notice.id_token_alg).unwrap_or(Alg::Rs256);
+        let alg = notice.id_token_alg;
         // The app knows the person by the `sub` its tokens carried (pairwise or not).
         let sub = match (&notice.sector_identifier, notice.sub.parse()) {
             (Some(sector), Ok(user_id)) => self.subjects.pairwise(sector, user_id),
             _ => notice.sub.clone(),
         };
-        let token = self.logout_token(alg, &notice.client_id, &sub, &notice.sid)?;
+        let token = self.logout_token(alg, &notice.client_id, &sub, notice.sid.as_deref())?;
         let response = self
             .http
             .post(&notice.uri)
@@ -108,8 +111,8 @@ struct Pending {
     client_id: String,
     uri: String,
     sub: String,
-    sid: String,
-    id_token_alg: String,
+    sid: Option<String>,
+    id_token_alg: Alg,
     /// Set for apps with pairwise subjects.
     sector_identifier: Option<String>,
     attempts: i32,
@@ -136,8 +139,15 @@ pub async fn deliver_due(sender: &LogoutSender) -> anyhow::Result<usize> {
     .await?;
     for notice in &due {
         let result = sender.post(notice).await;
-        outbox::record_attempt(&mut tx, Outbox::Logout, notice.id, notice.attempts, &result)
-            .await?;
+        outbox::record_attempt(
+            &mut tx,
+            Outbox::Logout,
+            notice.id,
+            notice.attempts,
+            &result,
+            outbox::Delivered::ForgetText,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(due.len())

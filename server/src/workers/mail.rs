@@ -9,14 +9,15 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 
-use super::outbox::{self, Outbox};
+use super::outbox::{self, Delivered, Outbox};
 
 /// Where mail goes.
 #[derive(Clone)]
 pub enum MailTransport {
     /// A real SMTP server.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// Development: the message is logged, and stays readable in the admin's outbox page.
+    /// Development: the message stays readable in the admin's outbox page (only its recipient
+    /// and kind are logged: never a link or a code).
     Console,
 }
 
@@ -41,6 +42,7 @@ impl MailTransport {
 #[derive(Debug, sqlx::FromRow)]
 struct Pending {
     id: i64,
+    kind: String,
     recipient: String,
     subject: String,
     body_text: String,
@@ -69,15 +71,27 @@ pub async fn deliver_due(
 ) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
     let due: Vec<Pending> = sqlx::query_as(
-        "SELECT id, recipient, subject, body_text, attempts FROM mail_outbox
-         WHERE delivered_at IS NULL AND next_attempt_at <= now()
+        "SELECT id, kind, recipient, subject, body_text, attempts FROM mail_outbox
+         WHERE delivered_at IS NULL AND next_attempt_at <= now() AND body_text IS NOT NULL
          ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED",
     )
     .fetch_all(&mut *tx)
     .await?;
+    let delivered = match transport {
+        MailTransport::Smtp(_) => Delivered::ForgetText,
+        MailTransport::Console => Delivered::KeepForOutboxPage,
+    };
     for mail in &due {
         let result = send(transport, from, mail).await;
-        outbox::record_attempt(&mut tx, Outbox::Mail, mail.id, mail.attempts, &result).await?;
+        outbox::record_attempt(
+            &mut tx,
+            Outbox::Mail,
+            mail.id,
+            mail.attempts,
+            &result,
+            delivered,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(due.len())
@@ -88,9 +102,8 @@ async fn send(transport: &MailTransport, from: &Mailbox, mail: &Pending) -> anyh
         MailTransport::Console => {
             tracing::info!(
                 to = %mail.recipient,
-                subject = %mail.subject,
-                "development mail (set CIAM_SMTP_URL to send it):\n{}",
-                mail.body_text
+                kind = %mail.kind,
+                "development mail: read it on /admin/outbox (set CIAM_SMTP_URL to send mail)"
             );
             Ok(())
         }

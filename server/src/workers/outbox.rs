@@ -1,5 +1,6 @@
 //! What the mail, SMS and logout workers share: the delivery loop (a round, then wait for a wake-up,
-//! a second, or shutdown), the retry backoff, and recording each attempt on its outbox row.
+//! a second, or shutdown), the retry backoff, and recording each attempt on its outbox row, which
+//! forgets a message's text once it is delivered or given up.
 
 use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
 
@@ -22,6 +23,25 @@ impl Outbox {
             Self::Logout => "logout_outbox",
         }
     }
+
+    /// What a row no longer needs once delivered or given up: the text, with its links and
+    /// codes (`col = NULL, ...`), or nothing.
+    fn forget_text(self) -> &'static str {
+        match self {
+            Self::Mail => ", subject = NULL, body_text = NULL",
+            Self::Sms => ", body = NULL",
+            Self::Logout => "",
+        }
+    }
+}
+
+/// What happens to a delivered message's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    /// Delivered for real: the text (its links and codes) is forgotten at once.
+    ForgetText,
+    /// Development delivery: the outbox page is where it is read, so it stays until purged.
+    KeepForOutboxPage,
 }
 
 /// How long to wait before retry `attempt` (1-based): 2^attempt seconds, at most an hour.
@@ -57,26 +77,30 @@ pub async fn run<F, Fut>(
     }
 }
 
-/// Gives up the rows of `outbox` (one with an `expires_at`) that were not delivered in time.
+/// Gives up the rows of `outbox` (one with an `expires_at`) that were not delivered in time,
+/// forgetting their text.
 pub async fn abandon_expired(db: &PgPool, outbox: Outbox) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "UPDATE {} SET abandoned_at = now()
+        "UPDATE {} SET abandoned_at = now(){}
          WHERE delivered_at IS NULL AND abandoned_at IS NULL AND expires_at <= now()",
-        outbox.table()
+        outbox.table(),
+        outbox.forget_text()
     ))
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Records one delivery attempt of row `id` (which had `attempts` before): delivered, or to be
-/// retried after [`backoff`] with the error kept.
+/// Records one delivery attempt of row `id` (which had `attempts` before): delivered (its text
+/// forgotten unless `delivered` says to keep it), or to be retried after [`backoff`] with the
+/// error kept.
 pub async fn record_attempt<Id>(
     tx: &mut PgConnection,
     outbox: Outbox,
     id: Id,
     attempts: i32,
     result: &anyhow::Result<()>,
+    delivered: Delivered,
 ) -> sqlx::Result<()>
 where
     Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Display + Send + Copy + 'static,
@@ -84,9 +108,13 @@ where
     let table = outbox.table();
     match result {
         Ok(()) => {
+            let forget = match delivered {
+                Delivered::ForgetText => outbox.forget_text(),
+                Delivered::KeepForOutboxPage => "",
+            };
             sqlx::query(&format!(
                 "UPDATE {table} SET delivered_at = now(), attempts = attempts + 1,
-                 last_error = NULL WHERE id = $1"
+                 last_error = NULL{forget} WHERE id = $1"
             ))
             .bind(id)
             .execute(tx)

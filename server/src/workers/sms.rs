@@ -10,13 +10,16 @@ use sqlx::PgPool;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use super::outbox::{self, Outbox};
+use super::outbox::{self, Delivered, Outbox};
 
 /// Where texts go.
 #[derive(Clone)]
 pub enum SmsSender {
-    /// Development: the text is logged, and stays readable in the admin's outbox page.
+    /// Development: the text stays readable in the admin's outbox page (only its recipient is
+    /// logged, never the code).
     Console,
+    /// No gateway outside development: no text can be sent (the SMS features say so).
+    Unconfigured,
     /// Any SMS gateway: each text is POSTed as JSON `{"id", "to", "body"}` to `url`, with
     /// `Authorization: Bearer <token>` when a token is configured. A 2xx answer means sent.
     Http {
@@ -27,10 +30,14 @@ pub enum SmsSender {
 }
 
 impl SmsSender {
-    /// The HTTP sender when `url` is set, the console otherwise.
-    pub fn new(url: Option<&str>, token: Option<&str>) -> anyhow::Result<Self> {
+    /// The HTTP sender when `url` is set, else the console in development delivery (`dev`).
+    pub fn new(url: Option<&str>, token: Option<&str>, dev: bool) -> anyhow::Result<Self> {
         let Some(url) = url else {
-            return Ok(Self::Console);
+            return Ok(if dev {
+                Self::Console
+            } else {
+                Self::Unconfigured
+            });
         };
         let parsed = url::Url::parse(url).context("CIAM_SMS_WEBHOOK_URL is not a valid URL")?;
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -76,13 +83,26 @@ pub async fn deliver_due(db: &PgPool, sender: &SmsSender) -> anyhow::Result<usiz
     let due: Vec<Pending> = sqlx::query_as(
         "SELECT id, recipient, body, attempts FROM sms_outbox
          WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()
+           AND body IS NOT NULL
          ORDER BY created_at LIMIT 20 FOR UPDATE SKIP LOCKED",
     )
     .fetch_all(&mut *tx)
     .await?;
+    let delivered = match sender {
+        SmsSender::Console => Delivered::KeepForOutboxPage,
+        _ => Delivered::ForgetText,
+    };
     for text in &due {
         let result = send(sender, text).await;
-        outbox::record_attempt(&mut tx, Outbox::Sms, text.id, text.attempts, &result).await?;
+        outbox::record_attempt(
+            &mut tx,
+            Outbox::Sms,
+            text.id,
+            text.attempts,
+            &result,
+            delivered,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(due.len())
@@ -93,11 +113,11 @@ async fn send(sender: &SmsSender, text: &Pending) -> anyhow::Result<()> {
         SmsSender::Console => {
             tracing::info!(
                 to = %text.recipient,
-                "development SMS (set CIAM_SMS_WEBHOOK_URL to send it):\n{}",
-                text.body
+                "development SMS: read it on /admin/outbox (set CIAM_SMS_WEBHOOK_URL to send texts)"
             );
             Ok(())
         }
+        SmsSender::Unconfigured => bail!("no SMS gateway is configured (CIAM_SMS_WEBHOOK_URL)"),
         SmsSender::Http { client, url, token } => {
             let mut request = client.post(url).json(&json!({
                 "id": text.id,
@@ -122,16 +142,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sender_is_the_console_unless_a_gateway_url_is_set() {
+    fn the_sender_is_the_gateway_or_in_development_the_console() {
         assert!(matches!(
-            SmsSender::new(None, None).unwrap(),
+            SmsSender::new(None, None, true).unwrap(),
             SmsSender::Console
         ));
         assert!(matches!(
-            SmsSender::new(Some("https://sms.example.com/send"), Some("t")).unwrap(),
+            SmsSender::new(None, None, false).unwrap(),
+            SmsSender::Unconfigured
+        ));
+        assert!(matches!(
+            SmsSender::new(Some("https://sms.example.com/send"), Some("t"), false).unwrap(),
             SmsSender::Http { .. }
         ));
-        assert!(SmsSender::new(Some("ftp://sms.example.com"), None).is_err());
-        assert!(SmsSender::new(Some("not a url"), None).is_err());
+        assert!(SmsSender::new(Some("ftp://sms.example.com"), None, true).is_err());
+        assert!(SmsSender::new(Some("not a url"), None, true).is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! a cookie-keeping client that behaves like a browser on the site.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod oidc;
 pub mod sms;
 pub mod smtp;
@@ -38,6 +39,11 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the app over `db` (a fresh, migrated database from `#[sqlx::test]`).
     pub async fn spawn(db: PgPool) -> Self {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Starts the app over `db` with the test configuration changed by `configure`.
+    pub async fn spawn_with(db: PgPool, configure: impl FnOnce(&mut Config)) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env()
@@ -50,7 +56,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let public_url = format!("http://localhost:{}", addr.port());
-        let config = Config {
+        let mut config = Config {
             database_url: String::new(),
             listen: addr,
             public_url: public_url.clone(),
@@ -62,7 +68,11 @@ impl TestApp {
             log_format: LogFormat::Pretty,
             site_root: "target/site".into(),
             key_rotation: time::Duration::days(90),
+            refresh_family_lifetime: time::Duration::days(30),
+            trusted_proxies: Default::default(),
+            dev_delivery_forced: false,
         };
+        configure(&mut config);
         let state = startup::app_state(db.clone(), &config).unwrap();
         let running = startup::start(listener, state, &config).await.unwrap();
         Self {
@@ -128,6 +138,40 @@ impl TestApp {
             .await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         browser
+    }
+
+    /// Makes `email` an administrator (as `server admin create` does) and returns a browser
+    /// signed in to it through the one-time link, with [`GOOD_PASSWORD`] chosen there.
+    pub async fn signed_in_admin(&self, email: &str) -> Browser {
+        let state = startup::app_state(self.db.clone(), &self.config).unwrap();
+        let address = app::domain::email::Email::parse(email).unwrap();
+        let actor = app::domain::audit::Actor::Cli;
+        let link = app::domain::accounts::ensure_admin(&state, &address, false, actor)
+            .await
+            .unwrap()
+            .expect("a new administrator gets a link");
+        let token = Self::token_in(&link, "/reset-password");
+        let browser = self.browser();
+        let res = browser
+            .call(
+                "reset-password",
+                &[("token", token.as_str()), ("password", GOOD_PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        browser
+    }
+
+    /// How many sign-ins the audit trail records with exactly these `amr` values.
+    pub async fn signed_in_by(&self, amr: &[&str]) -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM audit_events
+             WHERE action = 'signin.succeeded' AND detail -> 'amr' = to_jsonb($1::text[])",
+        )
+        .bind(amr)
+        .fetch_one(&self.db)
+        .await
+        .unwrap()
     }
 
     /// Audit actions recorded so far, oldest first.

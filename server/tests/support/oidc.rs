@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use app::domain::oidc::clients::{self, ClientSecretKey, ClientType, NewClient, Registered};
+use app::domain::audit::Actor;
+use app::domain::oidc::clients::{ClientSecretKey, ClientType};
+use app::domain::oidc::registration::{self, NewClient, Registered};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use reqwest::Response;
 use sha2::{Digest, Sha256};
@@ -19,7 +21,7 @@ pub fn challenge(verifier: &str) -> String {
 }
 
 pub async fn register(app: &TestApp, client_type: ClientType, first_party: bool) -> Registered {
-    clients::create(
+    registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -31,6 +33,7 @@ pub async fn register(app: &TestApp, client_type: ClientType, first_party: bool)
             post_logout_redirect_uris: vec![LOGOUT_REDIRECT.into()],
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap()
@@ -104,7 +107,7 @@ pub async fn code_for(browser: &Browser, client: &Registered, extra: &[(&str, &s
 
 /// A service client (client_credentials) with `scopes`; returns its id and secret.
 pub async fn register_service(app: &TestApp, scopes: &[&str]) -> (String, String) {
-    let done = clients::create(
+    let done = registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -116,6 +119,7 @@ pub async fn register_service(app: &TestApp, scopes: &[&str]) -> (String, String
             post_logout_redirect_uris: vec![],
             ..Default::default()
         },
+        Actor::Cli,
     )
     .await
     .unwrap();
@@ -146,4 +150,36 @@ pub async fn userinfo(app: &TestApp, access: &str) -> Response {
         .send()
         .await
         .unwrap()
+}
+
+/// The id of the waiting request a consent screen's address (`/oauth2/consent?request=…`)
+/// names.
+pub fn consent_request(screen: &str) -> String {
+    assert!(screen.starts_with("/oauth2/consent?request="), "{screen}");
+    url::Url::parse(&format!("http://localhost{screen}"))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "request")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+/// Answers the consent screen at `screen` with `decision` (`approve` or `deny`) as its form
+/// does, follows the continuation, and returns where the browser is sent (the app's redirect).
+pub async fn answer_consent(browser: &Browser, screen: &str, decision: &str) -> String {
+    let request = consent_request(screen);
+    let res = browser
+        .post_form(
+            "/oauth2/consent",
+            &[("request", request.as_str()), ("decision", decision)],
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        format!("/oauth2/continue?request={request}")
+    );
+    let res = browser
+        .get(&format!("/oauth2/authorize/continue?request={request}"))
+        .await;
+    location(&res)
 }

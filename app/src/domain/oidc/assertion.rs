@@ -1,7 +1,8 @@
 //! Client authentication by signed assertion (`private_key_jwt`: RFC 7523 §2.2, OpenID Connect
 //! Core §9): the keys a client registers, and the check of each assertion it sends (signed by
 //! one of those keys with an asymmetric algorithm, `iss` = `sub` = the client, addressed to this
-//! provider, short-lived, and its `jti` never seen before).
+//! provider's issuer or token endpoint and nothing else, short-lived, and its `jti` never seen
+//! before).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{
@@ -76,14 +77,9 @@ pub async fn verify(
     let Ok(set) = serde_json::from_value::<JwkSet>(jwks.clone()) else {
         return Ok(false);
     };
-    // The provider itself, or the endpoint the assertion was sent to.
-    let audiences: Vec<String> = std::iter::once(issuer.to_owned())
-        .chain(
-            ["token", "par", "introspect", "revoke"]
-                .iter()
-                .map(|e| format!("{issuer}/oauth2/{e}")),
-        )
-        .collect();
+    // The provider itself (the token endpoint is tolerated, RFC 7523 §3): an assertion made
+    // for any other endpoint could have been captured there and is refused.
+    let audiences = [issuer.to_owned(), format!("{issuer}/oauth2/token")];
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[client_id]);
     validation.set_audience(&audiences);

@@ -1,38 +1,26 @@
-//! The authorization endpoint's logic: checks a request (client, exact redirect URI, PKCE,
-//! prompt, max_age), keeps it in the browser's session while the person signs in or consents,
-//! and ends it with a single-use, 60-second authorization code or an error for the app.
+//! The authorization endpoint's checks (RFC 6749 §4.1.1, RFC 7636, OpenID Connect Core
+//! §3.1.2): the client, the exact redirect URI, PKCE for every app, prompt, max_age and the
+//! hints. What happens to a checked request while the person signs in or consents is
+//! `pending_requests`'.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
-use tower_sessions::Session;
 use url::Url;
-use uuid::Uuid;
 
 use super::{
-    clients::{self, Client},
-    par, session_apps, subjects,
+    clients::{self, Client, ClientType},
+    subjects,
 };
 use crate::{
-    api::oauth::AuthorizeProblem,
-    domain::{
-        audit::{self, AuditEvent, Outcome},
-        client::ClientInfo,
-        error::AccountError,
-        sessions,
-        tokens::{random_token, token_hash},
-    },
+    domain::{error::AccountError, tokens::random_token},
+    model::oauth::AuthorizeProblem,
     state::AppState,
 };
 
-/// The session key of the request waiting for sign-in or consent.
-pub const REQUEST_KEY: &str = "oauth_request";
 /// How long an authorization code lives.
 pub const CODE_LIFETIME_SECS: i64 = 60;
-/// How long a person may take to sign in and consent.
-const REQUEST_LIFETIME_SECS: i64 = 1800;
 
 /// The query of `/oauth2/authorize` (or the form pushed to `/oauth2/par`). Parameters not
 /// listed are ignored.
@@ -56,9 +44,13 @@ pub struct AuthorizeParams {
     pub request_uri: Option<String>,
 }
 
-/// A checked request, kept in the session until it ends.
+/// A checked request, kept in the session under its own id until it ends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
+    /// Which of the browser's pending requests this is: the consent form and the continuation
+    /// carry it, so an answer can only ever be about the request whose screen was shown.
+    #[serde(default)]
+    pub id: String,
     pub client_id: String,
     pub client_name: String,
     pub first_party: bool,
@@ -86,24 +78,6 @@ pub struct AuthRequest {
     pub login_hint: Option<String>,
     pub created_at: i64,
 }
-
-/// Where the browser goes next.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Next {
-    /// The request cannot be trusted to redirect (unknown client, unregistered redirect URI):
-    /// say why on our own page.
-    ErrorPage(AuthorizeProblem),
-    /// Back to the app: the code, or an error, in the redirect URI's query.
-    Redirect(String),
-    /// The person must sign in first (the app's `login_hint`, if any, fills in the form).
-    SignIn(Option<String>),
-    /// The person must approve the app.
-    Consent,
-    /// Back through our continuation page (after a form on our site), which goes on with the
-    /// request.
-    Continue,
-}
-
 /// Why a request was refused before anything happened.
 #[derive(Debug, Clone)]
 pub enum Refusal {
@@ -127,18 +101,13 @@ impl Refusal {
     }
 }
 
-/// An error for the app, sent to its redirect URI (RFC 6749 §4.1.2.1, with `iss` of RFC 9207).
-fn redirect_error(issuer: &str, req: &AuthRequest, error: &str, description: &str) -> Next {
-    Next::Redirect(answer(
-        issuer,
-        &req.redirect_uri,
-        req.state.as_deref(),
-        &[("error", error), ("error_description", description)],
-    ))
-}
-
 /// The redirect URI with `pairs`, `state` and `iss` added to its query.
-fn answer(issuer: &str, redirect_uri: &str, state: Option<&str>, pairs: &[(&str, &str)]) -> String {
+pub(super) fn answer(
+    issuer: &str,
+    redirect_uri: &str,
+    state: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> String {
     let mut url = Url::parse(redirect_uri).expect("registered redirect URIs are valid URLs");
     {
         let mut query = url.query_pairs_mut();
@@ -191,6 +160,7 @@ pub async fn check(
         .filter(|p| !p.is_empty())
         .collect();
     let mut req = AuthRequest {
+        id: random_token()[..22].to_owned(),
         client_id: client.id.clone(),
         client_name: client.name.clone(),
         first_party: client.first_party,
@@ -235,12 +205,17 @@ pub async fn check(
             "prompt=none cannot be combined with other prompts.",
         )));
     }
+    // PKCE for every app (RFC 9700 §2.1.1); only a legacy confidential app registered without
+    // it may leave it out, and then it must send a nonce.
+    let legacy = client.client_type == ClientType::Confidential
+        && !client.pkce_required
+        && params.nonce.as_deref().is_some_and(|n| !n.is_empty());
     match (
         params.code_challenge_method.as_deref(),
         &params.code_challenge,
     ) {
         (Some("S256"), Some(c)) if valid_challenge(c) => {}
-        (None, None) if !client.is_public() => {}
+        (None, None) if legacy => {}
         (Some("plain") | None, Some(_)) => {
             return Ok(Err(Refusal::to_app(
                 req,
@@ -317,217 +292,6 @@ pub async fn check(
 }
 
 /// Checks a new request (or takes the one the app pushed) and stores it in the session, then
-/// goes on as [`proceed`] does.
-pub async fn begin(
-    state: &AppState,
-    client_info: &ClientInfo,
-    session: &Session,
-    params: &AuthorizeParams,
-) -> Result<Next, AccountError> {
-    let issuer = state.settings.public_url.as_str();
-    let (params, pushed) = match par::take(state, params).await? {
-        None => (params.clone(), false),
-        Some(Ok(pushed)) => (pushed, true),
-        Some(Err(problem)) => return Ok(Next::ErrorPage(problem)),
-    };
-    let mut req = match check(state, &params, pushed).await? {
-        Ok(req) => req,
-        Err(Refusal::Untrusted(problem)) => return Ok(Next::ErrorPage(problem)),
-        Err(Refusal::ToApp {
-            req,
-            error,
-            description,
-        }) => return Ok(redirect_error(issuer, &req, error, description)),
-    };
-    req.login_session = session.id().map(|id| id.to_string());
-    session.insert(REQUEST_KEY, &req).await?;
-    proceed(state, client_info, session).await
-}
-
-/// Goes on with the request in the session: sign-in, consent, or the code.
-pub async fn proceed(
-    state: &AppState,
-    client_info: &ClientInfo,
-    session: &Session,
-) -> Result<Next, AccountError> {
-    let issuer = state.settings.public_url.as_str();
-    let Some(req) = session.get::<AuthRequest>(REQUEST_KEY).await? else {
-        return Ok(Next::ErrorPage(AuthorizeProblem::NoRequest));
-    };
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    if now - req.created_at > REQUEST_LIFETIME_SECS {
-        session.remove::<AuthRequest>(REQUEST_KEY).await?;
-        return Ok(Next::ErrorPage(AuthorizeProblem::Expired));
-    }
-    let user = sessions::current_user(session).await?;
-    let signed_in_at = sessions::signed_in_at(session).await?.unix_timestamp();
-    let need_sign_in = match user {
-        None => true,
-        Some(_) => {
-            (req.force_login
-                && req.login_session.is_some()
-                && session.id().map(|id| id.to_string()) == req.login_session)
-                // A sign-in made after the request arrived satisfies any max_age (even 0, when
-                // the answer comes a second later).
-                || req
-                    .max_age
-                    .is_some_and(|max| now - signed_in_at > max && signed_in_at < req.created_at)
-                || req
-                    .hint_sub
-                    .as_ref()
-                    .is_some_and(|sub| user.map(|u| u.to_string()).as_ref() != Some(sub))
-        }
-    };
-    if need_sign_in {
-        if req.silent {
-            session.remove::<AuthRequest>(REQUEST_KEY).await?;
-            return Ok(redirect_error(
-                issuer,
-                &req,
-                "login_required",
-                "The person is not signed in.",
-            ));
-        }
-        return Ok(Next::SignIn(req.login_hint.clone()));
-    }
-    let user_id = user.expect("signed in");
-    if req.denied {
-        session.remove::<AuthRequest>(REQUEST_KEY).await?;
-        return Ok(redirect_error(
-            issuer,
-            &req,
-            "access_denied",
-            "The person did not approve the app.",
-        ));
-    }
-    if !req.first_party {
-        let granted: Option<Vec<String>> = sqlx::query_scalar(
-            "SELECT scopes FROM oauth_grants WHERE user_id = $1 AND client_id = $2",
-        )
-        .bind(user_id)
-        .bind(&req.client_id)
-        .fetch_optional(&state.db)
-        .await?;
-        let covered = granted.is_some_and(|g| req.scopes.iter().all(|s| g.contains(s)));
-        if !covered || req.force_consent {
-            if req.silent {
-                session.remove::<AuthRequest>(REQUEST_KEY).await?;
-                return Ok(redirect_error(
-                    issuer,
-                    &req,
-                    "consent_required",
-                    "The person has not approved this app.",
-                ));
-            }
-            return Ok(Next::Consent);
-        }
-    }
-    let sid = sessions::sid(session).await?;
-    let code = issue_code(state, client_info, &req, user_id, signed_in_at, &sid).await?;
-    session.remove::<AuthRequest>(REQUEST_KEY).await?;
-    Ok(Next::Redirect(answer(
-        issuer,
-        &req.redirect_uri,
-        req.state.as_deref(),
-        &[("code", &code)],
-    )))
-}
-
-async fn issue_code(
-    state: &AppState,
-    client_info: &ClientInfo,
-    req: &AuthRequest,
-    user_id: Uuid,
-    signed_in_at: i64,
-    sid: &str,
-) -> Result<String, AccountError> {
-    let code = random_token();
-    let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO authorization_codes
-           (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time,
-            expires_at, sid)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), now() + make_interval(secs => $9),
-                 $10)",
-    )
-    .bind(token_hash(&code))
-    .bind(&req.client_id)
-    .bind(user_id)
-    .bind(&req.redirect_uri)
-    .bind(&req.scopes)
-    .bind(&req.nonce)
-    .bind(&req.code_challenge)
-    .bind(signed_in_at as f64)
-    .bind(CODE_LIFETIME_SECS as f64)
-    .bind(sid)
-    .execute(&mut *tx)
-    .await?;
-    session_apps::record(&mut tx, sid, &req.client_id, user_id).await?;
-    let event = AuditEvent::new("oauth.authorize", Outcome::Success)
-        .by(user_id)
-        .detail(json!({ "client": req.client_id, "scopes": req.scopes }));
-    audit::record(&mut *tx, client_info, event).await?;
-    tx.commit().await?;
-    Ok(code)
-}
-
-/// The request waiting for consent, for the consent page.
-pub async fn pending(session: &Session) -> Result<Option<AuthRequest>, AccountError> {
-    Ok(session.get::<AuthRequest>(REQUEST_KEY).await?)
-}
-
-/// The person's answer on the consent page: approval is remembered (and revocable later);
-/// refusal tells the app `access_denied`. Either way the request goes on through the
-/// continuation page.
-pub async fn answer_consent(
-    state: &AppState,
-    client_info: &ClientInfo,
-    session: &Session,
-    approve: bool,
-) -> Result<Next, AccountError> {
-    let Some(mut req) = pending(session).await? else {
-        return proceed(state, client_info, session).await;
-    };
-    let Some(user_id) = sessions::current_user(session).await? else {
-        return Ok(Next::SignIn(req.login_hint.clone()));
-    };
-    if !approve {
-        let event = AuditEvent::new("oauth.consent", Outcome::Failure)
-            .by(user_id)
-            .detail(json!({ "client": req.client_id }));
-        audit::record(&state.db, client_info, event).await?;
-        req.denied = true;
-        session.insert(REQUEST_KEY, &req).await?;
-        return Ok(Next::Continue);
-    }
-    sqlx::query(
-        "INSERT INTO oauth_grants (user_id, client_id, scopes) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, client_id) DO UPDATE SET
-           scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || excluded.scopes)),
-           updated_at = now()",
-    )
-    .bind(user_id)
-    .bind(&req.client_id)
-    .bind(&req.scopes)
-    .execute(&state.db)
-    .await?;
-    let event = AuditEvent::new("oauth.consent", Outcome::Success)
-        .by(user_id)
-        .detail(json!({ "client": req.client_id, "scopes": req.scopes }));
-    audit::record(&state.db, client_info, event).await?;
-    req.force_consent = false;
-    session.insert(REQUEST_KEY, &req).await?;
-    Ok(Next::Continue)
-}
-
-/// Where a person who just signed in goes: back to an app's sign-in in progress, or the profile.
-pub async fn landing(session: &Session) -> &'static str {
-    match session.get::<serde_json::Value>(REQUEST_KEY).await {
-        Ok(Some(_)) => "/oauth2/continue",
-        _ => "/profile",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

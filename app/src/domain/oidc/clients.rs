@@ -1,13 +1,12 @@
-//! Partner apps registered with the OpenID provider (`oauth_clients`): registration with
-//! validated redirect URIs, secrets shown once and kept only as a keyed hash (or public keys
-//! for `private_key_jwt`), and client authentication by secret.
+//! Partner apps registered with the OpenID provider (`oauth_clients`), as the endpoints use
+//! them: their kind, keys and options, looked up by id, and the keyed hash their secrets are
+//! kept as. Registering one is `registration`'s.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sqlx::PgExecutor;
-use url::Url;
 
-use crate::domain::tokens::random_token;
+use super::keys::Alg;
 
 /// Keyed hash for client secrets (derived from the master key). Secrets carry 256 random
 /// bits, so a fast keyed hash is as strong as a slow one and keeps the token endpoint fast.
@@ -22,9 +21,10 @@ impl std::fmt::Debug for ClientSecretKey {
 
 impl ClientSecretKey {
     pub fn derive(master_key: &[u8; 32]) -> Self {
-        let mut mac = Hmac::<Sha256>::new_from_slice(master_key).expect("HMAC takes any key size");
-        mac.update(b"oauth client secrets v1");
-        Self(mac.finalize().into_bytes().into())
+        Self(crate::domain::master_key::derive(
+            master_key,
+            crate::domain::master_key::CLIENT_SECRETS,
+        ))
     }
 
     fn mac(&self, client_id: &str, secret: &str) -> Hmac<Sha256> {
@@ -48,277 +48,48 @@ impl ClientSecretKey {
 /// What kind of app a client is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ClientType {
+    /// A server-side web app with a secret (or registered keys).
     #[default]
     Confidential,
+    /// A browser or native app: no secret, PKCE.
     Public,
+    /// A machine-to-machine client: client_credentials only.
     Service,
 }
 
-impl ClientType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Confidential => "confidential",
-            Self::Public => "public",
-            Self::Service => "service",
-        }
-    }
+crate::text_enum!(ClientType {
+    Confidential => "confidential",
+    Public => "public",
+    Service => "service",
+});
+
+/// Which `sub` an app sees (OpenID Connect Core §8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SubjectType {
+    /// The account id.
+    #[default]
+    Public,
+    /// A value of the app's own sector.
+    Pairwise,
 }
 
-/// Why a registration was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClientConfigError {
-    #[error("the name must be 1-80 characters")]
-    BadName,
-    #[error("an app that signs people in needs at least one redirect URI")]
-    NoRedirectUri,
-    #[error("a service client has no redirect URIs (it signs nobody in)")]
-    ServiceWithRedirect,
-    #[error("scope {0:?} is not allowed: use letters, digits and . : _ - only")]
-    BadScope(String),
-    #[error("only service clients are given scopes of their own")]
-    ScopesForServiceOnly,
-    #[error(
-        "redirect URI {0:?} is not allowed: use https, http only on localhost or a loopback \
-         address, or (public apps) a private-use scheme like com.example.app:/callback; \
-         no fragment"
-    )]
-    BadRedirectUri(String),
-    #[error(
-        "logout URI {0:?} is not allowed: use https (http only on localhost or a loopback \
-         address), no fragment"
-    )]
-    BadLogoutUri(String),
-    #[error("a service client signs nobody in, so it has no logout URIs")]
-    ServiceWithLogout,
-    #[error("the key set is not usable: {0}")]
-    BadJwks(String),
-    #[error("a public app cannot authenticate, so it registers no keys")]
-    PublicWithJwks,
-    #[error(
-        "pairwise subjects need one sector: the redirect URIs name several hosts, so give \
-         --sector-identifier"
-    )]
-    AmbiguousSector,
-    #[error("the sector identifier must be a host name like shop.example")]
-    BadSector,
-    #[error("a service client signs nobody in, so it has no pairwise subjects")]
-    ServicePairwise,
-}
-
-/// What `server client create` is given.
-#[derive(Debug, Clone, Default)]
-pub struct NewClient {
-    pub name: String,
-    pub client_type: ClientType,
-    pub redirect_uris: Vec<String>,
-    pub first_party: bool,
-    /// What a service client may ask for with client_credentials (apps that sign people in get
-    /// the OpenID scopes).
-    pub scopes: Vec<String>,
-    /// Where the app may send people after signing them out (matched exactly).
-    pub post_logout_redirect_uris: Vec<String>,
-    /// Where logout tokens are posted when a sign-in the app had ends.
-    pub backchannel_logout_uri: Option<String>,
-    /// The app's page that the end-session page loads in a hidden frame.
-    pub frontchannel_logout_uri: Option<String>,
-    /// Only pushed authorization requests (RFC 9126) are accepted from the app.
-    pub require_par: bool,
-    /// Public keys for `private_key_jwt` client authentication (a JWKS document); the client
-    /// then gets no secret.
-    pub jwks: Option<serde_json::Value>,
-    /// The app sees pairwise subjects (per sector) instead of account ids.
-    pub pairwise: bool,
-    /// The sector of a pairwise app; by default the one host of its redirect URIs.
-    pub sector_identifier: Option<String>,
-    /// Every token request must carry a DPoP proof (RFC 9449).
-    pub require_dpop: bool,
-}
-
-/// A registered client: its id, and its secret when it has one (shown this once).
-#[derive(Debug, Clone)]
-pub struct Registered {
-    pub client_id: String,
-    pub client_secret: Option<String>,
-}
-
-/// Checks one redirect URI (RFC 9700 §2.1 and RFC 8252): exact strings are matched later, so
-/// here only the form is checked.
-pub fn check_redirect_uri(uri: &str, client_type: ClientType) -> Result<(), ClientConfigError> {
-    let bad = || ClientConfigError::BadRedirectUri(uri.to_owned());
-    let url = Url::parse(uri).map_err(|_| bad())?;
-    if url.fragment().is_some() || uri.contains('#') {
-        return Err(bad());
-    }
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    let ok = match url.scheme() {
-        "https" => url.host_str().is_some(),
-        "http" => loopback,
-        // Native apps: a private-use scheme in reverse domain form.
-        scheme => client_type == ClientType::Public && scheme.contains('.'),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(bad())
-    }
-}
-
-/// The sector of a pairwise registration: the given host, or the one host of its redirect URIs.
-fn sector_of(new: &NewClient) -> Result<Option<String>, ClientConfigError> {
-    if !new.pairwise {
-        return Ok(None);
-    }
-    if new.client_type == ClientType::Service {
-        return Err(ClientConfigError::ServicePairwise);
-    }
-    if let Some(sector) = &new.sector_identifier {
-        let host = sector.trim().to_ascii_lowercase();
-        let valid = !host.is_empty()
-            && host.len() <= 253
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-        return if valid {
-            Ok(Some(host))
-        } else {
-            Err(ClientConfigError::BadSector)
-        };
-    }
-    let hosts: std::collections::BTreeSet<String> = new
-        .redirect_uris
-        .iter()
-        .filter_map(|u| Url::parse(u).ok())
-        .map(|u| {
-            u.host_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| u.scheme().to_owned())
-        })
-        .collect();
-    match hosts.len() {
-        1 => Ok(hosts.into_iter().next()),
-        _ => Err(ClientConfigError::AmbiguousSector),
-    }
-}
-
-fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(ClientConfigError::BadName);
-    }
-    match new.client_type {
-        ClientType::Service if !new.redirect_uris.is_empty() => {
-            return Err(ClientConfigError::ServiceWithRedirect)
-        }
-        ClientType::Service => {}
-        _ if new.redirect_uris.is_empty() => return Err(ClientConfigError::NoRedirectUri),
-        _ => {}
-    }
-    for uri in new
-        .redirect_uris
-        .iter()
-        .chain(&new.post_logout_redirect_uris)
-    {
-        check_redirect_uri(uri, new.client_type)?;
-    }
-    for uri in [&new.backchannel_logout_uri, &new.frontchannel_logout_uri]
-        .into_iter()
-        .flatten()
-    {
-        if new.client_type == ClientType::Service {
-            return Err(ClientConfigError::ServiceWithLogout);
-        }
-        // Reached by our server or in a frame: web addresses only, never an app scheme.
-        check_redirect_uri(uri, ClientType::Confidential)
-            .map_err(|_| ClientConfigError::BadLogoutUri(uri.clone()))?;
-    }
-    if let Some(jwks) = &new.jwks {
-        if new.client_type == ClientType::Public {
-            return Err(ClientConfigError::PublicWithJwks);
-        }
-        super::assertion::check_jwks(jwks).map_err(ClientConfigError::BadJwks)?;
-    }
-    if !new.scopes.is_empty() && new.client_type != ClientType::Service {
-        return Err(ClientConfigError::ScopesForServiceOnly);
-    }
-    for scope in &new.scopes {
-        let ok = !scope.is_empty()
-            && scope.len() <= 64
-            && scope
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '_' | '-'));
-        if !ok || scope == "openid" {
-            return Err(ClientConfigError::BadScope(scope.clone()));
-        }
-    }
-    Ok(())
-}
-
-/// Registers a client; its secret (if any) is returned here and never again.
-pub async fn create(
-    db: impl PgExecutor<'_>,
-    key: &ClientSecretKey,
-    new: &NewClient,
-) -> anyhow::Result<Registered> {
-    validate(new)?;
-    let sector = sector_of(new)?;
-    let client_id = random_token()[..22].to_owned();
-    let secret = (new.client_type != ClientType::Public && new.jwks.is_none()).then(random_token);
-    let (grants, scopes): (&[&str], Vec<String>) = match new.client_type {
-        ClientType::Service => (&["client_credentials"], new.scopes.clone()),
-        _ => (
-            &["authorization_code", "refresh_token"],
-            ["openid", "profile", "email", "phone", "offline_access"]
-                .map(str::to_owned)
-                .to_vec(),
-        ),
-    };
-    sqlx::query(
-        "INSERT INTO oauth_clients
-           (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party,
-            post_logout_redirect_uris, backchannel_logout_uri, frontchannel_logout_uri, require_par,
-            jwks, subject_type, sector_identifier, require_dpop)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(&client_id)
-    .bind(new.name.trim())
-    .bind(new.client_type.as_str())
-    .bind(secret.as_ref().map(|s| key.hash(&client_id, s)))
-    .bind(&new.redirect_uris)
-    .bind(grants)
-    .bind(&scopes)
-    .bind(new.first_party)
-    .bind(&new.post_logout_redirect_uris)
-    .bind(&new.backchannel_logout_uri)
-    .bind(&new.frontchannel_logout_uri)
-    .bind(new.require_par)
-    .bind(&new.jwks)
-    .bind(if sector.is_some() {
-        "pairwise"
-    } else {
-        "public"
-    })
-    .bind(&sector)
-    .bind(new.require_dpop)
-    .execute(db)
-    .await?;
-    Ok(Registered {
-        client_id,
-        client_secret: secret,
-    })
-}
+crate::text_enum!(SubjectType {
+    Public => "public",
+    Pairwise => "pairwise",
+});
 
 /// A registered client, as the authorization and token endpoints use it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Client {
     pub id: String,
     pub name: String,
-    pub client_type: String,
+    pub client_type: ClientType,
     pub secret_hash: Option<Vec<u8>>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
-    pub id_token_alg: String,
+    pub id_token_alg: Alg,
     pub access_token_ttl_secs: i32,
     pub refresh_token_ttl_secs: i32,
     pub first_party: bool,
@@ -326,17 +97,20 @@ pub struct Client {
     pub require_par: bool,
     /// Public keys for `private_key_jwt`, when the client authenticates that way.
     pub jwks: Option<serde_json::Value>,
-    /// `public` or `pairwise` (OpenID Connect Core §8).
-    pub subject_type: String,
+    /// Whether the app sees account ids or pairwise subjects (OpenID Connect Core §8).
+    pub subject_type: SubjectType,
     /// The sector of a pairwise client.
     pub sector_identifier: Option<String>,
     /// Token requests must carry a DPoP proof.
     pub require_dpop: bool,
+    /// Authorization requests must use PKCE (a legacy confidential client that sends a nonce may
+    /// be registered without).
+    pub pkce_required: bool,
 }
 
 impl Client {
     pub fn is_public(&self) -> bool {
-        self.client_type == "public"
+        self.client_type == ClientType::Public
     }
 
     /// Whether the client is registered for `grant_type`.
@@ -351,7 +125,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Clie
         "SELECT id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris,
                 grant_types, scopes,
                 id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party,
-                require_par, jwks, subject_type, sector_identifier, require_dpop
+                require_par, jwks, subject_type, sector_identifier, require_dpop, pkce_required
          FROM oauth_clients WHERE id = $1",
     )
     .bind(id)
@@ -364,7 +138,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Clie
 pub struct ClientSummary {
     pub id: String,
     pub name: String,
-    pub client_type: String,
+    pub client_type: ClientType,
     pub redirect_uris: Vec<String>,
     pub first_party: bool,
 }
@@ -378,82 +152,9 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ClientSummary>> {
     .await
 }
 
-/// Whether `secret` is the secret of confidential or service client `client_id`.
-pub async fn authenticate(
-    db: impl PgExecutor<'_>,
-    key: &ClientSecretKey,
-    client_id: &str,
-    secret: &str,
-) -> sqlx::Result<bool> {
-    let stored: Option<Option<Vec<u8>>> =
-        sqlx::query_scalar("SELECT secret_hash FROM oauth_clients WHERE id = $1")
-            .bind(client_id)
-            .fetch_optional(db)
-            .await?;
-    Ok(match stored.flatten() {
-        Some(hash) => key.verify(client_id, secret, &hash),
-        None => false,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redirect_uris_must_be_https_loopback_or_a_native_scheme() {
-        use ClientType::*;
-        for ok in [
-            "https://app.example.com/callback",
-            "http://localhost:8080/cb",
-            "http://127.0.0.1/cb",
-            "https://app.example.com/cb?tenant=1",
-        ] {
-            assert_eq!(check_redirect_uri(ok, Confidential), Ok(()), "{ok}");
-        }
-        assert_eq!(
-            check_redirect_uri("com.example.app:/callback", Public),
-            Ok(())
-        );
-        for bad in [
-            "http://app.example.com/callback",
-            "https://app.example.com/cb#frag",
-            "com.example.app:/callback",
-            "javascript:alert(1)",
-            "/relative",
-            "not a url",
-        ] {
-            assert!(check_redirect_uri(bad, Confidential).is_err(), "{bad}");
-        }
-        assert!(check_redirect_uri("javascript:alert(1)", Public).is_err());
-    }
-
-    #[test]
-    fn registrations_are_checked_as_a_whole() {
-        let new = |client_type, uris: &[&str]| NewClient {
-            name: "Shop".into(),
-            client_type,
-            redirect_uris: uris.iter().map(|s| s.to_string()).collect(),
-            first_party: false,
-            scopes: vec![],
-            post_logout_redirect_uris: vec![],
-            ..Default::default()
-        };
-        assert_eq!(
-            validate(&new(ClientType::Confidential, &[])),
-            Err(ClientConfigError::NoRedirectUri)
-        );
-        assert_eq!(
-            validate(&new(ClientType::Service, &["https://x.example/cb"])),
-            Err(ClientConfigError::ServiceWithRedirect)
-        );
-        assert_eq!(validate(&new(ClientType::Service, &[])), Ok(()));
-        let unnamed = NewClient {
-            name: " ".into(),
-            ..new(ClientType::Public, &["https://x.example/cb"])
-        };
-        assert_eq!(validate(&unnamed), Err(ClientConfigError::BadName));
-    }
 
     #[test]
     fn a_secret_verifies_only_for_its_client_and_key() {

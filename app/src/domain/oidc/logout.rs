@@ -1,6 +1,7 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an app sends the person here,
 //! with an `id_token_hint` this provider signed and a `post_logout_redirect_uri` it registered
-//! exactly. A hint naming the signed-in person signs out at once; otherwise the person confirms.
+//! exactly. Only a hint from this very sign-in (an ID token of this provider whose `sid` is the
+//! session's, naming its person) signs out at once; anything else asks the person first.
 
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -11,8 +12,8 @@ use super::{
     subjects,
 };
 use crate::{
-    api::oauth::AuthorizeProblem,
-    domain::{client::ClientInfo, error::AccountError, sessions, signin},
+    domain::{client::ClientInfo, error::AccountError, sessions, sign_out},
+    model::oauth::AuthorizeProblem,
     state::AppState,
 };
 
@@ -120,8 +121,13 @@ pub async fn begin(
         }
         _ => None,
     };
-    if hinted_user == Some(user_id) {
-        let front_channel = signin::sign_out(state, client_info, session).await?;
+    let current_sid = sessions::existing_sid(session).await?;
+    let same_sign_in = hint
+        .as_ref()
+        .and_then(|claims| claims["sid"].as_str())
+        .is_some_and(|sid| current_sid.as_deref() == Some(sid));
+    if same_sign_in && hinted_user == Some(user_id) {
+        let front_channel = sign_out::sign_out(state, client_info, session).await?;
         return Ok(LogoutNext::Done(Exit { to, front_channel }));
     }
     session.insert(TARGET_KEY, &to).await?;
@@ -138,6 +144,6 @@ pub async fn confirm(
         .get::<String>(TARGET_KEY)
         .await?
         .unwrap_or_else(|| "/?signed_out=1".into());
-    let front_channel = signin::sign_out(state, client_info, session).await?;
+    let front_channel = sign_out::sign_out(state, client_info, session).await?;
     Ok(Exit { to, front_channel })
 }

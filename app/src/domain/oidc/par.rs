@@ -10,11 +10,11 @@ use super::{
     token::TokenError,
 };
 use crate::{
-    api::oauth::AuthorizeProblem,
     domain::{
         error::AccountError,
         tokens::{random_token, token_hash},
     },
+    model::oauth::AuthorizeProblem,
     state::AppState,
 };
 

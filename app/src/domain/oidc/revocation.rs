@@ -7,7 +7,12 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{clients::Client, subjects, token::TokenError};
+use super::{
+    clients::Client,
+    grant_revocation::{self, Grants},
+    subjects,
+    token::TokenError,
+};
 use crate::{domain::tokens::token_hash, state::AppState};
 
 /// The claims of a valid, unrevoked access token of this provider.
@@ -21,10 +26,10 @@ pub async fn active_access_token(
     else {
         return Ok(None);
     };
-    let Some(jti) = claims["jti"].as_str().and_then(|j| j.parse::<Uuid>().ok()) else {
+    let Some(ids) = super::userinfo::token_ids(&claims) else {
         return Ok(None);
     };
-    let revoked = state.revoked.contains(&state.db, jti).await?;
+    let revoked = state.revoked.contains_any(&state.db, &ids).await?;
     Ok((!revoked).then_some(claims))
 }
 
@@ -37,13 +42,11 @@ pub async fn revoke(state: &AppState, client: &Client, token: &str) -> Result<()
             .await?;
     if let Some((family, owner)) = family {
         if owner == client.id {
-            sqlx::query(
-                "UPDATE refresh_tokens SET revoked_at = now()
-                 WHERE family_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(family)
-            .execute(&state.db)
-            .await?;
+            // RFC 7009 §2.1: revoking a refresh token may revoke what its grant issued; here it
+            // does, access tokens included.
+            let mut conn = state.db.acquire().await?;
+            let ended = grant_revocation::revoke(&mut conn, Grants::Family(family)).await?;
+            ended.remember(&state.revoked);
         }
         return Ok(());
     }

@@ -1,5 +1,6 @@
-//! The revoked access tokens (by `jti`), mirrored in memory per node so that introspection and
-//! userinfo need no query to know a token was revoked. The mirror is complete or unused: it is
+//! The revoked access token ids, mirrored in memory per node so that introspection and userinfo
+//! need no query to know a token was revoked. An id is one token's `jti`, or a grant's id (the
+//! `gid` every access token of the grant carries, see `grant_revocation`). The mirror is complete or unused: it is
 //! loaded from `revoked_access_tokens` after this node starts listening for
 //! `access_token_revoked` (a trigger sends each new row), grows with each notice, and is dropped
 //! whenever the listening connection is lost; until it is loaded again, every check reads the
@@ -32,19 +33,18 @@ pub struct RevokedTokens {
 }
 
 impl RevokedTokens {
-    /// Whether the access token `jti` was revoked.
-    pub async fn contains(&self, db: &PgPool, jti: Uuid) -> sqlx::Result<bool> {
+    /// Whether any of `ids` (an access token's `jti` and `gid`) was revoked.
+    pub async fn contains_any(&self, db: &PgPool, ids: &[Uuid]) -> sqlx::Result<bool> {
         if self.complete.load(Ordering::Acquire) {
-            return Ok(self
-                .entries
-                .read()
-                .expect("revoked tokens lock")
-                .contains_key(&jti));
+            let entries = self.entries.read().expect("revoked tokens lock");
+            return Ok(ids.iter().any(|id| entries.contains_key(id)));
         }
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = $1)")
-            .bind(jti)
-            .fetch_one(db)
-            .await
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ANY($1))",
+        )
+        .bind(ids)
+        .fetch_one(db)
+        .await
     }
 
     /// Whether checks are answered from memory.

@@ -23,9 +23,10 @@ impl std::fmt::Debug for SubjectKey {
 
 impl SubjectKey {
     pub fn derive(master_key: &[u8; 32]) -> Self {
-        let mut mac = Hmac::<Sha256>::new_from_slice(master_key).expect("any key length");
-        mac.update(b"pairwise subjects");
-        Self(mac.finalize().into_bytes().into())
+        Self(crate::domain::master_key::derive(
+            master_key,
+            crate::domain::master_key::PAIRWISE_SUBJECTS,
+        ))
     }
 
     /// The pairwise `sub` of `user_id` in `sector`.
@@ -40,7 +41,7 @@ impl SubjectKey {
 
 /// The pairwise sector of `client`, if it gets pairwise subjects.
 pub fn sector(client: &Client) -> Option<&str> {
-    (client.subject_type == "pairwise")
+    (client.subject_type == super::clients::SubjectType::Pairwise)
         .then_some(client.sector_identifier.as_deref())
         .flatten()
 }

@@ -1,7 +1,6 @@
 //! Passkey ceremonies: each start call keeps its state in `webauthn_ceremonies` (any node may
 //! serve the finish call) bound to the browser session; the finish call takes it out, once.
 
-use serde_json::json;
 use sqlx::PgExecutor;
 use time::{Duration, OffsetDateTime};
 use tower_sessions::Session;
@@ -15,13 +14,15 @@ use super::{parse_name, PasskeyRejection, FRESH_SIGN_IN};
 use crate::{
     domain::{
         accounts::create_or_warn_owner,
+        address_proof,
         audit::{self, AuditEvent, Outcome},
+        authentication::{self, Method},
         client::ClientInfo,
         email::Email,
         error::AccountError,
         names::DisplayName,
-        sessions, settings,
-        users::{self, NewUser},
+        sessions, settings, throttle,
+        users::{self, NewUser, Role},
     },
     state::AppState,
 };
@@ -52,6 +53,16 @@ struct Ceremony<'a> {
     email: Option<&'a str>,
     display_name: Option<&'a str>,
     passkey_name: Option<&'a str>,
+}
+
+/// Counts one ceremony start against the client's network, or refuses when it is over its
+/// limit (each start stores a row until it expires).
+async fn admit(state: &AppState, client: &ClientInfo) -> Result<(), AccountError> {
+    let keys = throttle::ceremony_keys(client.network().as_deref());
+    match throttle::admit(&state.db, &keys).await? {
+        Some(minutes) => Err(AccountError::Throttled { minutes }),
+        None => Ok(()),
+    }
 }
 
 async fn save_ceremony(
@@ -129,9 +140,11 @@ async fn ensure_enabled(state: &AppState) -> Result<(), AccountError> {
 /// Starts a usernameless sign-in: the browser offers whichever passkey the user picks.
 pub async fn start_sign_in(
     state: &AppState,
+    client: &ClientInfo,
     session: &Session,
 ) -> Result<RequestChallengeResponse, AccountError> {
     ensure_enabled(state).await?;
+    admit(state, client).await?;
     let (challenge, auth) = state
         .webauthn
         .start_discoverable_authentication()
@@ -169,9 +182,7 @@ pub async fn finish_sign_in(
     .fetch_optional(&state.db)
     .await?;
     let Some(sqlx::types::Json(mut passkey)) = stored else {
-        let event = AuditEvent::new("signin.passkey", Outcome::Failure)
-            .detail(json!({ "reason": "unknown_passkey" }));
-        audit::record(&state.db, client, event).await?;
+        authentication::failed(&state.db, client, Method::Passkey, None, "unknown_passkey").await?;
         return Err(PasskeyRejection::UnknownPasskey.into());
     };
     let result = match state.webauthn.finish_discoverable_authentication(
@@ -181,10 +192,9 @@ pub async fn finish_sign_in(
     ) {
         Ok(result) => result,
         Err(e) => {
-            let event = AuditEvent::new("signin.passkey", Outcome::Failure)
-                .about(Some(user_id))
-                .detail(json!({ "reason": e.to_string() }));
-            audit::record(&state.db, client, event).await?;
+            let reason = e.to_string();
+            authentication::failed(&state.db, client, Method::Passkey, Some(user_id), &reason)
+                .await?;
             return Err(unverified(e));
         }
     };
@@ -195,27 +205,20 @@ pub async fn finish_sign_in(
         .execute(&state.db)
         .await?;
 
-    let user = users::find_by_id(&state.db, user_id)
-        .await?
-        .ok_or(PasskeyRejection::UnknownPasskey)?;
-    if !user.is_verified() && settings::load(&state.db).await?.require_verified_email {
-        sessions::set_pending_verification(session, user.id).await?;
-        return Err(AccountError::EmailNotVerified);
-    }
-    sessions::sign_in(session, user.id).await?;
-    let event = AuditEvent::new("signin.passkey", Outcome::Success).by(user.id);
-    audit::record(&state.db, client, event).await?;
-    Ok(user.id)
+    authentication::sign_in(state, client, session, user_id, Method::Passkey).await?;
+    Ok(user_id)
 }
 
 /// Starts adding a passkey to the signed-in account. Needs a recent sign-in.
 pub async fn start_registration(
     state: &AppState,
+    client: &ClientInfo,
     session: &Session,
     user_id: Uuid,
     name: &str,
 ) -> Result<CreationChallengeResponse, AccountError> {
     ensure_enabled(state).await?;
+    admit(state, client).await?;
     let name = parse_name(name)?;
     let signed_in_at = sessions::signed_in_at(session).await?;
     if OffsetDateTime::now_utc() - signed_in_at > FRESH_SIGN_IN {
@@ -267,20 +270,27 @@ pub async fn finish_registration(
         &passkey,
     )
     .await?;
-    let event = AuditEvent::new("passkey.add", Outcome::Success).by(user_id);
+    let event = AuditEvent::new("passkey.added", Outcome::Success).by(user_id);
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Starts a sign-up with a passkey only: no password, ever.
+/// Starts a sign-up with a passkey only: no password, ever. Limited per address and per client
+/// network, like registrations.
 pub async fn start_sign_up(
     state: &AppState,
+    client: &ClientInfo,
     session: &Session,
     email: &Email,
     display_name: &DisplayName,
 ) -> Result<CreationChallengeResponse, AccountError> {
     ensure_enabled(state).await?;
+    let keys = throttle::passkey_sign_up_keys(email.as_str(), client.network().as_deref());
+    if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
+        return Err(AccountError::Throttled { minutes });
+    }
+    admit(state, client).await?;
     let user_id = Uuid::new_v4();
     let (challenge, registration) = state
         .webauthn
@@ -299,7 +309,8 @@ pub async fn start_sign_up(
 
 /// Finishes a passkey sign-up: creates the account with its passkey and mails the
 /// verification link. An address that already has an account gets the owner's warning mail
-/// instead, and the caller sees the same answer.
+/// instead, and the caller sees the same answer. This browser keeps a claim on the account: the
+/// passkey survives the address's proof only from here.
 #[tracing::instrument(skip_all)]
 pub async fn finish_sign_up(
     state: &AppState,
@@ -316,6 +327,7 @@ pub async fn finish_sign_up(
     let email = Email::parse(&email)?;
     let name = DisplayName::parse(&name)?;
     let passkey = verify_registration(state, ceremony.state, credential)?;
+    let claim = address_proof::claim(session).await?;
 
     let mut tx = state.db.begin().await?;
     let new = NewUser {
@@ -323,8 +335,9 @@ pub async fn finish_sign_up(
         email: &email,
         display_name: &name,
         password_hash: None,
-        role: "customer",
+        role: Role::Customer,
         verified: false,
+        claim_hash: Some(&claim),
     };
     if let Some(user_id) = create_or_warn_owner(state, &mut tx, client, new, "passkey").await? {
         insert_passkey(&mut *tx, user_id, "Passkey", &passkey).await?;

@@ -65,7 +65,7 @@ pub async fn rename(
             .bind(&name)
             .execute(&mut *tx)
             .await?;
-    finish_change(tx, client, user_id, done.rows_affected(), "passkey.rename").await
+    finish_change(tx, client, user_id, done.rows_affected(), "passkey.renamed").await
 }
 
 /// Removes one of the account's passkeys, unless the account would have no way to sign in.
@@ -88,7 +88,17 @@ pub async fn remove(
     if done.rows_affected() == 1 && ways_in.count(email_sign_in) <= 1 {
         return Err(PasskeyRejection::LastMethod.into());
     }
-    finish_change(tx, client, user_id, done.rows_affected(), "passkey.remove").await
+    finish_change(tx, client, user_id, done.rows_affected(), "passkey.removed").await
+}
+
+/// Removes every passkey of the account (their address was proven by someone else than the
+/// browser that registered them); returns how many.
+pub async fn remove_all(conn: &mut sqlx::PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Commits a change to one passkey with its audit row, or refuses when no passkey of the

@@ -14,7 +14,7 @@ pub use ceremonies::{
     finish_registration, finish_sign_in, finish_sign_up, start_registration, start_sign_in,
     start_sign_up,
 };
-pub use manage::{list, remove, rename, PasskeyRecord};
+pub use manage::{list, remove, remove_all, rename, PasskeyRecord};
 
 /// How recent the sign-in must be to add a passkey.
 pub const FRESH_SIGN_IN: Duration = Duration::minutes(10);

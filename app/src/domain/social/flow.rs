@@ -236,7 +236,7 @@ pub async fn finish(
             } else {
                 issuer
             };
-            state
+            let person = state
                 .upstream
                 .validate_id_token(
                     id_token,
@@ -245,6 +245,10 @@ pub async fn finish(
                     &provider.client_id,
                     &flight.nonce,
                 )
+                .await?;
+            state
+                .upstream
+                .complete_from_userinfo(discovery, tokens.access_token().secret(), person)
                 .await?
         }
         None => {

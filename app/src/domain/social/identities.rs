@@ -13,6 +13,7 @@ use super::{providers::Provider, upstream::UpstreamUser, SocialError};
 use crate::{
     domain::{
         audit::{self, AuditEvent, Outcome},
+        authentication::{self, Method},
         client::ClientInfo,
         email::Email,
         error::AccountError,
@@ -123,7 +124,7 @@ pub async fn arrive(
                 }
             }
         }
-        let event = AuditEvent::new("identity.link", Outcome::Success)
+        let event = AuditEvent::new("identity.linked", Outcome::Success)
             .by(user_id)
             .detail(detail);
         audit::record(&mut *tx, client, event).await?;
@@ -139,12 +140,8 @@ pub async fn arrive(
         .bind(&person.subject)
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new("signin.social", Outcome::Success)
-            .by(user_id)
-            .detail(detail);
-        audit::record(&mut *tx, client, event).await?;
         tx.commit().await?;
-        sessions::sign_in(session, user_id).await?;
+        authentication::sign_in(state, client, session, user_id, Method::Social).await?;
         return Ok(Arrival::SignedIn);
     }
 
@@ -152,9 +149,8 @@ pub async fn arrive(
     let email = match (&person.email, person.email_verified) {
         (Some(email), true) => Email::parse(email).map_err(|_| SocialError::EmailUnverified)?,
         _ => {
-            let event = AuditEvent::new("signin.social", Outcome::Failure)
-                .detail(json!({ "provider": provider.id, "reason": "email not verified" }));
-            audit::record(&mut *tx, client, event).await?;
+            authentication::failed(&mut *tx, client, Method::Social, None, "email_not_verified")
+                .await?;
             tx.commit().await?;
             return Err(SocialError::EmailUnverified.into());
         }
@@ -168,7 +164,7 @@ pub async fn arrive(
             user_id: existing.id,
             at: OffsetDateTime::now_utc().unix_timestamp(),
         };
-        let event = AuditEvent::new("identity.link.pending", Outcome::Success)
+        let event = AuditEvent::new("identity.link_requested", Outcome::Success)
             .about(Some(existing.id))
             .detail(detail);
         audit::record(&mut *tx, client, event).await?;
@@ -184,12 +180,12 @@ pub async fn arrive(
         .unwrap_or_else(|| DisplayName::from_email(&email));
     let user_id = users::insert_passwordless(&mut tx, &email, &name).await?;
     insert(&mut tx, user_id, &provider.id, person).await?;
-    let event = AuditEvent::new("account.register.social", Outcome::Success)
+    let event = AuditEvent::new("account.registered", Outcome::Success)
         .by(user_id)
-        .detail(detail);
+        .detail(json!({ "method": "social", "provider": provider.id }));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
-    sessions::sign_in(session, user_id).await?;
+    authentication::sign_in(state, client, session, user_id, Method::Social).await?;
     Ok(Arrival::Registered)
 }
 
@@ -211,7 +207,7 @@ pub async fn confirm_link(
     };
     let signed_in_at = sessions::signed_in_at(session).await?.unix_timestamp();
     if pending.user_id != user_id || signed_in_at < pending.at {
-        let event = AuditEvent::new("identity.link", Outcome::Failure)
+        let event = AuditEvent::new("identity.linked", Outcome::Failure)
             .by(user_id)
             .detail(json!({ "provider": pending.provider_id, "reason": "not the owner" }));
         audit::record(&state.db, client, event).await?;
@@ -227,7 +223,7 @@ pub async fn confirm_link(
     if !insert(&mut tx, user_id, &pending.provider_id, &person).await? {
         return Err(SocialError::InUse.into());
     }
-    let event = AuditEvent::new("identity.link", Outcome::Success)
+    let event = AuditEvent::new("identity.linked", Outcome::Success)
         .by(user_id)
         .detail(json!({ "provider": pending.provider_id }));
     audit::record(&mut *tx, client, event).await?;
@@ -276,12 +272,22 @@ pub async fn unlink(
     if ways_in.count(email_sign_in) <= 1 {
         return Err(SocialError::LastMethod.into());
     }
-    let event = AuditEvent::new("identity.unlink", Outcome::Success)
+    let event = AuditEvent::new("identity.unlinked", Outcome::Success)
         .by(user_id)
         .detail(json!({ "provider": provider_id }));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Removes every identity linked to the account (its address was proven by someone else than
+/// the browser that registered it); returns how many.
+pub async fn remove_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM user_identities WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Whether a link from the portal may start: adding a way in needs a recent sign-in.

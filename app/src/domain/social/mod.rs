@@ -2,8 +2,9 @@
 //! plain OAuth 2.0), and the upstream identities linked to each account.
 
 pub mod flow;
+pub mod id_token;
 pub mod identities;
 pub mod providers;
 pub mod upstream;
 
-pub use crate::api::social::SocialError;
+pub use crate::model::social::SocialError;

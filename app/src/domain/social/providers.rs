@@ -2,10 +2,15 @@
 //! presets (Google, Apple, Microsoft as OpenID Connect; GitHub as plain OAuth 2.0), any other
 //! OpenID provider by its issuer, and their client credentials (the secret sealed at rest).
 
-use sqlx::PgExecutor;
+use serde_json::json;
+use sqlx::{PgExecutor, PgPool};
 use url::Url;
 
-use crate::domain::secrets::SecretBox;
+use crate::domain::{
+    audit::{self, Actor, AuditEvent, Outcome},
+    client::ClientInfo,
+    secrets::SecretBox,
+};
 
 /// Which protocol and preset a provider uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,10 +201,12 @@ fn resolve(
 }
 
 /// Stores a new provider, enabled.
+/// Adds a provider (audited, with `actor`).
 pub async fn add(
-    db: impl PgExecutor<'_>,
+    db: &PgPool,
     secrets: &SecretBox,
     new: &NewProvider,
+    actor: Actor,
 ) -> Result<(), anyhow::Error> {
     let (kind, name, issuer, scopes) = resolve(new)?;
     let sealed = new
@@ -207,6 +214,7 @@ pub async fn add(
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| secrets.seal(&new.id, s.as_bytes()));
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "INSERT INTO social_providers
            (id, kind, display_name, issuer, client_id, client_secret_enc, scopes)
@@ -219,12 +227,31 @@ pub async fn add(
     .bind(new.client_id.trim())
     .bind(sealed)
     .bind(&scopes)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(ProviderConfigError::Exists.into());
     }
+    let detail = json!({
+        "provider": new.id, "kind": kind.as_str(), "name": name, "issuer": issuer,
+        "client_id": new.client_id.trim(), "scopes": scopes,
+        "client_secret": if new.client_secret.is_some() { "set" } else { "none" },
+    });
+    audited(&mut tx, "social_provider.added", actor, detail).await?;
+    tx.commit().await?;
     Ok(())
+}
+
+async fn audited(
+    tx: &mut sqlx::PgConnection,
+    action: &'static str,
+    actor: Actor,
+    detail: serde_json::Value,
+) -> sqlx::Result<()> {
+    let event = AuditEvent::new(action, Outcome::Success)
+        .by_actor(actor)
+        .detail(detail);
+    audit::record(tx, &ClientInfo::default(), event).await
 }
 
 /// Every configured provider.
@@ -247,22 +274,49 @@ pub async fn enabled(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, Strin
 }
 
 /// Turns a provider on or off; false when there is no such provider.
-pub async fn set_enabled(db: impl PgExecutor<'_>, id: &str, on: bool) -> sqlx::Result<bool> {
+/// Shows (or hides) a provider's button and accepts (or refuses) its sign-ins; false when there
+/// is no such provider.
+pub async fn set_enabled(db: &PgPool, id: &str, on: bool, actor: Actor) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
     let done = sqlx::query("UPDATE social_providers SET enabled = $2 WHERE id = $1")
         .bind(id)
         .bind(on)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let action = if on {
+        "social_provider.enabled"
+    } else {
+        "social_provider.disabled"
+    };
+    audited(&mut tx, action, actor, json!({ "provider": id })).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Deletes a provider and every identity linked through it; false when there is none.
-pub async fn remove(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<bool> {
+/// Deletes a provider and every identity linked through it; false when there is no such
+/// provider.
+pub async fn remove(db: &PgPool, id: &str, actor: Actor) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
     let done = sqlx::query("DELETE FROM social_providers WHERE id = $1")
         .bind(id)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    audited(
+        &mut tx,
+        "social_provider.removed",
+        actor,
+        json!({ "provider": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// The enabled provider `id`, its secret opened.

@@ -5,6 +5,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::grant_revocation::{self, Grants};
 use crate::{
     domain::{
         audit::{self, AuditEvent, Outcome},
@@ -43,8 +44,8 @@ pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<ConnectedApp>, 
     .await?)
 }
 
-/// Forgets the grant of `client_id` and revokes every refresh token it holds for `user_id`;
-/// false when the app was not connected.
+/// Forgets the grant of `client_id` and ends every grant it holds for `user_id` (refresh
+/// tokens and the access tokens issued under them); false when the app was not connected.
 pub async fn disconnect(
     state: &AppState,
     client: &ClientInfo,
@@ -58,22 +59,25 @@ pub async fn disconnect(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let tokens = sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = now()
-         WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .bind(client_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if grants + tokens == 0 {
+    let ended = grant_revocation::revoke(&mut tx, Grants::OfApp { user_id, client_id }).await?;
+    if grants + ended.refresh_tokens == 0 {
         return Ok(false);
     }
-    let event = AuditEvent::new("oauth.disconnect", Outcome::Success)
+    let event = AuditEvent::new("oauth.disconnected", Outcome::Success)
         .by(user_id)
         .detail(json!({ "client": client_id }));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
+    ended.remember(&state.revoked);
     Ok(true)
+}
+
+/// Forgets every app the person approved (their address was proven by someone else than the
+/// browser that registered the account).
+pub async fn forget_all(conn: &mut sqlx::PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM oauth_grants WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }

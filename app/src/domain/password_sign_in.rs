@@ -1,4 +1,5 @@
-//! Password sign-in: throttling, constant-time credential check, rehash, session start.
+//! Password sign-in: throttling per account and client, a constant-time credential check, the
+//! lockout after 100 consecutive failures across windows, rehashing, then the sign-in exit.
 
 use serde_json::json;
 use tower_sessions::Session;
@@ -6,12 +7,11 @@ use uuid::Uuid;
 
 use super::{
     audit::{self, AuditEvent, Outcome},
+    authentication::{self, Method},
     client::ClientInfo,
     email::Email,
     error::AccountError,
-    oidc::session_apps,
     password::{Password, Verification},
-    sessions, settings,
     throttle::{self, ThrottlePolicy},
     users,
 };
@@ -21,7 +21,8 @@ use crate::state::AppState;
 ///
 /// Unknown addresses cost the same password check as known ones and get the same error.
 /// Failures count against the account and the client address; when either is locked the
-/// password is not even checked.
+/// password is not even checked. A password locked after 100 consecutive failures opens
+/// nothing until a reset.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &AppState,
@@ -36,8 +37,9 @@ pub async fn sign_in(
         keys.push(throttle::client_key(ip));
     }
     if let Some(minutes) = throttle::locked_minutes(&state.db, &keys).await? {
-        let event = AuditEvent::new("signin.password", Outcome::Failure)
-            .detail(json!({ "reason": "throttled", "email": email.as_str() }));
+        let event = AuditEvent::new("signin.failed", Outcome::Failure).detail(
+            json!({ "method": "password", "reason": "throttled", "email": email.as_str() }),
+        );
         audit::record(&state.db, client, event).await?;
         return Err(AccountError::Throttled { minutes });
     }
@@ -53,9 +55,18 @@ pub async fn sign_in(
                 let key = throttle::client_key(ip);
                 throttle::record_failure(&state.db, &key, ThrottlePolicy::CLIENT).await?;
             }
-            let event = AuditEvent::new("signin.password", Outcome::Failure)
+            let mut locked = false;
+            if let Some(user) = &user {
+                locked = users::count_failed_sign_in(&state.db, user.id).await?;
+            }
+            let event = AuditEvent::new("signin.failed", Outcome::Failure)
                 .about(user.map(|u| u.id))
-                .detail(json!({ "reason": "invalid_credentials", "email": email.as_str() }));
+                .detail(json!({
+                    "method": "password",
+                    "reason": "invalid_credentials",
+                    "email": email.as_str(),
+                    "password_locked": locked,
+                }));
             audit::record(&state.db, client, event).await?;
             return match throttle::locked_minutes(&state.db, &keys).await? {
                 Some(minutes) => Err(AccountError::Throttled { minutes }),
@@ -63,54 +74,24 @@ pub async fn sign_in(
             };
         }
     };
+    if user.password_locked_at.is_some() {
+        // The right password, but too many wrong ones came before it: only a reset (proving
+        // the address) or an administrator lifts this.
+        authentication::failed(&state.db, client, Method::Password, Some(user.id), "locked")
+            .await?;
+        return Err(AccountError::PasswordLocked);
+    }
 
     if verification == Verification::MatchNeedsRehash {
         let rehashed = super::password::NewPassword::parse(password.expose().to_owned(), &[]);
         // A password that predates today's policy keeps working; it is only re-hashed.
         if let Ok(new) = rehashed {
             let hash = state.passwords.hash(&new).await?;
-            users::set_password_hash(&state.db, user.id, &hash).await?;
+            users::rehash_password(&state.db, user.id, &hash).await?;
         }
     }
-
-    if !user.is_verified() && settings::load(&state.db).await?.require_verified_email {
-        sessions::set_pending_verification(session, user.id).await?;
-        let event = AuditEvent::new("signin.password", Outcome::Failure)
-            .about(Some(user.id))
-            .detail(json!({ "reason": "email_not_verified" }));
-        audit::record(&state.db, client, event).await?;
-        return Err(AccountError::EmailNotVerified);
-    }
-
+    authentication::sign_in(state, client, session, user.id, Method::Password).await?;
     throttle::clear(&state.db, &account_key).await?;
-    sessions::sign_in(session, user.id).await?;
-    let event = AuditEvent::new("signin.password", Outcome::Success).by(user.id);
-    audit::record(&state.db, client, event).await?;
+    users::clear_failed_sign_ins(&state.db, user.id).await?;
     Ok(user.id)
-}
-
-/// Ends the session of a signed-in user. The apps the sign-in was used for are told (by
-/// back-channel notices queued here); the front-channel logout URLs are returned for the
-/// browser to load.
-#[tracing::instrument(skip_all)]
-pub async fn sign_out(
-    state: &AppState,
-    client: &ClientInfo,
-    session: &Session,
-) -> Result<Vec<String>, AccountError> {
-    let user = sessions::current_user(session).await?;
-    let sid = sessions::existing_sid(session).await?;
-    sessions::sign_out(session).await?;
-    let Some(user_id) = user else {
-        return Ok(Vec::new());
-    };
-    let mut tx = state.db.begin().await?;
-    let apps = session_apps::ended(&mut tx, &state.settings.public_url, sid.as_slice()).await?;
-    let event = AuditEvent::new("signout", Outcome::Success).by(user_id);
-    audit::record(&mut *tx, client, event).await?;
-    tx.commit().await?;
-    if apps.queued > 0 {
-        state.logout_queued.notify_one();
-    }
-    Ok(apps.front_channel)
 }

@@ -1,0 +1,114 @@
+//! Ending sign-ins: one browser's (sign-out), or every one of a person's, everywhere: each
+//! browser session, each app's grant (refresh tokens, offline access included, and the access
+//! tokens issued under them), with a back-channel logout notice to every app that asked for one.
+
+use serde_json::json;
+use sqlx::PgConnection;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    audit::{self, AuditEvent, Outcome},
+    client::ClientInfo,
+    error::AccountError,
+    oidc::{
+        grant_revocation::{self, Grants, RevokedGrants},
+        session_apps,
+    },
+    sessions,
+};
+use crate::state::AppState;
+
+/// Ends the session of a signed-in user. The apps the sign-in was used for are told (by
+/// back-channel notices queued here); the front-channel logout URLs are returned for the
+/// browser to load.
+#[tracing::instrument(skip_all)]
+pub async fn sign_out(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+) -> Result<Vec<String>, AccountError> {
+    let user = sessions::current_user(session).await?;
+    let sid = sessions::existing_sid(session).await?;
+    sessions::sign_out(session).await?;
+    let Some(user_id) = user else {
+        return Ok(Vec::new());
+    };
+    let mut tx = state.db.begin().await?;
+    let apps = session_apps::ended(&mut tx, &state.settings.public_url, sid.as_slice()).await?;
+    let event = AuditEvent::new("session.ended", Outcome::Success)
+        .by(user_id)
+        .detail(json!({ "reason": "signed_out" }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    if apps.queued > 0 {
+        state.logout_queued.notify_one();
+    }
+    Ok(apps.front_channel)
+}
+
+/// What ending everything of one person did; [`EndedEverywhere::after_commit`] must be called
+/// once the transaction it ran in has committed.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct EndedEverywhere {
+    /// Browser sessions ended.
+    pub sessions: u64,
+    /// Grants ended at apps.
+    pub grants: RevokedGrants,
+    /// Back-channel logout notices queued.
+    pub notices: u64,
+}
+
+impl EndedEverywhere {
+    /// Wakes the logout worker and tells this node's revocation copy at once.
+    pub fn after_commit(&self, state: &AppState) {
+        self.grants.remember(&state.revoked);
+        if self.notices > 0 {
+            state.logout_queued.notify_one();
+        }
+    }
+
+    /// The audit detail.
+    pub fn detail(&self) -> serde_json::Value {
+        json!({
+            "sessions_ended": self.sessions,
+            "grants_ended": self.grants.ids.len(),
+            "refresh_tokens_revoked": self.grants.refresh_tokens,
+        })
+    }
+}
+
+/// Ends every sign-in of `user_id` in the caller's transaction: browser sessions, the apps'
+/// sign-ins through them, and every grant at every app, offline access included. Each app with
+/// a back-channel logout URI is told once per sign-in or grant.
+pub async fn end_everywhere(
+    conn: &mut PgConnection,
+    issuer: &str,
+    user_id: Uuid,
+) -> sqlx::Result<EndedEverywhere> {
+    let sessions = sessions::end_all_for_user(&mut *conn, user_id).await?;
+    let apps = session_apps::ended_for_user(conn, issuer, user_id).await?;
+    let grants = grant_revocation::revoke(conn, Grants::OfPerson(user_id)).await?;
+    // Grants that outlived their browser sign-in (offline access): their apps are told too,
+    // unless a notice for the same sign-in was queued just above (same transaction, same now()).
+    let offline = sqlx::query(
+        "INSERT INTO logout_outbox (client_id, uri, sub, sid)
+         SELECT DISTINCT r.client_id, c.backchannel_logout_uri, r.user_id::text, r.sid
+         FROM refresh_tokens r JOIN oauth_clients c ON c.id = r.client_id
+         WHERE r.user_id = $1 AND r.revoked_at = now()
+           AND c.backchannel_logout_uri IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM logout_outbox o
+                           WHERE o.client_id = r.client_id AND o.sid IS NOT DISTINCT FROM r.sid
+                             AND o.created_at = now())",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(EndedEverywhere {
+        sessions,
+        grants,
+        notices: apps.queued as u64 + offline,
+    })
+}

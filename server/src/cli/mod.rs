@@ -1,0 +1,10 @@
+//! The `server` command's subcommands other than `serve` and `migrate`: administrators, the
+//! sign-in policy, social providers, signing keys, partner apps and operator actions on one
+//! account. Every change they make is audited with `cli` as the actor.
+
+pub mod admin;
+pub mod client;
+pub mod keys;
+pub mod settings;
+pub mod social;
+pub mod user;

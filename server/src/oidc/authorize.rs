@@ -1,0 +1,101 @@
+//! The authorization endpoint (RFC 6749 §3.1) and its two continuations: after a sign-in or the
+//! continuation page, and the consent form's answer. Each names the waiting request it is about.
+
+use app::{
+    domain::{
+        client::ClientInfo,
+        oidc::{
+            authorize::AuthorizeParams,
+            pending_requests::{self, Next},
+        },
+    },
+    state::AppState,
+};
+use axum::{
+    extract::{Form, Query, State},
+    http::request::Parts,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{error_page, failed};
+
+/// Where the browser goes for `next`.
+fn respond(next: Next) -> Response {
+    let with_request = |path: &str, id: &str| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("request", id)
+            .finish();
+        Redirect::to(&format!("{path}?{query}")).into_response()
+    };
+    match next {
+        Next::Redirect(url) => Redirect::to(&url).into_response(),
+        Next::SignIn(None) => Redirect::to("/signin").into_response(),
+        Next::SignIn(Some(hint)) => {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("login_hint", &hint)
+                .finish();
+            Redirect::to(&format!("/signin?{query}")).into_response()
+        }
+        Next::Consent(id) => with_request("/oauth2/consent", &id),
+        Next::Continue(id) => with_request("/oauth2/continue", &id),
+        Next::ErrorPage(problem) => error_page(problem),
+    }
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<AuthorizeParams>,
+    parts: Parts,
+) -> Response {
+    let client = ClientInfo::from_parts(&parts);
+    match pending_requests::begin(&state, &client, &session, &params).await {
+        Ok(next) => respond(next),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RequestId {
+    request: Option<String>,
+}
+
+/// Goes on with the waiting request the query names (or, after a sign-in, the newest).
+pub async fn resume(
+    State(state): State<AppState>,
+    session: Session,
+    Query(id): Query<RequestId>,
+    parts: Parts,
+) -> Response {
+    let client = ClientInfo::from_parts(&parts);
+    let id = id.request.as_deref();
+    match pending_requests::proceed(&state, &client, &session, id).await {
+        Ok(next) => respond(next),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    request: String,
+    decision: String,
+}
+
+/// The consent form's answer, about the request whose screen it was.
+pub async fn consent(
+    State(state): State<AppState>,
+    session: Session,
+    parts: Parts,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let approve = form.decision == "approve";
+    let client = ClientInfo::from_parts(&parts);
+    match pending_requests::answer_consent(&state, &client, &session, &form.request, approve).await
+    {
+        Ok(next) => respond(next),
+        Err(e) => failed(e),
+    }
+}

@@ -1,0 +1,128 @@
+//! What the app-facing endpoints share: reading a form body (a repeated parameter is refused,
+//! RFC 6749 §3.2), `Authorization: Basic` and `DPoP` headers, the client a request
+//! authenticates as, and answers that are never cached, errors as the RFC's JSON.
+
+use std::sync::Arc;
+
+use app::{
+    domain::oidc::{
+        client_auth::{self, ClientAuthForm},
+        clients::Client,
+        token::TokenError,
+    },
+    state::AppState,
+};
+use axum::{
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+
+/// `Authorization: Basic` credentials, each part form-urlencoded (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| -> Option<String> {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+/// `Authorization: Basic` credentials, if sent; a malformed header fails client authentication.
+pub fn client_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, TokenError> {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    basic_credentials(headers)
+        .map(Some)
+        .ok_or(TokenError::InvalidClient)
+}
+
+/// The request's `DPoP` proof header, if any (RFC 9449 §4.3: at most one).
+pub fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, TokenError> {
+    let mut proofs = headers.get_all("dpop").iter();
+    let bad = TokenError::Refused {
+        error: "invalid_dpop_proof",
+        description: "Send exactly one DPoP header.",
+    };
+    match (proofs.next(), proofs.next()) {
+        (None, _) => Ok(None),
+        (Some(proof), None) => proof.to_str().map(Some).map_err(|_| bad),
+        _ => Err(bad),
+    }
+}
+
+/// The client a request to an app endpoint authenticates as (Basic header, form fields or
+/// assertion).
+pub async fn authenticated_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<Arc<Client>, TokenError> {
+    let form: ClientAuthForm = read_form(headers, body)?;
+    client_auth::authenticate(state, client_credentials(headers)?, &form).await
+}
+
+/// Reads a form body of optional text fields. A parameter sent twice is refused (RFC 6749
+/// §3.2), and so is a body that is not a form.
+pub fn read_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<T, TokenError> {
+    let not_a_form = TokenError::InvalidRequest("The body must be a form.");
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(not_a_form);
+    }
+    let mut fields = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+        if fields
+            .insert(k.into_owned(), serde_json::Value::String(v.into_owned()))
+            .is_some()
+        {
+            return Err(TokenError::InvalidRequest("A parameter is repeated."));
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| not_a_form)
+}
+
+pub fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// An app endpoint's answer: the JSON with `status`, or the RFC's error JSON; never cached.
+pub fn json_answer(result: Result<serde_json::Value, TokenError>, status: StatusCode) -> Response {
+    match result {
+        Ok(answer) => no_store((status, axum::Json(answer)).into_response()),
+        Err(e) => token_error(e),
+    }
+}
+
+/// The RFC's error JSON (RFC 6749 §5.2), with a Basic challenge for a failed client
+/// authentication.
+pub fn token_error(error: TokenError) -> Response {
+    match error {
+        TokenError::InvalidClient => no_store(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Basic realm=\"token\"")],
+                axum::Json(error.body()),
+            )
+                .into_response(),
+        ),
+        error => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            no_store((status, axum::Json(error.body())).into_response())
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The pushed authorization request endpoint (RFC 9126 §2): the app authenticates as at the
+//! token endpoint and gets a `request_uri` (201) or the error JSON.
+
+use app::{
+    domain::oidc::{authorize::AuthorizeParams, par},
+    state::AppState,
+};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+
+use super::form::{authenticated_client, json_answer, read_form};
+
+pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let result = async {
+        let params: AuthorizeParams = read_form(&headers, &body)?;
+        let client = authenticated_client(&state, &headers, &body).await?;
+        par::push(&state, &client, &params).await
+    }
+    .await;
+    json_answer(result, StatusCode::CREATED)
+}

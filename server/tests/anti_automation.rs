@@ -1,0 +1,164 @@
+//! Anti-automation: registrations and passkey ceremonies are limited per address and per client
+//! network, expired ceremonies and sign-in requests are purged, and an account that keeps
+//! failing across lockout windows stays locked until a reset (NIST 800-63B §5.2.2).
+
+mod support;
+
+use sqlx::PgPool;
+use support::{error_of, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
+
+async fn register(app: &TestApp, email: &str) -> u16 {
+    app.browser()
+        .call(
+            "register",
+            &[
+                ("email", email),
+                ("display_name", "Ada"),
+                ("password", GOOD_PASSWORD),
+            ],
+        )
+        .await
+        .status()
+        .as_u16()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn registrations_are_limited_per_address(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for _ in 0..5 {
+        assert_eq!(register(&app, "ada@example.com").await, 200);
+    }
+    assert_eq!(register(&app, "ada@example.com").await, 429);
+    assert_eq!(register(&app, "bob@example.com").await, 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn registrations_are_limited_per_client_network(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for n in 0..50 {
+        let status = register(&app, &format!("user{n}@example.com")).await;
+        assert_eq!(status, 200, "registration {n}");
+    }
+    assert_eq!(register(&app, "one-more@example.com").await, 429);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn passkey_sign_ups_are_limited_per_address(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let start = || async {
+        app.browser()
+            .call(
+                "passkeys/sign-up/start",
+                &[("email", "ada@example.com"), ("display_name", "Ada")],
+            )
+            .await
+            .status()
+            .as_u16()
+    };
+    for _ in 0..10 {
+        assert_eq!(start().await, 200);
+    }
+    assert_eq!(start().await, 429);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn passkey_ceremony_starts_are_limited_per_client_network(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let browser = app.browser();
+    for n in 0..300 {
+        let res = browser.call("passkeys/sign-in/start", &[]).await;
+        assert_eq!(res.status(), 200, "start {n}");
+    }
+    let res = browser.call("passkeys/sign-in/start", &[]).await;
+    assert_eq!(res.status(), 429);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn expired_ceremonies_and_sign_in_requests_are_purged(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    sqlx::query(
+        "INSERT INTO webauthn_ceremonies (id, kind, state, expires_at)
+         VALUES (gen_random_uuid(), 'sign_in', '{}', now() - interval '1 hour'),
+                (gen_random_uuid(), 'sign_in', '{}', now() + interval '5 minutes')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO email_sign_in_requests (id, email, link_hash, code_hash, expires_at)
+         VALUES (gen_random_uuid(), 'a@example.com', '\\x01', '\\x01', now() - interval '2 days'),
+                (gen_random_uuid(), 'b@example.com', '\\x02', '\\x02', now() + interval '5 minutes')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    server::workers::cleanup::sweep(&app.db, &app.public_url)
+        .await
+        .unwrap();
+    for table in ["webauthn_ceremonies", "email_sign_in_requests"] {
+        let left: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(left, 1, "{table}: only the live row is left");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_hundred_failures_across_windows_lock_the_account_until_a_reset(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    drop(app.signed_in_customer("ada@example.com").await);
+    let attacker = app.browser();
+    for window in 0..10 {
+        for _ in 0..10 {
+            let res = attacker
+                .call(
+                    "sign-in",
+                    &[
+                        ("email", "ada@example.com"),
+                        ("password", "wrong guess 1234"),
+                    ],
+                )
+                .await;
+            assert!(matches!(res.status().as_u16(), 401 | 429), "{window}");
+        }
+        // The next window: the short lockout is over, for the account and the client.
+        sqlx::query("DELETE FROM auth_throttle")
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+
+    // The right password no longer opens the account; a reset is needed.
+    let owner = app.browser();
+    let res = owner
+        .call(
+            "sign-in",
+            &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    let message = error_of(res).await.to_string();
+    assert!(message.contains("reset your password"), "{message}");
+
+    owner
+        .call("forgot-password", &[("email", "ada@example.com")])
+        .await;
+    let mail = app.mail.wait_for("ada@example.com", "Reset your").await;
+    let token = TestApp::token_in(&mail.body, "/reset-password");
+    let res = owner
+        .call(
+            "reset-password",
+            &[("token", token.as_str()), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .browser()
+        .call(
+            "sign-in",
+            &[("email", "ada@example.com"), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
