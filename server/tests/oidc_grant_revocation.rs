@@ -194,3 +194,22 @@ async fn a_password_reset_ends_the_persons_grants_at_every_app(db: PgPool) {
             .unwrap();
     assert_eq!(notices, 1, "the app is told its offline access ended");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_absolute_lifetime_is_configurable(db: PgPool) {
+    let app = TestApp::spawn_with(db, |config| {
+        config.refresh_family_lifetime = time::Duration::days(2);
+    })
+    .await;
+    let (client, secret, _, code) = app_and_code(&app).await;
+    let (status, _) = exchange(&app, &client, &secret, &code).await;
+    assert_eq!(status, 200);
+    let days: f64 = sqlx::query_scalar(
+        "SELECT (extract(epoch FROM max(family_expires_at) - now()) / 86400)::float8
+         FROM refresh_tokens",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!((1.9..=2.0).contains(&days), "{days}");
+}

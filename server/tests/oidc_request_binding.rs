@@ -4,7 +4,13 @@
 
 mod support;
 
-use app::domain::oidc::clients::ClientType;
+use app::domain::{
+    audit::Actor,
+    oidc::{
+        clients::{ClientSecretKey, ClientType},
+        registration::{self, NewClient},
+    },
+};
 use sqlx::PgPool;
 use support::{oidc::*, Browser, TestApp};
 
@@ -47,7 +53,7 @@ async fn a_confidential_app_must_use_pkce_too(db: PgPool) {
         .await;
     let q = answer(&location(&res));
     assert_eq!(q["error"], "invalid_request");
-    assert!(q.get("code").is_none());
+    assert!(!q.contains_key("code"));
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -121,4 +127,70 @@ async fn approving_one_apps_screen_never_grants_another(db: PgPool) {
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "for-evil");
     assert_eq!(grants_for(&app, &evil.client_id).await, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_a_legacy_confidential_app_sending_a_nonce_may_go_without_pkce(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let key = ClientSecretKey::derive(&[7; 32]);
+    let legacy = NewClient {
+        name: "Legacy portal".into(),
+        client_type: ClientType::Confidential,
+        redirect_uris: vec![REDIRECT.into()],
+        first_party: true,
+        allow_no_pkce: true,
+        ..Default::default()
+    };
+    let client = registration::create(&app.db, &key, &legacy, Actor::Cli)
+        .await
+        .unwrap();
+    let secret = client.client_secret.clone().unwrap();
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let without_pkce = [("code_challenge", ""), ("code_challenge_method", "")];
+
+    // Without a nonce: refused like any other app.
+    let mut no_nonce = without_pkce.to_vec();
+    no_nonce.push(("nonce", ""));
+    let q = answer(&location(
+        &browser.get(&authorize_url(&client, &no_nonce)).await,
+    ));
+    assert_eq!(q["error"], "invalid_request");
+
+    // With one: a code, exchanged without a verifier.
+    let q = answer(&location(
+        &browser.get(&authorize_url(&client, &without_pkce)).await,
+    ));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", q["code"].as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    let res = token(&app, &form, Some((&client.client_id, &secret))).await;
+    assert_eq!(res.status(), 200);
+
+    // When it does send a challenge, the verifier is required as for everyone.
+    let code = code_for(&browser, &client, &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    let res = token(&app, &form, Some((&client.client_id, &secret))).await;
+    assert_eq!(res.status(), 400);
+
+    // No other kind of app can be registered without PKCE.
+    for client_type in [ClientType::Public, ClientType::Service] {
+        let new = NewClient {
+            client_type,
+            redirect_uris: if client_type == ClientType::Service {
+                vec![]
+            } else {
+                vec![REDIRECT.into()]
+            },
+            ..legacy.clone()
+        };
+        assert!(registration::create(&app.db, &key, &new, Actor::Cli)
+            .await
+            .is_err());
+    }
 }

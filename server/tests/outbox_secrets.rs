@@ -96,3 +96,39 @@ async fn the_development_outbox_pages_do_not_exist_with_a_real_sender(db: PgPool
         assert_eq!(res.status(), 404, "{endpoint}");
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn in_development_the_outbox_page_is_where_mail_is_read(db: PgPool) {
+    let app = TestApp::spawn_with(db, |config| config.smtp_url = None).await;
+    let admin = app.signed_in_admin("root@example.com").await;
+    app.browser()
+        .call(
+            "register",
+            &[
+                ("email", "ada@example.com"),
+                ("display_name", "Ada"),
+                ("password", support::GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    let shown = eventually(|| async {
+        let res = admin.call("admin/outbox", &[]).await;
+        let mail: serde_json::Value = res.json().await.unwrap();
+        mail.as_array().is_some_and(|all| {
+            all.iter().any(|m| {
+                m["recipient"] == "ada@example.com"
+                    && m["delivered"] == true
+                    && m["body_text"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("/verify-email?token=")
+            })
+        })
+    })
+    .await;
+    assert!(
+        shown,
+        "the development outbox shows the delivered mail with its link"
+    );
+    assert_eq!(app.browser().call("admin/outbox", &[]).await.status(), 401);
+}

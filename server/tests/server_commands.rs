@@ -5,6 +5,7 @@
 
 mod support;
 
+use app::domain::oidc::clients::ClientType;
 use sqlx::PgPool;
 use support::{
     cli::{server_command, server_command_with, tempdir, MASTER_KEY},
@@ -112,4 +113,171 @@ async fn the_development_key_is_the_same_from_any_directory(db: PgPool) {
             "no key left in the working directory"
         );
     }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_https_site_without_a_mail_server_refuses_to_start(db: PgPool) {
+    let https = [
+        ("CIAM_MASTER_KEY", MASTER_KEY),
+        ("CIAM_PUBLIC_URL", "https://id.example.com"),
+    ];
+    let out = server_command_with(&db, &["migrate"], &https, None).await;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("CIAM_SMTP_URL"), "{}", stderr(&out));
+    let mut forced = https.to_vec();
+    forced.push(("CIAM_DEV_DELIVERY", "on"));
+    let out = server_command_with(&db, &["migrate"], &forced, None).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The actions audited with the command line as actor, oldest first.
+async fn cli_actions(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT action FROM audit_events WHERE actor = 'cli' ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_change_an_operator_makes_is_audited(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    for args in [
+        &["admin", "create", "--email", "root@example.com"][..],
+        &["settings", "set", "sms_enabled", "on"],
+        &["keys", "rotate"],
+        &[
+            "social",
+            "add",
+            "--id",
+            "corp",
+            "--kind",
+            "oidc",
+            "--issuer",
+            "https://id.corp.example",
+            "--client-id",
+            "c",
+            "--client-secret",
+            "s",
+        ],
+        &["social", "disable", "corp"],
+        &["social", "enable", "corp"],
+        &["social", "remove", "corp"],
+        &[
+            "client",
+            "create",
+            "--name",
+            "Shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+        ],
+    ] {
+        let out = server_command(&app.db, args).await;
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(
+        cli_actions(&app).await,
+        [
+            "admin.created",
+            "settings.changed",
+            "keys.rotated",
+            "social_provider.added",
+            "social_provider.disabled",
+            "social_provider.enabled",
+            "social_provider.removed",
+            "client.created",
+        ]
+    );
+    let change: serde_json::Value =
+        sqlx::query_scalar("SELECT detail FROM audit_events WHERE action = 'settings.changed'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        change,
+        serde_json::json!({ "setting": "sms_enabled", "from": false, "to": true })
+    );
+    // A secret never reaches the audit trail.
+    let secrets: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE detail::text LIKE '%\"s\"%'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(secrets, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_operator_ends_every_sign_in_of_an_account(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let client = support::oidc::register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let code =
+        support::oidc::code_for(&browser, &client, &[("scope", "openid offline_access")]).await;
+    let form = support::oidc::code_form(&client.client_id, &code);
+    let issued: serde_json::Value = support::oidc::token(&app, &form, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = issued["access_token"].as_str().unwrap();
+
+    let out = server_command(
+        &app.db,
+        &["user", "end-sessions", "--email", "ada@example.com"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(browser.me().await.is_none());
+    let refresh = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", issued["refresh_token"].as_str().unwrap()),
+        ("client_id", client.client_id.as_str()),
+    ];
+    assert_eq!(
+        support::oidc::token(&app, &refresh, None).await.status(),
+        400
+    );
+    // The access token is refused too, once the change notice reaches this node.
+    let refused = support::eventually(|| async {
+        support::oidc::userinfo(&app, access).await.status() == 401
+    })
+    .await;
+    assert!(refused);
+    assert!(cli_actions(&app)
+        .await
+        .contains(&"account.sessions_ended".to_owned()));
+
+    let out = server_command(
+        &app.db,
+        &["user", "end-sessions", "--email", "nobody@example.com"],
+    )
+    .await;
+    assert!(!out.status.success());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_operator_unlocks_a_locked_password(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    drop(app.signed_in_customer("ada@example.com").await);
+    sqlx::query("UPDATE users SET failed_sign_ins = 100, password_locked_at = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let sign_in = || async {
+        app.browser()
+            .call(
+                "sign-in",
+                &[
+                    ("email", "ada@example.com"),
+                    ("password", support::GOOD_PASSWORD),
+                ],
+            )
+            .await
+            .status()
+            .as_u16()
+    };
+    assert_eq!(sign_in().await, 403);
+    let out = server_command(&app.db, &["user", "unlock", "--email", "ada@example.com"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sign_in().await, 200);
+    assert_eq!(cli_actions(&app).await, ["password.unlocked"]);
 }

@@ -60,6 +60,7 @@ fn utc(at: time::OffsetDateTime) -> String {
 }
 
 /// What a delivered message's row shows once its text is gone.
+#[cfg(feature = "ssr")]
 const DELIVERED: &str = "[delivered; the text is no longer kept]";
 
 /// The 50 newest texts of the SMS outbox. Administrators only, in development.

@@ -25,7 +25,7 @@ pub async fn end_all_sessions(
         .ok_or(AccountError::NoSuchAccount)?;
     let mut tx = state.db.begin().await?;
     let ended = sign_out::end_everywhere(&mut tx, &state.settings.public_url, user.id).await?;
-    let event = AuditEvent::new("sessions.ended", Outcome::Success)
+    let event = AuditEvent::new("account.sessions_ended", Outcome::Success)
         .by_actor(actor)
         .about(Some(user.id))
         .detail(ended.detail());

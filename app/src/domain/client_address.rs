@@ -83,14 +83,24 @@ impl TrustedProxies {
     /// scheme reported for that hop.
     pub fn resolve(&self, peer: IpAddr, headers: &HeaderMap) -> ClientAddress {
         let peer = canonical(peer);
+        if !self.trusts(peer) {
+            return ClientAddress {
+                ip: peer,
+                forwarded_scheme: None,
+            };
+        }
+        let hops = forwarded_hops(headers);
+        // No client named: the proxy is the client, and its word on the scheme still counts.
         let mut client = ClientAddress {
             ip: peer,
-            forwarded_scheme: None,
+            forwarded_scheme: hops.last().and_then(|h| h.scheme.clone()).or_else(|| {
+                header_values(headers, "x-forwarded-proto")
+                    .last()
+                    .and_then(|v| v.split(',').next_back())
+                    .map(|s| s.trim().to_ascii_lowercase())
+            }),
         };
-        if !self.trusts(peer) {
-            return client;
-        }
-        for hop in forwarded_hops(headers).into_iter().rev() {
+        for hop in hops.into_iter().rev() {
             client = ClientAddress {
                 ip: canonical(hop.ip),
                 forwarded_scheme: hop.scheme,
@@ -122,15 +132,17 @@ struct Hop {
 /// `for` with its `proto`), else `X-Forwarded-For` (with the last `X-Forwarded-Proto` value,
 /// what the nearest proxy says, for each). Entries that are not addresses (obfuscated
 /// identifiers, `unknown`) end what can be read from the right.
+fn header_values(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn forwarded_hops(headers: &HeaderMap) -> Vec<Hop> {
-    let values = |name: &str| -> Vec<String> {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect()
-    };
+    let values = |name: &str| header_values(headers, name);
     let forwarded = values("forwarded");
     let hops: Vec<(Option<IpAddr>, Option<String>)> = if !forwarded.is_empty() {
         forwarded

@@ -124,3 +124,26 @@ async fn send(transport: &MailTransport, from: &Mailbox, mail: &Pending) -> anyh
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_mail_never_logs_its_link_or_code() {
+        let mail = Pending {
+            id: 1,
+            kind: "sign_in_link".into(),
+            recipient: "ada@example.com".into(),
+            subject: "Your Keyhaven sign-in code is 493817".into(),
+            body_text: "your code: 493817, or https://id.example/signin/email?token=SECRET-LINK"
+                .into(),
+            attempts: 0,
+        };
+        let from: Mailbox = "Keyhaven <no-reply@example.com>".parse().unwrap();
+        let logged = super::super::logged_while(send(&MailTransport::Console, &from, &mail));
+        assert!(logged.contains("ada@example.com"), "{logged}");
+        assert!(!logged.contains("493817"), "{logged}");
+        assert!(!logged.contains("SECRET-LINK"), "{logged}");
+    }
+}

@@ -142,6 +142,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn development_texts_never_log_their_code() {
+        let text = Pending {
+            id: Uuid::new_v4(),
+            recipient: "+14155550123".into(),
+            body: "493817 is your Keyhaven code.\n\n@id.example #493817".into(),
+            attempts: 0,
+        };
+        let logged = super::super::logged_while(send(&SmsSender::Console, &text));
+        assert!(logged.contains("+14155550123"), "{logged}");
+        assert!(!logged.contains("493817"), "{logged}");
+    }
+
+    #[test]
     fn the_sender_is_the_gateway_or_in_development_the_console() {
         assert!(matches!(
             SmsSender::new(None, None, true).unwrap(),
