@@ -321,4 +321,30 @@ describe('passkeys (JavaScript on)', () => {
     }
     checkPage(page);
   });
+  test('a passkey put on an address its owner never proved stops working when the owner proves it', async () => {
+    // Someone registers the owner's address with their own passkey and never confirms it.
+    const email = uniqueEmail();
+    const { page: attacker } = await freshPage();
+    await addAuthenticator(attacker);
+    await signUpWithPasskey(attacker, { email, name: 'Mallory' });
+
+    // The owner, in their own browser, signs in with a link mailed to the address.
+    const { page: owner } = await freshPage();
+    await open(owner, '/signin', mode);
+    const section = owner.getByRole('region', { name: 'Sign in without a password' });
+    await section.getByLabel('Email').fill(email);
+    await section.getByRole('button', { name: 'Email me a link and code', exact: true }).click();
+    await waitForPath(owner, '/signin/code');
+    const mail = await sink.waitForMail({ to: email, subject: /sign-in code/ });
+    await open(owner, linkIn(mail, '/signin/email'), mode);
+    await owner.locator('main').getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expectProfile(owner, email, []);
+
+    // The attacker's passkey no longer opens the account.
+    await signInWithPasskey(attacker);
+    await waitForText(passkeyError(attacker), MESSAGE.unknown);
+    await open(attacker, '/profile', mode);
+    await waitForPath(attacker, '/signin');
+    checkPage(owner);
+  });
 });

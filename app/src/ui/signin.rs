@@ -21,7 +21,14 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let notice = move || {
         let q = query.read();
-        if q.get("verified").is_some() {
+        if q.get("credentials_removed").is_some() {
+            Some(
+                "Your email address is confirmed. The account was registered from another \
+                 browser, so to keep anyone else out, the password and passkeys set there were \
+                 removed: sign in with a code by email, or choose a new password with \
+                 \"Forgot your password?\".",
+            )
+        } else if q.get("verified").is_some() {
             Some("Your email address is confirmed. You can sign in now.")
         } else {
             None
