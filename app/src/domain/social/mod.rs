@@ -4,6 +4,7 @@
 pub mod flow;
 pub mod id_token;
 pub mod identities;
+pub mod presets;
 pub mod providers;
 pub mod upstream;
 
