@@ -141,13 +141,13 @@ async function startOurs(dir) {
     rows.codes.push(`('\\x${sha256Hex(code)}', '${web.client_id}', '${userId}', '${CALLBACK}', '{openid,email,profile}', 'n-${i}', now(), now() + interval '1 hour', 'bench-sid')`);
     const token = randomBytes(32).toString('base64url');
     refresh.push(token);
-    rows.refresh.push(`('\\x${sha256Hex(token)}', '${randomUUID()}', '${web.client_id}', '${userId}', '{openid,email,profile,offline_access}', now(), now() + interval '1 day', 'bench-sid')`);
+    rows.refresh.push(`('\\x${sha256Hex(token)}', '${randomUUID()}', '${web.client_id}', '${userId}', '{openid,email,profile,offline_access}', now(), now() + interval '1 day', now() + interval '30 days', 'bench-sid')`);
   }
   const sqlFile = join(dir, 'ours.sql');
   await writeFile(sqlFile, [
     `INSERT INTO users (id, email, email_verified_at, display_name) VALUES ('${userId}', 'bench@example.com', now(), 'Bench User');`,
     `INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scopes, nonce, auth_time, expires_at, sid) VALUES ${rows.codes.join(',\n')};`,
-    `INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, auth_time, expires_at, sid) VALUES ${rows.refresh.join(',\n')};`,
+    `INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, auth_time, expires_at, family_expires_at, sid) VALUES ${rows.refresh.join(',\n')};`,
   ].join('\n'));
   await run('psql', ['-d', server.databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-f', sqlFile], { maxBuffer: 1 << 26 });
   // Settle the bulk load before measuring, so that vacuuming and checkpointing 80,000 new rows

@@ -37,8 +37,7 @@ use crate::{
     workers,
 };
 
-/// Largest request body accepted (forms are small).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub use crate::security::MAX_BODY_BYTES;
 
 /// Connects to Postgres. Pooled connections are not pinged before each use (sqlx's default
 /// would add a round trip to every query): a connection Postgres has dropped fails the one

@@ -7,7 +7,7 @@ mod support;
 
 use app::domain::audit::Actor;
 use app::domain::oidc::clients::{ClientSecretKey, ClientType};
-use app::domain::oidc::registration::{self, NewClient};
+use app::domain::oidc::registration::{self, NewClient, Registered};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::{
@@ -63,12 +63,9 @@ async fn token_with(app: &TestApp, assertion: &str, extra: &[(&str, &str)]) -> (
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
-#[sqlx::test(migrations = "../migrations")]
-async fn a_client_with_registered_keys_authenticates_with_signed_assertions(db: PgPool) {
-    let app = TestApp::spawn(db).await;
-    let (key, jwk) = p256("k1");
-    let (other_key, _) = p256("k1");
-    let registered = registration::create(
+/// A service client that authenticates with the key `jwk`.
+async fn ledger_sync(app: &TestApp, jwk: Value) -> Registered {
+    registration::create(
         &app.db,
         &ClientSecretKey::derive(&[7; 32]),
         &NewClient {
@@ -81,7 +78,15 @@ async fn a_client_with_registered_keys_authenticates_with_signed_assertions(db: 
         Actor::Cli,
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_client_with_registered_keys_authenticates_with_signed_assertions(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (key, jwk) = p256("k1");
+    let (other_key, _) = p256("k1");
+    let registered = ledger_sync(&app, jwk).await;
     assert_eq!(
         registered.client_secret, None,
         "no secret for a key-holding client"
@@ -228,20 +233,7 @@ async fn only_public_asymmetric_keys_can_be_registered(db: PgPool) {
 async fn an_assertion_is_addressed_to_the_issuer_or_the_token_endpoint_only(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let (key, jwk) = p256("k1");
-    let registered = registration::create(
-        &app.db,
-        &ClientSecretKey::derive(&[7; 32]),
-        &NewClient {
-            name: "Ledger sync".into(),
-            client_type: ClientType::Service,
-            scopes: vec!["ledger.read".into()],
-            jwks: Some(json!({ "keys": [jwk] })),
-            ..Default::default()
-        },
-        Actor::Cli,
-    )
-    .await
-    .unwrap();
+    let registered = ledger_sync(&app, jwk).await;
     let id = registered.client_id.as_str();
     // An assertion made for another endpoint could have been captured there and replayed here
     // (or the other way round): only the issuer, and the token endpoint, are its audience.

@@ -125,22 +125,6 @@ async fn owner_signs_in_by_email_code(app: &TestApp) -> Browser {
     owner
 }
 
-/// The owner resets the password from the mailed link.
-async fn owner_resets_the_password(app: &TestApp) -> Browser {
-    let owner = app.browser();
-    let res = owner.call("forgot-password", &[("email", VICTIM)]).await;
-    assert_eq!(res.status(), 200);
-    let token = mailed_token(app, "Reset your", "/reset-password").await;
-    let res = owner
-        .call(
-            "reset-password",
-            &[("token", token.as_str()), ("password", GOOD_PASSWORD)],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    owner
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn the_verification_link_from_another_browser_drops_the_attackers_password(db: PgPool) {
     let app = TestApp::spawn(db).await;
@@ -170,7 +154,7 @@ async fn an_email_sign_in_code_drops_the_attackers_password(db: PgPool) {
 async fn a_password_reset_replaces_the_attackers_password(db: PgPool) {
     let app = TestApp::spawn(db).await;
     attacker_registers_with_a_password(&app).await;
-    owner_resets_the_password(&app).await;
+    app.reset_password(VICTIM, GOOD_PASSWORD).await;
     assert!(!attacker_password_works(&app).await);
     let res = app
         .browser()
@@ -212,7 +196,7 @@ async fn an_email_sign_in_code_drops_the_attackers_passkey(db: PgPool) {
 async fn a_password_reset_drops_the_attackers_passkey(db: PgPool) {
     let app = TestApp::spawn(db).await;
     attacker_registers_with_a_passkey(&app).await;
-    owner_resets_the_password(&app).await;
+    app.reset_password(VICTIM, GOOD_PASSWORD).await;
     assert_eq!(passkeys_of(&app, VICTIM).await, 0);
 }
 

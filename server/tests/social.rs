@@ -6,11 +6,11 @@ mod support;
 
 use std::collections::HashMap;
 
-use app::domain::social::providers::{self, NewProvider};
 use axum::{routing::get, Json, Router};
 use serde_json::json;
 use sqlx::PgPool;
-use support::TestApp;
+use app::domain::social::providers;
+use support::{social::add_provider, TestApp};
 
 /// Serves an OpenID discovery document for its own address (nothing else).
 async fn discovery_only_issuer() -> String {
@@ -31,26 +31,6 @@ async fn discovery_only_issuer() -> String {
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     issuer
-}
-
-async fn add_provider(app: &TestApp, issuer: &str) {
-    let state = server::startup::app_state(app.db.clone(), &app.config).unwrap();
-    providers::add(
-        &app.db,
-        &state.secrets,
-        &NewProvider {
-            id: "upstream".into(),
-            kind: "oidc".into(),
-            display_name: Some("Upstream ID".into()),
-            issuer: Some(issuer.into()),
-            client_id: "keyhaven".into(),
-            client_secret: Some("very-secret".into()),
-            ..Default::default()
-        },
-        app::domain::audit::Actor::Cli,
-    )
-    .await
-    .unwrap();
 }
 
 fn query_of(location: &str) -> HashMap<String, String> {

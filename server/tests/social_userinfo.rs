@@ -9,7 +9,6 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use app::domain::social::providers::{self, NewProvider};
 use axum::{
     extract::State,
     routing::{get, post},
@@ -18,7 +17,7 @@ use axum::{
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::TestApp;
+use support::{social::add_provider, TestApp};
 
 /// What the provider will answer: the nonce of the flow in progress, and userinfo's claims.
 #[derive(Default)]
@@ -97,26 +96,6 @@ async fn userinfo(
         axum::http::StatusCode::OK,
         Json(shared.lock().unwrap().userinfo.clone()),
     )
-}
-
-async fn add_provider(app: &TestApp, issuer: &str) {
-    let state = server::startup::app_state(app.db.clone(), &app.config).unwrap();
-    providers::add(
-        &app.db,
-        &state.secrets,
-        &NewProvider {
-            id: "upstream".into(),
-            kind: "oidc".into(),
-            display_name: Some("Upstream ID".into()),
-            issuer: Some(issuer.into()),
-            client_id: "keyhaven".into(),
-            client_secret: Some("very-secret".into()),
-            ..Default::default()
-        },
-        app::domain::audit::Actor::Cli,
-    )
-    .await
-    .unwrap();
 }
 
 /// Runs a social sign-in in a fresh browser; returns where the callback sent it.

@@ -16,14 +16,13 @@ use super::{
     client::ClientInfo,
     error::AccountError,
     oidc, passkeys,
+    sessions::REGISTRATION_CLAIMS_KEY,
     sign_out::{self, EndedEverywhere},
     social,
     tokens::{random_token, same_hash, token_hash},
     users,
 };
 
-/// The session key of this browser's claims on the accounts it registered.
-pub const CLAIMS_KEY: &str = "registration_claims";
 /// Claims a browser keeps (registering more accounts than this from one browser is odd).
 const MAX_CLAIMS: usize = 5;
 
@@ -31,12 +30,15 @@ const MAX_CLAIMS: usize = 5;
 /// its hash (returned) goes on the account.
 pub async fn claim(session: &Session) -> Result<Vec<u8>, session::Error> {
     let secret = random_token();
-    let mut claims: Vec<String> = session.get(CLAIMS_KEY).await?.unwrap_or_default();
+    let mut claims: Vec<String> = session
+        .get(REGISTRATION_CLAIMS_KEY)
+        .await?
+        .unwrap_or_default();
     claims.push(secret.clone());
     if claims.len() > MAX_CLAIMS {
         claims.remove(0);
     }
-    session.insert(CLAIMS_KEY, claims).await?;
+    session.insert(REGISTRATION_CLAIMS_KEY, claims).await?;
     Ok(token_hash(&secret))
 }
 
@@ -45,7 +47,10 @@ async fn holds_claim(session: Option<&Session>, hash: &[u8]) -> Result<bool, ses
     let Some(session) = session else {
         return Ok(false);
     };
-    let claims: Vec<String> = session.get(CLAIMS_KEY).await?.unwrap_or_default();
+    let claims: Vec<String> = session
+        .get(REGISTRATION_CLAIMS_KEY)
+        .await?
+        .unwrap_or_default();
     Ok(claims.iter().any(|c| same_hash(&token_hash(c), hash)))
 }
 

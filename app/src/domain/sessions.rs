@@ -26,6 +26,13 @@ const PENDING_VERIFICATION_KEY: &str = "pending_verification";
 const METHOD_KEY: &str = "auth_method";
 /// How the person signed in: the RFC 8176 authentication method references.
 const AMR_KEY: &str = "amr";
+/// An upstream identity waiting for its account's owner to sign in (`social::identities`).
+pub const PENDING_LINK_KEY: &str = "social_pending_link";
+/// The apps' authorization requests waiting for a sign-in or consent
+/// (`oidc::pending_requests`).
+pub const APP_REQUESTS_KEY: &str = "oauth_requests";
+/// This browser's claims on the accounts it registered (`address_proof`).
+pub const REGISTRATION_CLAIMS_KEY: &str = "registration_claims";
 /// The sign-in's session id as apps see it (`sid` in ID and logout tokens). Unlike the cookie's
 /// id it says nothing that lets anyone take the session over.
 const SID_KEY: &str = "sid";
@@ -151,11 +158,7 @@ pub async fn sign_in(
     amr: &[&str],
 ) -> Result<(), session::Error> {
     let mut kept = Vec::new();
-    for key in [
-        super::social::identities::PENDING_LINK_KEY,
-        super::oidc::pending_requests::REQUESTS_KEY,
-        super::address_proof::CLAIMS_KEY,
-    ] {
+    for key in [PENDING_LINK_KEY, APP_REQUESTS_KEY, REGISTRATION_CLAIMS_KEY] {
         if let Some(value) = session.get::<serde_json::Value>(key).await? {
             kept.push((key, value));
         }

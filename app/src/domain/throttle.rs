@@ -1,5 +1,6 @@
-//! Failed sign-in throttling, counted in Postgres so that every node shares the numbers:
-//! one counter per account and one per client address.
+//! Throttling, counted in Postgres so that every node shares the numbers: failed sign-ins per
+//! account and per client address, and what costs something or fills tables (mail, texts,
+//! registrations, passkey ceremonies) per recipient and per client address or network.
 
 use sqlx::PgExecutor;
 use time::Duration;
@@ -13,73 +14,39 @@ pub struct ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
+    /// `max_failures` within `window` lock the key for as long again.
+    const fn limit(max_failures: i32, window: Duration) -> Self {
+        Self {
+            max_failures,
+            window,
+            lockout: window,
+        }
+    }
+
     /// Per account: 10 failures in 15 minutes lock it for 15 minutes (NIST 800-63B §5.2.2
     /// allows at most 100 consecutive failures).
-    pub const ACCOUNT: Self = Self {
-        max_failures: 10,
-        window: Duration::minutes(15),
-        lockout: Duration::minutes(15),
-    };
+    pub const ACCOUNT: Self = Self::limit(10, Duration::minutes(15));
     /// Per client address: 50 failures in 15 minutes, across all accounts.
-    pub const CLIENT: Self = Self {
-        max_failures: 50,
-        window: Duration::minutes(15),
-        lockout: Duration::minutes(15),
-    };
+    pub const CLIENT: Self = Self::limit(50, Duration::minutes(15));
     /// Mails to one address: 5 an hour.
-    pub const MAIL_PER_ADDRESS: Self = Self {
-        max_failures: 5,
-        window: Duration::hours(1),
-        lockout: Duration::hours(1),
-    };
+    pub const MAIL_PER_ADDRESS: Self = Self::limit(5, Duration::hours(1));
     /// Texts to one phone number: 5 an hour (each costs money, and SMS pumping is real fraud).
-    pub const SMS_PER_NUMBER: Self = Self {
-        max_failures: 5,
-        window: Duration::hours(1),
-        lockout: Duration::hours(1),
-    };
+    pub const SMS_PER_NUMBER: Self = Self::limit(5, Duration::hours(1));
     /// Texts asked for from one client address: 10 an hour.
-    pub const SMS_PER_CLIENT: Self = Self {
-        max_failures: 10,
-        window: Duration::hours(1),
-        lockout: Duration::hours(1),
-    };
+    pub const SMS_PER_CLIENT: Self = Self::limit(10, Duration::hours(1));
     /// Mails asked for from one client address: 20 an hour.
-    pub const MAIL_PER_CLIENT: Self = Self {
-        max_failures: 20,
-        window: Duration::hours(1),
-        lockout: Duration::hours(1),
-    };
-}
-
-impl ThrottlePolicy {
+    pub const MAIL_PER_CLIENT: Self = Self::limit(20, Duration::hours(1));
     /// Registrations (password or passkey sign-ups) of one address: 5 an hour (each mails its
     /// owner).
-    pub const REGISTER_PER_ADDRESS: Self = Self {
-        max_failures: 5,
-        window: Duration::hours(1),
-        lockout: Duration::hours(1),
-    };
+    pub const REGISTER_PER_ADDRESS: Self = Self::limit(5, Duration::hours(1));
     /// Registrations from one client network: 50 an hour.
-    pub const REGISTER_PER_NETWORK: Self = Self {
-        max_failures: 50,
-        window: Duration::hours(1),
-        lockout: Duration::hours(1),
-    };
+    pub const REGISTER_PER_NETWORK: Self = Self::limit(50, Duration::hours(1));
     /// Passkey sign-ups started for one address: 10 an hour (a cancelled browser prompt is
     /// retried).
-    pub const PASSKEY_SIGN_UP_PER_ADDRESS: Self = Self {
-        max_failures: 10,
-        window: Duration::hours(1),
-        lockout: Duration::hours(1),
-    };
+    pub const PASSKEY_SIGN_UP_PER_ADDRESS: Self = Self::limit(10, Duration::hours(1));
     /// Passkey ceremonies started from one client network: 300 in 15 minutes (the sign-in page
     /// starts one for the browser's autofill on every visit).
-    pub const CEREMONIES_PER_NETWORK: Self = Self {
-        max_failures: 300,
-        window: Duration::minutes(15),
-        lockout: Duration::minutes(15),
-    };
+    pub const CEREMONIES_PER_NETWORK: Self = Self::limit(300, Duration::minutes(15));
 }
 
 /// The keys and limits for a registration of `email` from `client_network`.

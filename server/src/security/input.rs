@@ -14,7 +14,7 @@ use axum::{
 use http::{header::CONTENT_TYPE, StatusCode};
 use serde_json::json;
 
-use crate::startup::MAX_BODY_BYTES;
+use super::MAX_BODY_BYTES;
 
 /// Which part of the request held a control character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,3 +8,6 @@ pub mod form_errors;
 pub mod headers;
 pub mod input;
 pub mod origin;
+
+/// Largest request body accepted (forms are small).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod oidc;
 pub mod sms;
 pub mod smtp;
+pub mod social;
 
 use std::net::SocketAddr;
 
@@ -160,6 +161,24 @@ impl TestApp {
             .await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         browser
+    }
+
+    /// The owner of `email` resets the password to `password` from the mailed link, in a fresh
+    /// browser, which is then signed in.
+    pub async fn reset_password(&self, email: &str, password: &str) -> Browser {
+        let owner = self.browser();
+        let res = owner.call("forgot-password", &[("email", email)]).await;
+        assert_eq!(res.status(), 200);
+        let mail = self.mail.wait_for(email, "Reset your").await;
+        let token = Self::token_in(&mail.body, "/reset-password");
+        let res = owner
+            .call(
+                "reset-password",
+                &[("token", token.as_str()), ("password", password)],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        owner
     }
 
     /// How many sign-ins the audit trail records with exactly these `amr` values.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{assertion, clients::Client, token::TokenError};
+use super::{assertion, clients::Client, error::TokenError};
 use crate::state::AppState;
 
 /// The client authentication fields of a form posted to an app-facing endpoint.

@@ -22,11 +22,7 @@ use aws_lc_rs::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::keys::{generate, Alg, KeyError};
-
-pub(super) fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+use super::key_pairs::{b64, generate, Alg, KeyError};
 
 /// A parsed private key.
 enum Signer {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{
     authorize::{self, AuthorizeParams, Refusal},
     clients::Client,
-    token::TokenError,
+    error::TokenError,
 };
 use crate::{
     domain::{

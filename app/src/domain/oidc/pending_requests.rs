@@ -17,15 +17,13 @@ use crate::{
         audit::{self, AuditEvent, Outcome},
         client::ClientInfo,
         error::AccountError,
-        sessions,
+        sessions::{self, APP_REQUESTS_KEY},
         tokens::{random_token, token_hash},
     },
     model::oauth::AuthorizeProblem,
     state::AppState,
 };
 
-/// The session key of the requests waiting for sign-in or consent.
-pub const REQUESTS_KEY: &str = "oauth_requests";
 /// How long a person may take to sign in and consent.
 const REQUEST_LIFETIME_SECS: i64 = 1800;
 /// Requests one browser keeps waiting at once (the oldest goes first).
@@ -60,16 +58,16 @@ fn redirect_error(issuer: &str, req: &AuthRequest, error: &str, description: &st
 
 async fn all(session: &Session) -> Result<Vec<AuthRequest>, AccountError> {
     Ok(session
-        .get::<Vec<AuthRequest>>(REQUESTS_KEY)
+        .get::<Vec<AuthRequest>>(APP_REQUESTS_KEY)
         .await?
         .unwrap_or_default())
 }
 
 async fn keep(session: &Session, requests: Vec<AuthRequest>) -> Result<(), AccountError> {
     if requests.is_empty() {
-        session.remove::<Vec<AuthRequest>>(REQUESTS_KEY).await?;
+        session.remove::<Vec<AuthRequest>>(APP_REQUESTS_KEY).await?;
     } else {
-        session.insert(REQUESTS_KEY, requests).await?;
+        session.insert(APP_REQUESTS_KEY, requests).await?;
     }
     Ok(())
 }
@@ -318,7 +316,7 @@ pub async fn answer_consent(
 
 /// Where a person who just signed in goes: back to an app's sign-in in progress, or the profile.
 pub async fn landing(session: &Session) -> &'static str {
-    match session.get::<serde_json::Value>(REQUESTS_KEY).await {
+    match session.get::<serde_json::Value>(APP_REQUESTS_KEY).await {
         Ok(Some(_)) => "/oauth2/continue",
         _ => "/profile",
     }

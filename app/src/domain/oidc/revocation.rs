@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::{
     clients::Client,
+    error::TokenError,
     grant_revocation::{self, Grants},
     subjects,
-    token::TokenError,
 };
 use crate::{domain::tokens::token_hash, state::AppState};
 

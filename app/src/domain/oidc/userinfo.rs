@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{dpop, person_cache::Person, subjects, token::TokenError};
+use super::{dpop, error::TokenError, person_cache::Person, subjects};
 use crate::state::AppState;
 
 /// A userinfo request as it arrived.

@@ -5,7 +5,16 @@
 use jsonwebtoken::{jwk::JwkSet, Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Deserializer};
 
-use super::{upstream::UpstreamUser, SocialError};
+use super::SocialError;
+
+/// What an ID token (or GitHub's API) says about the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamUser {
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
 
 /// The ID token claims read; the standard ones are checked by the JWT library.
 #[derive(Debug, Deserialize)]

@@ -19,13 +19,11 @@ use crate::{
         error::AccountError,
         names::DisplayName,
         passkeys::FRESH_SIGN_IN,
-        sessions, settings, users,
+        sessions::{self, PENDING_LINK_KEY},
+        settings, users,
     },
     state::AppState,
 };
-
-/// The session key of an identity waiting for its account's owner to sign in.
-pub const PENDING_LINK_KEY: &str = "social_pending_link";
 
 /// An upstream identity whose email matches an existing account: it is linked only once the
 /// person signs in to that account another way.

@@ -5,8 +5,8 @@
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
 
-pub use super::presets::{Kind, NewProvider, ProviderConfigError};
 use super::presets::resolve;
+pub use super::presets::{Kind, NewProvider, ProviderConfigError};
 use crate::domain::{
     audit::{self, Actor, AuditEvent, Outcome},
     client::ClientInfo,

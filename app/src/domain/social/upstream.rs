@@ -11,6 +11,7 @@ use std::{
 use jsonwebtoken::jwk::JwkSet;
 use serde::{de::DeserializeOwned, Deserialize};
 
+pub use super::id_token::UpstreamUser;
 use super::{id_token::check_id_token, SocialError};
 
 /// How long discovery and key documents are reused before they are fetched again.
@@ -29,15 +30,6 @@ pub struct Discovery {
     /// out (OpenID Connect Core §5.4).
     #[serde(default)]
     pub userinfo_endpoint: Option<String>,
-}
-
-/// What an ID token (or GitHub's API) says about the person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpstreamUser {
-    pub subject: String,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub name: Option<String>,
 }
 
 /// The shared outbound client and document caches.

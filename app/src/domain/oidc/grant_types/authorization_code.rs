@@ -9,12 +9,14 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::TokenForm;
 use crate::{
     domain::{
         oidc::{
             clients::Client,
+            error::TokenError,
             grant_revocation::{self, Grants},
-            token::{issue, wants_refresh, Grant, TokenError, TokenForm},
+            issue::{issue, wants_refresh, Grant},
         },
         tokens::{random_token, same_secret, token_hash},
     },

@@ -3,10 +3,12 @@
 
 use serde_json::{json, Value};
 
+use super::TokenForm;
 use crate::{
     domain::oidc::{
         clients::Client,
-        token::{access_token, token_type, TokenError, TokenForm},
+        error::TokenError,
+        issue::{access_token, token_type},
     },
     state::AppState,
 };

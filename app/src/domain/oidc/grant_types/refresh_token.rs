@@ -6,12 +6,14 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::TokenForm;
 use crate::{
     domain::{
         oidc::{
             clients::Client,
+            error::TokenError,
             grant_revocation::{self, Grants},
-            token::{issue, Grant, TokenError, TokenForm},
+            issue::{issue, Grant},
         },
         tokens::{random_token, token_hash},
     },
