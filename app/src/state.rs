@@ -27,9 +27,11 @@ pub struct Settings {
     pub public_url: String,
     /// How long a refresh token family lives at most, however often it rotates.
     pub refresh_family_lifetime: time::Duration,
-    /// Development delivery: mail (and texts, without a gateway) are kept for the outbox pages
-    /// instead of being sent; those pages exist only then.
-    pub dev_outbox: bool,
+    /// Development delivery of mail: kept for the mail outbox page instead of being sent; the
+    /// page exists only then.
+    pub dev_mail: bool,
+    /// Development delivery of texts: kept for the SMS outbox page (which exists only then).
+    pub dev_sms: bool,
     /// Whether texts can be sent at all (a gateway, or development delivery).
     pub sms_available: bool,
 }
@@ -41,7 +43,8 @@ impl Settings {
         Self {
             public_url,
             refresh_family_lifetime: time::Duration::days(30),
-            dev_outbox: false,
+            dev_mail: false,
+            dev_sms: false,
             sms_available: true,
         }
     }

@@ -1,21 +1,25 @@
-// Owns what every journey file shares: the stack it runs against (SMTP sink, app server and
-// Chromium, started before the file's tests and stopped after them) and the waiting helpers.
+// Owns what every journey file shares: the stack it runs against (SMTP sink, SMS gateway, app
+// server and Chromium, started before the file's tests and stopped after them) and the waiting
+// helpers.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { startSmtpSink } from './smtp-sink.mjs';
+import { startSmsGateway } from './sms-gateway.mjs';
 import { startServer, siteProblems } from './server.mjs';
 import { launchBrowser, newPage, open } from './browser.mjs';
 import { linkIn } from './smtp-sink.mjs';
 
 export let sink;
+export let sms;
 export let server;
 export let browser;
 
 before(async () => {
   sink = await startSmtpSink();
-  server = await startServer({ smtpUrl: sink.url });
+  sms = await startSmsGateway();
+  server = await startServer({ smtpUrl: sink.url, env: { CIAM_SMS_WEBHOOK_URL: sms.url } });
   browser = await launchBrowser();
 });
 
@@ -23,6 +27,7 @@ after(async () => {
   if (process.env.E2E_DEBUG) console.log(server?.log());
   await browser?.close();
   await server?.stop();
+  await sms?.stop();
   await sink?.stop();
 });
 

@@ -1,6 +1,6 @@
-// SMS one-time codes in a real browser, with the development sender (texts are printed to the
-// server's console, where these tests read them): prove a phone number on the profile, then sign
-// in with a texted code; wrong codes, reuse, expiry and too many attempts. Run with JavaScript on
+// SMS one-time codes in a real browser, the texts going to a local SMS gateway (where these tests
+// read them, as a phone would): prove a phone number on the profile, then sign in with a texted
+// code; wrong codes, reuse, expiry and too many attempts. Run with JavaScript on
 // (hydrated Leptos) and off (plain posts).
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { open, settle } from '../support/browser.mjs';
 import {
   server,
+  sms,
   uniqueEmail,
   waitForText,
   waitForPath,
@@ -27,20 +28,13 @@ function typed(phone) {
   return `${phone.slice(0, 2)} ${phone.slice(2, 5)} ${phone.slice(5, 8)} ${phone.slice(8)}`;
 }
 
-/** The codes texted to `phone` so far, oldest first, read from the development sender's log. */
-function textedCodes(phone) {
-  const log = server.log().replace(/\x1b\[[0-9;]*m/g, '');
-  const pattern = /@\S+ #(\d{6}) to=(\+\d+)/g;
-  return [...log.matchAll(pattern)].filter((m) => m[2] === phone).map((m) => m[1]);
-}
-
-/** Waits for text number `n` (1-based) to `phone`; returns its code. */
+/** Waits for text number `n` (1-based) to `phone` at the SMS gateway; returns its code. */
 async function waitForCode(phone, n) {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const codes = textedCodes(phone);
+    const codes = sms.codesTo(phone);
     if (codes.length >= n) return codes[n - 1];
-    if (Date.now() > deadline) assert.fail(`no text #${n} to ${phone}:\n${server.log().slice(-2000)}`);
+    if (Date.now() > deadline) assert.fail(`no text #${n} to ${phone}; the gateway has ${JSON.stringify(sms.texts)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -234,11 +234,27 @@ fn load_master_key() -> anyhow::Result<MasterKey> {
             path.display()
         );
     }
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // Development keys used to be made in the working directory; one found there is copied to
+    // the fixed place, so a database set up with it keeps working.
+    let old = PathBuf::from(".ciam/master.key");
+    if old.exists() {
+        let text = std::fs::read_to_string(&old)
+            .with_context(|| format!("reading master key file {}", old.display()))?;
+        let key =
+            decode_key(text.trim()).with_context(|| format!("master key in {}", old.display()))?;
+        write_private(&path, text.trim())?;
+        tracing::warn!(
+            from = %old.display(),
+            to = %path.display(),
+            "copied the development master key from the working directory to its fixed place"
+        );
+        return Ok(key);
+    }
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
     write_private(&path, &STANDARD.encode(key))?;
     tracing::warn!(
         path = %path.display(),

@@ -74,7 +74,8 @@ pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     let passwords = app::domain::password::PasswordHasher::new(cores)?;
     let mut settings = app::state::Settings::new(config.public_url.clone());
     settings.refresh_family_lifetime = config.refresh_family_lifetime;
-    settings.dev_outbox = config.dev_mail();
+    settings.dev_mail = config.dev_mail();
+    settings.dev_sms = config.dev_sms();
     settings.sms_available = config.sms_webhook_url.is_some() || config.dev_sms();
     AppState::new(db, settings, passwords, &config.master_key.0)
 }

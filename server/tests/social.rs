@@ -6,10 +6,10 @@ mod support;
 
 use std::collections::HashMap;
 
+use app::domain::social::providers;
 use axum::{routing::get, Json, Router};
 use serde_json::json;
 use sqlx::PgPool;
-use app::domain::social::providers;
 use support::{social::add_provider, TestApp};
 
 /// Serves an OpenID discovery document for its own address (nothing else).

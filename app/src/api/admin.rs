@@ -29,13 +29,16 @@ pub struct OutboxText {
     pub attempts: i32,
 }
 
-/// The state of the signed-in administrator's request, or why it is refused. The outbox pages
-/// exist only in development delivery (no real sender configured): elsewhere they are not found.
+/// The state of the signed-in administrator's request, or why it is refused. An outbox page
+/// exists only in development delivery of what it shows (`dev`: no real sender configured);
+/// elsewhere it is not found.
 #[cfg(feature = "ssr")]
-async fn admin_state() -> Result<crate::state::AppState, AppError> {
+async fn admin_state(
+    dev: fn(&crate::state::Settings) -> bool,
+) -> Result<crate::state::AppState, AppError> {
     use super::context;
     let state = context::state()?;
-    if !state.settings.dev_outbox {
+    if !dev(&state.settings) {
         return Err(AppError::NotFound);
     }
     let session = context::session().await?;
@@ -66,7 +69,7 @@ const DELIVERED: &str = "[delivered; the text is no longer kept]";
 /// The 50 newest texts of the SMS outbox. Administrators only, in development.
 #[server(prefix = "/api", endpoint = "admin/sms-outbox")]
 pub async fn recent_texts() -> Result<Vec<OutboxText>, AppError> {
-    let state = admin_state().await?;
+    let state = admin_state(|s| s.dev_sms).await?;
     let texts = crate::domain::sms::recent_texts(&state.db)
         .await
         .map_err(read_failed)?;
@@ -85,7 +88,7 @@ pub async fn recent_texts() -> Result<Vec<OutboxText>, AppError> {
 /// The 50 newest mails of the outbox. Administrators only, in development.
 #[server(prefix = "/api", endpoint = "admin/outbox")]
 pub async fn recent_mail() -> Result<Vec<OutboxMail>, AppError> {
-    let state = admin_state().await?;
+    let state = admin_state(|s| s.dev_mail).await?;
     let mail = crate::domain::mail::recent(&state.db)
         .await
         .map_err(read_failed)?;

@@ -45,7 +45,7 @@ pub async fn signed_in_user(session: &Session) -> Result<Uuid, AppError> {
 /// The signed-in caller's account, or `Unauthorized`.
 pub async fn signed_in_account(state: &AppState, session: &Session) -> Result<User, AppError> {
     let user_id = signed_in_user(session).await?;
-    match crate::domain::accounts::profile(state, user_id).await {
+    match crate::domain::accounts::profile(&state.db, user_id).await {
         Ok(user) => Ok(user),
         Err(AccountError::NoSuchAccount) => Err(AppError::Unauthorized),
         Err(e) => Err(e.into()),

@@ -73,21 +73,23 @@ pub async fn connected_apps() -> Result<Vec<ConnectedApp>, AppError> {
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    Ok(crate::domain::oidc::connected_apps::list(&state, user_id)
-        .await?
-        .into_iter()
-        .map(|a| ConnectedApp {
-            permissions: a
-                .scopes
-                .iter()
-                .filter_map(|s| describe_scope(s))
-                .map(str::to_owned)
-                .collect(),
-            since: a.since.format(&format).unwrap_or_default(),
-            client_id: a.client_id,
-            name: a.client_name,
-        })
-        .collect())
+    Ok(
+        crate::domain::oidc::connected_apps::list(&state.db, user_id)
+            .await?
+            .into_iter()
+            .map(|a| ConnectedApp {
+                permissions: a
+                    .scopes
+                    .iter()
+                    .filter_map(|s| describe_scope(s))
+                    .map(str::to_owned)
+                    .collect(),
+                since: a.since.format(&format).unwrap_or_default(),
+                client_id: a.client_id,
+                name: a.client_name,
+            })
+            .collect(),
+    )
 }
 
 /// Disconnects an app: its approval is forgotten and its tokens for this account revoked.

@@ -131,7 +131,7 @@ pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, AppError> {
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    let passkeys = crate::domain::passkeys::list(&state, user_id).await?;
+    let passkeys = crate::domain::passkeys::list(&state.db, user_id).await?;
     Ok(passkeys
         .into_iter()
         .map(|p| PasskeySummary {

@@ -46,7 +46,7 @@ pub async fn linked_identities() -> Result<IdentityOverview, AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    let linked = social::identities::list(&state, user_id).await?;
+    let linked = social::identities::list(&state.db, user_id).await?;
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     let enabled = if settings::load(&state.db)
         .await

@@ -170,8 +170,8 @@ pub async fn resend_verification(
 }
 
 /// The account of a signed-in user.
-pub async fn profile(state: &AppState, user_id: Uuid) -> Result<User, AccountError> {
-    users::find_by_id(&state.db, user_id)
+pub async fn profile(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<User, AccountError> {
+    users::find_by_id(db, user_id)
         .await?
         .ok_or(AccountError::NoSuchAccount)
 }

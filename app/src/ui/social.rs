@@ -149,7 +149,7 @@ pub fn LinkedAccounts() -> impl IntoView {
                                     <form method="post" action=format!("/signin/social/{}/link", p.id)
                                         class="inline-form">
                                         <button type="submit" class="button button-secondary">
-                                            {format!("Link {}", p.name)}
+                                            {format!("Connect {}", p.name)}
                                         </button>
                                     </form>
                                 </li>

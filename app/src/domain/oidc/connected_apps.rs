@@ -25,7 +25,10 @@ pub struct ConnectedApp {
 }
 
 /// The apps `user_id` has approved, or that stay signed in for them (refresh tokens).
-pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<ConnectedApp>, AccountError> {
+pub async fn list(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<ConnectedApp>, AccountError> {
     Ok(sqlx::query_as(
         "SELECT c.id AS client_id, c.name AS client_name, g.scopes, g.created_at AS since
          FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_id
@@ -40,7 +43,7 @@ pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<ConnectedApp>, 
          ORDER BY 2",
     )
     .bind(user_id)
-    .fetch_all(&state.db)
+    .fetch_all(db)
     .await?)
 }
 

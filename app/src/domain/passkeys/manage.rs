@@ -31,13 +31,16 @@ impl PasskeyRecord {
     }
 }
 /// The passkeys of an account, newest first.
-pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<PasskeyRecord>, AccountError> {
+pub async fn list(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<PasskeyRecord>, AccountError> {
     Ok(sqlx::query_as(
         "SELECT credential_id, name, created_at, last_used_at FROM passkeys
          WHERE user_id = $1 ORDER BY created_at DESC",
     )
     .bind(user_id)
-    .fetch_all(&state.db)
+    .fetch_all(db)
     .await?)
 }
 

@@ -237,14 +237,17 @@ pub async fn discard_link(session: &Session) -> Result<(), AccountError> {
 }
 
 /// The account's linked identities.
-pub async fn list(state: &AppState, user_id: Uuid) -> Result<Vec<LinkedIdentity>, AccountError> {
+pub async fn list(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<LinkedIdentity>, AccountError> {
     Ok(sqlx::query_as(
         "SELECT i.provider_id, p.display_name AS provider_name, i.email, i.created_at, i.last_used_at
          FROM user_identities i JOIN social_providers p ON p.id = i.provider_id
          WHERE i.user_id = $1 ORDER BY i.created_at",
     )
     .bind(user_id)
-    .fetch_all(&state.db)
+    .fetch_all(db)
     .await?)
 }
 
