@@ -56,23 +56,30 @@ pub fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, TokenError> {
     }
 }
 
-/// The client a request to an app endpoint authenticates as (Basic header, form fields or
-/// assertion).
+/// The client a request to an app endpoint authenticates as (Basic header, the fields of its
+/// `form`, or an assertion).
 pub async fn authenticated_client(
     state: &AppState,
     headers: &HeaderMap,
-    body: &str,
+    form: &Form,
 ) -> Result<Arc<Client>, TokenError> {
-    let form: ClientAuthForm = read_form(headers, body)?;
-    client_auth::authenticate(state, client_credentials(headers)?, &form).await
+    let fields: ClientAuthForm = form.fields()?;
+    client_auth::authenticate(state, client_credentials(headers)?, &fields).await
 }
 
-/// Reads a form body of optional text fields. A parameter sent twice is refused (RFC 6749
-/// §3.2), and so is a body that is not a form.
-pub fn read_form<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &str,
-) -> Result<T, TokenError> {
+/// A form body, read once: each endpoint takes the fields it knows from it.
+pub struct Form(serde_json::Value);
+
+impl Form {
+    /// The fields of type `T` (others are ignored).
+    pub fn fields<T: serde::de::DeserializeOwned>(&self) -> Result<T, TokenError> {
+        T::deserialize(&self.0).map_err(|_| TokenError::InvalidRequest("The body must be a form."))
+    }
+}
+
+/// Reads a form body of text fields. A parameter sent twice is refused (RFC 6749 §3.2), and
+/// so is a body that is not a form.
+pub fn read_form(headers: &HeaderMap, body: &str) -> Result<Form, TokenError> {
     let not_a_form = TokenError::InvalidRequest("The body must be a form.");
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -90,7 +97,7 @@ pub fn read_form<T: serde::de::DeserializeOwned>(
             return Err(TokenError::InvalidRequest("A parameter is repeated."));
         }
     }
-    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| not_a_form)
+    Ok(Form(serde_json::Value::Object(fields)))
 }
 
 pub fn no_store(mut response: Response) -> Response {

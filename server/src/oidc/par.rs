@@ -15,8 +15,9 @@ use super::form::{authenticated_client, json_answer, read_form};
 
 pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
     let result = async {
-        let params: AuthorizeParams = read_form(&headers, &body)?;
-        let client = authenticated_client(&state, &headers, &body).await?;
+        let form = read_form(&headers, &body)?;
+        let params: AuthorizeParams = form.fields()?;
+        let client = authenticated_client(&state, &headers, &form).await?;
         par::push(&state, &client, &params).await
     }
     .await;

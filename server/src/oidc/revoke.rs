@@ -27,8 +27,9 @@ pub(super) async fn client_and_token(
     headers: &HeaderMap,
     body: &str,
 ) -> Result<(Arc<Client>, String), TokenError> {
-    let param: TokenParam = read_form(headers, body)?;
-    let client = authenticated_client(state, headers, body).await?;
+    let form = read_form(headers, body)?;
+    let param: TokenParam = form.fields()?;
+    let client = authenticated_client(state, headers, &form).await?;
     let token = param
         .token
         .filter(|t| !t.is_empty())

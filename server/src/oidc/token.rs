@@ -18,8 +18,9 @@ use super::form::{client_credentials, dpop_proof, json_answer, read_form};
 
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
     let result = async {
-        let form: TokenForm = read_form(&headers, &body)?;
-        let auth: ClientAuthForm = read_form(&headers, &body)?;
+        let body = read_form(&headers, &body)?;
+        let form: TokenForm = body.fields()?;
+        let auth: ClientAuthForm = body.fields()?;
         let proof = dpop_proof(&headers)?;
         token::token(&state, client_credentials(&headers)?, &auth, &form, proof).await
     }

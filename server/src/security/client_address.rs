@@ -31,7 +31,8 @@ pub async fn resolve_client_address(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    let Some(peer) = peer else {
+    // Without trusted proxies the peer is the client, as the listener already says.
+    let Some(peer) = peer.filter(|_| !policy.proxies.is_empty()) else {
         return next.run(request).await;
     };
     let resolved = policy.proxies.resolve(peer, request.headers());

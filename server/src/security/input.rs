@@ -47,8 +47,12 @@ fn form_has_control(pairs: &[u8], lenient_values: bool) -> bool {
         .any(|(k, v)| has_control(&k, false) || has_control(&v, lenient_values))
 }
 
-/// The percent-decoded path holds a control character.
+/// The percent-decoded path holds a control character. (The raw request line cannot carry
+/// one, so only a percent-escape can: without one nothing is decoded.)
 fn path_has_control(path: &str) -> bool {
+    if !path.contains('%') {
+        return false;
+    }
     let decoded: Vec<u8> = percent_decode(path.as_bytes());
     has_control(&String::from_utf8_lossy(&decoded), false)
 }
@@ -103,30 +107,28 @@ fn refused(path: &str, part: Part) -> Response {
 }
 
 fn is_form(request: &Request) -> bool {
-    request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        })
+    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+    request.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes().trim_ascii_start();
+        v.len() >= FORM.len() && v[..FORM.len()].eq_ignore_ascii_case(FORM)
+    })
 }
 
 pub async fn refuse_control_characters(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    if path_has_control(&path) {
-        return refused(&path, Part::Path);
+    let uri = request.uri();
+    if path_has_control(uri.path()) {
+        return refused(uri.path(), Part::Path);
     }
-    if let Some(query) = request.uri().query() {
+    // As in the path, only a percent-escape can put a control character in the query.
+    if let Some(query) = uri.query().filter(|q| q.contains('%')) {
         if form_has_control(query.as_bytes(), false) {
-            return refused(&path, Part::Query);
+            return refused(uri.path(), Part::Query);
         }
     }
     if !is_form(&request) {
         return next.run(request).await;
     }
+    let path = uri.path().to_owned();
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
