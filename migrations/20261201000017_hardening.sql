@@ -20,11 +20,11 @@ ALTER TABLE refresh_tokens ALTER COLUMN family_expires_at SET NOT NULL;
 CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id) WHERE revoked_at IS NULL;
 
 -- The grant a code exchange starts: its refresh family has this id, and every access token of
--- the grant carries it (`gid`), so revoking the grant revokes them all.
+-- the grant carries it (`gid`), so revoking the grant revokes them all. It is found through the
+-- code or the person, never by itself: left unindexed, setting it as the code is used up keeps
+-- that update a heap-only one.
 ALTER TABLE authorization_codes ADD COLUMN grant_id uuid;
 CREATE INDEX authorization_codes_user ON authorization_codes (user_id);
-CREATE INDEX authorization_codes_grant ON authorization_codes (grant_id)
-    WHERE grant_id IS NOT NULL;
 
 -- PKCE is required of every client; a legacy confidential client that sends a nonce may be
 -- registered without it.

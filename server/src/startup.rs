@@ -141,21 +141,26 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(middleware::from_fn(strip_foreign_form_errors))
         .layer(sessions);
 
-    probes
+    let app = probes
         .merge(site)
         .layer(middleware::from_fn_with_state(
             AllowedOrigin(Arc::from(config.public_origin())),
             require_same_origin,
         ))
-        .layer(middleware::from_fn(refuse_control_characters))
-        .layer(middleware::from_fn_with_state(
+        .layer(middleware::from_fn(refuse_control_characters));
+    // Behind no trusted proxy, the peer the listener saw is the client: nothing to resolve.
+    let app = if config.trusted_proxies.is_empty() {
+        app
+    } else {
+        app.layer(middleware::from_fn_with_state(
             ClientAddressPolicy {
                 proxies: Arc::new(config.trusted_proxies.clone()),
                 https_origin: config.is_https().then(|| Arc::from(config.public_origin())),
             },
             resolve_client_address,
         ))
-        .layer(middleware::from_fn_with_state(
+    };
+    app.layer(middleware::from_fn_with_state(
             HeaderPolicy {
                 https: config.is_https(),
             },

@@ -31,8 +31,7 @@ pub async fn resolve_client_address(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    // Without trusted proxies the peer is the client, as the listener already says.
-    let Some(peer) = peer.filter(|_| !policy.proxies.is_empty()) else {
+    let Some(peer) = peer else {
         return next.run(request).await;
     };
     let resolved = policy.proxies.resolve(peer, request.headers());
