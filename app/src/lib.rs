@@ -29,6 +29,8 @@ use ui::{
     passwordless::{EmailCodePage, EmailLinkPage},
     profile::ProfilePage,
     recovery::{ForgotPasswordPage, ForgotSentPage, ResetPasswordPage},
+    second_factor::SecondFactorPage,
+    security::{AuthenticatorPage, RecoveryCodesPage},
     signin::SignInPage,
     sms::{PhoneConfirmPage, SmsCodePage, SmsSignInPage},
 };
@@ -73,12 +75,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signin/code") view=EmailCodePage ssr=SsrMode::Async />
                     <Route path=path!("signin/email") view=EmailLinkPage ssr=SsrMode::Async />
                     <Route path=path!("signin/sms") view=SmsSignInPage ssr=SsrMode::Async />
+                    <Route path=path!("signin/second-factor") view=SecondFactorPage ssr=SsrMode::Async />
                     <Route path=path!("signin/sms/code") view=SmsCodePage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password/sent") view=ForgotSentPage ssr=SsrMode::Async />
                     <Route path=path!("reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("profile/phone") view=PhoneConfirmPage ssr=SsrMode::Async />
+                    <Route path=path!("profile/authenticator") view=AuthenticatorPage ssr=SsrMode::Async />
+                    <Route path=path!("profile/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async />
                     <Route path=path!("admin/outbox") view=OutboxPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/consent") view=ConsentPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/continue") view=ContinueToAppPage ssr=SsrMode::Async />

@@ -9,6 +9,7 @@ use webauthn_rs::Webauthn;
 
 use crate::domain::{
     master_key,
+    mfa::recovery_codes::RecoveryCodeKey,
     oidc::{
         client_cache::ClientCache, clients::ClientSecretKey, jws::KeyRing,
         person_cache::PersonCache, revoked::RevokedTokens, subjects::SubjectKey,
@@ -84,6 +85,10 @@ pub struct AppState {
     pub people: Arc<PersonCache>,
     /// Every live access token revocation, in memory while change notices arrive.
     pub revoked: Arc<RevokedTokens>,
+    /// Seals the secrets of people's authenticator apps.
+    pub factor_secrets: SecretBox,
+    /// Hashes recovery codes.
+    pub recovery_key: RecoveryCodeKey,
 }
 
 impl AppState {
@@ -112,6 +117,8 @@ impl AppState {
             clients: Arc::new(ClientCache::default()),
             people: Arc::new(PersonCache::default()),
             revoked: Arc::new(RevokedTokens::default()),
+            factor_secrets: SecretBox::derive(master_key, master_key::FACTOR_SECRETS),
+            recovery_key: RecoveryCodeKey::derive(master_key),
         })
     }
 }

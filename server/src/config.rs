@@ -118,22 +118,8 @@ impl Config {
             master_key: load_master_key()?,
             log_format,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
-            key_rotation: match var("CIAM_KEY_ROTATION_DAYS") {
-                None => time::Duration::days(90),
-                Some(days) => match days.parse::<i64>() {
-                    Ok(d) if (1..=3650).contains(&d) => time::Duration::days(d),
-                    _ => bail!("CIAM_KEY_ROTATION_DAYS must be a whole number of days, 1 to 3650"),
-                },
-            },
-            refresh_family_lifetime: match var("CIAM_REFRESH_TOKEN_MAX_DAYS") {
-                None => time::Duration::days(30),
-                Some(days) => match days.parse::<i64>() {
-                    Ok(d) if (1..=365).contains(&d) => time::Duration::days(d),
-                    _ => bail!(
-                        "CIAM_REFRESH_TOKEN_MAX_DAYS must be a whole number of days, 1 to 365"
-                    ),
-                },
-            },
+            key_rotation: days("CIAM_KEY_ROTATION_DAYS", 90, 3650)?,
+            refresh_family_lifetime: days("CIAM_REFRESH_TOKEN_MAX_DAYS", 30, 365)?,
             trusted_proxies,
             dev_delivery_forced,
         };
@@ -173,6 +159,17 @@ impl Config {
     /// The origin (scheme, host, port) of the public URL, as browsers send it in `Origin`.
     pub fn public_origin(&self) -> &str {
         origin_of(&self.public_url)
+    }
+}
+
+/// The whole number of days in `name` (1 to `max`), or `default` when it is unset.
+fn days(name: &str, default: i64, max: i64) -> anyhow::Result<time::Duration> {
+    match var(name) {
+        None => Ok(time::Duration::days(default)),
+        Some(days) => match days.parse::<i64>() {
+            Ok(d) if (1..=max).contains(&d) => Ok(time::Duration::days(d)),
+            _ => bail!("{name} must be a whole number of days, 1 to {max}"),
+        },
     }
 }
 
@@ -223,10 +220,7 @@ fn load_master_key() -> anyhow::Result<MasterKey> {
         None => (dev_key_path()?, false),
     };
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading master key file {}", path.display()))?;
-        return decode_key(text.trim())
-            .with_context(|| format!("master key in {}", path.display()));
+        return read_key_file(&path).map(|(key, _)| key);
     }
     if explicit {
         bail!(
@@ -241,11 +235,8 @@ fn load_master_key() -> anyhow::Result<MasterKey> {
     // the fixed place, so a database set up with it keeps working.
     let old = PathBuf::from(".ciam/master.key");
     if old.exists() {
-        let text = std::fs::read_to_string(&old)
-            .with_context(|| format!("reading master key file {}", old.display()))?;
-        let key =
-            decode_key(text.trim()).with_context(|| format!("master key in {}", old.display()))?;
-        write_private(&path, text.trim())?;
+        let (key, text) = read_key_file(&old)?;
+        write_private(&path, &text)?;
         tracing::warn!(
             from = %old.display(),
             to = %path.display(),
@@ -262,6 +253,15 @@ fn load_master_key() -> anyhow::Result<MasterKey> {
          CIAM_MASTER_KEY_FILE in production, and keep the key out of the database's backups."
     );
     Ok(MasterKey(key))
+}
+
+/// The master key in the file at `path`, and its text.
+fn read_key_file(path: &std::path::Path) -> anyhow::Result<(MasterKey, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading master key file {}", path.display()))?;
+    let text = text.trim().to_owned();
+    let key = decode_key(&text).with_context(|| format!("master key in {}", path.display()))?;
+    Ok((key, text))
 }
 
 fn decode_key(encoded: &str) -> anyhow::Result<MasterKey> {

@@ -7,4 +7,5 @@ pub mod pages;
 pub mod security;
 pub mod social;
 pub mod startup;
+pub mod step_up;
 pub mod workers;

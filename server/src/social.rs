@@ -47,7 +47,7 @@ struct StartQuery {
 fn failed(error: AccountError, linking: bool) -> Response {
     let error = match error {
         AccountError::Social(e) => e,
-        AccountError::SignInAgain => {
+        AccountError::StepUp => {
             return Redirect::to("/profile?social_error=sign_in_again").into_response()
         }
         other => {
@@ -85,7 +85,7 @@ async fn start_link(
 ) -> Response {
     let purpose = match sessions::current_user(&session).await {
         Ok(Some(user_id)) => {
-            if let Err(e) = identities::may_start_link(&session).await {
+            if let Err(e) = identities::may_start_link(&state.db, &session, user_id).await {
                 return failed(e, true);
             }
             Purpose::Link(user_id)
@@ -121,8 +121,7 @@ async fn callback(
     let linking = matches!(purpose, Purpose::Link(_));
     match identities::arrive(&state, &client, &session, &upstream, purpose, &person).await {
         Ok(Arrival::SignedIn | Arrival::Registered) => {
-            Redirect::to(app::domain::oidc::pending_requests::landing(&session).await)
-                .into_response()
+            Redirect::to(&app::domain::authentication::landing(&session).await).into_response()
         }
         Ok(Arrival::LinkPending) => Redirect::to("/signin?link=pending").into_response(),
         Ok(Arrival::Linked) => Redirect::to("/profile?linked=1").into_response(),

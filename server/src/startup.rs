@@ -29,6 +29,7 @@ use crate::{
     security::{
         api_status::api_error_status,
         client_address::{resolve_client_address, ClientAddressPolicy},
+        device::{device_cookie, DevicePolicy},
         form_errors::strip_foreign_form_errors,
         headers::{security_headers, CspNonce, HeaderPolicy},
         input::refuse_control_characters,
@@ -136,10 +137,17 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         .with_state(options)
         .merge(crate::social::routes(state.clone()))
+        .merge(crate::step_up::routes(state.clone()))
         .merge(crate::oidc::browser_routes(state.clone()))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(strip_foreign_form_errors))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            DevicePolicy {
+                https: config.is_https(),
+            },
+            device_cookie,
+        ));
 
     let app = probes
         .merge(site)

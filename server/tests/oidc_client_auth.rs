@@ -63,6 +63,21 @@ async fn token_with(app: &TestApp, assertion: &str, extra: &[(&str, &str)]) -> (
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
+/// Introspects `token` at the provider, the client authenticating with `assertion`.
+async fn introspect_with(app: &TestApp, token: &str, assertion: &str) -> reqwest::Response {
+    post(
+        app,
+        "introspect",
+        &[
+            ("token", token),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ],
+        None,
+    )
+    .await
+}
+
 /// A service client that authenticates with the key `jwk`.
 async fn ledger_sync(app: &TestApp, jwk: Value) -> Registered {
     registration::create(
@@ -109,17 +124,7 @@ async fn a_client_with_registered_keys_authenticates_with_signed_assertions(db: 
     // It also authenticates at introspection.
     let access = body["access_token"].as_str().unwrap();
     let assertion = sign(&key, "k1", &claims(id, &app.public_url, 60, "jti-3"));
-    let res = post(
-        &app,
-        "introspect",
-        &[
-            ("token", access),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", &assertion),
-        ],
-        None,
-    )
-    .await;
+    let res = introspect_with(&app, access, &assertion).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["active"], true);
 
@@ -250,31 +255,11 @@ async fn an_assertion_is_addressed_to_the_issuer_or_the_token_endpoint_only(db: 
             "{endpoint}"
         );
         let assertion = sign(&key, "k1", &claims(id, &aud, 60, &format!("jti-i{n}")));
-        let res = post(
-            &app,
-            "introspect",
-            &[
-                ("token", "x"),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", &assertion),
-            ],
-            None,
-        )
-        .await;
+        let res = introspect_with(&app, "x", &assertion).await;
         assert_eq!(res.status(), 401, "{endpoint} at introspection");
     }
     let token_url = format!("{}/oauth2/token", app.public_url);
     let assertion = sign(&key, "k1", &claims(id, &token_url, 60, "jti-t"));
-    let res = post(
-        &app,
-        "introspect",
-        &[
-            ("token", "x"),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", &assertion),
-        ],
-        None,
-    )
-    .await;
+    let res = introspect_with(&app, "x", &assertion).await;
     assert_eq!(res.status(), 200, "the token endpoint is tolerated");
 }

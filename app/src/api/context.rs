@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 use super::error::AppError;
 use crate::{
-    domain::{client::ClientInfo, error::AccountError, sessions, users::User},
+    domain::{
+        authentication::second_step::StepRejection, client::ClientInfo, error::AccountError,
+        mfa::enrolment::FactorRejection, sessions, users::User,
+    },
     state::AppState,
 };
 
@@ -69,10 +72,16 @@ impl From<AccountError> for AppError {
             }
             AccountError::Phone(e) => AppError::field("phone", e.to_string()),
             AccountError::Social(e) => AppError::Refused(e.to_string()),
-            AccountError::SignInAgain => AppError::Refused(
-                "For your security, sign in again (within the last 10 minutes) to change how you sign in."
-                    .into(),
-            ),
+            AccountError::StepUp => AppError::StepUp,
+            AccountError::Factor(e @ (FactorRejection::WrongCode | FactorRejection::Replayed)) => {
+                AppError::field("code", e.to_string())
+            }
+            AccountError::Factor(e) => AppError::Refused(e.to_string()),
+            AccountError::SecondStep(
+                e @ (StepRejection::WrongCode { .. } | StepRejection::Replayed),
+            ) => AppError::field("code", e.to_string()),
+            AccountError::SecondStep(e) => AppError::Refused(e.to_string()),
+            AccountError::NotFound => AppError::NotFound,
             AccountError::MethodDisabled => {
                 AppError::Refused("This sign-in method is not available.".into())
             }

@@ -28,6 +28,10 @@ pub enum AppError {
     /// The email address must be verified first.
     #[error("Please verify your email address first. We can send you a new link.")]
     EmailNotVerified,
+    /// A sensitive change needs a recent second factor (or a recent sign-in): the page offers
+    /// a link that asks for it and comes back.
+    #[error("For your security, confirm it's you first.")]
+    StepUp,
     /// The caller must be signed in.
     #[error("Please sign in to continue.")]
     Unauthorized,
@@ -76,7 +80,7 @@ impl AppError {
             Self::Field { .. } => 422,
             Self::Refused(_) | Self::BadRequest(_) => 400,
             Self::InvalidCredentials | Self::Unauthorized => 401,
-            Self::EmailNotVerified | Self::Forbidden | Self::Locked(_) => 403,
+            Self::EmailNotVerified | Self::Forbidden | Self::Locked(_) | Self::StepUp => 403,
             Self::NotFound => 404,
             Self::Throttled { .. } => 429,
             Self::Internal => 500,

@@ -10,6 +10,8 @@ pub mod oauth;
 pub mod passkeys;
 pub mod passwordless;
 pub mod profile;
+pub mod second_factor;
+pub mod security;
 pub mod signin;
 pub mod sms;
 pub mod social;

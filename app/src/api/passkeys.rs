@@ -49,7 +49,7 @@ pub async fn passkey_sign_in_finish(credential: String) -> Result<(), AppError> 
     let session = context::session().await?;
     crate::domain::passkeys::finish_sign_in(&state, &context::client(), &session, &credential)
         .await?;
-    leptos_axum::redirect(crate::domain::oidc::pending_requests::landing(&session).await);
+    leptos_axum::redirect(&crate::domain::authentication::landing(&session).await);
     Ok(())
 }
 

@@ -40,7 +40,7 @@ pub async fn sign_in_with_email_code(code: String) -> Result<(), AppError> {
     let session = context::session().await?;
     crate::domain::email_sign_in::sign_in_with_code(&state, &context::client(), &session, &code)
         .await?;
-    leptos_axum::redirect(crate::domain::oidc::pending_requests::landing(&session).await);
+    leptos_axum::redirect(&crate::domain::authentication::landing(&session).await);
     Ok(())
 }
 
@@ -69,6 +69,6 @@ pub async fn sign_in_with_email_link(token: String) -> Result<(), AppError> {
     let session = context::session().await?;
     crate::domain::email_sign_in::sign_in_with_link(&state, &context::client(), &session, &token)
         .await?;
-    leptos_axum::redirect(crate::domain::oidc::pending_requests::landing(&session).await);
+    leptos_axum::redirect(&crate::domain::authentication::landing(&session).await);
     Ok(())
 }

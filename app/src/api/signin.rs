@@ -52,7 +52,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let session = context::session().await?;
     let password = Password::new(password);
     password_sign_in::sign_in(&state, &context::client(), &session, &email, &password).await?;
-    leptos_axum::redirect(crate::domain::oidc::pending_requests::landing(&session).await);
+    leptos_axum::redirect(&crate::domain::authentication::landing(&session).await);
     Ok(())
 }
 
@@ -99,6 +99,12 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
         Password::new(password),
     )
     .await?;
-    leptos_axum::redirect("/profile?password_changed=1");
+    // A reset proves the mailbox only: whoever enrolled a second factor still gives it.
+    let next = crate::domain::authentication::landing(&session).await;
+    if next == crate::domain::authentication::second_step::PAGE {
+        leptos_axum::redirect(&next);
+    } else {
+        leptos_axum::redirect("/profile?password_changed=1");
+    }
     Ok(())
 }

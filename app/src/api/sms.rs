@@ -25,7 +25,7 @@ pub async fn sign_in_with_sms_code(code: String) -> Result<(), AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     crate::domain::sms::sign_in_with_code(&state, &context::client(), &session, &code).await?;
-    leptos_axum::redirect(crate::domain::oidc::pending_requests::landing(&session).await);
+    leptos_axum::redirect(&crate::domain::authentication::landing(&session).await);
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use super::{
     audit::{self, AuditEvent, Outcome},
     client::ClientInfo,
     error::AccountError,
-    oidc, passkeys,
+    mfa, oidc, passkeys,
     sessions::REGISTRATION_CLAIMS_KEY,
     sign_out::{self, EndedEverywhere},
     social,
@@ -61,6 +61,8 @@ pub struct Removed {
     pub password: bool,
     pub passkeys: u64,
     pub identities: u64,
+    /// Authenticator app and recovery code rows.
+    pub second_factors: u64,
     pub phone: bool,
     pub ended: EndedEverywhere,
 }
@@ -92,14 +94,7 @@ pub async fn prove(
     issuer: &str,
     user_id: Uuid,
 ) -> Result<Proof, AccountError> {
-    let row: Option<(bool, Option<Vec<u8>>)> = sqlx::query_as(
-        "SELECT email_verified_at IS NOT NULL, unproven_claim_hash FROM users
-         WHERE id = $1 FOR UPDATE",
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((verified, claim)) = row else {
+    let Some((verified, claim)) = users::proof_state_for_update(tx, user_id).await? else {
         return Err(AccountError::NoSuchAccount);
     };
     if verified {
@@ -114,18 +109,13 @@ pub async fn prove(
     } else {
         Some(remove_unproven(tx, issuer, user_id).await?)
     };
-    sqlx::query(
-        "UPDATE users SET email_verified_at = now(), unproven_claim_hash = NULL, updated_at = now()
-         WHERE id = $1",
-    )
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
+    users::mark_proven(&mut *tx, user_id).await?;
     if let Some(removed) = &removed {
         let mut detail = removed.ended.detail();
         detail["password"] = json!(removed.password);
         detail["passkeys"] = json!(removed.passkeys);
         detail["identities"] = json!(removed.identities);
+        detail["second_factors"] = json!(removed.second_factors);
         detail["phone"] = json!(removed.phone);
         let event = AuditEvent::new("account.unproven_credentials_removed", Outcome::Success)
             .about(Some(user_id))
@@ -145,12 +135,14 @@ async fn remove_unproven(
     let (password, phone) = users::remove_unproven_ways_in(tx, user_id).await?;
     let passkeys = passkeys::remove_all(tx, user_id).await?;
     let identities = social::identities::remove_all(tx, user_id).await?;
+    let second_factors = mfa::factors::remove_all(tx, user_id).await?;
     oidc::connected_apps::forget_all(tx, user_id).await?;
     let ended = sign_out::end_everywhere(tx, issuer, user_id).await?;
     Ok(Removed {
         password,
         passkeys,
         identities,
+        second_factors,
         phone,
         ended,
     })

@@ -1,6 +1,7 @@
-//! `ClientInfo`: who is on the other end of a request (address, network and user agent), for
-//! audit and throttling. The address is the one the server resolved through the trusted
-//! proxies (see `client_address`), else the TCP peer.
+//! `ClientInfo`: who is on the other end of a request (address, network, user agent and the
+//! browser's device cookie), for audit, throttling and recognising devices. The address is the
+//! one the server resolved through the trusted proxies (see `client_address`), else the TCP
+//! peer.
 
 use std::net::SocketAddr;
 
@@ -9,11 +10,18 @@ use http::{header::USER_AGENT, request::Parts};
 
 use super::client_address::{network_of, ClientAddress};
 
+/// The browser's device cookie: a random value the server gives every browser once (see the
+/// server's `security::device`), so a sign-in can tell a device it has seen from a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCookie(pub String);
+
 /// The calling client as the server sees it.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The browser's device cookie, when the request came through the site.
+    pub device: Option<String>,
 }
 
 impl ClientInfo {
@@ -34,7 +42,15 @@ impl ClientInfo {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(Self::MAX_USER_AGENT).collect());
-        Self { ip, user_agent }
+        let device = parts
+            .extensions
+            .get::<DeviceCookie>()
+            .map(|DeviceCookie(value)| value.clone());
+        Self {
+            ip,
+            user_agent,
+            device,
+        }
     }
 
     /// The client's network (its /24 or /64), which throttles count per.

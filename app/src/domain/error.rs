@@ -24,8 +24,14 @@ pub enum AccountError {
     Phone(#[from] PhoneError),
     #[error(transparent)]
     Social(#[from] super::social::SocialError),
-    #[error("a recent sign-in is needed")]
-    SignInAgain,
+    #[error("a recent second factor (or, without one, a recent sign-in) is needed")]
+    StepUp,
+    #[error(transparent)]
+    Factor(#[from] super::mfa::enrolment::FactorRejection),
+    #[error(transparent)]
+    SecondStep(#[from] super::authentication::second_step::StepRejection),
+    #[error("not found")]
+    NotFound,
     #[error("this sign-in method is switched off")]
     MethodDisabled,
     #[error("incorrect email or password")]

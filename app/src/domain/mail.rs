@@ -127,6 +127,36 @@ impl Templates<'_> {
         }
     }
 
+    pub fn second_factor_code(&self, to: &Email, name: &str, code: &str) -> OutgoingMail {
+        OutgoingMail {
+            kind: "second_factor_code",
+            to: to.to_string(),
+            subject: format!("Your {} confirmation code is {code}", self.product),
+            body: format!(
+                "Hello {name},\n\nto finish signing in, type this code in the browser where \
+                 you asked for it:\n\n    {code}\n\nIt works once, in that browser only. If you \
+                 are not signing in right now, someone knows your password: reset it now at \
+                 {public_url}/forgot-password\n",
+                public_url = self.public_url
+            ),
+        }
+    }
+
+    pub fn factors_changed(&self, to: &Email, name: &str, what: &str) -> OutgoingMail {
+        let reset = format!("{}/forgot-password", self.public_url);
+        OutgoingMail {
+            kind: "factors_changed",
+            to: to.to_string(),
+            subject: format!("How you sign in to {} changed", self.product),
+            body: format!(
+                "Hello {name},\n\non your {product} account, {what}.\n\nIf this was you, there is \
+                 nothing to do. If it was not, reset your password now, which signs every device \
+                 out:\n{reset}\n",
+                product = self.product
+            ),
+        }
+    }
+
     pub fn password_changed(&self, to: &Email, name: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
         OutgoingMail {

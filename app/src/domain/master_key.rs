@@ -17,6 +17,10 @@ pub const PAIRWISE_SUBJECTS: &str = "pairwise subjects";
 pub const UPSTREAM_SECRETS: &str = "secret box v1: upstream client secrets";
 /// Seals the OpenID provider's private signing keys.
 pub const SIGNING_KEYS: &str = "secret box v1: signing keys";
+/// Seals the secrets of people's authenticator apps.
+pub const FACTOR_SECRETS: &str = "secret box v1: authenticator secrets";
+/// Hashes recovery codes.
+pub const RECOVERY_CODES: &str = "recovery codes v1";
 /// The fingerprint kept in the database.
 const FINGERPRINT: &str = "master key fingerprint v1";
 

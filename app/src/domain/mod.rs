@@ -7,6 +7,7 @@
 pub mod account_actions;
 pub mod accounts;
 pub mod address_proof;
+pub mod assurance;
 pub mod audit;
 pub mod authentication;
 pub mod branding;
@@ -17,6 +18,7 @@ pub mod email_sign_in;
 pub mod error;
 pub mod mail;
 pub mod master_key;
+pub mod mfa;
 pub mod names;
 pub mod oidc;
 pub mod otp;

@@ -90,8 +90,10 @@ pub async fn sign_in(
             users::rehash_password(&state.db, user.id, &hash).await?;
         }
     }
-    authentication::sign_in(state, client, session, user.id, Method::Password).await?;
+    authentication::sign_in_user(state, client, session, &user, Method::Password).await?;
     throttle::clear(&state.db, &account_key).await?;
-    users::clear_failed_sign_ins(&state.db, user.id).await?;
+    if user.failed_sign_ins > 0 {
+        users::clear_failed_sign_ins(&state.db, user.id).await?;
+    }
     Ok(user.id)
 }

@@ -1,7 +1,9 @@
 //! Browser sessions: the Postgres store behind tower-sessions, and what a session says about
-//! who is signed in (with idle and absolute expiry).
+//! who is signed in, how (the factors proven and when) and until when (idle and absolute
+//! expiry).
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use sqlx::{PgExecutor, PgPool};
 use time::{Duration, OffsetDateTime};
 use tower_sessions::{
@@ -10,6 +12,8 @@ use tower_sessions::{
     Session,
 };
 use uuid::Uuid;
+
+use super::assurance::{self, Factor};
 
 /// A session ends after this long without a request (NIST 800-63B AAL2: 30 minutes).
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
@@ -26,11 +30,18 @@ const PENDING_VERIFICATION_KEY: &str = "pending_verification";
 const METHOD_KEY: &str = "auth_method";
 /// How the person signed in: the RFC 8176 authentication method references.
 const AMR_KEY: &str = "amr";
+/// The factors proven in this sign-in, with their times.
+const FACTORS_KEY: &str = "factors";
+/// When the sign-in last became multi-factor.
+const MULTI_FACTOR_AT_KEY: &str = "mfa_at";
 /// An upstream identity waiting for its account's owner to sign in (`social::identities`).
 pub const PENDING_LINK_KEY: &str = "social_pending_link";
 /// The apps' authorization requests waiting for a sign-in or consent
 /// (`oidc::pending_requests`).
 pub const APP_REQUESTS_KEY: &str = "oauth_requests";
+/// Where the browser goes back to after a step-up or a sign-in asked for by a sensitive change
+/// (`authentication::second_step`).
+pub const RETURN_TO_KEY: &str = "return_to";
 /// This browser's claims on the accounts it registered (`address_proof`).
 pub const REGISTRATION_CLAIMS_KEY: &str = "registration_claims";
 /// The sign-in's session id as apps see it (`sid` in ID and logout tokens). Unlike the cookie's
@@ -146,25 +157,63 @@ pub async fn delete_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     Ok(done.rows_affected())
 }
 
-/// Marks `session` as signed in for `user_id` by `method` (with its RFC 8176 `amr` values),
-/// under a fresh id (session fixation defence). Only the sign-in exit
-/// (`authentication::sign_in`) calls this. What survives: an upstream identity waiting to be
-/// linked (signing in is how its owner proves the account is theirs), the apps' sign-in
-/// requests waiting for this sign-in, and this browser's claims on accounts it registered.
+/// One factor proven in this sign-in, and when (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactorUse {
+    pub factor: Factor,
+    pub at: i64,
+}
+
+/// How the person of a session authenticated: the method of the sign-in, the factors proven
+/// (with their times), and when the sign-in last became multi-factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub method: String,
+    pub factors: Vec<FactorUse>,
+    pub multi_factor_at: Option<i64>,
+}
+
+impl Authenticated {
+    /// The kinds of factor proven.
+    pub fn kinds(&self) -> Vec<Factor> {
+        self.factors.iter().map(|f| f.factor).collect()
+    }
+
+    /// The RFC 8176 `amr` values of the sign-in.
+    pub fn amr(&self) -> Vec<String> {
+        assurance::amr(&self.kinds())
+    }
+
+    /// The `acr` level of the sign-in.
+    pub fn acr(&self) -> &'static str {
+        assurance::acr(&self.kinds())
+    }
+}
+
+/// Marks `session` as signed in for `user_id` by `method` with `factors` proven, under a fresh
+/// id (session fixation defence). Only the sign-in exit (`authentication`) calls this. What
+/// survives: an upstream identity waiting to be linked (signing in is how its owner proves the
+/// account is theirs), the apps' sign-in requests waiting for this sign-in, this browser's
+/// claims on accounts it registered, and where a step-up goes back to.
 pub async fn sign_in(
     session: &Session,
     user_id: Uuid,
     method: &str,
-    amr: &[&str],
+    factors: &[FactorUse],
 ) -> Result<(), session::Error> {
     let mut kept = Vec::new();
-    for key in [PENDING_LINK_KEY, APP_REQUESTS_KEY, REGISTRATION_CLAIMS_KEY] {
+    for key in [
+        PENDING_LINK_KEY,
+        APP_REQUESTS_KEY,
+        REGISTRATION_CLAIMS_KEY,
+        RETURN_TO_KEY,
+    ] {
         if let Some(value) = session.get::<serde_json::Value>(key).await? {
             kept.push((key, value));
         }
     }
-    // Signing in again as the same person (a forced re-authentication) keeps the sign-in's
-    // `sid`, so the apps it signed in to are not told it ended.
+    // Signing in again as the same person (a forced re-authentication, a step-up) keeps the
+    // sign-in's `sid`, so the apps it signed in to are not told it ended.
     let same_person = session.get::<Uuid>(USER_KEY).await? == Some(user_id);
     let sid = match session.get::<String>(SID_KEY).await? {
         Some(sid) if same_person => sid,
@@ -176,22 +225,52 @@ pub async fn sign_in(
         session.insert(key, value).await?;
     }
     let now = OffsetDateTime::now_utc().unix_timestamp();
+    let kinds: Vec<Factor> = factors.iter().map(|f| f.factor).collect();
     session.insert(USER_KEY, user_id).await?;
     session.insert(AUTH_AT_KEY, now).await?;
     session.insert(SEEN_AT_KEY, now).await?;
     session.insert(SID_KEY, sid).await?;
     session.insert(METHOD_KEY, method).await?;
-    session.insert(AMR_KEY, amr).await?;
+    session.insert(AMR_KEY, assurance::amr(&kinds)).await?;
+    session.insert(FACTORS_KEY, factors).await?;
+    if assurance::is_multi_factor(&kinds) {
+        session.insert(MULTI_FACTOR_AT_KEY, now).await?;
+    }
     Ok(())
 }
 
-/// How this session's person signed in: the method and its `amr` values, if signed in.
-pub async fn authentication(
-    session: &Session,
-) -> Result<Option<(String, Vec<String>)>, session::Error> {
-    let method = session.get::<String>(METHOD_KEY).await?;
-    let amr = session.get::<Vec<String>>(AMR_KEY).await?;
-    Ok(method.map(|m| (m, amr.unwrap_or_default())))
+/// Adds `factor`, proven just now, to the signed-in session (a new factor enrolled and
+/// confirmed with its first code): the session becomes multi-factor when that makes it so.
+pub async fn add_factor(session: &Session, factor: Factor) -> Result<(), session::Error> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let mut factors = session
+        .get::<Vec<FactorUse>>(FACTORS_KEY)
+        .await?
+        .unwrap_or_default();
+    factors.retain(|f| f.factor != factor);
+    factors.push(FactorUse { factor, at: now });
+    let kinds: Vec<Factor> = factors.iter().map(|f| f.factor).collect();
+    session.insert(AMR_KEY, assurance::amr(&kinds)).await?;
+    session.insert(FACTORS_KEY, factors).await?;
+    if assurance::is_multi_factor(&kinds) {
+        session.insert(MULTI_FACTOR_AT_KEY, now).await?;
+    }
+    Ok(())
+}
+
+/// How the signed-in person of `session` authenticated (`None` for an anonymous session).
+pub async fn authenticated(session: &Session) -> Result<Option<Authenticated>, session::Error> {
+    let Some(method) = session.get::<String>(METHOD_KEY).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Authenticated {
+        method,
+        factors: session
+            .get::<Vec<FactorUse>>(FACTORS_KEY)
+            .await?
+            .unwrap_or_default(),
+        multi_factor_at: session.get::<i64>(MULTI_FACTOR_AT_KEY).await?,
+    }))
 }
 
 /// A fresh sign-in id: 132 random bits.

@@ -1,4 +1,5 @@
-//! The business's sign-in policy: the `auth_settings` row (edited later from the admin console).
+//! The business's sign-in policy: the `auth_settings` row (edited later from the admin console):
+//! the methods on offer, verified addresses, and who must use a second factor.
 
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
@@ -6,6 +7,7 @@ use sqlx::{PgExecutor, PgPool};
 use super::{
     audit::{self, Actor, AuditEvent, Outcome},
     client::ClientInfo,
+    mfa::policy::MfaPolicy,
 };
 
 /// Which methods are offered and how strict registration is.
@@ -17,12 +19,14 @@ pub struct AuthSettings {
     pub passkeys_enabled: bool,
     pub social_enabled: bool,
     pub sms_enabled: bool,
+    /// Who must sign in with a second factor.
+    pub mfa_policy: MfaPolicy,
 }
 
 pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<AuthSettings> {
     sqlx::query_as(
         "SELECT require_verified_email, email_sign_in_enabled, register_on_email_sign_in,
-                passkeys_enabled, social_enabled, sms_enabled
+                passkeys_enabled, social_enabled, sms_enabled, mfa_policy
          FROM auth_settings WHERE id",
     )
     .fetch_one(db)
@@ -62,4 +66,22 @@ pub async fn set(db: &PgPool, name: &str, on: bool, actor: Actor) -> sqlx::Resul
     audit::record(&mut *tx, &ClientInfo::default(), event).await?;
     tx.commit().await?;
     Ok(Some(()))
+}
+
+/// Sets who must sign in with a second factor (audited, with `actor` and the change).
+pub async fn set_mfa_policy(db: &PgPool, policy: MfaPolicy, actor: Actor) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    let before: MfaPolicy =
+        sqlx::query_scalar("SELECT mfa_policy FROM auth_settings WHERE id FOR UPDATE")
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query("UPDATE auth_settings SET mfa_policy = $1 WHERE id")
+        .bind(policy)
+        .execute(&mut *tx)
+        .await?;
+    let event = AuditEvent::new("settings.changed", Outcome::Success)
+        .by_actor(actor)
+        .detail(json!({ "setting": "mfa_policy", "from": before.as_str(), "to": policy.as_str() }));
+    audit::record(&mut *tx, &ClientInfo::default(), event).await?;
+    tx.commit().await
 }

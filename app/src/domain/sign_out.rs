@@ -11,6 +11,7 @@ use super::{
     audit::{self, AuditEvent, Outcome},
     client::ClientInfo,
     error::AccountError,
+    mfa::remembered,
     oidc::{
         grant_revocation::{self, Grants, RevokedGrants},
         session_apps,
@@ -88,6 +89,8 @@ pub async fn end_everywhere(
     user_id: Uuid,
 ) -> sqlx::Result<EndedEverywhere> {
     let sessions = sessions::end_all_for_user(&mut *conn, user_id).await?;
+    // A remembered device would skip the second factor of whoever signs in next on it.
+    remembered::forget_all(&mut *conn, user_id).await?;
     let apps = session_apps::ended_for_user(conn, issuer, user_id).await?;
     let grants = grant_revocation::revoke(conn, Grants::OfPerson(user_id)).await?;
     // Grants that outlived their browser sign-in (offline access): their apps are told too,

@@ -14,10 +14,10 @@ use super::{
     branding,
     client::ClientInfo,
     error::AccountError,
+    mfa,
     otp::{self, CodeRejection, CodeTable},
-    passkeys::FRESH_SIGN_IN,
     phone::{Phone, PhoneError},
-    sessions, settings, throttle,
+    settings, throttle,
 };
 use crate::state::AppState;
 
@@ -259,9 +259,7 @@ pub async fn request_phone_verification(
     user_id: Uuid,
     phone: &Phone,
 ) -> Result<(), AccountError> {
-    if OffsetDateTime::now_utc() - sessions::signed_in_at(session).await? > FRESH_SIGN_IN {
-        return Err(AccountError::SignInAgain);
-    }
+    mfa::freshness::ensure(&state.db, session, user_id).await?;
     ensure_available(state)?;
     admit(state, client, phone).await?;
     let mut tx = state.db.begin().await?;

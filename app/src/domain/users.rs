@@ -34,6 +34,8 @@ pub struct User {
     pub role: Role,
     /// Proven phone number (E.164), if any.
     pub phone: Option<String>,
+    /// Consecutive failed password sign-ins so far.
+    pub failed_sign_ins: i32,
     /// When the password was locked after too many consecutive failures.
     pub password_locked_at: Option<OffsetDateTime>,
 }
@@ -54,7 +56,8 @@ impl User {
 }
 
 const COLUMNS: &str =
-    "id, email, email_verified_at, display_name, password_hash, role, phone, password_locked_at";
+    "id, email, email_verified_at, display_name, password_hash, role, phone, failed_sign_ins,
+     password_locked_at";
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!(
@@ -202,6 +205,33 @@ pub async fn unlock_password(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether the address of `user_id` is proven, and the hash of its registering browser's claim;
+/// the row locked until the transaction ends (two proofs at once cannot both find it unproven).
+pub async fn proof_state_for_update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> sqlx::Result<Option<(bool, Option<Vec<u8>>)>> {
+    sqlx::query_as(
+        "SELECT email_verified_at IS NOT NULL, unproven_claim_hash FROM users
+         WHERE id = $1 FOR UPDATE",
+    )
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks the address proven; the registering browser's claim is no longer needed.
+pub async fn mark_proven(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET email_verified_at = now(), unproven_claim_hash = NULL, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Removes the password and phone number of an account whose address was just proven by
 /// someone else than its registering browser; returns whether it had each.
 pub async fn remove_unproven_ways_in(
@@ -246,6 +276,16 @@ impl WaysIn {
             + self.passkeys
             + self.identities
     }
+}
+
+/// Locks `user_id`'s row until the transaction ends, so changes to how the account signs in
+/// go one at a time.
+pub async fn lock(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The account's ways in, its row locked until the transaction ends (so two removals cannot

@@ -90,14 +90,19 @@ pub fn Field(
     }
 }
 
-/// The fields of a one-time code form: the form's error and the code input.
+/// The fields of a one-time code form: the form's error and the code input (its id `id`, when
+/// two code forms share a page).
 #[component]
-pub fn CodeFields(error: Signal<Option<AppError>>) -> impl IntoView {
+pub fn CodeFields(
+    error: Signal<Option<AppError>>,
+    #[prop(default = "code")] id: &'static str,
+) -> impl IntoView {
     view! {
         <FormError error />
         <Field
             label="Code"
             name="code"
+            id=id
             inputmode="numeric"
             autocomplete="one-time-code"
             error=field_error(error, "code")
@@ -105,14 +110,36 @@ pub fn CodeFields(error: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
-/// The message of an error that is not about one field.
+/// The message of an error that is not about one field. A change that needs a recent proof
+/// offers the link that asks for it and comes back to this page.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let step_up = move || {
+        let here = format!("{}{}", location.pathname.get(), location.search.get());
+        format!("/signin/step-up?return_to={}", query_value(&here))
+    };
     view! {
         <div class="form-error" role="alert">
             {move || error.get().and_then(|e| e.form_message()).map(|m| view! { <p>{m}</p> })}
+            <Show when=move || error.get() == Some(AppError::StepUp)>
+                <p><a href=step_up class="button">"Confirm it's you"</a></p>
+            </Show>
         </div>
     }
+}
+
+/// `value` percent-encoded for a query string (RFC 3986 unreserved characters and `/` stay).
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A strength meter for a password being typed; it asks the server, which also decides on

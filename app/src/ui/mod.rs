@@ -11,6 +11,8 @@ pub mod passkeys;
 pub mod passwordless;
 pub mod profile;
 pub mod recovery;
+pub mod second_factor;
+pub mod security;
 pub mod signin;
 pub mod sms;
 pub mod social;

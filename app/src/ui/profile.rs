@@ -9,6 +9,7 @@ use super::{
     layout::CurrentUser,
     oauth::ConnectedApps,
     passkeys::PasskeyManager,
+    security::SecuritySection,
     sms::PhoneSection,
     social::LinkedAccounts,
 };
@@ -38,6 +39,7 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
     let passkey_added = move || query.read().get("passkey_added").is_some();
     let phone_added = move || query.read().get("phone_added").is_some();
     let linked = move || query.read().get("linked").is_some();
+    let authenticator_added = move || query.read().get("authenticator_added").is_some();
     let action = ServerAction::<UpdateProfile>::new();
     let error = last_error(action.value());
     let saved = move || matches!(action.value().get(), Some(Ok(())));
@@ -80,6 +82,10 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
             <Show when=passkey_added>
                 <p class="notice" role="status">"Your passkey was added."</p>
             </Show>
+            <Show when=authenticator_added>
+                <p class="notice" role="status">"Your authenticator app is on."</p>
+            </Show>
+            <SecuritySection />
             <PasskeyManager />
             <Show when=phone_added>
                 <p class="notice" role="status">"Your phone number is confirmed."</p>

@@ -49,7 +49,7 @@ pub fn SocialErrorNotice() -> impl IntoView {
         let code = query.read().get("social_error")?;
         if code == "sign_in_again" {
             return Some(
-                "For your security, sign in again (within the last 10 minutes) to link an account."
+                "For your security, confirm it's you (a recent second step, or a sign-in within the last 10 minutes) to link an account."
                     .to_string(),
             );
         }

@@ -16,83 +16,93 @@ use clap::Subcommand;
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register an app; prints its id and, once, its secret.
-    Create {
-        #[arg(long)]
-        name: String,
-        /// Where the app may receive sign-in answers (repeat for several); matched exactly.
-        #[arg(long = "redirect-uri")]
-        redirect_uris: Vec<String>,
-        /// A browser or native app: no secret, PKCE required.
-        #[arg(long, conflicts_with = "service")]
-        public: bool,
-        /// A machine-to-machine client (client_credentials only, no redirect URIs).
-        #[arg(long)]
-        service: bool,
-        /// Skip the consent screen (the business's own app).
-        #[arg(long)]
-        first_party: bool,
-        /// A scope a service client may ask for (repeat for several).
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// Where the app may send people after signing them out (repeat for several).
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uris: Vec<String>,
-        /// Where logout tokens are posted when a sign-in the app had ends (back-channel logout).
-        #[arg(long)]
-        backchannel_logout_uri: Option<String>,
-        /// The app's page the end-session page loads in a hidden frame (front-channel logout).
-        #[arg(long)]
-        frontchannel_logout_uri: Option<String>,
-        /// Accept only pushed authorization requests (RFC 9126) from this app.
-        #[arg(long)]
-        require_par: bool,
-        /// A JWKS file of the app's public keys: it authenticates with private_key_jwt and gets
-        /// no secret.
-        #[arg(long, conflicts_with = "public")]
-        jwks_file: Option<std::path::PathBuf>,
-        /// Give the app pairwise subjects (a `sub` of its own sector) instead of account ids.
-        #[arg(long)]
-        pairwise: bool,
-        /// The pairwise sector (a host name); by default the one host of the redirect URIs.
-        #[arg(long, requires = "pairwise")]
-        sector_identifier: Option<String>,
-        /// Every token request of this app must carry a DPoP proof (RFC 9449).
-        #[arg(long)]
-        require_dpop: bool,
-        /// For a legacy confidential app only: accept its authorization requests without PKCE
-        /// when they carry a nonce. PKCE is required of every other app (RFC 9700 §2.1.1), and
-        /// of this one too whenever it sends a code_challenge.
-        #[arg(long, conflicts_with_all = ["public", "service"])]
-        allow_no_pkce: bool,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Create(Box<CreateArgs>),
     /// List the registered apps.
     List,
+}
+
+/// What `client create` registers.
+#[derive(clap::Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    name: String,
+    /// Where the app may receive sign-in answers (repeat for several); matched exactly.
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// A browser or native app: no secret, PKCE required.
+    #[arg(long, conflicts_with = "service")]
+    public: bool,
+    /// A machine-to-machine client (client_credentials only, no redirect URIs).
+    #[arg(long)]
+    service: bool,
+    /// Skip the consent screen (the business's own app).
+    #[arg(long)]
+    first_party: bool,
+    /// A scope a service client may ask for (repeat for several).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Where the app may send people after signing them out (repeat for several).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens are posted when a sign-in the app had ends (back-channel logout).
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    /// The app's page the end-session page loads in a hidden frame (front-channel logout).
+    #[arg(long)]
+    frontchannel_logout_uri: Option<String>,
+    /// Accept only pushed authorization requests (RFC 9126) from this app.
+    #[arg(long)]
+    require_par: bool,
+    /// A JWKS file of the app's public keys: it authenticates with private_key_jwt and gets
+    /// no secret.
+    #[arg(long, conflicts_with = "public")]
+    jwks_file: Option<std::path::PathBuf>,
+    /// Give the app pairwise subjects (a `sub` of its own sector) instead of account ids.
+    #[arg(long)]
+    pairwise: bool,
+    /// The pairwise sector (a host name); by default the one host of the redirect URIs.
+    #[arg(long, requires = "pairwise")]
+    sector_identifier: Option<String>,
+    /// Every token request of this app must carry a DPoP proof (RFC 9449).
+    #[arg(long)]
+    require_dpop: bool,
+    /// For a legacy confidential app only: accept its authorization requests without PKCE
+    /// when they carry a nonce. PKCE is required of every other app (RFC 9700 §2.1.1), and
+    /// of this one too whenever it sends a code_challenge.
+    #[arg(long, conflicts_with_all = ["public", "service"])]
+    allow_no_pkce: bool,
+    /// Every sign-in into this app must be multi-factor: a one-factor session is asked for
+    /// its second factor first.
+    #[arg(long)]
+    require_mfa: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs a `client` command.
 pub async fn run(state: &AppState, command: ClientCommand) -> anyhow::Result<()> {
     match command {
-        ClientCommand::Create {
-            name,
-            redirect_uris,
-            public,
-            service,
-            first_party,
-            scopes,
-            post_logout_redirect_uris,
-            backchannel_logout_uri,
-            frontchannel_logout_uri,
-            require_par,
-            jwks_file,
-            pairwise,
-            sector_identifier,
-            require_dpop,
-            allow_no_pkce,
-            json,
-        } => {
+        ClientCommand::Create(args) => {
+            let CreateArgs {
+                name,
+                redirect_uris,
+                public,
+                service,
+                first_party,
+                scopes,
+                post_logout_redirect_uris,
+                backchannel_logout_uri,
+                frontchannel_logout_uri,
+                require_par,
+                jwks_file,
+                pairwise,
+                sector_identifier,
+                require_dpop,
+                allow_no_pkce,
+                require_mfa,
+                json,
+            } = *args;
             let jwks = match jwks_file {
                 None => None,
                 Some(path) => {
@@ -124,6 +134,7 @@ pub async fn run(state: &AppState, command: ClientCommand) -> anyhow::Result<()>
                 sector_identifier,
                 require_dpop,
                 allow_no_pkce,
+                require_mfa,
             };
             let done = registration::create(&state.db, &state.client_key, &new, Actor::Cli).await?;
             if json {

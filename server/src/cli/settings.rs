@@ -1,6 +1,6 @@
-//! `server settings`: the sign-in policy's switches.
+//! `server settings`: the sign-in policy's switches and who must use a second factor.
 
-use app::domain::{audit::Actor, settings};
+use app::domain::{audit::Actor, mfa::policy::MfaPolicy, settings};
 use clap::Subcommand;
 use sqlx::PgPool;
 
@@ -15,10 +15,25 @@ pub enum SettingsCommand {
         /// `on` or `off`.
         value: String,
     },
+    /// Set who must sign in with a second factor: `off` (nobody is asked, not even those who
+    /// enrolled one), `optional` (those who enrolled one), `admins` (administrators must; the
+    /// default) or `required` (everyone must).
+    Mfa {
+        /// `off`, `optional`, `admins` or `required`.
+        policy: String,
+    },
 }
 
 /// Runs a `settings` command, then prints every switch.
 pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
+    if let SettingsCommand::Mfa { policy } = &command {
+        let Some(policy) = MfaPolicy::parse(policy) else {
+            anyhow::bail!(
+                "the MFA policy must be one of off, optional, admins, required; not {policy:?}"
+            );
+        };
+        settings::set_mfa_policy(db, policy, Actor::Cli).await?;
+    }
     if let SettingsCommand::Set { name, value } = command {
         let on = match value.as_str() {
             "on" | "true" => true,
@@ -43,5 +58,6 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
     ] {
         println!("{name:28} {}", if on { "on" } else { "off" });
     }
+    println!("{:28} {}", "mfa_policy", s.mfa_policy);
     Ok(())
 }

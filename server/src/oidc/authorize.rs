@@ -3,11 +3,13 @@
 
 use app::{
     domain::{
+        authentication::second_step,
         client::ClientInfo,
         oidc::{
             authorize::AuthorizeParams,
             pending_requests::{self, Next},
         },
+        sessions,
     },
     state::AppState,
 };
@@ -21,8 +23,9 @@ use tower_sessions::Session;
 
 use super::{error_page, failed};
 
-/// Where the browser goes for `next`.
-fn respond(next: Next) -> Response {
+/// Where the browser goes for `next`. A step-up starts here: the second step's page, then back
+/// through the continuation to the same request.
+async fn respond(state: &AppState, session: &Session, next: Next) -> Response {
     let with_request = |path: &str, id: &str| {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("request", id)
@@ -38,6 +41,21 @@ fn respond(next: Next) -> Response {
                 .finish();
             Redirect::to(&format!("/signin?{query}")).into_response()
         }
+        Next::StepUp(id) => {
+            let back = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("request", &id)
+                .finish();
+            let back = format!("/oauth2/continue?{back}");
+            let user = match sessions::current_user(session).await {
+                Ok(Some(user)) => user,
+                Ok(None) => return Redirect::to("/signin").into_response(),
+                Err(e) => return failed(e.into()),
+            };
+            match second_step::begin_step_up(state, session, user, &back, true).await {
+                Ok(_) => Redirect::to(second_step::PAGE).into_response(),
+                Err(e) => failed(e),
+            }
+        }
         Next::Consent(id) => with_request("/oauth2/consent", &id),
         Next::Continue(id) => with_request("/oauth2/continue", &id),
         Next::ErrorPage(problem) => error_page(problem),
@@ -52,7 +70,7 @@ pub async fn start(
 ) -> Response {
     let client = ClientInfo::from_parts(&parts);
     match pending_requests::begin(&state, &client, &session, &params).await {
-        Ok(next) => respond(next),
+        Ok(next) => respond(&state, &session, next).await,
         Err(e) => failed(e),
     }
 }
@@ -72,7 +90,7 @@ pub async fn resume(
     let client = ClientInfo::from_parts(&parts);
     let id = id.request.as_deref();
     match pending_requests::proceed(&state, &client, &session, id).await {
-        Ok(next) => respond(next),
+        Ok(next) => respond(&state, &session, next).await,
         Err(e) => failed(e),
     }
 }
@@ -95,7 +113,7 @@ pub async fn consent(
     let client = ClientInfo::from_parts(&parts);
     match pending_requests::answer_consent(&state, &client, &session, &form.request, approve).await
     {
-        Ok(next) => respond(next),
+        Ok(next) => respond(&state, &session, next).await,
         Err(e) => failed(e),
     }
 }

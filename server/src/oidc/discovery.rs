@@ -32,8 +32,9 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email",
-            "email_verified", "phone_number", "phone_number_verified", "sid"
+            "email_verified", "phone_number", "phone_number_verified", "sid", "amr", "acr"
         ],
+        "acr_values_supported": app::domain::assurance::ACR_LEVELS,
         "authorization_response_iss_parameter_supported": true,
         "pushed_authorization_request_endpoint": format!("{issuer}/oauth2/par"),
         "require_pushed_authorization_requests": false,

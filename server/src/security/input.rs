@@ -53,31 +53,10 @@ fn path_has_control(path: &str) -> bool {
     if !path.contains('%') {
         return false;
     }
-    let decoded: Vec<u8> = percent_decode(path.as_bytes());
-    has_control(&String::from_utf8_lossy(&decoded), false)
-}
-
-fn percent_decode(input: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match (
-            input[i],
-            input.get(i + 1).copied(),
-            input.get(i + 2).copied(),
-        ) {
-            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push(hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0));
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
+    has_control(
+        &percent_encoding::percent_decode_str(path).decode_utf8_lossy(),
+        false,
+    )
 }
 
 /// The answer to a refused request, in the form its endpoint speaks: a server function's error

@@ -1,9 +1,10 @@
-//! Cross-cutting HTTP protections: the client's real address behind trusted proxies, control
-//! characters refused at the boundary, security headers with a CSP nonce, the same-origin check
+//! Cross-cutting HTTP protections: the client's real address behind trusted proxies, the
+//! browser's device cookie, control characters refused at the boundary, security headers with a CSP nonce, the same-origin check
 //! on state changes, API error statuses, and form errors only from the site's own forms.
 
 pub mod api_status;
 pub mod client_address;
+pub mod device;
 pub mod form_errors;
 pub mod headers;
 pub mod input;

@@ -1,4 +1,4 @@
-//! Deletes what has expired: sessions, spent tokens and codes (sign-in and OAuth), passkey
+//! Deletes what has expired: sessions, remembered devices, spent tokens and codes (sign-in and OAuth), passkey
 //! ceremonies, email sign-in requests, delivered mail and texts after a week, old throttle
 //! counters; and queues logout notices for sign-ins whose session went that way.
 
@@ -10,6 +10,7 @@ use tokio::sync::watch;
 /// One cleanup pass.
 pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
     app::domain::sessions::delete_expired(db).await?;
+    app::domain::mfa::remembered::delete_expired(db).await?;
     app::domain::oidc::session_apps::end_orphans(db, issuer).await?;
     for statement in [
         "DELETE FROM one_time_tokens WHERE expires_at < now() - interval '7 days'

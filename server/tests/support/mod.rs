@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod mfa;
 pub mod oidc;
 pub mod sms;
 pub mod smtp;
@@ -142,8 +143,17 @@ impl TestApp {
     }
 
     /// Makes `email` an administrator (as `server admin create` does) and returns a browser
-    /// signed in to it through the one-time link, with [`GOOD_PASSWORD`] chosen there.
+    /// signed in to it through the one-time link, with [`GOOD_PASSWORD`] chosen there and an
+    /// authenticator app set up on the second step (the policy requires one of administrators).
     pub async fn signed_in_admin(&self, email: &str) -> Browser {
+        let browser = self.admin_at_second_step(email).await;
+        mfa::enrol_on_second_step(&browser).await;
+        browser
+    }
+
+    /// As [`TestApp::signed_in_admin`], but stopped at the second step, which asks them to
+    /// set up a second factor.
+    pub async fn admin_at_second_step(&self, email: &str) -> Browser {
         let state = startup::app_state(self.db.clone(), &self.config).unwrap();
         let address = app::domain::email::Email::parse(email).unwrap();
         let actor = app::domain::audit::Actor::Cli;

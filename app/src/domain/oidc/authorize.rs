@@ -36,6 +36,8 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    /// The assurance levels the app asks for, most wanted first (OpenID Connect Core §3.1.2.1).
+    pub acr_values: Option<String>,
     /// An ID token this provider issued: the person the app expects to be signed in.
     pub id_token_hint: Option<String>,
     /// The sign-in the app suggests (an email address), filled in on the sign-in page.
@@ -76,6 +78,12 @@ pub struct AuthRequest {
     pub hint_sub: Option<String>,
     #[serde(default)]
     pub login_hint: Option<String>,
+    /// `acr_values`: the levels the app asked for.
+    #[serde(default)]
+    pub acr_values: Vec<String>,
+    /// The app is registered to require multi-factor sign-in.
+    #[serde(default)]
+    pub require_mfa: bool,
     pub created_at: i64,
 }
 /// Why a request was refused before anything happened.
@@ -182,6 +190,16 @@ pub async fn check(
             .as_deref()
             .filter(|h| !h.is_empty() && h.len() <= 320)
             .map(str::to_owned),
+        acr_values: params
+            .acr_values
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|v| !v.is_empty() && v.len() <= 200)
+            .take(8)
+            .map(str::to_owned)
+            .collect(),
+        require_mfa: client.require_mfa,
         created_at: OffsetDateTime::now_utc().unix_timestamp(),
     };
     if params.response_type.as_deref() != Some("code") {

@@ -106,6 +106,8 @@ pub struct Client {
     /// Authorization requests must use PKCE (a legacy confidential client that sends a nonce may
     /// be registered without).
     pub pkce_required: bool,
+    /// Every sign-in into this app must be multi-factor.
+    pub require_mfa: bool,
 }
 
 impl Client {
@@ -125,7 +127,8 @@ pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Clie
         "SELECT id, name, client_type, secret_hash, redirect_uris, post_logout_redirect_uris,
                 grant_types, scopes,
                 id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party,
-                require_par, jwks, subject_type, sector_identifier, require_dpop, pkce_required
+                require_par, jwks, subject_type, sector_identifier, require_dpop, pkce_required,
+                require_mfa
          FROM oauth_clients WHERE id = $1",
     )
     .bind(id)

@@ -22,6 +22,9 @@ pub(crate) struct Grant {
     pub nonce: Option<String>,
     /// The browser sign-in the grant came from (`sid` in ID tokens).
     pub sid: Option<String>,
+    /// How the person authenticated at that sign-in (RFC 8176), and the level it reached.
+    pub amr: Vec<String>,
+    pub acr: Option<String>,
 }
 
 /// Refresh tokens go to clients allowed the grant that asked for `offline_access`.
@@ -110,6 +113,12 @@ pub(crate) async fn issue(
         claims.insert("iat".into(), json!(now));
         claims.insert("exp".into(), json!(now + ID_TOKEN_LIFETIME_SECS));
         claims.insert("auth_time".into(), json!(auth_time));
+        if !grant.amr.is_empty() {
+            claims.insert("amr".into(), json!(grant.amr));
+        }
+        if let Some(acr) = &grant.acr {
+            claims.insert("acr".into(), json!(acr));
+        }
         if let Some(nonce) = &grant.nonce {
             claims.insert("nonce".into(), json!(nonce));
         }

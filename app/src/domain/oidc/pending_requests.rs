@@ -14,6 +14,7 @@ use super::{
 };
 use crate::{
     domain::{
+        assurance::{self, ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR},
         audit::{self, AuditEvent, Outcome},
         client::ClientInfo,
         error::AccountError,
@@ -39,6 +40,9 @@ pub enum Next {
     Redirect(String),
     /// The person must sign in first (the app's `login_hint`, if any, fills in the form).
     SignIn(Option<String>),
+    /// The signed-in person must give a second factor first (the app asked for multi-factor,
+    /// or is registered to require it), then the request with this id goes on.
+    StepUp(String),
     /// The person must approve the app of the request with this id.
     Consent(String),
     /// Back through our continuation page (after a form on our site), which goes on with the
@@ -161,6 +165,22 @@ pub async fn proceed(
         }
         return Ok(Next::SignIn(req.login_hint.clone()));
     };
+    let authenticated = sessions::authenticated(session).await?;
+    let acr = authenticated
+        .as_ref()
+        .map_or(ACR_SINGLE_FACTOR, |a| a.acr());
+    if (req.require_mfa && acr != ACR_MULTI_FACTOR) || !assurance::satisfies(acr, &req.acr_values) {
+        if req.silent {
+            end(session, &req.id).await?;
+            return Ok(redirect_error(
+                issuer,
+                &req,
+                "interaction_required",
+                "The app asks for a multi-factor sign-in.",
+            ));
+        }
+        return Ok(Next::StepUp(req.id));
+    }
     if req.denied {
         end(session, &req.id).await?;
         return Ok(redirect_error(
@@ -193,7 +213,15 @@ pub async fn proceed(
         }
     }
     let sid = sessions::sid(session).await?;
-    let code = issue_code(state, client_info, &req, user_id, signed_in_at, &sid).await?;
+    let (amr, acr) = authenticated.map_or((Vec::new(), acr), |a| (a.amr(), a.acr()));
+    let signed_in = SignedIn {
+        user_id,
+        at: signed_in_at,
+        sid: &sid,
+        amr: &amr,
+        acr,
+    };
+    let code = issue_code(state, client_info, &req, &signed_in).await?;
     end(session, &req.id).await?;
     Ok(Next::Redirect(answer(
         issuer,
@@ -229,22 +257,36 @@ fn must_sign_in(
             .is_some_and(|sub| *sub != user.to_string())
 }
 
+/// The sign-in a code is issued for: who, when, which `sid`, and how (`amr`, `acr`).
+struct SignedIn<'a> {
+    user_id: Uuid,
+    at: i64,
+    sid: &'a str,
+    amr: &'a [String],
+    acr: &'a str,
+}
+
 async fn issue_code(
     state: &AppState,
     client_info: &ClientInfo,
     req: &AuthRequest,
-    user_id: Uuid,
-    signed_in_at: i64,
-    sid: &str,
+    signed_in: &SignedIn<'_>,
 ) -> Result<String, AccountError> {
+    let SignedIn {
+        user_id,
+        at: signed_in_at,
+        sid,
+        amr,
+        acr,
+    } = *signed_in;
     let code = random_token();
     let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO authorization_codes
            (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time,
-            expires_at, sid)
+            expires_at, sid, amr, acr)
          VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), now() + make_interval(secs => $9),
-                 $10)",
+                 $10, $11, $12)",
     )
     .bind(token_hash(&code))
     .bind(&req.client_id)
@@ -256,6 +298,8 @@ async fn issue_code(
     .bind(signed_in_at as f64)
     .bind(CODE_LIFETIME_SECS as f64)
     .bind(sid)
+    .bind(amr)
+    .bind(acr)
     .execute(&mut *tx)
     .await?;
     session_apps::record(&mut tx, sid, &req.client_id, user_id).await?;

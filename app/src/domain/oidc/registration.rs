@@ -89,6 +89,8 @@ pub struct NewClient {
     /// A legacy confidential app that cannot send PKCE: its requests may go without, when they
     /// carry a `nonce` (RFC 9700 §2.1.1). Every other app must use PKCE.
     pub allow_no_pkce: bool,
+    /// Every sign-in into this app must be multi-factor (`acr` of multi-factor).
+    pub require_mfa: bool,
 }
 
 /// A registered client: its id, and its secret when it has one (shown this once).
@@ -239,8 +241,9 @@ pub async fn create(
         "INSERT INTO oauth_clients
            (id, name, client_type, secret_hash, redirect_uris, grant_types, scopes, first_party,
             post_logout_redirect_uris, backchannel_logout_uri, frontchannel_logout_uri, require_par,
-            jwks, subject_type, sector_identifier, require_dpop, pkce_required)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            jwks, subject_type, sector_identifier, require_dpop, pkce_required, require_mfa)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18)",
     )
     .bind(&client_id)
     .bind(new.name.trim())
@@ -263,6 +266,7 @@ pub async fn create(
     .bind(&sector)
     .bind(new.require_dpop)
     .bind(!new.allow_no_pkce)
+    .bind(new.require_mfa)
     .execute(&mut *tx)
     .await?;
     let event = AuditEvent::new("client.created", Outcome::Success)
@@ -282,6 +286,7 @@ pub async fn create(
             "private_key_jwt": new.jwks.is_some(),
             "pairwise_sector": sector,
             "pkce_required": !new.allow_no_pkce,
+            "require_mfa": new.require_mfa,
         }));
     audit::record(&mut *tx, &ClientInfo::default(), event).await?;
     tx.commit().await?;

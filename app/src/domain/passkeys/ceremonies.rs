@@ -2,7 +2,7 @@
 //! serve the finish call) bound to the browser session; the finish call takes it out, once.
 
 use sqlx::PgExecutor;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tower_sessions::Session;
 use uuid::Uuid;
 use webauthn_rs::prelude::*;
@@ -10,7 +10,7 @@ use webauthn_rs_proto::{
     AuthenticatorSelectionCriteria, ResidentKeyRequirement, UserVerificationPolicy,
 };
 
-use super::{parse_name, PasskeyRejection, FRESH_SIGN_IN};
+use super::{parse_name, PasskeyRejection};
 use crate::{
     domain::{
         accounts::create_or_warn_owner,
@@ -20,8 +20,9 @@ use crate::{
         client::ClientInfo,
         email::Email,
         error::AccountError,
+        mfa,
         names::DisplayName,
-        sessions, settings, throttle,
+        settings, throttle,
         users::{self, NewUser, Role},
     },
     state::AppState,
@@ -220,10 +221,7 @@ pub async fn start_registration(
     ensure_enabled(state).await?;
     admit(state, client).await?;
     let name = parse_name(name)?;
-    let signed_in_at = sessions::signed_in_at(session).await?;
-    if OffsetDateTime::now_utc() - signed_in_at > FRESH_SIGN_IN {
-        return Err(PasskeyRejection::SignInAgain.into());
-    }
+    mfa::freshness::ensure(&state.db, session, user_id).await?;
     let user = users::find_by_id(&state.db, user_id)
         .await?
         .ok_or(AccountError::NoSuchAccount)?;

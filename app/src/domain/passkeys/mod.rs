@@ -7,7 +7,6 @@ mod manage;
 
 use std::sync::Arc;
 
-use time::Duration;
 use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
 pub use ceremonies::{
@@ -16,8 +15,6 @@ pub use ceremonies::{
 };
 pub use manage::{list, remove, remove_all, rename, PasskeyRecord};
 
-/// How recent the sign-in must be to add a passkey.
-pub const FRESH_SIGN_IN: Duration = Duration::minutes(10);
 const MAX_NAME_CHARS: usize = 60;
 
 /// Why a passkey operation was refused.
@@ -29,8 +26,6 @@ pub enum PasskeyRejection {
     UnknownPasskey,
     #[error("The passkey could not be verified. Try again.")]
     NotVerified,
-    #[error("For your security, sign in again before adding a passkey.")]
-    SignInAgain,
     #[error("Give the passkey a name of at most {MAX_NAME_CHARS} characters.")]
     BadName,
     #[error("No such passkey.")]

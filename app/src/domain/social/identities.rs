@@ -17,8 +17,8 @@ use crate::{
         client::ClientInfo,
         email::Email,
         error::AccountError,
+        mfa,
         names::DisplayName,
-        passkeys::FRESH_SIGN_IN,
         sessions::{self, PENDING_LINK_KEY},
         settings, users,
     },
@@ -291,10 +291,12 @@ pub async fn remove_all(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<
     Ok(done.rows_affected())
 }
 
-/// Whether a link from the portal may start: adding a way in needs a recent sign-in.
-pub async fn may_start_link(session: &Session) -> Result<(), AccountError> {
-    if OffsetDateTime::now_utc() - sessions::signed_in_at(session).await? > FRESH_SIGN_IN {
-        return Err(AccountError::SignInAgain);
-    }
-    Ok(())
+/// Whether a link from the portal may start: adding a way in needs a recent proof (a second
+/// factor, or a sign-in for a person without one).
+pub async fn may_start_link(
+    db: &sqlx::PgPool,
+    session: &Session,
+    user_id: Uuid,
+) -> Result<(), AccountError> {
+    mfa::freshness::ensure(db, session, user_id).await
 }

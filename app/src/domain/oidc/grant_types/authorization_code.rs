@@ -62,6 +62,8 @@ pub async fn exchange(
         code_challenge: Option<String>,
         auth_time: OffsetDateTime,
         sid: Option<String>,
+        amr: Vec<String>,
+        acr: Option<String>,
         expired: bool,
         refresh_stored: bool,
     }
@@ -83,14 +85,14 @@ pub async fn exchange(
              UPDATE authorization_codes SET used_at = now(), grant_id = $6
              WHERE code_hash = $1 AND used_at IS NULL
              RETURNING client_id, user_id, redirect_uri, scopes, nonce, code_challenge,
-                       auth_time, sid, expires_at <= now() AS expired
+                       auth_time, sid, amr, acr, expires_at <= now() AS expired
          ), fresh AS (
              INSERT INTO refresh_tokens
                (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash,
-                expires_at, family_expires_at, sid, dpop_jkt)
+                expires_at, family_expires_at, sid, dpop_jkt, amr, acr)
              SELECT $5, $6, client_id, user_id, scopes, auth_time, $1,
                     LEAST(now() + make_interval(secs => $7), now() + make_interval(secs => $10)),
-                    now() + make_interval(secs => $10), sid, $8
+                    now() + make_interval(secs => $10), sid, $8, amr, acr
              FROM used
              WHERE $9 AND 'offline_access' = ANY (scopes) AND NOT expired
                AND client_id = $2 AND redirect_uri = $3
@@ -146,6 +148,8 @@ pub async fn exchange(
         auth_time: row.auth_time,
         nonce: row.nonce,
         sid: row.sid,
+        amr: row.amr,
+        acr: row.acr,
     };
     let refresh = match (wants_refresh(client, &grant.scopes), row.refresh_stored) {
         (true, true) => Some(refresh),

@@ -48,6 +48,8 @@ pub async fn refresh(
         scopes: Vec<String>,
         auth_time: OffsetDateTime,
         sid: Option<String>,
+        amr: Vec<String>,
+        acr: Option<String>,
     }
     // One statement marks the token used, when it may be used (this client's, unused,
     // unrevoked, unexpired, its family too, the scopes asked for within its own, the same DPoP
@@ -62,17 +64,18 @@ pub async fn refresh(
                AND revoked_at IS NULL AND expires_at > now() AND family_expires_at > now()
                AND ($3::text[] IS NULL OR $3::text[] <@ scopes)
                AND (dpop_jkt IS NULL OR dpop_jkt = $4)
-             RETURNING family_id, client_id, user_id, scopes, auth_time, sid, family_expires_at
+             RETURNING family_id, client_id, user_id, scopes, auth_time, sid, family_expires_at,
+                       amr, acr
          ), successor AS (
              INSERT INTO refresh_tokens
                (token_hash, family_id, client_id, user_id, scopes, auth_time, expires_at,
-                family_expires_at, sid, dpop_jkt)
+                family_expires_at, sid, dpop_jkt, amr, acr)
              SELECT $5, family_id, client_id, user_id, COALESCE($3::text[], scopes), auth_time,
                     LEAST(now() + make_interval(secs => $6), family_expires_at),
-                    family_expires_at, sid, $4
+                    family_expires_at, sid, $4, amr, acr
              FROM rotated
          )
-         SELECT family_id, user_id, scopes, auth_time, sid FROM rotated",
+         SELECT family_id, user_id, scopes, auth_time, sid, amr, acr FROM rotated",
     )
     .bind(&hash)
     .bind(&client.id)
@@ -93,6 +96,8 @@ pub async fn refresh(
         auth_time: row.auth_time,
         nonce: None,
         sid: row.sid,
+        amr: row.amr,
+        acr: row.acr,
     };
     issue(state, client, &grant, Some(successor), jkt).await
 }

@@ -1,0 +1,223 @@
+//! The one exit of every sign-in: where a first factor, proven by any of the sign-in paths
+//! (password, email link or code, SMS code, passkey, social, password reset), becomes a
+//! signed-in session. It applies the account policy that holds for every path (a verified
+//! address when the business requires one), decides whether a second factor is needed (the MFA
+//! policy, the factors the person enrolled, a remembered device) and hands over to
+//! `second_step` when it is, records how the person authenticated (method, factors and their
+//! times, RFC 8176 `amr`) and audits the sign-in. The risk decisions belong here too.
+
+pub mod second_step;
+
+use serde_json::json;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    assurance::{self, Factor},
+    audit::{self, AuditEvent, Outcome},
+    client::ClientInfo,
+    error::AccountError,
+    mfa::{factors, remembered},
+    sessions::{self, FactorUse},
+    settings,
+    users::{self, User},
+};
+use crate::state::AppState;
+/// How a person proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Password,
+    EmailLink,
+    EmailCode,
+    SmsCode,
+    Passkey,
+    /// An upstream identity provider (OpenID Connect or OAuth 2.0).
+    Social,
+    /// A mailed reset link, then a new password.
+    PasswordReset,
+}
+
+impl Method {
+    /// The name the session, the audit trail and the risk rules use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::EmailLink => "email_link",
+            Self::EmailCode => "email_code",
+            Self::SmsCode => "sms_code",
+            Self::Passkey => "passkey",
+            Self::Social => "social",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+
+    /// The method named `name` (as [`Method::as_str`] gives it).
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Password,
+            Self::EmailLink,
+            Self::EmailCode,
+            Self::SmsCode,
+            Self::Passkey,
+            Self::Social,
+            Self::PasswordReset,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+    }
+
+    /// The factor this method proves. A password reset proves control of the mailbox; the new
+    /// password it sets proves nothing yet.
+    pub fn factor(self) -> Factor {
+        match self {
+            Self::Password => Factor::Password,
+            Self::EmailLink | Self::EmailCode | Self::PasswordReset => Factor::Email,
+            Self::SmsCode => Factor::Sms,
+            Self::Passkey => Factor::Passkey,
+            Self::Social => Factor::Federated,
+        }
+    }
+}
+
+/// What a proven first factor led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The session is signed in.
+    SignedIn,
+    /// A second factor is needed first: the browser goes to the second step's page.
+    SecondStep,
+}
+
+/// Signs `session` in as `user_id`, who has just proven a first factor by `method` (see
+/// [`sign_in_user`]).
+pub async fn sign_in(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user_id: Uuid,
+    method: Method,
+) -> Result<Progress, AccountError> {
+    let user = users::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)?;
+    sign_in_user(state, client, session, &user, method).await
+}
+
+/// Signs `session` in as `user` (as just read), who has just proven a first factor by
+/// `method`, or starts the second step when a second factor is needed. Refuses an account
+/// whose address is not verified while the business requires that (the browser is remembered
+/// for the "send a new link" button). Factors this browser proved for the same person moments
+/// ago, in a second step still waiting, count too: a passkey or a mailed code used on the
+/// second step's page completes it.
+#[tracing::instrument(skip_all, fields(method = method.as_str()))]
+pub async fn sign_in_user(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user: &User,
+    method: Method,
+) -> Result<Progress, AccountError> {
+    let policy = settings::load(&state.db).await?;
+    if !user.is_verified() && policy.require_verified_email {
+        sessions::set_pending_verification(session, user.id).await?;
+        failed(
+            &state.db,
+            client,
+            method,
+            Some(user.id),
+            "email_not_verified",
+        )
+        .await?;
+        return Err(AccountError::EmailNotVerified);
+    }
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let waiting = second_step::waiting_for(session, user.id).await?;
+    let mut proven = waiting
+        .as_ref()
+        .map(|step| step.proven.clone())
+        .unwrap_or_default();
+    proven.retain(|f| f.factor != method.factor());
+    proven.push(FactorUse {
+        factor: method.factor(),
+        at: now,
+    });
+    let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
+    if !assurance::is_multi_factor(&kinds) {
+        let enrolled = factors::of(&state.db, user.id).await?;
+        let required = policy.mfa_policy.requires(user);
+        let asked = required
+            || (policy.mfa_policy.asks_enrolled() && enrolled.enrolled())
+            || waiting
+                .as_ref()
+                .is_some_and(|step| step.multi_factor_wanted);
+        let remembered = asked
+            && !waiting
+                .as_ref()
+                .is_some_and(|step| step.multi_factor_wanted)
+            && remembered::recognises(&state.db, client, user.id).await?;
+        if asked && !remembered {
+            let must_enrol = required && !enrolled.has_strong();
+            second_step::begin(session, user, method, proven, must_enrol, waiting).await?;
+            let event = AuditEvent::new("signin.second_factor_asked", Outcome::Success)
+                .about(Some(user.id))
+                .detail(json!({ "method": method.as_str(), "must_enrol": must_enrol }));
+            audit::record(&state.db, client, event).await?;
+            return Ok(Progress::SecondStep);
+        }
+    }
+    complete(state, client, session, user.id, method, &proven).await?;
+    Ok(Progress::SignedIn)
+}
+
+/// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in.
+pub(crate) async fn complete(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user_id: Uuid,
+    method: Method,
+    proven: &[FactorUse],
+) -> Result<(), AccountError> {
+    second_step::clear(session).await?;
+    sessions::sign_in(session, user_id, method.as_str(), proven).await?;
+    let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
+    let event = AuditEvent::new("signin.succeeded", Outcome::Success)
+        .by(user_id)
+        .detail(json!({
+            "method": method.as_str(),
+            "amr": assurance::amr(&kinds),
+            "acr": assurance::acr(&kinds),
+        }));
+    audit::record(&state.db, client, event).await?;
+    Ok(())
+}
+
+/// Where a browser goes after proving a factor: the second step while one waits, back to the
+/// page that asked for a step-up, an app's sign-in in progress, or the profile.
+pub async fn landing(session: &Session) -> String {
+    if second_step::pending(session).await.ok().flatten().is_some() {
+        return second_step::PAGE.to_owned();
+    }
+    if let Ok(Some(path)) = second_step::take_return(session).await {
+        return path;
+    }
+    super::oidc::pending_requests::landing(session)
+        .await
+        .to_owned()
+}
+
+/// Records a failed sign-in attempt by `method` (for `user`, when known) and `reason`.
+pub async fn failed(
+    db: impl sqlx::PgExecutor<'_>,
+    client: &ClientInfo,
+    method: Method,
+    user: Option<Uuid>,
+    reason: &str,
+) -> sqlx::Result<()> {
+    let event = AuditEvent::new("signin.failed", Outcome::Failure)
+        .about(user)
+        .detail(json!({ "method": method.as_str(), "reason": reason }));
+    audit::record(db, client, event).await
+}

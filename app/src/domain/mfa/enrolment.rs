@@ -1,0 +1,266 @@
+//! Enrolling and removing second factors: an authenticator app (started, then confirmed with a
+//! first code), a new set of recovery codes, removing the app. Each change needs a recent proof
+//! (`freshness`), is audited and mails the person a notice; removing the last strong factor
+//! while the policy requires one is refused. The second step of a sign-in uses the unchecked
+//! [`begin`] and [`finish`] for an administrator made to enrol before going on.
+
+use serde_json::json;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{
+    factors, freshness, recovery_codes,
+    totp::{self, Enrolment},
+};
+use crate::{
+    domain::{
+        accounts::templates,
+        assurance::Factor,
+        audit::{self, AuditEvent, Outcome},
+        branding,
+        client::ClientInfo,
+        error::AccountError,
+        mail, sessions, settings,
+        users::{self, User},
+    },
+    state::AppState,
+};
+
+/// The secret being enrolled, sealed, while the person reads it into their app.
+const PENDING_KEY: &str = "totp_enrolment";
+/// New recovery codes, sealed, until the page that shows them once has shown them.
+const HELD_CODES_KEY: &str = "new_recovery_codes";
+
+/// Why a change of factors was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FactorRejection {
+    #[error("That code is not right. Check the time on your phone and try the newest code.")]
+    WrongCode,
+    #[error("That code was already used. Wait for the next one.")]
+    Replayed,
+    #[error("Start again: scan the new key, then type its first code.")]
+    NoEnrolment,
+    #[error("There is no authenticator app to remove.")]
+    NotEnrolled,
+    #[error(
+        "This is your last strong second factor, and this account must sign in with one. Add \
+         a passkey or another authenticator app first."
+    )]
+    LastStrongFactor,
+    #[error("Recovery codes stand in for an authenticator app or a passkey: add one first.")]
+    NoStrongFactor,
+}
+
+/// Starts enrolling an authenticator app for the signed-in `user_id` (after a recent proof).
+pub async fn start(
+    state: &AppState,
+    session: &Session,
+    user_id: Uuid,
+) -> Result<Enrolment, AccountError> {
+    freshness::ensure(&state.db, session, user_id).await?;
+    let user = account(state, user_id).await?;
+    begin(state, session, &user).await
+}
+
+/// Confirms the enrolment started in this browser with the app's first `code`. When the
+/// person had no recovery codes left, a new set is held for showing once ([`take_held`]);
+/// returns whether it was.
+pub async fn confirm(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user_id: Uuid,
+    code: &str,
+) -> Result<bool, AccountError> {
+    freshness::ensure(&state.db, session, user_id).await?;
+    let user = account(state, user_id).await?;
+    let codes = finish(state, client, session, &user, code).await?;
+    sessions::add_factor(session, Factor::Totp).await?;
+    hold(state, session, user_id, &codes).await?;
+    Ok(!codes.is_empty())
+}
+
+/// Keeps new recovery `codes` sealed in `session` until [`take_held`] shows them.
+pub(crate) async fn hold(
+    state: &AppState,
+    session: &Session,
+    user_id: Uuid,
+    codes: &[String],
+) -> Result<(), AccountError> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    let plain = serde_json::to_vec(codes).map_err(anyhow::Error::from)?;
+    let sealed = state
+        .factor_secrets
+        .seal(&format!("held codes:{user_id}"), &plain);
+    session.insert(HELD_CODES_KEY, sealed).await?;
+    Ok(())
+}
+
+/// The new recovery codes held for `user_id`, once: they are gone from the session after.
+pub async fn take_held(
+    state: &AppState,
+    session: &Session,
+    user_id: Uuid,
+) -> Result<Vec<String>, AccountError> {
+    let Some(sealed) = session.remove::<Vec<u8>>(HELD_CODES_KEY).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(state
+        .factor_secrets
+        .open(&format!("held codes:{user_id}"), &sealed)
+        .and_then(|plain| serde_json::from_slice(&plain).ok())
+        .unwrap_or_default())
+}
+
+/// Makes a new secret for `user`, kept sealed in `session`, and what to show for it.
+pub(crate) async fn begin(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+) -> Result<Enrolment, AccountError> {
+    let secret = totp::new_secret();
+    let product = branding::load(&state.db).await?.product_name;
+    let enrolment = totp::enrolment(&secret, &product, &user.email)
+        .ok_or_else(|| anyhow::anyhow!("an authenticator enrolment could not be drawn"))?;
+    session
+        .insert(
+            PENDING_KEY,
+            totp::seal(&state.factor_secrets, user.id, &secret),
+        )
+        .await?;
+    Ok(enrolment)
+}
+
+/// Stores the secret begun in `session` once `code` matches it; audits, mails a notice, and
+/// makes recovery codes when the person has none left.
+pub(crate) async fn finish(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user: &User,
+    code: &str,
+) -> Result<Vec<String>, AccountError> {
+    let secret = session
+        .get::<Vec<u8>>(PENDING_KEY)
+        .await?
+        .and_then(|sealed| totp::open(&state.factor_secrets, user.id, &sealed))
+        .ok_or(FactorRejection::NoEnrolment)?;
+    let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let step = totp::matching_step(&secret, code, now).ok_or(FactorRejection::WrongCode)?;
+    let mut tx = state.db.begin().await?;
+    totp::store(&mut *tx, &state.factor_secrets, user.id, &secret, step).await?;
+    let codes = if recovery_codes::left(&mut *tx, user.id).await? == 0 {
+        recovery_codes::replace(&mut tx, &state.recovery_key, user.id).await?
+    } else {
+        Vec::new()
+    };
+    changed(
+        state,
+        &mut tx,
+        client,
+        user,
+        "mfa.totp_enrolled",
+        "an authenticator app was added",
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    session.remove::<Vec<u8>>(PENDING_KEY).await?;
+    Ok(codes)
+}
+
+/// Removes the signed-in person's authenticator app (after a recent proof), unless it is their
+/// last strong factor and the policy requires one. Without a strong factor left, the recovery
+/// codes go too.
+pub async fn remove_totp(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user_id: Uuid,
+) -> Result<(), AccountError> {
+    freshness::ensure(&state.db, session, user_id).await?;
+    let user = account(state, user_id).await?;
+    let policy = settings::load(&state.db).await?.mfa_policy;
+    let mut tx = state.db.begin().await?;
+    users::lock(&mut tx, user_id).await?;
+    let before = factors::of(&mut *tx, user_id).await?;
+    if !before.totp {
+        return Err(FactorRejection::NotEnrolled.into());
+    }
+    if before.passkeys == 0 && policy.requires(&user) {
+        return Err(FactorRejection::LastStrongFactor.into());
+    }
+    totp::remove(&mut *tx, user_id).await?;
+    if before.passkeys == 0 {
+        recovery_codes::remove(&mut *tx, user_id).await?;
+    }
+    changed(
+        state,
+        &mut tx,
+        client,
+        &user,
+        "mfa.totp_removed",
+        "the authenticator app was removed",
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+/// Replaces the signed-in person's recovery codes with a new set (after a recent proof), held
+/// for showing once ([`take_held`]).
+pub async fn new_recovery_codes(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    user_id: Uuid,
+) -> Result<(), AccountError> {
+    let factors = factors::of(&state.db, user_id).await?;
+    freshness::ensure_with(session, &factors).await?;
+    if !factors.has_strong() {
+        return Err(FactorRejection::NoStrongFactor.into());
+    }
+    let user = account(state, user_id).await?;
+    let mut tx = state.db.begin().await?;
+    let codes = recovery_codes::replace(&mut tx, &state.recovery_key, user_id).await?;
+    changed(
+        state,
+        &mut tx,
+        client,
+        &user,
+        "mfa.recovery_codes_replaced",
+        "a new set of recovery codes was made (the old codes no longer work)",
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    hold(state, session, user_id, &codes).await
+}
+
+async fn account(state: &AppState, user_id: Uuid) -> Result<User, AccountError> {
+    users::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)
+}
+
+/// The audit row and the mailed notice of a change to `user`'s factors.
+pub(crate) async fn changed(
+    state: &AppState,
+    tx: &mut sqlx::PgConnection,
+    client: &ClientInfo,
+    user: &User,
+    action: &'static str,
+    what: &str,
+) -> Result<(), AccountError> {
+    let event = AuditEvent::new(action, Outcome::Success).by(user.id);
+    audit::record(&mut *tx, client, event.detail(json!({}))).await?;
+    let product = branding::load(&mut *tx).await?.product_name;
+    let notice =
+        templates(state, &product).factors_changed(&user.email(), &user.display_name, what);
+    mail::enqueue(&mut *tx, &notice).await?;
+    Ok(())
+}
