@@ -88,6 +88,13 @@ export async function startSmtpSink() {
   return { port, url: `smtp://127.0.0.1:${port}`, messages, waitForMail, mailTo, stop };
 }
 
+/** The 6-digit code a mail's subject ends with (sign-in and confirmation codes). */
+export function codeIn(mail) {
+  const found = mail.subject.match(/(\d{6})$/);
+  if (!found) throw new Error(`no code in the subject "${mail.subject}"`);
+  return found[1];
+}
+
 /** The first URL in `mail`'s text whose path is `path` (e.g. "/verify-email"). */
 export function linkIn(mail, path) {
   for (const raw of mail.text.match(/https?:\/\/[^\s<>"')\]]+/g) ?? []) {

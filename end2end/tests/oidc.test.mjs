@@ -17,8 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { open } from '../support/browser.mjs';
+import { codeIn } from '../support/smtp-sink.mjs';
 import {
   server,
+  sink,
   uniqueEmail,
   waitForText,
   waitForPath,
@@ -271,6 +273,38 @@ for (const javaScriptEnabled of [true, false]) {
       assert.equal((await oidc.tokenIntrospection(config, second.access_token)).active, false);
       await assert.rejects(oidc.fetchUserInfo(config, second.access_token, first.claims().sub));
       checkPage(page);
+    });
+
+    test('acr_values asking for multi-factor steps a one-factor sign-in up', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      const { config } = await registerClient({ firstParty: true, name: 'Partner Bank' });
+
+      // A password alone: one factor, and the ID token says so.
+      const plain = await authorizationRequest(config);
+      await signInAtProvider(page, plain.url, email);
+      const first = (await oidc.authorizationCodeGrant(config, await backAtApp(page), plain.checks)).claims();
+      assert.deepEqual(first.amr, ['pwd']);
+      assert.equal(first.acr, 'https://refeds.org/profile/sfa');
+
+      // The app asks for multi-factor: the provider asks for a second factor, then goes back.
+      const strong = await authorizationRequest(config, 'openid email', {
+        acr_values: 'https://refeds.org/profile/mfa',
+      });
+      await page.goto(strong.url.href);
+      await waitForPath(page, '/signin/second-factor');
+      if (javaScriptEnabled) await open(page, '/signin/second-factor', mode);
+      await page.getByRole('button', { name: 'Email me a code', exact: true }).click();
+      await waitForPath(page, '/signin/second-factor', '?email_sent=1');
+      const mail = await sink.waitForMail({ to: email, subject: /confirmation code/ });
+      await page.locator('#email-code').fill(codeIn(mail));
+      await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+      const tokens = await oidc.authorizationCodeGrant(config, await backAtApp(page), strong.checks);
+      const claims = tokens.claims();
+      assert.equal(claims.acr, 'https://refeds.org/profile/mfa');
+      assert.ok(claims.amr.includes('otp') && claims.amr.includes('mfa'), JSON.stringify(claims.amr));
+      assert.equal(claims.sid, first.sid, 'the step-up kept the sign-in');
     });
 
     test('a third-party app asks for consent once', async () => {

@@ -77,6 +77,7 @@ async fn go_on(
 }
 
 /// `Some("on")` from a ticked checkbox.
+#[cfg(feature = "ssr")]
 fn ticked(value: &Option<String>) -> bool {
     value.as_deref().is_some_and(|v| !v.is_empty())
 }

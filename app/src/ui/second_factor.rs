@@ -49,12 +49,8 @@ fn RememberDevice() -> impl IntoView {
 
 #[component]
 fn Choices(offer: StepOffer) -> impl IntoView {
-    let query = use_query_map();
-    let email_sent = offer.email_sent || query.read_untracked().get("email_sent").is_some();
     let totp = ServerAction::<SecondStepTotp>::new();
     let recovery = ServerAction::<SecondStepRecoveryCode>::new();
-    let send = ServerAction::<SecondStepSendEmail>::new();
-    let email = ServerAction::<SecondStepEmail>::new();
     view! {
         <h1>"Confirm it's you"</h1>
         <p>"Your account is protected by a second step. Use one of these to go on."</p>
@@ -89,25 +85,39 @@ fn Choices(offer: StepOffer) -> impl IntoView {
                 <p class="notice">
                     "A code by email is weaker than an authenticator app or a passkey: anyone who can read your mail can use it."
                 </p>
-                {if email_sent {
-                    view! {
-                        <ActionForm action=email>
-                            <CodeFields error=last_error(email.value()) id="email-code" />
-                            <RememberDevice />
-                            <button type="submit" class="button-secondary">"Confirm"</button>
-                        </ActionForm>
-                    }.into_any()
-                } else {
-                    view! {
-                        <ActionForm action=send>
-                            <FormError error=last_error(send.value()) />
-                            <button type="submit" class="button-secondary">"Email me a code"</button>
-                        </ActionForm>
-                    }.into_any()
-                }}
+                <EmailCode sent=offer.email_sent remember=true />
             </section>
         })}
         <p class="aside"><a href="/signin">"Start again"</a></p>
+    }
+}
+
+/// The mailed code: the button that sends it, then (once sent, in this browser) its form.
+#[component]
+fn EmailCode(sent: bool, remember: bool) -> impl IntoView {
+    let query = use_query_map();
+    let send = ServerAction::<SecondStepSendEmail>::new();
+    let email = ServerAction::<SecondStepEmail>::new();
+    let sent = move || {
+        sent || query.read().get("email_sent").is_some()
+            || matches!(send.value().get(), Some(Ok(())))
+    };
+    view! {
+        <Show
+            when=sent
+            fallback=move || view! {
+                <ActionForm action=send>
+                    <FormError error=last_error(send.value()) />
+                    <button type="submit" class="button-secondary">"Email me a code"</button>
+                </ActionForm>
+            }
+        >
+            <ActionForm action=email>
+                <CodeFields error=last_error(email.value()) id="email-code" />
+                {remember.then(|| view! { <RememberDevice /> })}
+                <button type="submit" class="button-secondary">"Confirm"</button>
+            </ActionForm>
+        </Show>
     }
 }
 
@@ -116,10 +126,6 @@ fn Choices(offer: StepOffer) -> impl IntoView {
 fn Enrol(offer: StepOffer) -> impl IntoView {
     let setup = Resource::new(|| (), |_| second_step_enrol_start());
     let confirm = ServerAction::<SecondStepEnrol>::new();
-    let send = ServerAction::<SecondStepSendEmail>::new();
-    let email = ServerAction::<SecondStepEmail>::new();
-    let query = use_query_map();
-    let email_sent = offer.email_sent || query.read_untracked().get("email_sent").is_some();
     view! {
         <h1>"Set up a second step"</h1>
         <p>
@@ -142,21 +148,7 @@ fn Enrol(offer: StepOffer) -> impl IntoView {
             <section class="alternative" aria-labelledby="email-heading">
                 <h2 id="email-heading">"Not now: a code by email"</h2>
                 <p class="notice">"Weaker than an authenticator app: anyone who can read your mail can use it."</p>
-                {if email_sent {
-                    view! {
-                        <ActionForm action=email>
-                            <CodeFields error=last_error(email.value()) id="email-code" />
-                            <button type="submit" class="button-secondary">"Confirm"</button>
-                        </ActionForm>
-                    }.into_any()
-                } else {
-                    view! {
-                        <ActionForm action=send>
-                            <FormError error=last_error(send.value()) />
-                            <button type="submit" class="button-secondary">"Email me a code"</button>
-                        </ActionForm>
-                    }.into_any()
-                }}
+                <EmailCode sent=offer.email_sent remember=false />
             </section>
         })}
     }

@@ -115,13 +115,19 @@ pub async fn take_held(
         .unwrap_or_default())
 }
 
-/// Makes a new secret for `user`, kept sealed in `session`, and what to show for it.
+/// Makes a new secret for `user`, kept sealed in `session`, and what to show for it. While one
+/// waits for its first code, showing the page again shows the same one (a person who scanned it
+/// and then reloaded keeps a working key).
 pub(crate) async fn begin(
     state: &AppState,
     session: &Session,
     user: &User,
 ) -> Result<Enrolment, AccountError> {
-    let secret = totp::new_secret();
+    let waiting = session
+        .get::<Vec<u8>>(PENDING_KEY)
+        .await?
+        .and_then(|sealed| totp::open(&state.factor_secrets, user.id, &sealed));
+    let secret = waiting.unwrap_or_else(totp::new_secret);
     let product = branding::load(&state.db).await?.product_name;
     let enrolment = totp::enrolment(&secret, &product, &user.email)
         .ok_or_else(|| anyhow::anyhow!("an authenticator enrolment could not be drawn"))?;
