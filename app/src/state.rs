@@ -17,6 +17,7 @@ use crate::domain::{
     otp::CodeKey,
     passkeys,
     password::PasswordHasher,
+    risk::RiskSources,
     secrets::SecretBox,
     social::upstream::Upstream,
 };
@@ -89,6 +90,8 @@ pub struct AppState {
     pub factor_secrets: SecretBox,
     /// Hashes recovery codes.
     pub recovery_key: RecoveryCodeKey,
+    /// What the risk engine reads besides the database (GeoIP, bad networks, breach range).
+    pub risk: Arc<RiskSources>,
 }
 
 impl AppState {
@@ -119,6 +122,7 @@ impl AppState {
             revoked: Arc::new(RevokedTokens::default()),
             factor_secrets: SecretBox::derive(master_key, master_key::FACTOR_SECRETS),
             recovery_key: RecoveryCodeKey::derive(master_key),
+            risk: Arc::new(RiskSources::default()),
         })
     }
 }

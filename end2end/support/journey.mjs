@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { startSmtpSink } from './smtp-sink.mjs';
 import { startSmsGateway } from './sms-gateway.mjs';
 import { startServer, siteProblems } from './server.mjs';
+import { fileURLToPath } from 'node:url';
 import { launchBrowser, newPage, open } from './browser.mjs';
 import { linkIn } from './smtp-sink.mjs';
 
@@ -19,7 +20,16 @@ export let browser;
 before(async () => {
   sink = await startSmtpSink();
   sms = await startSmsGateway();
-  server = await startServer({ smtpUrl: sink.url, env: { CIAM_SMS_WEBHOOK_URL: sms.url } });
+  server = await startServer({
+    smtpUrl: sink.url,
+    env: {
+      CIAM_SMS_WEBHOOK_URL: sms.url,
+      // The browser is on loopback: a journey that needs it elsewhere says so in
+      // X-Forwarded-For (see `browserAt`), placed by the tests' own GeoIP database.
+      CIAM_TRUSTED_PROXIES: '127.0.0.1',
+      CIAM_GEOIP_DB: fileURLToPath(new URL('./geo-test.mmdb', import.meta.url)),
+    },
+  });
   browser = await launchBrowser();
 });
 
@@ -30,6 +40,14 @@ after(async () => {
   await sms?.stop();
   await sink?.stop();
 });
+
+/** Addresses the tests' GeoIP database places: Berlin and Tokyo (with coordinates). */
+export const PLACES = { berlin: '198.51.100.10', tokyo: '203.0.113.10' };
+
+/** Makes the browser of `context` appear at `ip` (as the trusted proxy in front reports it). */
+export async function browserAt(context, ip) {
+  await context.setExtraHTTPHeaders({ 'x-forwarded-for': ip });
+}
 
 export function uniqueEmail() {
   return `ada+${randomBytes(5).toString('hex')}@example.com`;

@@ -36,6 +36,13 @@ pub struct Config {
     /// `CIAM_DEV_DELIVERY=on`: development delivery (mail and texts kept for the outbox pages,
     /// not sent) even though the site is served over https.
     pub dev_delivery_forced: bool,
+    /// A MaxMind-format GeoIP database (country or city) for the risk engine.
+    pub geoip_db: Option<std::path::PathBuf>,
+    /// A file of known-bad networks (one address or CIDR network per line, `#` comments).
+    pub bad_networks_file: Option<std::path::PathBuf>,
+    /// A k-anonymity range service for breached passwords, e.g.
+    /// `https://api.pwnedpasswords.com/range`.
+    pub breached_passwords_url: Option<String>,
 }
 
 /// How log lines are written.
@@ -122,6 +129,9 @@ impl Config {
             refresh_family_lifetime: days("CIAM_REFRESH_TOKEN_MAX_DAYS", 30, 365)?,
             trusted_proxies,
             dev_delivery_forced,
+            geoip_db: var("CIAM_GEOIP_DB").map(Into::into),
+            bad_networks_file: var("CIAM_BAD_NETWORKS_FILE").map(Into::into),
+            breached_passwords_url: var("CIAM_BREACHED_PASSWORDS_URL"),
         };
         config.check_delivery()?;
         Ok(config)

@@ -47,6 +47,7 @@ struct StartQuery {
 fn failed(error: AccountError, linking: bool) -> Response {
     let error = match error {
         AccountError::Social(e) => e,
+        AccountError::RiskBlocked(_) => SocialError::RiskBlocked,
         AccountError::StepUp => {
             return Redirect::to("/profile?social_error=sign_in_again").into_response()
         }

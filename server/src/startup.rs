@@ -4,7 +4,15 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use app::{shell, state::AppState, App};
+use app::{
+    domain::{
+        client_address::Network,
+        risk::{geo::GeoDb, RiskSources},
+    },
+    shell,
+    state::AppState,
+    App,
+};
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -78,7 +86,36 @@ pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     settings.dev_mail = config.dev_mail();
     settings.dev_sms = config.dev_sms();
     settings.sms_available = config.sms_webhook_url.is_some() || config.dev_sms();
-    AppState::new(db, settings, passwords, &config.master_key.0)
+    let mut state = AppState::new(db, settings, passwords, &config.master_key.0)?;
+    state.risk = Arc::new(risk_sources(config)?);
+    Ok(state)
+}
+
+/// The GeoIP database, the known-bad networks and the breach range service, as configured.
+fn risk_sources(config: &Config) -> anyhow::Result<RiskSources> {
+    let geo = match &config.geoip_db {
+        Some(path) => Some(GeoDb::open(path).context("CIAM_GEOIP_DB")?),
+        None => None,
+    };
+    let mut bad_networks = Vec::new();
+    if let Some(path) = &config.bad_networks_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("CIAM_BAD_NETWORKS_FILE: reading {}", path.display()))?;
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or_default().trim();
+            if line.is_empty() {
+                continue;
+            }
+            bad_networks.push(Network::parse(line).with_context(|| {
+                format!("CIAM_BAD_NETWORKS_FILE: {line:?} is not an address or a network")
+            })?);
+        }
+    }
+    Ok(RiskSources {
+        geo,
+        bad_networks,
+        breached_range_url: config.breached_passwords_url.clone(),
+    })
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {

@@ -82,6 +82,10 @@ impl From<AccountError> for AppError {
             ) => AppError::field("code", e.to_string()),
             AccountError::SecondStep(e) => AppError::Refused(e.to_string()),
             AccountError::NotFound => AppError::NotFound,
+            AccountError::RiskBlocked(reasons) => AppError::Refused(format!(
+                "We stopped this sign-in because it does not look like you: {reasons}. If it \
+                 was you, sign in from a device you used before, or reset your password."
+            )),
             AccountError::MethodDisabled => {
                 AppError::Refused("This sign-in method is not available.".into())
             }

@@ -32,6 +32,9 @@ pub enum AccountError {
     SecondStep(#[from] super::authentication::second_step::StepRejection),
     #[error("not found")]
     NotFound,
+    /// The risk engine refused the sign-in; the reasons in plain words.
+    #[error("sign-in refused as too risky: {0}")]
+    RiskBlocked(String),
     #[error("this sign-in method is switched off")]
     MethodDisabled,
     #[error("incorrect email or password")]

@@ -142,6 +142,34 @@ impl Templates<'_> {
         }
     }
 
+    pub fn new_sign_in(
+        &self,
+        to: &Email,
+        name: &str,
+        device: &str,
+        place: &str,
+        when: &str,
+        reset_token: &str,
+    ) -> OutgoingMail {
+        let reset = format!("{}/reset-password?token={reset_token}", self.public_url);
+        OutgoingMail {
+            kind: "new_sign_in",
+            to: to.to_string(),
+            subject: format!(
+                "New sign-in to your {} account — was this you?",
+                self.product
+            ),
+            body: format!(
+                "Hello {name},\n\nyour {product} account was just signed in to from a sign-in \
+                 that did not look like your usual ones:\n\n    Device: {device}\n    Place: \
+                 {place}\n    Time: {when}\n\nIf this was you, there is nothing to do.\n\nIf it \
+                 was not you, choose a new password now with this link (it works once, for an \
+                 hour); that signs every device out of your account:\n\n{reset}\n",
+                product = self.product
+            ),
+        }
+    }
+
     pub fn factors_changed(&self, to: &Email, name: &str, what: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
         OutgoingMail {

@@ -27,6 +27,7 @@ pub mod password;
 pub mod password_sign_in;
 pub mod phone;
 pub mod recovery;
+pub mod risk;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;

@@ -55,6 +55,13 @@ pub async fn sign_in(
                 let key = throttle::client_key(ip);
                 throttle::record_failure(&state.db, &key, ThrottlePolicy::CLIENT).await?;
             }
+            // What the risk engine watches: many accounts from one network, a global surge.
+            if let Some(network) = client.network() {
+                let key = throttle::network_key(&network);
+                throttle::record_failure(&state.db, &key, ThrottlePolicy::WATCH).await?;
+            }
+            throttle::record_failure(&state.db, throttle::GLOBAL_KEY, ThrottlePolicy::WATCH)
+                .await?;
             let mut locked = false;
             if let Some(user) = &user {
                 locked = users::count_failed_sign_in(&state.db, user.id).await?;
@@ -90,7 +97,15 @@ pub async fn sign_in(
             users::rehash_password(&state.db, user.id, &hash).await?;
         }
     }
-    authentication::sign_in_user(state, client, session, &user, Method::Password).await?;
+    authentication::sign_in_user(
+        state,
+        client,
+        session,
+        &user,
+        Method::Password,
+        Some(password),
+    )
+    .await?;
     throttle::clear(&state.db, &account_key).await?;
     if user.failed_sign_ins > 0 {
         users::clear_failed_sign_ins(&state.db, user.id).await?;

@@ -47,6 +47,33 @@ impl ThrottlePolicy {
     /// Passkey ceremonies started from one client network: 300 in 15 minutes (the sign-in page
     /// starts one for the browser's autofill on every visit).
     pub const CEREMONIES_PER_NETWORK: Self = Self::limit(300, Duration::minutes(15));
+    /// Counted for the risk engine only (failed passwords per network and overall, in 15
+    /// minutes): never locks.
+    pub const WATCH: Self = Self::limit(i32::MAX, Duration::minutes(15));
+}
+
+/// The counter of every failed password, for the risk engine's surge signal.
+pub const GLOBAL_KEY: &str = "global";
+
+/// The counter key of a client network (its /24 or /64).
+pub fn network_key(network: &str) -> String {
+    format!("net:{network}")
+}
+
+/// The failures counted now against each of `keys` (0 for a key without a current window), in
+/// the same order.
+pub async fn failures(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::Result<Vec<i32>> {
+    let rows: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT key, failures FROM auth_throttle
+         WHERE key = ANY($1) AND window_started_at > now() - interval '15 minutes'",
+    )
+    .bind(keys)
+    .fetch_all(db)
+    .await?;
+    Ok(keys
+        .iter()
+        .map(|k| rows.iter().find(|(key, _)| key == k).map_or(0, |(_, n)| *n))
+        .collect())
 }
 
 /// The keys and limits for a registration of `email` from `client_network`.

@@ -30,10 +30,15 @@ pub enum SocialError {
     LastMethod,
     #[error("No such linked account.")]
     NotLinked,
+    #[error(
+        "We stopped this sign-in because it does not look like you. If it was you, sign in from \
+         a device you used before, or reset your password."
+    )]
+    RiskBlocked,
 }
 
 impl SocialError {
-    pub const ALL: [SocialError; 11] = [
+    pub const ALL: [SocialError; 12] = [
         Self::Unavailable,
         Self::Expired,
         Self::Cancelled,
@@ -45,6 +50,7 @@ impl SocialError {
         Self::WrongAccount,
         Self::LastMethod,
         Self::NotLinked,
+        Self::RiskBlocked,
     ];
 
     /// The short code carried in `?social_error=`.
@@ -61,6 +67,7 @@ impl SocialError {
             Self::WrongAccount => "wrong_account",
             Self::LastMethod => "last_method",
             Self::NotLinked => "not_linked",
+            Self::RiskBlocked => "risk_blocked",
         }
     }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod geo;
 pub mod mfa;
 pub mod oidc;
 pub mod sms;
@@ -73,6 +74,9 @@ impl TestApp {
             refresh_family_lifetime: time::Duration::days(30),
             trusted_proxies: Default::default(),
             dev_delivery_forced: false,
+            geoip_db: None,
+            bad_networks_file: None,
+            breached_passwords_url: None,
         };
         configure(&mut config);
         let state = startup::app_state(db.clone(), &config).unwrap();
@@ -90,7 +94,18 @@ impl TestApp {
 
     /// A new browser: its own cookies, sending the site's Origin like a page of the site would.
     pub fn browser(&self) -> Browser {
+        self.browser_with(header::HeaderMap::new())
+    }
+
+    /// A new browser at `ip`, as a trusted proxy in front of the app (127.0.0.1, when the test
+    /// configured it so) reports it.
+    pub fn browser_at(&self, ip: &str) -> Browser {
         let mut headers = header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        self.browser_with(headers)
+    }
+
+    fn browser_with(&self, mut headers: header::HeaderMap) -> Browser {
         headers.insert(header::ORIGIN, self.public_url.parse().unwrap());
         let client = Client::builder()
             .cookie_store(true)
@@ -119,7 +134,11 @@ impl TestApp {
 
     /// Registers and verifies an account; returns a browser signed in to it.
     pub async fn signed_in_customer(&self, email: &str) -> Browser {
-        let browser = self.browser();
+        self.signed_in_customer_on(self.browser(), email).await
+    }
+
+    /// As [`TestApp::signed_in_customer`], in `browser`.
+    pub async fn signed_in_customer_on(&self, browser: Browser, email: &str) -> Browser {
         let res = browser
             .call(
                 "register",

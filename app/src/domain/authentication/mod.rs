@@ -19,6 +19,8 @@ use super::{
     client::ClientInfo,
     error::AccountError,
     mfa::{factors, remembered},
+    password::Password,
+    risk::{self, score::Decision},
     sessions::{self, FactorUse},
     settings,
     users::{self, User},
@@ -102,7 +104,7 @@ pub async fn sign_in(
     let user = users::find_by_id(&state.db, user_id)
         .await?
         .ok_or(AccountError::NoSuchAccount)?;
-    sign_in_user(state, client, session, &user, method).await
+    sign_in_user(state, client, session, &user, method, None).await
 }
 
 /// Signs `session` in as `user` (as just read), who has just proven a first factor by
@@ -110,7 +112,9 @@ pub async fn sign_in(
 /// whose address is not verified while the business requires that (the browser is remembered
 /// for the "send a new link" button). Factors this browser proved for the same person moments
 /// ago, in a second step still waiting, count too: a passkey or a mailed code used on the
-/// second step's page completes it.
+/// second step's page completes it. The risk engine weighs every attempt here (with the
+/// `password`, when that was the first factor): a risky one is asked for a second factor, a
+/// very risky one is refused with its reasons.
 #[tracing::instrument(skip_all, fields(method = method.as_str()))]
 pub async fn sign_in_user(
     state: &AppState,
@@ -118,6 +122,7 @@ pub async fn sign_in_user(
     session: &Session,
     user: &User,
     method: Method,
+    password: Option<&Password>,
 ) -> Result<Progress, AccountError> {
     let policy = settings::load(&state.db).await?;
     if !user.is_verified() && policy.require_verified_email {
@@ -144,34 +149,100 @@ pub async fn sign_in_user(
         at: now,
     });
     let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
+    // A step already waiting was weighed when it began.
+    let risk = match waiting.as_ref().and_then(|step| step.risk.clone()) {
+        Some(risk) => risk,
+        None => weigh(state, client, user, method, password).await?,
+    };
     if !assurance::is_multi_factor(&kinds) {
         let enrolled = factors::of(&state.db, user.id).await?;
         let required = policy.mfa_policy.requires(user);
-        let asked = required
-            || (policy.mfa_policy.asks_enrolled() && enrolled.enrolled())
+        // The risk engine's step-up needs something to step up with: any factor but the
+        // mailbox that just signed in.
+        let risky = risk.step_up && (enrolled.has_strong() || !kinds.contains(&Factor::Email));
+        let wanted = risky
             || waiting
                 .as_ref()
                 .is_some_and(|step| step.multi_factor_wanted);
-        let remembered = asked
-            && !waiting
-                .as_ref()
-                .is_some_and(|step| step.multi_factor_wanted)
-            && remembered::recognises(&state.db, client, user.id).await?;
+        let asked =
+            wanted || required || (policy.mfa_policy.asks_enrolled() && enrolled.enrolled());
+        let remembered =
+            asked && !wanted && remembered::recognises(&state.db, client, user.id).await?;
         if asked && !remembered {
             let must_enrol = required && !enrolled.has_strong();
-            second_step::begin(session, user, method, proven, must_enrol, waiting).await?;
+            let step = second_step::Begin {
+                method,
+                proven,
+                must_enrol,
+                multi_factor_wanted: wanted,
+                risk: Some(risk),
+            };
+            second_step::begin(session, user, step, waiting).await?;
             let event = AuditEvent::new("signin.second_factor_asked", Outcome::Success)
                 .about(Some(user.id))
-                .detail(json!({ "method": method.as_str(), "must_enrol": must_enrol }));
+                .detail(json!({
+                    "method": method.as_str(),
+                    "must_enrol": must_enrol,
+                    "risk": risky,
+                }));
             audit::record(&state.db, client, event).await?;
             return Ok(Progress::SecondStep);
         }
     }
-    complete(state, client, session, user.id, method, &proven).await?;
+    complete(
+        state,
+        client,
+        session,
+        user.id,
+        method,
+        &proven,
+        Some(&risk),
+    )
+    .await?;
     Ok(Progress::SignedIn)
 }
 
-/// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in.
+/// The risk engine's verdict on one attempt, as the sign-in carries it to its end.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RiskMark {
+    /// The stored assessment.
+    pub id: i64,
+    /// The engine asked for a second factor.
+    pub step_up: bool,
+}
+
+/// Weighs the attempt; refuses it when the engine blocks (the reasons in plain words).
+async fn weigh(
+    state: &AppState,
+    client: &ClientInfo,
+    user: &User,
+    method: Method,
+    password: Option<&Password>,
+) -> Result<RiskMark, AccountError> {
+    let weighed = risk::weigh(state, client, user.id, &user.email, password).await?;
+    let assessment = &weighed.assessment;
+    if assessment.decision == Decision::Block {
+        let event = AuditEvent::new("signin.failed", Outcome::Failure)
+            .about(Some(user.id))
+            .detail(json!({
+                "method": method.as_str(),
+                "reason": "risk_blocked",
+                "risk": weighed.id,
+                "score": assessment.score,
+                "signals": assessment.reasons,
+            }));
+        audit::record(&state.db, client, event).await?;
+        let words: Vec<String> = assessment.reasons.iter().map(|r| r.words.clone()).collect();
+        return Err(AccountError::RiskBlocked(words.join("; ")));
+    }
+    Ok(RiskMark {
+        id: weighed.id,
+        step_up: assessment.decision == Decision::StepUp,
+    })
+}
+
+/// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in. The weighed
+/// attempt becomes history; after a risky one the owner is mailed "was this you?".
 pub(crate) async fn complete(
     state: &AppState,
     client: &ClientInfo,
@@ -179,6 +250,7 @@ pub(crate) async fn complete(
     user_id: Uuid,
     method: Method,
     proven: &[FactorUse],
+    risk: Option<&RiskMark>,
 ) -> Result<(), AccountError> {
     second_step::clear(session).await?;
     sessions::sign_in(session, user_id, method.as_str(), proven).await?;
@@ -189,8 +261,15 @@ pub(crate) async fn complete(
             "method": method.as_str(),
             "amr": assurance::amr(&kinds),
             "acr": assurance::acr(&kinds),
+            "risk": risk.map(|r| r.id),
         }));
     audit::record(&state.db, client, event).await?;
+    if let Some(risk) = risk {
+        risk::history::completed(&state.db, risk.id).await?;
+        if risk.step_up {
+            risk::notice::new_sign_in(state, client, user_id, risk.id).await?;
+        }
+    }
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{complete, failed, Method};
+use super::{complete, failed, Method, RiskMark};
 use crate::{
     domain::{
         accounts::templates,
@@ -53,6 +53,19 @@ pub struct Waiting {
     pub wrong: u8,
     /// The mailed code's id and HMAC, while one is out.
     email_code: Option<(Uuid, Vec<u8>)>,
+    /// The risk engine's verdict on the first factor's attempt.
+    #[serde(default)]
+    pub risk: Option<RiskMark>,
+}
+
+/// What a new second step starts from.
+#[derive(Debug, Clone)]
+pub(super) struct Begin {
+    pub method: Method,
+    pub proven: Vec<FactorUse>,
+    pub must_enrol: bool,
+    pub multi_factor_wanted: bool,
+    pub risk: Option<RiskMark>,
 }
 
 /// What the second step's page offers.
@@ -111,25 +124,23 @@ pub async fn waiting_for(
     Ok(pending(session).await?.filter(|s| s.user_id == user_id))
 }
 
-/// Starts (or, for the same person, goes on with) a second step after `method` proved
-/// `proven`.
+/// Starts (or, for the same person, goes on with) a second step.
 pub(super) async fn begin(
     session: &Session,
     user: &User,
-    method: Method,
-    proven: Vec<FactorUse>,
-    must_enrol: bool,
+    begin: Begin,
     previous: Option<Waiting>,
 ) -> Result<(), AccountError> {
     let step = Waiting {
         user_id: user.id,
-        method,
-        proven,
+        method: begin.method,
+        proven: begin.proven,
         started_at: OffsetDateTime::now_utc().unix_timestamp(),
-        must_enrol,
-        multi_factor_wanted: previous.as_ref().is_some_and(|p| p.multi_factor_wanted),
+        must_enrol: begin.must_enrol,
+        multi_factor_wanted: begin.multi_factor_wanted,
         wrong: previous.as_ref().map_or(0, |p| p.wrong),
         email_code: None,
+        risk: begin.risk,
     };
     session.insert(KEY, step).await?;
     Ok(())
@@ -173,6 +184,7 @@ pub async fn begin_step_up(
         multi_factor_wanted: true,
         wrong: 0,
         email_code: None,
+        risk: None,
     };
     session.insert(KEY, step).await?;
     Ok(StepUp::SecondStep)
@@ -419,7 +431,16 @@ async fn prove(
         factor,
         at: OffsetDateTime::now_utc().unix_timestamp(),
     });
-    complete(state, client, session, step.user_id, step.method, &proven).await?;
+    complete(
+        state,
+        client,
+        session,
+        step.user_id,
+        step.method,
+        &proven,
+        step.risk.as_ref(),
+    )
+    .await?;
     throttle::clear(&state.db, &key(step.user_id)).await?;
     if remember && remembered::remember(&state.db, client, step.user_id).await? {
         let event = crate::domain::audit::AuditEvent::new(

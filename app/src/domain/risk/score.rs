@@ -1,0 +1,456 @@
+//! Scoring, as a pure function: the signals of one sign-in attempt in, a score, a decision and
+//! the reasons (each signal that counted, its weight, and plain words for the person) out. The
+//! weights and thresholds live here and nowhere else.
+
+use serde::{Deserialize, Serialize};
+
+/// What the engine observed about one sign-in attempt.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Signals {
+    /// The account signed in before (without history, nothing is "new").
+    pub history: bool,
+    pub new_device: bool,
+    pub new_network: bool,
+    /// The country of this attempt, when the account was only ever seen in others.
+    pub new_country: Option<String>,
+    /// The country of this attempt, as far as the GeoIP database knows.
+    pub country: Option<String>,
+    /// Travel since the last sign-in that no traveller makes: the speed it would take (km/h)
+    /// or, without coordinates, another country within the hour.
+    pub impossible_travel: Option<Travel>,
+    /// Failed passwords in the last 15 minutes: for this account, from this network, overall.
+    pub account_failures: i32,
+    pub network_failures: i32,
+    pub global_failures: i32,
+    /// The password is in a list of breached passwords.
+    pub breached_password: bool,
+    /// The address is in the configured list of known-bad networks.
+    pub bad_network: bool,
+    /// The browser says it is automated (a headless user agent).
+    pub automation: bool,
+}
+
+/// Travel from the last sign-in to this one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Travel {
+    pub from_country: Option<String>,
+    pub minutes: i64,
+    /// The speed it would take, when both places have coordinates.
+    pub km_per_hour: Option<f64>,
+}
+
+/// What the engine decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Allow,
+    /// A second factor first, even for someone who set up none (a mailed code).
+    StepUp,
+    Block,
+}
+
+crate::text_enum!(Decision {
+    Allow => "allow",
+    StepUp => "step_up",
+    Block => "block",
+});
+
+/// One signal that counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub signal: String,
+    pub weight: i32,
+    /// Plain words for the person.
+    pub words: String,
+}
+
+/// The score, the decision and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub score: i32,
+    pub decision: Decision,
+    pub reasons: Vec<Reason>,
+}
+
+/// Each signal's weight.
+pub mod weight {
+    /// A browser this account never signed in from. Alone it is only a note: people get new
+    /// phones and clear cookies.
+    pub const NEW_DEVICE: i32 = 15;
+    /// A network (a /24 or /64) this account never signed in from.
+    pub const NEW_NETWORK: i32 = 10;
+    /// A country this account never signed in from. With a new device and network it reaches
+    /// the step-up threshold: the typical account takeover from abroad.
+    pub const NEW_COUNTRY: i32 = 35;
+    /// Travel no traveller makes. With a new country it reaches the block threshold.
+    pub const IMPOSSIBLE_TRAVEL: i32 = 60;
+    /// 3 or more failed passwords for this account in 15 minutes.
+    pub const ACCOUNT_FAILURES: i32 = 15;
+    /// 10 or more (the account lock is near).
+    pub const MANY_ACCOUNT_FAILURES: i32 = 30;
+    /// 20 or more failed passwords from this network in 15 minutes, across accounts: a
+    /// credential-stuffing run.
+    pub const NETWORK_FAILURES: i32 = 25;
+    /// 1000 or more failed passwords overall in 15 minutes: a surge.
+    pub const GLOBAL_SURGE: i32 = 10;
+    /// A password found in a breach list: whoever signs in may have read it there.
+    pub const BREACHED_PASSWORD: i32 = 30;
+    /// A network on the configured list of known-bad networks.
+    pub const BAD_NETWORK: i32 = 50;
+    /// A headless browser.
+    pub const AUTOMATION: i32 = 20;
+}
+
+/// The counts at which the failure signals count.
+pub mod counts {
+    pub const ACCOUNT_FAILURES: i32 = 3;
+    pub const MANY_ACCOUNT_FAILURES: i32 = 10;
+    pub const NETWORK_FAILURES: i32 = 20;
+    pub const GLOBAL_SURGE: i32 = 1000;
+    /// Faster than an airliner over more than a short hop.
+    pub const IMPOSSIBLE_KM_PER_HOUR: f64 = 900.0;
+    /// Without coordinates: another country sooner than this is impossible travel.
+    pub const COUNTRY_HOP_MINUTES: i64 = 60;
+}
+
+/// At or above `STEP_UP` a second factor is asked; at or above `BLOCK` the attempt is refused.
+pub mod threshold {
+    pub const STEP_UP: i32 = 40;
+    pub const BLOCK: i32 = 90;
+}
+
+/// Scores `s`.
+pub fn assess(s: &Signals) -> Assessment {
+    let mut reasons = Vec::new();
+    let mut add = |signal: &str, weight: i32, words: String| {
+        reasons.push(Reason {
+            signal: signal.to_owned(),
+            weight,
+            words,
+        });
+    };
+    if s.history && s.new_device {
+        add(
+            "new_device",
+            weight::NEW_DEVICE,
+            "a device you have not signed in from before".into(),
+        );
+    }
+    if s.history && s.new_network {
+        add(
+            "new_network",
+            weight::NEW_NETWORK,
+            "a network you have not signed in from before".into(),
+        );
+    }
+    if let Some(country) = s.new_country.as_ref().filter(|_| s.history) {
+        add(
+            "new_country",
+            weight::NEW_COUNTRY,
+            format!("a country you have not signed in from before ({country})"),
+        );
+    }
+    if let Some(travel) = &s.impossible_travel {
+        let from = travel.from_country.as_deref().unwrap_or("elsewhere");
+        add(
+            "impossible_travel",
+            weight::IMPOSSIBLE_TRAVEL,
+            format!(
+                "{} minutes after a sign-in from {from}, too far to travel",
+                travel.minutes
+            ),
+        );
+    }
+    if s.account_failures >= counts::MANY_ACCOUNT_FAILURES {
+        add(
+            "account_failures",
+            weight::MANY_ACCOUNT_FAILURES,
+            format!(
+                "{} wrong passwords for your account just before",
+                s.account_failures
+            ),
+        );
+    } else if s.account_failures >= counts::ACCOUNT_FAILURES {
+        add(
+            "account_failures",
+            weight::ACCOUNT_FAILURES,
+            format!(
+                "{} wrong passwords for your account just before",
+                s.account_failures
+            ),
+        );
+    }
+    if s.network_failures >= counts::NETWORK_FAILURES {
+        add(
+            "network_failures",
+            weight::NETWORK_FAILURES,
+            "a network trying many accounts' passwords".into(),
+        );
+    }
+    if s.global_failures >= counts::GLOBAL_SURGE {
+        add(
+            "global_surge",
+            weight::GLOBAL_SURGE,
+            "a surge of wrong passwords on our site".into(),
+        );
+    }
+    if s.breached_password {
+        add(
+            "breached_password",
+            weight::BREACHED_PASSWORD,
+            "a password that appears in lists of breached passwords".into(),
+        );
+    }
+    if s.bad_network {
+        add(
+            "bad_network",
+            weight::BAD_NETWORK,
+            "a network known for abuse".into(),
+        );
+    }
+    if s.automation {
+        add(
+            "automation",
+            weight::AUTOMATION,
+            "a browser driven by a program".into(),
+        );
+    }
+    let score = reasons.iter().map(|r| r.weight).sum();
+    let decision = if score >= threshold::BLOCK {
+        Decision::Block
+    } else if score >= threshold::STEP_UP {
+        Decision::StepUp
+    } else {
+        Decision::Allow
+    };
+    Assessment {
+        score,
+        decision,
+        reasons,
+    }
+}
+
+/// Whether going from the last sign-in to this one is travel nobody makes: too fast between
+/// two places with coordinates, or another country within the hour without them.
+pub fn impossible(
+    minutes: i64,
+    km: Option<f64>,
+    from_country: Option<&str>,
+    to_country: Option<&str>,
+) -> Option<Travel> {
+    let hours = (minutes.max(1) as f64) / 60.0;
+    let travel = |km_per_hour| Travel {
+        from_country: from_country.map(str::to_owned),
+        minutes,
+        km_per_hour,
+    };
+    match km {
+        Some(km) if km > 500.0 && km / hours > counts::IMPOSSIBLE_KM_PER_HOUR => {
+            Some(travel(Some(km / hours)))
+        }
+        Some(_) => None,
+        None => match (from_country, to_country) {
+            (Some(a), Some(b)) if a != b && minutes < counts::COUNTRY_HOP_MINUTES => {
+                Some(travel(None))
+            }
+            _ => None,
+        },
+    }
+}
+
+/// Great-circle distance in km between two (latitude, longitude) points.
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
+    let (lat2, lon2) = (b.0.to_radians(), b.1.to_radians());
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
+        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Signals {
+        Signals {
+            history: true,
+            ..Default::default()
+        }
+    }
+
+    fn signals_of(a: &Assessment) -> Vec<&str> {
+        a.reasons.iter().map(|r| r.signal.as_str()).collect()
+    }
+
+    #[test]
+    fn a_regular_customer_on_their_usual_device_is_allowed_without_a_reason() {
+        let a = assess(&known());
+        assert_eq!((a.score, a.decision), (0, Decision::Allow));
+        assert!(a.reasons.is_empty());
+    }
+
+    #[test]
+    fn nothing_is_new_for_an_account_without_history() {
+        let s = Signals {
+            history: false,
+            new_device: true,
+            new_network: true,
+            new_country: Some("DE".into()),
+            ..Default::default()
+        };
+        assert_eq!(assess(&s).score, 0);
+    }
+
+    #[test]
+    fn each_signal_weighs_what_the_table_says() {
+        let cases: Vec<(Signals, &str, i32)> = vec![
+            (
+                Signals {
+                    new_device: true,
+                    ..known()
+                },
+                "new_device",
+                weight::NEW_DEVICE,
+            ),
+            (
+                Signals {
+                    new_network: true,
+                    ..known()
+                },
+                "new_network",
+                weight::NEW_NETWORK,
+            ),
+            (
+                Signals {
+                    new_country: Some("FR".into()),
+                    ..known()
+                },
+                "new_country",
+                weight::NEW_COUNTRY,
+            ),
+            (
+                Signals {
+                    impossible_travel: Some(Travel {
+                        from_country: Some("US".into()),
+                        minutes: 5,
+                        km_per_hour: None,
+                    }),
+                    ..known()
+                },
+                "impossible_travel",
+                weight::IMPOSSIBLE_TRAVEL,
+            ),
+            (
+                Signals {
+                    account_failures: 3,
+                    ..known()
+                },
+                "account_failures",
+                weight::ACCOUNT_FAILURES,
+            ),
+            (
+                Signals {
+                    account_failures: 10,
+                    ..known()
+                },
+                "account_failures",
+                weight::MANY_ACCOUNT_FAILURES,
+            ),
+            (
+                Signals {
+                    network_failures: 20,
+                    ..known()
+                },
+                "network_failures",
+                weight::NETWORK_FAILURES,
+            ),
+            (
+                Signals {
+                    global_failures: 1000,
+                    ..known()
+                },
+                "global_surge",
+                weight::GLOBAL_SURGE,
+            ),
+            (
+                Signals {
+                    breached_password: true,
+                    ..known()
+                },
+                "breached_password",
+                weight::BREACHED_PASSWORD,
+            ),
+            (
+                Signals {
+                    bad_network: true,
+                    ..known()
+                },
+                "bad_network",
+                weight::BAD_NETWORK,
+            ),
+            (
+                Signals {
+                    automation: true,
+                    ..known()
+                },
+                "automation",
+                weight::AUTOMATION,
+            ),
+        ];
+        for (signals, name, weight) in cases {
+            let a = assess(&signals);
+            assert_eq!(signals_of(&a), [name], "{name}");
+            assert_eq!(a.score, weight, "{name}");
+            assert!(!a.reasons[0].words.is_empty());
+        }
+        // Below the counts, failures do not count.
+        let few = Signals {
+            account_failures: 2,
+            network_failures: 19,
+            global_failures: 999,
+            ..known()
+        };
+        assert_eq!(assess(&few).score, 0);
+    }
+
+    #[test]
+    fn a_new_device_from_a_new_country_steps_up() {
+        let s = Signals {
+            new_device: true,
+            new_network: true,
+            new_country: Some("BR".into()),
+            ..known()
+        };
+        let a = assess(&s);
+        assert_eq!(a.decision, Decision::StepUp);
+        assert!(a.reasons.iter().any(|r| r.words.contains("(BR)")));
+    }
+
+    #[test]
+    fn impossible_travel_to_a_new_country_is_blocked() {
+        let s = Signals {
+            new_network: true,
+            new_country: Some("JP".into()),
+            impossible_travel: impossible(10, None, Some("DE"), Some("JP")),
+            ..known()
+        };
+        assert_eq!(assess(&s).decision, Decision::Block);
+    }
+
+    #[test]
+    fn travel_is_impossible_only_when_too_fast_or_too_soon() {
+        let berlin = (52.52, 13.40);
+        let tokyo = (35.68, 139.69);
+        let km = distance_km(berlin, tokyo);
+        assert!((8_800.0..9_100.0).contains(&km), "{km}");
+        assert!(impossible(60, Some(km), Some("DE"), Some("JP")).is_some());
+        assert!(impossible(14 * 60, Some(km), Some("DE"), Some("JP")).is_none());
+        // A short hop across a border is no journey at all.
+        assert!(impossible(5, Some(40.0), Some("DE"), Some("NL")).is_none());
+        // Countries only: another country within the hour.
+        assert!(impossible(30, None, Some("DE"), Some("JP")).is_some());
+        assert!(impossible(90, None, Some("DE"), Some("JP")).is_none());
+        assert!(impossible(5, None, Some("DE"), Some("DE")).is_none());
+        assert!(impossible(5, None, None, Some("DE")).is_none());
+    }
+}
