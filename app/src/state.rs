@@ -36,6 +36,8 @@ pub struct Settings {
     pub dev_sms: bool,
     /// Whether texts can be sent at all (a gateway, or development delivery).
     pub sms_available: bool,
+    /// The countries (ISO 3166 alpha-2) texts may go to; `None`: every country.
+    pub sms_countries: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -48,6 +50,7 @@ impl Settings {
             dev_mail: false,
             dev_sms: false,
             sms_available: true,
+            sms_countries: None,
         }
     }
 }

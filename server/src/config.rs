@@ -43,6 +43,8 @@ pub struct Config {
     /// A k-anonymity range service for breached passwords, e.g.
     /// `https://api.pwnedpasswords.com/range`.
     pub breached_passwords_url: Option<String>,
+    /// The countries texts may go to (ISO 3166 alpha-2); `None`: every country.
+    pub sms_countries: Option<Vec<String>>,
 }
 
 /// How log lines are written.
@@ -132,6 +134,7 @@ impl Config {
             geoip_db: var("CIAM_GEOIP_DB").map(Into::into),
             bad_networks_file: var("CIAM_BAD_NETWORKS_FILE").map(Into::into),
             breached_passwords_url: var("CIAM_BREACHED_PASSWORDS_URL"),
+            sms_countries: sms_countries(var("CIAM_SMS_COUNTRIES").as_deref())?,
         };
         config.check_delivery()?;
         Ok(config)
@@ -181,6 +184,27 @@ fn days(name: &str, default: i64, max: i64) -> anyhow::Result<time::Duration> {
             _ => bail!("{name} must be a whole number of days, 1 to {max}"),
         },
     }
+}
+
+/// `CIAM_SMS_COUNTRIES`: a comma-separated list of two-letter country codes.
+fn sms_countries(list: Option<&str>) -> anyhow::Result<Option<Vec<String>>> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    let codes: Vec<String> = list
+        .split(',')
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if let Some(bad) = codes
+        .iter()
+        .find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        bail!(
+            "CIAM_SMS_COUNTRIES must list two-letter country codes like GB,DE; {bad:?} is not one"
+        );
+    }
+    Ok(Some(codes))
 }
 
 fn origin_of(url: &str) -> &str {

@@ -86,6 +86,7 @@ pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     settings.dev_mail = config.dev_mail();
     settings.dev_sms = config.dev_sms();
     settings.sms_available = config.sms_webhook_url.is_some() || config.dev_sms();
+    settings.sms_countries = config.sms_countries.clone();
     let mut state = AppState::new(db, settings, passwords, &config.master_key.0)?;
     state.risk = Arc::new(risk_sources(config)?);
     Ok(state)

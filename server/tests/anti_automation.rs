@@ -1,6 +1,7 @@
 //! Anti-automation: registrations and passkey ceremonies are limited per address and per client
-//! network, expired ceremonies and sign-in requests are purged, and an account that keeps
-//! failing across lockout windows stays locked until a reset (NIST 800-63B §5.2.2).
+//! network, expired ceremonies and sign-in requests are purged, an account that keeps failing
+//! across lockout windows stays locked until a reset (NIST 800-63B §5.2.2), throwaway
+//! addresses cannot register, and a bot filling the hidden trap field registers nothing.
 
 mod support;
 
@@ -150,4 +151,73 @@ async fn a_hundred_failures_across_windows_lock_the_account_until_a_reset(db: Pg
         )
         .await;
     assert_eq!(res.status(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_throwaway_address_cannot_register(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let res = app
+        .browser()
+        .call(
+            "register",
+            &[
+                ("email", "ada@mailinator.com"),
+                ("display_name", "Ada"),
+                ("password", GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let body = error_of(res).await;
+    assert_eq!(body["Field"]["field"], "email");
+    assert!(body["Field"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("throwaway"));
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_bot_filling_the_trap_field_gets_the_usual_answer_and_nothing_else(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let res = app
+        .browser()
+        .call(
+            "register",
+            &[
+                ("email", "bot@example.com"),
+                ("display_name", "Bot"),
+                ("password", GOOD_PASSWORD),
+                ("website", "https://spam.example"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["location"], "/register/sent");
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 0, "nothing stored");
+    let trapped: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE action = 'account.registration_trapped'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(trapped, 1);
+    // Give the mail worker a moment: nothing arrives.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        app.mail
+            .all()
+            .await
+            .iter()
+            .all(|m| !m.to.contains("bot@example.com")),
+        "nothing mailed"
+    );
 }

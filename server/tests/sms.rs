@@ -306,3 +306,32 @@ async fn a_failed_gateway_post_is_retried_from_the_outbox(db: PgPool) {
     let (attempts, delivered): (i32, bool) = row;
     assert_eq!((attempts, delivered), (2, true));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn texts_go_only_to_allowed_countries_and_each_country_has_a_limit(db: PgPool) {
+    // PHONE (+44 7911 1…) is in Guernsey's part of +44.
+    let app = TestApp::spawn_with(db, |c| c.sms_countries = Some(vec!["GG".into()])).await;
+    let browser = app.signed_in_customer("ada@example.com").await;
+    let res = browser
+        .call("phone", &[("phone", "+49 1512 3456789")])
+        .await;
+    assert_eq!(res.status(), 422);
+    let body = error_of(res).await;
+    assert_eq!(body["Field"]["field"], "phone");
+    assert!(body["Field"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("this country"));
+
+    // A pumping run has used up Guernsey's texts for the hour.
+    sqlx::query(
+        "INSERT INTO auth_throttle (key, failures, window_started_at, locked_until)
+         VALUES ('sms-country:GG', 200, now(), now() + interval '1 hour')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let res = browser.call("phone", &[("phone", PHONE)]).await;
+    assert_eq!(res.status(), 429, "{}", res.text().await.unwrap());
+    assert!(app.sms.all().await.is_empty(), "no text was sent");
+}

@@ -12,6 +12,9 @@ pub async fn register(
     email: String,
     display_name: String,
     password: String,
+    /// The hidden trap field: people leave it empty.
+    #[server(default)]
+    website: String,
 ) -> Result<(), AppError> {
     use super::context;
     use crate::domain::{
@@ -26,6 +29,7 @@ pub async fn register(
         display_name: DisplayName::parse(&display_name)
             .map_err(|e| AppError::field("display_name", e.to_string()))?,
         password: Password::new(password),
+        trap_filled: !website.is_empty(),
     };
     let state = context::state()?;
     let session = context::session().await?;

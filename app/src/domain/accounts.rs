@@ -27,6 +27,8 @@ pub struct Registration {
     pub email: Email,
     pub display_name: DisplayName,
     pub password: Password,
+    /// The form's hidden trap field came back filled: a bot filled in every field.
+    pub trap_filled: bool,
 }
 
 /// Registers an account and mails a verification link. When the address already has an
@@ -44,7 +46,17 @@ pub async fn register(
         email,
         display_name,
         password,
+        trap_filled,
     } = registration;
+    if trap_filled {
+        // The same answer as a registration, so the bot learns nothing; nothing is stored or
+        // mailed.
+        let event = AuditEvent::new("account.registration_trapped", Outcome::Failure)
+            .detail(json!({ "email_domain": email.domain() }));
+        audit::record(&state.db, client, event).await?;
+        return Ok(());
+    }
+    email.for_new_account()?;
     let password = NewPassword::parse(
         password.expose().to_owned(),
         &[email.as_str(), display_name.as_str()],

@@ -1,6 +1,7 @@
-//! `Email`: an address parsed once at the edge, with its domain normalised.
+//! `Email`: an address parsed once at the edge, with its domain normalised; and whether it is
+//! at a disposable (throwaway) mail service, by the list the mailchecker crate maintains.
 
-use std::{fmt, str::FromStr};
+use std::{collections::HashSet, fmt, str::FromStr, sync::OnceLock};
 
 /// A syntactically valid email address: surrounding space trimmed, domain lower-cased.
 /// The local part keeps its case (it is the mailbox owner's); lookups ignore case.
@@ -16,6 +17,13 @@ pub enum EmailError {
     TooLong,
     #[error("Enter an email address like name@example.com.")]
     Malformed,
+    #[error("Use an email address you keep: this one is at a throwaway mail service.")]
+    Disposable,
+}
+
+fn disposable_domains() -> &'static HashSet<&'static str> {
+    static DOMAINS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    DOMAINS.get_or_init(|| mailchecker::blacklist().into_iter().collect())
 }
 
 impl Email {
@@ -53,6 +61,36 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The domain (lower case).
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
+    /// Whether the address is at a disposable mail service (its domain or a parent domain is
+    /// on the list).
+    pub fn is_disposable(&self) -> bool {
+        let list = disposable_domains();
+        let mut domain = self.domain();
+        loop {
+            if list.contains(domain) {
+                return true;
+            }
+            match domain.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => domain = parent,
+                _ => return false,
+            }
+        }
+    }
+
+    /// Refuses an address at a disposable mail service (for a new account).
+    pub fn for_new_account(&self) -> Result<&Self, EmailError> {
+        if self.is_disposable() {
+            Err(EmailError::Disposable)
+        } else {
+            Ok(self)
+        }
+    }
 }
 
 impl fmt::Display for Email {
@@ -70,6 +108,22 @@ impl fmt::Debug for Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throwaway_mail_services_are_known_by_domain_and_parent_domain() {
+        for disposable in [
+            "a@mailinator.com",
+            "a@guerrillamailblock.com",
+            "a@x.33mail.com",
+        ] {
+            let email = Email::parse(disposable).unwrap();
+            assert!(email.is_disposable(), "{disposable}");
+            assert_eq!(email.for_new_account(), Err(EmailError::Disposable));
+        }
+        for kept in ["a@example.com", "a@gmail.com", "a@mail.example.org"] {
+            assert!(!Email::parse(kept).unwrap().is_disposable(), "{kept}");
+        }
+    }
 
     #[test]
     fn an_address_is_trimmed_and_its_domain_lower_cased() {

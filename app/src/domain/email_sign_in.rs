@@ -79,7 +79,8 @@ pub async fn request(
     .bind(LIFETIME.whole_seconds() as f64)
     .execute(&mut *tx)
     .await?;
-    if user.is_some() || policy.register_on_email_sign_in {
+    // A throwaway address gets no new account (and the same answer).
+    if user.is_some() || (policy.register_on_email_sign_in && !email.is_disposable()) {
         let brand = branding::load(&mut *tx).await?;
         let name = user.as_ref().map_or("there", |u| u.display_name.as_str());
         let message = templates(state, &brand.product_name).sign_in_link(email, name, &link, &code);

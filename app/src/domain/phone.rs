@@ -14,6 +14,8 @@ pub enum PhoneError {
     Invalid,
     #[error("Another account already uses this phone number.")]
     InUse,
+    #[error("We cannot send text messages to numbers in this country.")]
+    CountryNotServed,
 }
 
 /// A validated number in E.164 form.
@@ -55,6 +57,12 @@ impl Phone {
         &self.0
     }
 
+    /// The number's country (ISO 3166 alpha-2, e.g. "GB"), when its numbering plan says.
+    pub fn country(&self) -> Option<String> {
+        let number = phonenumber::parse(None, &self.0).ok()?;
+        number.country().id().map(|id| id.as_ref().to_owned())
+    }
+
     /// The number with all but its last two digits hidden, for messages to other people.
     pub fn masked(&self) -> String {
         let digits = self.0.len().saturating_sub(1);
@@ -72,6 +80,23 @@ impl fmt::Display for Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_knows_its_country() {
+        assert_eq!(
+            Phone::parse("+442079460958").unwrap().country().as_deref(),
+            Some("GB")
+        );
+        // +44 shared by several numbering plans: 7911 1… is a Guernsey mobile range.
+        assert_eq!(
+            Phone::parse("+447911123456").unwrap().country().as_deref(),
+            Some("GG")
+        );
+        assert_eq!(
+            Phone::parse("+4915123456789").unwrap().country().as_deref(),
+            Some("DE")
+        );
+    }
 
     #[test]
     fn international_numbers_are_normalised_to_e164() {

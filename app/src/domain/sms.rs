@@ -17,7 +17,8 @@ use super::{
     mfa,
     otp::{self, CodeRejection, CodeTable},
     phone::{Phone, PhoneError},
-    settings, throttle,
+    settings,
+    throttle::{self, ThrottlePolicy},
 };
 use crate::state::AppState;
 
@@ -186,7 +187,19 @@ async fn check(
 
 /// Counts one text against the number and the client, or refuses when either is over its limit.
 async fn admit(state: &AppState, client: &ClientInfo, phone: &Phone) -> Result<(), AccountError> {
-    let keys = throttle::sms_keys(phone.as_str(), client.ip.as_deref());
+    let country = phone.country();
+    if let Some(allowed) = &state.settings.sms_countries {
+        if !country.as_ref().is_some_and(|c| allowed.contains(c)) {
+            return Err(PhoneError::CountryNotServed.into());
+        }
+    }
+    let mut keys = throttle::sms_keys(phone.as_str(), client.ip.as_deref());
+    if let Some(country) = country {
+        keys.push((
+            format!("sms-country:{country}"),
+            ThrottlePolicy::SMS_PER_COUNTRY,
+        ));
+    }
     match throttle::admit(&state.db, &keys).await? {
         Some(minutes) => Err(AccountError::Throttled { minutes }),
         None => Ok(()),

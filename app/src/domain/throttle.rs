@@ -32,6 +32,9 @@ impl ThrottlePolicy {
     pub const MAIL_PER_ADDRESS: Self = Self::limit(5, Duration::hours(1));
     /// Texts to one phone number: 5 an hour (each costs money, and SMS pumping is real fraud).
     pub const SMS_PER_NUMBER: Self = Self::limit(5, Duration::hours(1));
+    /// Texts to the numbers of one country: 200 an hour (SMS pumping sends many texts to
+    /// premium ranges of one country).
+    pub const SMS_PER_COUNTRY: Self = Self::limit(200, Duration::hours(1));
     /// Texts asked for from one client address: 10 an hour.
     pub const SMS_PER_CLIENT: Self = Self::limit(10, Duration::hours(1));
     /// Mails asked for from one client address: 20 an hour.

@@ -54,6 +54,11 @@ pub fn RegisterPage() -> impl IntoView {
                 >
                     <StrengthMeter password email display_name=name />
                 </Field>
+                // A trap for bots that fill in every field; people never see it.
+                <div class="trap" aria-hidden="true">
+                    <label for="website">"Leave this empty"</label>
+                    <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" />
+                </div>
                 <button type="submit" disabled=move || action.pending().get()>
                     "Create account"
                 </button>

@@ -77,6 +77,7 @@ impl TestApp {
             geoip_db: None,
             bad_networks_file: None,
             breached_passwords_url: None,
+            sms_countries: None,
         };
         configure(&mut config);
         let state = startup::app_state(db.clone(), &config).unwrap();

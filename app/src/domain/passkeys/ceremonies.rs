@@ -284,6 +284,7 @@ pub async fn start_sign_up(
     display_name: &DisplayName,
 ) -> Result<CreationChallengeResponse, AccountError> {
     ensure_enabled(state).await?;
+    email.for_new_account()?;
     let keys = throttle::passkey_sign_up_keys(email.as_str(), client.network().as_deref());
     if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
         return Err(AccountError::Throttled { minutes });
