@@ -44,15 +44,7 @@ async fn id_token_claims(app: &TestApp, client: &Registered, location: &str) -> 
 async fn second_step_by_mail(app: &TestApp, browser: &Browser) -> String {
     let offer = mfa::offer(browser).await.expect("the second step waits");
     assert_eq!(offer["email"], true);
-    let res = browser.call("second-factor/email/send", &[]).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let mail = app.mail.wait_for(EMAIL, "confirmation code").await;
-    let code: String = mail
-        .body
-        .split_whitespace()
-        .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
-        .unwrap()
-        .to_owned();
+    let code = mfa::mailed_code(app, browser, EMAIL).await;
     let res = browser
         .call("second-factor/email", &[("code", &code)])
         .await;

@@ -99,12 +99,7 @@ async fn a_new_device_from_a_new_country_steps_up_and_the_owner_is_told(db: PgPo
     // The person has no factor of their own: a mailed code steps them up.
     let offer = mfa::offer(&abroad).await.unwrap();
     assert_eq!(offer["email"], true);
-    assert_eq!(
-        abroad.call("second-factor/email/send", &[]).await.status(),
-        200
-    );
-    let mail = app.mail.wait_for(EMAIL, "confirmation code").await;
-    let code = mail.subject.rsplit(' ').next().unwrap().to_owned();
+    let code = mfa::mailed_code(&app, &abroad, EMAIL).await;
     let res = abroad.call("second-factor/email", &[("code", &code)]).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert!(abroad.me().await.is_some());

@@ -195,15 +195,7 @@ async fn the_mailed_code_is_a_weaker_fallback_that_still_completes_the_step(db: 
     let app = TestApp::spawn(db).await;
     customer_with_app(&app).await;
     let browser = password_only(&app).await;
-    let res = browser.call("second-factor/email/send", &[]).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let mail = app.mail.wait_for(EMAIL, "confirmation code").await;
-    let code: String = mail
-        .body
-        .split_whitespace()
-        .find(|w| w.len() == 6 && w.chars().all(|c| c.is_ascii_digit()))
-        .unwrap()
-        .to_owned();
+    let code = mfa::mailed_code(&app, &browser, EMAIL).await;
     // The code works only in the browser that asked.
     let other = password_only(&app).await;
     assert_eq!(

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use totp_rs::{Builder, Secret};
 
-use super::Browser;
+use super::{Browser, TestApp};
 
 /// An authenticator app holding one key.
 pub struct Authenticator {
@@ -82,6 +82,15 @@ pub async fn recovery_codes(browser: &Browser) -> Vec<String> {
     let res = browser.call("security/recovery-codes/take", &[]).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     res.json().await.unwrap()
+}
+
+/// Asks the waiting second step of `browser` to mail a code to `email`; returns the code from
+/// the mail.
+pub async fn mailed_code(app: &TestApp, browser: &Browser, email: &str) -> String {
+    let res = browser.call("second-factor/email/send", &[]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let mail = app.mail.wait_for(email, "confirmation code").await;
+    mail.subject.rsplit(' ').next().unwrap().to_owned()
 }
 
 /// What the waiting second step offers (`None` when none waits).
