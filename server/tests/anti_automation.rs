@@ -44,6 +44,50 @@ async fn registrations_are_limited_per_client_network(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_sign_up_surge_across_the_site_stops_registrations_everywhere(db: PgPool) {
+    let app = TestApp::spawn_with(db, |c| {
+        c.trusted_proxies =
+            app::domain::client_address::TrustedProxies::parse("127.0.0.1").unwrap();
+    })
+    .await;
+    // Each from a network of its own, 9,999 registrations this hour so far.
+    sqlx::query(
+        "INSERT INTO auth_throttle (key, failures, window_started_at)
+         VALUES ('register-global', 9999, now())",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let attempt = |n: u32| {
+        let browser = app.browser_at(&format!("198.51.{n}.7"));
+        async move {
+            browser
+                .call(
+                    "register",
+                    &[
+                        ("email", format!("user{n}@example.com").as_str()),
+                        ("display_name", "Ada"),
+                        ("password", GOOD_PASSWORD),
+                    ],
+                )
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(attempt(1).await, 200, "the 10,000th");
+    assert_eq!(attempt(2).await, 429, "then nobody, from anywhere");
+    let start = app
+        .browser_at("198.51.3.7")
+        .call(
+            "passkeys/sign-up/start",
+            &[("email", "bo@example.com"), ("display_name", "Bo")],
+        )
+        .await;
+    assert_eq!(start.status(), 429, "passkey sign-ups count too");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn passkey_sign_ups_are_limited_per_address(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let start = || async {

@@ -42,6 +42,9 @@ impl ThrottlePolicy {
     /// Registrations (password or passkey sign-ups) of one address: 5 an hour (each mails its
     /// owner).
     pub const REGISTER_PER_ADDRESS: Self = Self::limit(5, Duration::hours(1));
+    /// Registrations across the whole site: 10,000 an hour. High enough for a launch day; it
+    /// stops a bot farm signing up from many networks at once (and an operator sees it).
+    pub const REGISTER_GLOBAL: Self = Self::limit(10_000, Duration::hours(1));
     /// Registrations from one client network: 50 an hour.
     pub const REGISTER_PER_NETWORK: Self = Self::limit(50, Duration::hours(1));
     /// Passkey sign-ups started for one address: 10 an hour (a cancelled browser prompt is
@@ -84,14 +87,22 @@ pub fn registration_keys(
     email: &str,
     client_network: Option<&str>,
 ) -> Vec<(String, ThrottlePolicy)> {
-    send_keys(
+    let mut keys = send_keys(
         "register",
         &email.to_lowercase(),
         client_network,
         ThrottlePolicy::REGISTER_PER_ADDRESS,
         ThrottlePolicy::REGISTER_PER_NETWORK,
-    )
+    );
+    keys.push((
+        REGISTER_GLOBAL_KEY.to_owned(),
+        ThrottlePolicy::REGISTER_GLOBAL,
+    ));
+    keys
 }
+
+/// The counter of every registration (password and passkey sign-ups).
+pub const REGISTER_GLOBAL_KEY: &str = "register-global";
 
 /// The keys and limits for a passkey sign-up of `email` from `client_network` (the network's
 /// count is shared with password registrations).
@@ -109,6 +120,10 @@ pub fn passkey_sign_up_keys(
             ThrottlePolicy::REGISTER_PER_NETWORK,
         ));
     }
+    keys.push((
+        REGISTER_GLOBAL_KEY.to_owned(),
+        ThrottlePolicy::REGISTER_GLOBAL,
+    ));
     keys
 }
 
