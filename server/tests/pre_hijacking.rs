@@ -1,5 +1,5 @@
 //! Account pre-hijacking: whatever an attacker attaches to an address they never proved (a
-//! password, a passkey, a session) does not survive the address's owner proving it from
+//! password, a passkey, an authenticator app, a session) does not survive the address's owner proving it from
 //! another browser, whichever way they prove it: the verification link, an email sign-in link
 //! or code, or a password reset.
 
@@ -7,7 +7,7 @@ mod support;
 
 use app::domain::tokens::{self, TokenPurpose};
 use sqlx::PgPool;
-use support::{Browser, TestApp, GOOD_PASSWORD};
+use support::{mfa, Browser, TestApp, GOOD_PASSWORD};
 use uuid::Uuid;
 
 const VICTIM: &str = "victim@example.com";
@@ -123,6 +123,38 @@ async fn owner_signs_in_by_email_code(app: &TestApp) -> Browser {
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert!(owner.me().await.is_some());
     owner
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_authenticator_app_the_attacker_set_up_is_dropped_too(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    // A business that lets people sign in before they confirm their address.
+    sqlx::query("UPDATE auth_settings SET require_verified_email = false")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let attacker = attacker_registers_with_a_password(&app).await;
+    let res = attacker
+        .call(
+            "sign-in",
+            &[("email", VICTIM), ("password", ATTACKER_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Set up, the app would lock the owner out behind the attacker's second factor.
+    mfa::enrol_from_profile(&attacker).await;
+
+    let token = mailed_token(&app, "Confirm your email", "/verify-email").await;
+    owner_opens_the_verification_link(&app, &token).await;
+    let left: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM totp_factors), (SELECT count(*) FROM recovery_codes)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(left, (0, 0));
+    // The owner signs in by mailed code, asked for no factor of the attacker's.
+    owner_signs_in_by_email_code(&app).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
