@@ -19,4 +19,7 @@ CREATE TABLE risk_assessments (
     -- The sign-in went through (after a second factor, when one was asked).
     completed   boolean NOT NULL DEFAULT false
 );
-CREATE INDEX risk_assessments_user ON risk_assessments (user_id, created_at DESC);
+-- History is read from completed sign-ins only; attempts are kept 180 days (the cleanup).
+CREATE INDEX risk_assessments_history ON risk_assessments (user_id, created_at DESC)
+    WHERE completed;
+CREATE INDEX risk_assessments_age ON risk_assessments (created_at);
