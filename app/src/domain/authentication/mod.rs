@@ -6,6 +6,7 @@
 //! `second_step` when it is, records how the person authenticated (method, factors and their
 //! times, RFC 8176 `amr`) and audits the sign-in. The risk decisions belong here too.
 
+mod return_to;
 pub mod second_step;
 
 use serde_json::json;

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+pub use super::return_to::{is_local_path, set_return, take_return};
 use super::{complete, failed, Method, RiskMark};
 use crate::{
     domain::{
@@ -23,7 +24,7 @@ use crate::{
         mail,
         mfa::{enrolment, factors, recovery_codes, remembered, totp},
         otp,
-        sessions::{self, FactorUse, RETURN_TO_KEY},
+        sessions::{self, FactorUse},
         throttle::{self, ThrottlePolicy},
         users::{self, User},
     },
@@ -352,28 +353,6 @@ pub async fn clear(session: &Session) -> Result<(), AccountError> {
     Ok(())
 }
 
-/// Remembers where a step-up goes back to: a path on this site, never another site.
-pub async fn set_return(session: &Session, path: &str) -> Result<(), AccountError> {
-    if is_local_path(path) {
-        session.insert(RETURN_TO_KEY, path).await?;
-    }
-    Ok(())
-}
-
-/// Takes the path a step-up goes back to.
-pub async fn take_return(session: &Session) -> Result<Option<String>, AccountError> {
-    Ok(session.remove::<String>(RETURN_TO_KEY).await?)
-}
-
-/// Whether `path` is a path on this site (not `//host`, not `/\host`, no control characters).
-pub fn is_local_path(path: &str) -> bool {
-    path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.starts_with("/\\")
-        && path.len() <= 512
-        && !path.chars().any(|c| c.is_control())
-}
-
 /// The waiting step, unless it is missing or its account is locked by wrong codes.
 async fn admitted(state: &AppState, session: &Session) -> Result<Waiting, AccountError> {
     let step = pending(session).await?.ok_or(StepRejection::NoStep)?;
@@ -452,25 +431,4 @@ async fn prove(
         crate::domain::audit::record(&state.db, client, event).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_local_path;
-
-    #[test]
-    fn a_step_up_returns_only_to_this_site() {
-        assert!(is_local_path("/profile"));
-        assert!(is_local_path("/oauth2/continue?request=abc"));
-        for path in [
-            "https://evil.example/",
-            "//evil.example/",
-            "/\\evil.example",
-            "profile",
-            "/x\ny",
-            "",
-        ] {
-            assert!(!is_local_path(path), "{path:?}");
-        }
-    }
 }

@@ -10,6 +10,7 @@ pub mod geo;
 pub mod history;
 pub mod notice;
 pub mod score;
+pub mod travel;
 
 use std::net::IpAddr;
 
@@ -111,10 +112,10 @@ pub async fn weigh(
             past.last_latitude.zip(past.last_longitude),
             origin.coordinates,
         ) {
-            (Some(from), Some(to)) => Some(score::distance_km(from, to)),
+            (Some(from), Some(to)) => Some(travel::distance_km(from, to)),
             _ => None,
         };
-        score::impossible(
+        travel::impossible(
             minutes,
             km,
             past.last_country.as_deref(),
