@@ -51,9 +51,10 @@ lint:
 	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-## Password hashing and token signing (criterion), then the OpenID provider's endpoints against
-## npm oidc-provider, each pinned to one core (end2end/bench/compare.mjs; the table is also
-## written to target/bench-oidc.md).
+## Password hashing, token signing and the risk engine (criterion), then the OpenID provider's
+## endpoints against npm oidc-provider, each pinned to one core (end2end/bench/compare.mjs; the
+## table is also written to target/bench-oidc.md), then the password sign-in's latency with the
+## risk engine on and off (end2end/bench/sign-in.mjs; target/bench-sign-in.md).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -61,3 +62,5 @@ bench:
 	cargo build --release -p server
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-oidc.md node bench/compare.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-sign-in.md node bench/sign-in.mjs

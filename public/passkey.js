@@ -140,6 +140,9 @@ document.addEventListener('submit', (event) => {
   show(root, '');
   const fields = Object.fromEntries(new FormData(form));
   const flow = form.dataset.passkeyForm;
+  // The page's answer to the registration's proof of work counts for a passkey sign-up too.
+  const proof = document.querySelector('input[name="proof"]')?.value;
+  if (flow === 'sign-up' && proof) fields.proof = proof;
   const [start, finish] = flow === 'sign-up'
     ? ['passkeys/sign-up/start', 'passkeys/sign-up/finish']
     : ['passkeys/add/start', 'passkeys/add/finish'];

@@ -53,7 +53,9 @@ fn risk_costs(c: &mut Criterion) {
         account_failures: 4,
         ..Default::default()
     };
-    c.bench_function("risk: score (pure)", |b| b.iter(|| score::assess(&signals)));
+    c.bench_function("risk: score (pure)", |b| {
+        b.iter(|| score::assess(&signals, score::Thresholds::default()))
+    });
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -94,6 +96,7 @@ fn risk_costs(c: &mut Criterion) {
                     user,
                     "ada@example.com",
                     Some(&password),
+                    score::Thresholds::default(),
                 ))
                 .expect("weigh")
         })

@@ -17,6 +17,7 @@ use crate::domain::{
     otp::CodeKey,
     passkeys,
     password::PasswordHasher,
+    proof_of_work::ProofKey,
     risk::RiskSources,
     secrets::SecretBox,
     social::upstream::Upstream,
@@ -95,6 +96,8 @@ pub struct AppState {
     pub recovery_key: RecoveryCodeKey,
     /// What the risk engine reads besides the database (GeoIP, bad networks, breach range).
     pub risk: Arc<RiskSources>,
+    /// Signs proof-of-work challenges.
+    pub proof_key: ProofKey,
 }
 
 impl AppState {
@@ -126,6 +129,7 @@ impl AppState {
             factor_secrets: SecretBox::derive(master_key, master_key::FACTOR_SECRETS),
             recovery_key: RecoveryCodeKey::derive(master_key),
             risk: Arc::new(RiskSources::default()),
+            proof_key: ProofKey::derive(master_key),
         })
     }
 }

@@ -42,7 +42,7 @@ async function freePort() {
  * `env` (optional) is merged into the server's environment after the defaults, so it can add
  * variables and override any of them.
  * @returns {Promise<{baseURL: string, port: number, database: string, databaseUrl: string, pid: number, log: () => string,
- *   stop: () => Promise<void>, cli: (args: string[]) => Promise<string>, sql: (statement: string) => Promise<void>}>}
+ *   stop: () => Promise<void>, cli: (args: string[]) => Promise<string>, sql: (statement: string) => Promise<string>}>}
  */
 export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEnv = {} } = {}) {
   const database = `ciam_e2e_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -121,9 +121,10 @@ export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEn
     return stdout;
   }
 
-  /** Runs one SQL statement on this server's database. */
+  /** Runs `statement` on the server's database; returns what it printed (unaligned, no headers). */
   async function sql(statement) {
-    await run('psql', ['-d', env.DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-qc', statement]);
+    const { stdout } = await run('psql', ['-d', env.DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-tAqc', statement]);
+    return stdout.trim();
   }
 
   return { baseURL, port, database, databaseUrl: env.DATABASE_URL, pid: child.pid, log: () => output, stop, cli, sql };

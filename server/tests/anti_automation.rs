@@ -8,14 +8,18 @@ mod support;
 use sqlx::PgPool;
 use support::{error_of, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 
+/// A registration as the page sends it, with its proof of work solved.
 async fn register(app: &TestApp, email: &str) -> u16 {
-    app.browser()
+    let browser = app.browser();
+    let proof = browser.solved_proof("register").await.unwrap();
+    browser
         .call(
             "register",
             &[
                 ("email", email),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),
+                ("proof", &proof),
             ],
         )
         .await
@@ -90,11 +94,18 @@ async fn a_sign_up_surge_across_the_site_stops_registrations_everywhere(db: PgPo
 #[sqlx::test(migrations = "../migrations")]
 async fn passkey_sign_ups_are_limited_per_address(db: PgPool) {
     let app = TestApp::spawn(db).await;
+    // As the page sends it: with the registration form's proof of work.
     let start = || async {
-        app.browser()
+        let browser = app.browser();
+        let proof = browser.solved_proof("register").await.unwrap();
+        browser
             .call(
                 "passkeys/sign-up/start",
-                &[("email", "ada@example.com"), ("display_name", "Ada")],
+                &[
+                    ("email", "ada@example.com"),
+                    ("display_name", "Ada"),
+                    ("proof", &proof),
+                ],
             )
             .await
             .status()

@@ -210,3 +210,52 @@ async fn a_known_bad_network_steps_up(db: PgPool) {
     assert_eq!(decision, "step_up");
     assert!(reasons.to_string().contains("bad_network"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_business_thresholds_decide(db: PgPool) {
+    let app = spawn(db, |_| {}).await;
+    app.signed_in_customer_on(app.browser_at(BERLIN), EMAIL)
+        .await;
+    app::domain::settings::set_risk_thresholds(
+        &app.db,
+        Some(10),
+        Some(15),
+        app::domain::audit::Actor::Cli,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // A new browser in the same city: 15 points, allowed by default, refused now.
+    let res = password(&app.browser_at(BERLIN)).await;
+    assert_eq!(res.status(), 400);
+    let (score, decision, _) = last_assessment(&app).await;
+    assert_eq!((score, decision.as_str()), (15, "block"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_business_that_turns_the_engine_off_weighs_nothing(db: PgPool) {
+    let app = spawn(db, |_| {}).await;
+    app.signed_in_customer_on(app.browser_at(BERLIN), EMAIL)
+        .await;
+    let weighed = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM risk_assessments")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(weighed().await, 1);
+    app::domain::settings::set(
+        &app.db,
+        "risk_engine_enabled",
+        false,
+        app::domain::audit::Actor::Cli,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // Travel nobody makes goes through unweighed.
+    let abroad = app.browser_at(TOKYO);
+    assert_eq!(password(&abroad).await.status(), 200);
+    assert!(abroad.me().await.is_some());
+    assert_eq!(weighed().await, 1);
+}

@@ -281,3 +281,56 @@ async fn an_operator_unlocks_a_locked_password(db: PgPool) {
     assert_eq!(sign_in().await, 200);
     assert_eq!(cli_actions(&app).await, ["password.unlocked"]);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_operator_sets_the_risk_thresholds_within_sense(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let thresholds = || async {
+        sqlx::query_as::<_, (Option<i32>, Option<i32>)>(
+            "SELECT risk_step_up, risk_block FROM auth_settings",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    for (args, why) in [
+        (
+            &["--step-up", "60", "--block", "50"][..],
+            "above the step-up",
+        ),
+        (&["--block", "30"], "above the step-up"),
+        (&["--step-up", "0"], "from 1 to 1000"),
+    ] {
+        let out = server_command(&app.db, &[&["settings", "risk"][..], args].concat()).await;
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(thresholds().await, (None, None), "nothing changed");
+    assert!(cli_actions(&app).await.is_empty());
+
+    let out = server_command(&app.db, &["settings", "risk", "--step-up", "30"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("risk_step_up                 30\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("risk_block                   90 (default)"),
+        "{shown}"
+    );
+    assert_eq!(thresholds().await, (Some(30), None));
+    let change: serde_json::Value =
+        sqlx::query_scalar("SELECT detail FROM audit_events WHERE action = 'settings.changed'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        change,
+        serde_json::json!({
+            "setting": "risk_thresholds",
+            "from": { "step_up": null, "block": null },
+            "to": { "step_up": 30, "block": null },
+        })
+    );
+}

@@ -15,6 +15,9 @@ pub async fn register(
     /// The hidden trap field: people leave it empty.
     #[server(default)]
     website: String,
+    /// The answer to the proof-of-work puzzle (empty without JavaScript).
+    #[server(default)]
+    proof: String,
 ) -> Result<(), AppError> {
     use super::context;
     use crate::domain::{
@@ -30,6 +33,7 @@ pub async fn register(
             .map_err(|e| AppError::field("display_name", e.to_string()))?,
         password: Password::new(password),
         trap_filled: !website.is_empty(),
+        proof,
     };
     let state = context::state()?;
     let session = context::session().await?;

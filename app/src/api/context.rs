@@ -91,6 +91,7 @@ impl From<AccountError> for AppError {
             }
             AccountError::InvalidCredentials => AppError::InvalidCredentials,
             AccountError::Throttled { minutes } => AppError::Throttled { minutes },
+            AccountError::ProofOfWork => AppError::ProofOfWork,
             AccountError::EmailNotVerified => AppError::EmailNotVerified,
             AccountError::PasswordLocked => AppError::Locked(
                 "After too many failed attempts this password is locked. To sign in, reset your \

@@ -22,6 +22,10 @@ pub enum AppError {
     /// Too many failed attempts; the caller may retry after the given minutes.
     #[error("Too many failed attempts. Try again in {minutes} minute{}.", if *minutes == 1 { "" } else { "s" })]
     Throttled { minutes: i64 },
+    /// The caller's network is trying many passwords: the browser must solve a proof of work
+    /// first (the page does so by itself when JavaScript is on).
+    #[error("Many failed sign-ins are coming from your network, so your browser must pass a quick check first. With JavaScript on it does so by itself: wait a moment, then sign in again.")]
+    ProofOfWork,
     /// The account is locked until its owner resets the password; the message says so.
     #[error("{0}")]
     Locked(String),
@@ -82,7 +86,7 @@ impl AppError {
             Self::InvalidCredentials | Self::Unauthorized => 401,
             Self::EmailNotVerified | Self::Forbidden | Self::Locked(_) | Self::StepUp => 403,
             Self::NotFound => 404,
-            Self::Throttled { .. } => 429,
+            Self::Throttled { .. } | Self::ProofOfWork => 429,
             Self::Internal => 500,
         }
     }

@@ -58,6 +58,9 @@ pub async fn passkey_sign_in_finish(credential: String) -> Result<(), AppError> 
 pub async fn passkey_sign_up_start(
     email: String,
     display_name: String,
+    /// The answer to the registration's proof-of-work puzzle, when the page solved one.
+    #[server(default)]
+    proof: String,
 ) -> Result<String, AppError> {
     use super::context;
     use crate::domain::{email::Email, names::DisplayName};
@@ -66,9 +69,15 @@ pub async fn passkey_sign_up_start(
         .map_err(|e| AppError::field("display_name", e.to_string()))?;
     let state = context::state()?;
     let session = context::session().await?;
-    let options =
-        crate::domain::passkeys::start_sign_up(&state, &context::client(), &session, &email, &name)
-            .await?;
+    let options = crate::domain::passkeys::start_sign_up(
+        &state,
+        &context::client(),
+        &session,
+        &email,
+        &name,
+        &proof,
+    )
+    .await?;
     to_json(&options)
 }
 

@@ -38,9 +38,14 @@ pub async fn sign_in_options() -> Result<OfferedMethods, AppError> {
     })
 }
 
-/// Signs in with email and password.
+/// Signs in with email and password (and, from a network trying many passwords, the answer to
+/// a proof-of-work puzzle).
 #[server(prefix = "/api", endpoint = "sign-in")]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    #[server(default)] proof: String,
+) -> Result<(), AppError> {
     use super::context;
     use crate::domain::{email::Email, password::Password, password_sign_in};
 
@@ -51,7 +56,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let password = Password::new(password);
-    password_sign_in::sign_in(&state, &context::client(), &session, &email, &password).await?;
+    password_sign_in::sign_in(
+        &state,
+        &context::client(),
+        &session,
+        &email,
+        &password,
+        &proof,
+    )
+    .await?;
     leptos_axum::redirect(&crate::domain::authentication::landing(&session).await);
     Ok(())
 }
@@ -107,4 +120,36 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
         leptos_axum::redirect("/profile?password_changed=1");
     }
     Ok(())
+}
+
+/// A proof-of-work puzzle for `purpose` ("register" or "sign-in"): always one for a
+/// registration; for a sign-in only while the caller's network (or the whole site) is trying
+/// many passwords, else none.
+#[server(prefix = "/api", endpoint = "proof-of-work")]
+pub async fn proof_challenge(
+    purpose: String,
+) -> Result<Option<crate::model::proof_of_work::Challenge>, AppError> {
+    use super::context;
+    use crate::domain::{
+        proof_of_work::{self, bits, Purpose},
+        stuffing,
+    };
+    let state = context::state()?;
+    let network = context::client().network();
+    let Some(purpose) = Purpose::parse(&purpose) else {
+        return Err(AppError::field(
+            "purpose",
+            "The purpose must be \"register\" or \"sign-in\".",
+        ));
+    };
+    let bits = match purpose {
+        Purpose::Register => Some(bits::REGISTER),
+        Purpose::SignIn => {
+            let pressure = stuffing::pressure(&state.db, network.as_deref())
+                .await
+                .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?;
+            stuffing::demand(pressure).bits
+        }
+    };
+    Ok(bits.map(|bits| proof_of_work::issue(&state.proof_key, purpose, bits, network.as_deref())))
 }

@@ -15,7 +15,7 @@ use super::{
     mail::{self, Templates},
     names::DisplayName,
     password::{NewPassword, Password},
-    throttle,
+    proof_of_work, throttle,
     tokens::{self, TokenPurpose},
     users::{self, NewUser, Role, User},
 };
@@ -29,11 +29,14 @@ pub struct Registration {
     pub password: Password,
     /// The form's hidden trap field came back filled: a bot filled in every field.
     pub trap_filled: bool,
+    /// The browser's answer to the registration's proof of work (empty without JavaScript).
+    pub proof: String,
 }
 
 /// Registers an account and mails a verification link. When the address already has an
 /// account, its owner is told by mail instead; the caller cannot tell the two apart.
-/// Registrations are limited per address and per client network. The registering browser keeps
+/// Registrations are limited per address, per client network and overall, and more tightly
+/// without a proof of work. The registering browser keeps
 /// a claim on the account: its password survives the address's proof only from this browser.
 #[tracing::instrument(skip_all)]
 pub async fn register(
@@ -47,6 +50,7 @@ pub async fn register(
         display_name,
         password,
         trap_filled,
+        proof,
     } = registration;
     if trap_filled {
         // The same answer as a registration, so the bot learns nothing; nothing is stored or
@@ -61,7 +65,8 @@ pub async fn register(
         password.expose().to_owned(),
         &[email.as_str(), display_name.as_str()],
     )?;
-    let keys = throttle::registration_keys(email.as_str(), client.network().as_deref());
+    let proven = proof_of_work::registration_proven(state, client, &proof).await?;
+    let keys = throttle::registration_keys(email.as_str(), client.network().as_deref(), proven);
     if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
         return Err(AccountError::Throttled { minutes });
     }

@@ -39,6 +39,9 @@ pub enum AccountError {
     MethodDisabled,
     #[error("incorrect email or password")]
     InvalidCredentials,
+    /// A sign-in from a network trying many passwords came without a solved proof of work.
+    #[error("a proof of work is needed from this network")]
+    ProofOfWork,
     #[error("locked for {minutes} minutes")]
     Throttled { minutes: i64 },
     #[error("the password is locked after too many consecutive failures")]

@@ -21,6 +21,8 @@ pub const SIGNING_KEYS: &str = "secret box v1: signing keys";
 pub const FACTOR_SECRETS: &str = "secret box v1: authenticator secrets";
 /// Hashes recovery codes.
 pub const RECOVERY_CODES: &str = "recovery codes v1";
+/// Signs proof-of-work challenges.
+pub const PROOF_OF_WORK: &str = "proof of work challenges v1";
 /// The fingerprint kept in the database.
 const FINGERPRINT: &str = "master key fingerprint v1";
 

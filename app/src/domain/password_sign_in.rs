@@ -1,5 +1,6 @@
-//! Password sign-in: throttling per account and client, a constant-time credential check, the
-//! lockout after 100 consecutive failures across windows, rehashing, then the sign-in exit.
+//! Password sign-in: throttling per account and client, the price a stuffing network pays (a
+//! proof of work and a wait), a constant-time credential check, the lockout after 100
+//! consecutive failures across windows, rehashing, then the sign-in exit.
 
 use serde_json::json;
 use tower_sessions::Session;
@@ -12,6 +13,8 @@ use super::{
     email::Email,
     error::AccountError,
     password::{Password, Verification},
+    proof_of_work::{self, Purpose},
+    stuffing,
     throttle::{self, ThrottlePolicy},
     users,
 };
@@ -21,8 +24,10 @@ use crate::state::AppState;
 ///
 /// Unknown addresses cost the same password check as known ones and get the same error.
 /// Failures count against the account and the client address; when either is locked the
-/// password is not even checked. A password locked after 100 consecutive failures opens
-/// nothing until a reset.
+/// password is not even checked. From a network trying many passwords (or during a site-wide
+/// surge) the attempt must bring a solved `proof` of work and waits before its password is
+/// checked (`stuffing`). A password locked after 100 consecutive failures opens nothing until
+/// a reset.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &AppState,
@@ -30,6 +35,7 @@ pub async fn sign_in(
     session: &Session,
     email: &Email,
     password: &Password,
+    proof: &str,
 ) -> Result<Uuid, AccountError> {
     let account_key = throttle::account_key(email.as_str());
     let mut keys = vec![account_key.clone()];
@@ -43,6 +49,7 @@ pub async fn sign_in(
         audit::record(&state.db, client, event).await?;
         return Err(AccountError::Throttled { minutes });
     }
+    pay_for_pressure(state, client, email, proof).await?;
 
     let user = users::find_by_email(&state.db, email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -111,4 +118,41 @@ pub async fn sign_in(
         users::clear_failed_sign_ins(&state.db, user.id).await?;
     }
     Ok(user.id)
+}
+
+/// Asks an attempt from a network under pressure for its proof of work, then makes it wait.
+async fn pay_for_pressure(
+    state: &AppState,
+    client: &ClientInfo,
+    email: &Email,
+    proof: &str,
+) -> Result<(), AccountError> {
+    let network = client.network();
+    let demand = stuffing::demand(stuffing::pressure(&state.db, network.as_deref()).await?);
+    if let Some(bits) = demand.bits {
+        let verdict = proof_of_work::accept(
+            &state.db,
+            &state.proof_key,
+            proof,
+            Purpose::SignIn,
+            bits,
+            network.as_deref(),
+        )
+        .await?;
+        if let Err(rejection) = verdict {
+            let event = AuditEvent::new("signin.failed", Outcome::Failure).detail(json!({
+                "method": "password",
+                "reason": "proof_of_work",
+                "proof": rejection.to_string(),
+                "bits": bits,
+                "email": email.as_str(),
+            }));
+            audit::record(&state.db, client, event).await?;
+            return Err(AccountError::ProofOfWork);
+        }
+    }
+    if !demand.delay.is_zero() {
+        tokio::time::sleep(demand.delay).await;
+    }
+    Ok(())
 }

@@ -47,6 +47,11 @@ impl ThrottlePolicy {
     pub const REGISTER_GLOBAL: Self = Self::limit(10_000, Duration::hours(1));
     /// Registrations from one client network: 50 an hour.
     pub const REGISTER_PER_NETWORK: Self = Self::limit(50, Duration::hours(1));
+    /// Registrations without a proof of work (a browser without JavaScript, or a bot) from one
+    /// client network: 5 an hour.
+    pub const REGISTER_UNPROVEN_PER_NETWORK: Self = Self::limit(5, Duration::hours(1));
+    /// Registrations without a proof of work across the whole site: 500 an hour.
+    pub const REGISTER_UNPROVEN_GLOBAL: Self = Self::limit(500, Duration::hours(1));
     /// Passkey sign-ups started for one address: 10 an hour (a cancelled browser prompt is
     /// retried).
     pub const PASSKEY_SIGN_UP_PER_ADDRESS: Self = Self::limit(10, Duration::hours(1));
@@ -82,10 +87,12 @@ pub async fn failures(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::Result<
         .collect())
 }
 
-/// The keys and limits for a registration of `email` from `client_network`.
+/// The keys and limits for a registration of `email` from `client_network`; one that came
+/// without a proof of work (`proven` false) counts against tighter limits too.
 pub fn registration_keys(
     email: &str,
     client_network: Option<&str>,
+    proven: bool,
 ) -> Vec<(String, ThrottlePolicy)> {
     let mut keys = send_keys(
         "register",
@@ -98,17 +105,37 @@ pub fn registration_keys(
         REGISTER_GLOBAL_KEY.to_owned(),
         ThrottlePolicy::REGISTER_GLOBAL,
     ));
+    if !proven {
+        keys.extend(unproven_keys(client_network));
+    }
     keys
 }
 
 /// The counter of every registration (password and passkey sign-ups).
 pub const REGISTER_GLOBAL_KEY: &str = "register-global";
 
+/// The tighter limits of registrations without a proof of work.
+fn unproven_keys(client_network: Option<&str>) -> Vec<(String, ThrottlePolicy)> {
+    let mut keys = vec![(
+        "register-unproven".to_owned(),
+        ThrottlePolicy::REGISTER_UNPROVEN_GLOBAL,
+    )];
+    if let Some(network) = client_network {
+        keys.push((
+            format!("register-unproven-ip:{network}"),
+            ThrottlePolicy::REGISTER_UNPROVEN_PER_NETWORK,
+        ));
+    }
+    keys
+}
+
 /// The keys and limits for a passkey sign-up of `email` from `client_network` (the network's
-/// count is shared with password registrations).
+/// count is shared with password registrations, and so are the limits without a proof of
+/// work).
 pub fn passkey_sign_up_keys(
     email: &str,
     client_network: Option<&str>,
+    proven: bool,
 ) -> Vec<(String, ThrottlePolicy)> {
     let mut keys = vec![(
         format!("passkey-sign-up:{}", email.to_lowercase()),
@@ -124,6 +151,9 @@ pub fn passkey_sign_up_keys(
         REGISTER_GLOBAL_KEY.to_owned(),
         ThrottlePolicy::REGISTER_GLOBAL,
     ));
+    if !proven {
+        keys.extend(unproven_keys(client_network));
+    }
     keys
 }
 

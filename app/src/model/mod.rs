@@ -4,4 +4,5 @@
 pub mod branding;
 pub mod oauth;
 pub mod password;
+pub mod proof_of_work;
 pub mod social;

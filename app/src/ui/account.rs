@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 use super::{
     form::{field_error, last_error, Field, FormError, StrengthMeter},
     passkeys::PasskeySignUp,
+    proof_of_work::BrowserCheck,
     social::SocialButtons,
 };
 use crate::api::{
@@ -22,6 +23,7 @@ pub fn RegisterPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let checking = RwSignal::new(false);
     view! {
         <Title text="Create account" />
         <section class="card">
@@ -59,7 +61,8 @@ pub fn RegisterPage() -> impl IntoView {
                     <label for="website">"Leave this empty"</label>
                     <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" />
                 </div>
-                <button type="submit" disabled=move || action.pending().get()>
+                <BrowserCheck purpose="register" renew=action.version() working=checking />
+                <button type="submit" disabled=move || action.pending().get() || checking.get()>
                     "Create account"
                 </button>
             </ActionForm>

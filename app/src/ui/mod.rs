@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod passkeys;
 pub mod passwordless;
 pub mod profile;
+pub mod proof_of_work;
 pub mod recovery;
 pub mod second_factor;
 pub mod security;

@@ -8,6 +8,7 @@ use super::{
     form::{field_error, last_error, Field, FormError},
     passkeys::PasskeySignIn,
     passwordless::EmailSignInForm,
+    proof_of_work::BrowserCheck,
     social::{PendingLinkNotice, SocialButtons, SocialErrorNotice},
 };
 use crate::api::{
@@ -42,6 +43,7 @@ pub fn SignInPage() -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
     let resend_error = last_error(resend.value());
     let unverified = move || error.get() == Some(AppError::EmailNotVerified);
+    let checking = RwSignal::new(false);
     view! {
         <Title text="Sign in" />
         <section class="card">
@@ -66,7 +68,8 @@ pub fn SignInPage() -> impl IntoView {
                     autocomplete="current-password"
                     error=field_error(error, "password")
                 />
-                <button type="submit" disabled=move || action.pending().get()>
+                <BrowserCheck purpose="sign-in" renew=action.version() working=checking />
+                <button type="submit" disabled=move || action.pending().get() || checking.get()>
                     "Sign in"
                 </button>
             </ActionForm>

@@ -1,4 +1,5 @@
-//! `server settings`: the sign-in policy's switches and who must use a second factor.
+//! `server settings`: the sign-in policy's switches, who must use a second factor, and the
+//! risk engine's thresholds.
 
 use app::domain::{audit::Actor, mfa::policy::MfaPolicy, settings};
 use clap::Subcommand;
@@ -22,6 +23,14 @@ pub enum SettingsCommand {
         /// `off`, `optional`, `admins` or `required`.
         policy: String,
     },
+    /// Set the risk engine's thresholds: the score at which a second factor is asked, and the
+    /// score at which a sign-in is refused. A threshold left out returns to its default.
+    Risk {
+        #[arg(long)]
+        step_up: Option<i32>,
+        #[arg(long)]
+        block: Option<i32>,
+    },
 }
 
 /// Runs a `settings` command, then prints every switch.
@@ -33,6 +42,11 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
             );
         };
         settings::set_mfa_policy(db, policy, Actor::Cli).await?;
+    }
+    if let SettingsCommand::Risk { step_up, block } = &command {
+        if let Err(e) = settings::set_risk_thresholds(db, *step_up, *block, Actor::Cli).await? {
+            anyhow::bail!("{e}");
+        }
     }
     if let SettingsCommand::Set { name, value } = command {
         let on = match value.as_str() {
@@ -55,9 +69,24 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
         ("passkeys_enabled", s.passkeys_enabled),
         ("social_enabled", s.social_enabled),
         ("sms_enabled", s.sms_enabled),
+        ("risk_engine_enabled", s.risk_engine_enabled),
     ] {
         println!("{name:28} {}", if on { "on" } else { "off" });
     }
     println!("{:28} {}", "mfa_policy", s.mfa_policy);
+    let thresholds = s.risk_thresholds();
+    let origin = |custom: Option<i32>| if custom.is_some() { "" } else { " (default)" };
+    println!(
+        "{:28} {}{}",
+        "risk_step_up",
+        thresholds.step_up,
+        origin(s.risk_step_up)
+    );
+    println!(
+        "{:28} {}{}",
+        "risk_block",
+        thresholds.block,
+        origin(s.risk_block)
+    );
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Deletes what has expired: sessions, remembered devices, risk assessments after 180 days,
-//! spent tokens and codes (sign-in and OAuth), passkey ceremonies, email sign-in requests,
+//! spent tokens and codes (sign-in and OAuth), spent proofs of work, passkey ceremonies, email sign-in requests,
 //! delivered mail and texts after a week, old throttle counters; and queues logout notices for
 //! sign-ins whose session went that way.
 
@@ -23,6 +23,7 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM pushed_requests WHERE expires_at < now()",
         "DELETE FROM client_assertions WHERE expires_at < now()",
         "DELETE FROM dpop_proofs WHERE expires_at < now()",
+        "DELETE FROM spent_proofs WHERE expires_at < now()",
         "DELETE FROM risk_assessments WHERE created_at < now() - interval '180 days'",
         "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",

@@ -290,6 +290,16 @@ impl Browser {
             .unwrap()
     }
 
+    /// The answer to the proof-of-work puzzle the site sets this browser for `purpose`
+    /// ("register" or "sign-in"), solved as the page does; `None` when it sets none.
+    pub async fn solved_proof(&self, purpose: &str) -> Option<String> {
+        use app::model::proof_of_work::{answer, search, Challenge};
+        let res = self.call("proof-of-work", &[("purpose", purpose)]).await;
+        assert_eq!(res.status(), 200);
+        let puzzle: Option<Challenge> = res.json().await.unwrap();
+        puzzle.map(|p| answer(&p.challenge, search(&p, 0, u64::MAX).unwrap()))
+    }
+
     /// The signed-in account's summary, or `None`.
     pub async fn me(&self) -> Option<serde_json::Value> {
         let res = self.call("me", &[]).await;

@@ -152,15 +152,19 @@ pub async fn sign_in_user(
     let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
     // A step already waiting was weighed when it began.
     let risk = match waiting.as_ref().and_then(|step| step.risk.clone()) {
-        Some(risk) => risk,
-        None => weigh(state, client, user, method, password).await?,
+        Some(risk) => Some(risk),
+        None if policy.risk_engine_enabled => {
+            Some(weigh(state, client, user, method, password, &policy).await?)
+        }
+        None => None,
     };
     if !assurance::is_multi_factor(&kinds) {
         let enrolled = factors::of(&state.db, user.id).await?;
         let required = policy.mfa_policy.requires(user);
         // The risk engine's step-up needs something to step up with: any factor but the
         // mailbox that just signed in.
-        let risky = risk.step_up && (enrolled.has_strong() || !kinds.contains(&Factor::Email));
+        let risky = risk.as_ref().is_some_and(|r| r.step_up)
+            && (enrolled.has_strong() || !kinds.contains(&Factor::Email));
         let wanted = risky
             || waiting
                 .as_ref()
@@ -176,7 +180,7 @@ pub async fn sign_in_user(
                 proven,
                 must_enrol,
                 multi_factor_wanted: wanted,
-                risk: Some(risk),
+                risk: risk.clone(),
             };
             second_step::begin(session, user, step, waiting).await?;
             let event = AuditEvent::new("signin.second_factor_asked", Outcome::Success)
@@ -197,7 +201,7 @@ pub async fn sign_in_user(
         user.id,
         method,
         &proven,
-        Some(&risk),
+        risk.as_ref(),
     )
     .await?;
     Ok(Progress::SignedIn)
@@ -212,15 +216,18 @@ pub struct RiskMark {
     pub step_up: bool,
 }
 
-/// Weighs the attempt; refuses it when the engine blocks (the reasons in plain words).
+/// Weighs the attempt against the business's thresholds in `policy`; refuses it when the
+/// engine blocks (the reasons in plain words).
 async fn weigh(
     state: &AppState,
     client: &ClientInfo,
     user: &User,
     method: Method,
     password: Option<&Password>,
+    policy: &settings::AuthSettings,
 ) -> Result<RiskMark, AccountError> {
-    let weighed = risk::weigh(state, client, user.id, &user.email, password).await?;
+    let thresholds = policy.risk_thresholds();
+    let weighed = risk::weigh(state, client, user.id, &user.email, password, thresholds).await?;
     let assessment = &weighed.assessment;
     if assessment.decision == Decision::Block {
         let event = AuditEvent::new("signin.failed", Outcome::Failure)

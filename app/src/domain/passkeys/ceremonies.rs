@@ -22,7 +22,7 @@ use crate::{
         error::AccountError,
         mfa,
         names::DisplayName,
-        settings, throttle,
+        proof_of_work, settings, throttle,
         users::{self, NewUser, Role},
     },
     state::AppState,
@@ -274,18 +274,20 @@ pub async fn finish_registration(
     Ok(())
 }
 
-/// Starts a sign-up with a passkey only: no password, ever. Limited per address and per client
-/// network, like registrations.
+/// Starts a sign-up with a passkey only: no password, ever. Limited per address, per client
+/// network and overall, like registrations (and more tightly without a `proof` of work).
 pub async fn start_sign_up(
     state: &AppState,
     client: &ClientInfo,
     session: &Session,
     email: &Email,
     display_name: &DisplayName,
+    proof: &str,
 ) -> Result<CreationChallengeResponse, AccountError> {
     ensure_enabled(state).await?;
     email.for_new_account()?;
-    let keys = throttle::passkey_sign_up_keys(email.as_str(), client.network().as_deref());
+    let proven = proof_of_work::registration_proven(state, client, proof).await?;
+    let keys = throttle::passkey_sign_up_keys(email.as_str(), client.network().as_deref(), proven);
     if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
         return Err(AccountError::Throttled { minutes });
     }

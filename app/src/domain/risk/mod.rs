@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use self::{
     history::Origin,
-    score::{Assessment, Signals},
+    score::{Assessment, Signals, Thresholds},
 };
 use super::{client::ClientInfo, client_address::Network, password::Password, throttle, tokens};
 use crate::state::AppState;
@@ -57,13 +57,14 @@ fn automated(user_agent: Option<&str>) -> bool {
 }
 
 /// Gathers the signals of `user_id`'s attempt from `client` (with `password`, when the first
-/// factor was one), scores them and stores the attempt.
+/// factor was one), scores them against `thresholds` and stores the attempt.
 pub async fn weigh(
     state: &AppState,
     client: &ClientInfo,
     user_id: Uuid,
     email: &str,
     password: Option<&Password>,
+    thresholds: Thresholds,
 ) -> anyhow::Result<Weighed> {
     let sources = &state.risk;
     let ip: Option<IpAddr> = client.ip.as_deref().and_then(|ip| ip.parse().ok());
@@ -136,7 +137,7 @@ pub async fn weigh(
         bad_network: ip.is_some_and(|ip| sources.bad_networks.iter().any(|n| n.contains(ip))),
         automation: automated(client.user_agent.as_deref()),
     };
-    let assessment = score::assess(&signals);
+    let assessment = score::assess(&signals, thresholds);
     let id = history::store(&state.db, user_id, &origin, &assessment).await?;
     Ok(Weighed {
         id,

@@ -107,13 +107,35 @@ pub mod counts {
 }
 
 /// At or above `STEP_UP` a second factor is asked; at or above `BLOCK` the attempt is refused.
+/// These are the defaults; the business may set its own (`settings`).
 pub mod threshold {
+    /// A new device, network and country together (60), or one strong signal with a weaker
+    /// one: enough doubt to ask for a second factor, which a customer who is really abroad
+    /// passes.
     pub const STEP_UP: i32 = 40;
+    /// Impossible travel with a new country (95), or a known-bad network with a breached
+    /// password (80) and anything else: no factor makes that attempt trustworthy.
     pub const BLOCK: i32 = 90;
 }
 
-/// Scores `s`.
-pub fn assess(s: &Signals) -> Assessment {
+/// The scores at which the engine asks for a second factor and refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    pub step_up: i32,
+    pub block: i32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            step_up: threshold::STEP_UP,
+            block: threshold::BLOCK,
+        }
+    }
+}
+
+/// Scores `s` against `t`.
+pub fn assess(s: &Signals, t: Thresholds) -> Assessment {
     let mut reasons = Vec::new();
     let mut add = |signal: &str, weight: i32, words: String| {
         reasons.push(Reason {
@@ -209,9 +231,9 @@ pub fn assess(s: &Signals) -> Assessment {
         );
     }
     let score = reasons.iter().map(|r| r.weight).sum();
-    let decision = if score >= threshold::BLOCK {
+    let decision = if score >= t.block {
         Decision::Block
-    } else if score >= threshold::STEP_UP {
+    } else if score >= t.step_up {
         Decision::StepUp
     } else {
         Decision::Allow
@@ -240,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_regular_customer_on_their_usual_device_is_allowed_without_a_reason() {
-        let a = assess(&known());
+        let a = assess(&known(), Thresholds::default());
         assert_eq!((a.score, a.decision), (0, Decision::Allow));
         assert!(a.reasons.is_empty());
     }
@@ -254,7 +276,7 @@ mod tests {
             new_country: Some("DE".into()),
             ..Default::default()
         };
-        assert_eq!(assess(&s).score, 0);
+        assert_eq!(assess(&s, Thresholds::default()).score, 0);
     }
 
     #[test]
@@ -354,7 +376,7 @@ mod tests {
             ),
         ];
         for (signals, name, weight) in cases {
-            let a = assess(&signals);
+            let a = assess(&signals, Thresholds::default());
             assert_eq!(signals_of(&a), [name], "{name}");
             assert_eq!(a.score, weight, "{name}");
             assert!(!a.reasons[0].words.is_empty());
@@ -366,7 +388,7 @@ mod tests {
             global_failures: 999,
             ..known()
         };
-        assert_eq!(assess(&few).score, 0);
+        assert_eq!(assess(&few, Thresholds::default()).score, 0);
     }
 
     #[test]
@@ -377,7 +399,7 @@ mod tests {
             new_country: Some("BR".into()),
             ..known()
         };
-        let a = assess(&s);
+        let a = assess(&s, Thresholds::default());
         assert_eq!(a.decision, Decision::StepUp);
         assert!(a.reasons.iter().any(|r| r.words.contains("(BR)")));
     }
@@ -395,6 +417,26 @@ mod tests {
             ),
             ..known()
         };
-        assert_eq!(assess(&s).decision, Decision::Block);
+        assert_eq!(assess(&s, Thresholds::default()).decision, Decision::Block);
+    }
+
+    #[test]
+    fn the_business_thresholds_decide() {
+        let s = Signals {
+            new_device: true,
+            new_network: true,
+            ..known()
+        };
+        assert_eq!(assess(&s, Thresholds::default()).decision, Decision::Allow);
+        let strict = Thresholds {
+            step_up: 20,
+            block: 25,
+        };
+        assert_eq!(assess(&s, strict).decision, Decision::Block);
+        let wary = Thresholds {
+            step_up: 25,
+            block: 90,
+        };
+        assert_eq!(assess(&s, wary).decision, Decision::StepUp);
     }
 }
