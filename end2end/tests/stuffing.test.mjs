@@ -100,7 +100,7 @@ describe('a credential-stuffing run', () => {
     return ms;
   }
 
-  test('is slowed down, while a customer elsewhere signs in as usual', async () => {
+  test('is slowed down, while a customer elsewhere signs in as usual', async (t) => {
     const email = uniqueEmail();
     const { page, context } = await freshPage();
     await browserAt(context, PLACES.berlin);
@@ -126,6 +126,7 @@ describe('a credential-stuffing run', () => {
     assert.ok(slowed.at(-1).bits > slowed[0].bits, JSON.stringify(slowed));
     assert.ok(slowed.every((r) => r.ms >= 250), 'every further password waits');
     const mean = (rs) => rs.reduce((sum, r) => sum + r.ms, 0) / rs.length;
+    t.diagnostic(`bot: ${mean(free).toFixed(0)} ms per password before the threshold, ${mean(slowed).toFixed(0)} ms after (bits ${slowed[0].bits}…${slowed.at(-1).bits}); customer: ${usual.toFixed(0)} ms usual, ${during.toFixed(0)} ms during the run`);
     assert.ok(mean(slowed) > 4 * mean(free), `slowed ${mean(slowed)} ms, free ${mean(free)} ms`);
     // The customer: no puzzle, no wait beyond the machine being busy with the bot.
     assert.ok(during < Math.max(3 * usual, usual + 1500), `usual ${usual} ms, during the run ${during} ms`);
