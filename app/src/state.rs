@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 use webauthn_rs::Webauthn;
 
 use crate::domain::{
+    audit::chain::ChainKey,
     master_key,
     mfa::recovery_codes::RecoveryCodeKey,
     oidc::{
@@ -98,6 +99,8 @@ pub struct AppState {
     pub risk: Arc<RiskSources>,
     /// Signs proof-of-work challenges.
     pub proof_key: ProofKey,
+    /// Seals the audit trail's hash chain.
+    pub audit_chain: ChainKey,
 }
 
 impl AppState {
@@ -130,6 +133,7 @@ impl AppState {
             recovery_key: RecoveryCodeKey::derive(master_key),
             risk: Arc::new(RiskSources::default()),
             proof_key: ProofKey::derive(master_key),
+            audit_chain: ChainKey::derive(master_key),
         })
     }
 }

@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::user::UserCommand,
     },
+    /// Check the audit trail's hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: cli::audit::AuditCommand,
+    },
 }
 
 fn init_tracing(format: LogFormat) {
@@ -89,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys { command } => cli::keys::run(&state, command).await?,
         Command::Client { command } => cli::client::run(&state, command).await?,
         Command::User { command } => cli::user::run(&state, command).await?,
+        Command::Audit { command } => cli::audit::run(&state, command).await?,
         Command::Serve => {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await

@@ -325,6 +325,11 @@ pub async fn start(
         stop.clone(),
     ));
     tokio::spawn(workers::notices::run(state.clone(), stop.clone()));
+    tokio::spawn(workers::audit_seal::run(
+        state.db.clone(),
+        state.audit_chain.clone(),
+        stop.clone(),
+    ));
     tokio::spawn(workers::cleanup::run(
         state.db.clone(),
         state.settings.public_url.clone(),

@@ -23,6 +23,8 @@ pub const FACTOR_SECRETS: &str = "secret box v1: authenticator secrets";
 pub const RECOVERY_CODES: &str = "recovery codes v1";
 /// Signs proof-of-work challenges.
 pub const PROOF_OF_WORK: &str = "proof of work challenges v1";
+/// Seals the audit trail's hash chain.
+pub const AUDIT_CHAIN: &str = "audit chain v1";
 /// The fingerprint kept in the database.
 const FINGERPRINT: &str = "master key fingerprint v1";
 

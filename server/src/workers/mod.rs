@@ -1,7 +1,8 @@
 //! Background work every node runs: mail, SMS and back-channel logout delivery from their
-//! outboxes, signing key rotation and reloading, the change notices that keep the in-memory clients,
+//! outboxes, sealing the audit trail's hash chain, signing key rotation and reloading, the change notices that keep the in-memory clients,
 //! people and revocations true, and cleanup of expired rows.
 
+pub mod audit_seal;
 pub mod cleanup;
 pub mod keys;
 pub mod logout;

@@ -1,6 +1,9 @@
 //! The audit trail: one row for every authentication event and account change, and for every
 //! change an operator makes. Actions are named `area.verb` in the past tense
 //! (`passkey.added`, `password.reset`, `signin.failed`); the outcome says whether it worked.
+//! The table is append-only and sealed into a hash chain (`chain`).
+
+pub mod chain;
 
 use serde_json::Value;
 use sqlx::PgExecutor;
