@@ -52,13 +52,18 @@ pub use crate::security::MAX_BODY_BYTES;
 /// would add a round trip to every query): a connection Postgres has dropped fails the one
 /// query that finds out, and is then discarded.
 pub async fn connect(database_url: &str) -> anyhow::Result<PgPool> {
+    pool_options()
+        .connect(database_url)
+        .await
+        .with_context(|| "connecting to the database (is Postgres running? see DATABASE_URL)")
+}
+
+/// The pool the server runs with: 20 connections, a request waits at most 5 seconds for one.
+pub fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(5))
         .test_before_acquire(false)
-        .connect(database_url)
-        .await
-        .with_context(|| "connecting to the database (is Postgres running? see DATABASE_URL)")
 }
 
 /// Applies the migrations under `migrations/`.

@@ -80,7 +80,13 @@ impl TestApp {
             sms_countries: None,
         };
         configure(&mut config);
-        let state = startup::app_state(db.clone(), &config).unwrap();
+        // The app gets a pool of its own, as in production (the test's pool has 5 connections
+        // and waits 30 s for one: the app's workers and a request could starve on it).
+        let served = startup::pool_options()
+            .connect_with((*db.connect_options()).clone())
+            .await
+            .unwrap();
+        let state = startup::app_state(served, &config).unwrap();
         let running = startup::start(listener, state, &config).await.unwrap();
         Self {
             addr,
