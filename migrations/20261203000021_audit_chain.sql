@@ -1,7 +1,8 @@
 -- The audit trail becomes tamper-evident: append-only (a trigger refuses UPDATE, DELETE and
 -- TRUNCATE, except sealing an unsealed row once), and sealed by a background task into a hash
--- chain: `chain_seq` numbers the rows in the order they were sealed, and `chain_hash` is
--- SHA-256 of the previous row's hash and this row's content.
+-- chain: `chain_seq` numbers the rows in the order they were sealed, and `chain_hash` is the
+-- HMAC-SHA-256, under a key derived from the master key, of the previous row's seal and this
+-- row's content.
 ALTER TABLE audit_events
     ADD COLUMN chain_seq bigint,
     ADD COLUMN chain_hash bytea,

@@ -27,6 +27,15 @@ async fn some_history(app: &TestApp) {
     app.signed_in_customer("grace@example.com").await;
 }
 
+/// The first broken link, which the test expects there to be.
+async fn first_break(app: &TestApp) -> chain::Broken {
+    chain::verify(&app.db, &key())
+        .await
+        .unwrap()
+        .broken
+        .expect("a broken link")
+}
+
 /// As the owner of the database, past the triggers: what only a superuser can do.
 async fn by_hand(app: &TestApp, statement: &str) {
     let mut tx = app.db.begin().await.unwrap();
@@ -122,11 +131,7 @@ async fn a_row_changed_by_hand_is_found(db: PgPool) {
         ),
     )
     .await;
-    let broken = chain::verify(&app.db, &key())
-        .await
-        .unwrap()
-        .broken
-        .unwrap();
+    let broken = first_break(&app).await;
     assert_eq!(broken.id, victim);
     let out = server_command(&app.db, &["audit", "verify"]).await;
     assert!(!out.status.success());
@@ -168,11 +173,7 @@ async fn a_row_removed_by_hand_is_found_at_the_next(db: PgPool) {
         "UPDATE audit_events SET chain_seq = -chain_seq - 1 WHERE chain_seq < 0",
     )
     .await;
-    let broken = chain::verify(&app.db, &key())
-        .await
-        .unwrap()
-        .broken
-        .unwrap();
+    let broken = first_break(&app).await;
     assert_eq!(broken.id, next);
     assert!(broken.why.contains("changed"), "{}", broken.why);
 }

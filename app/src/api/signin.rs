@@ -145,10 +145,10 @@ pub async fn proof_challenge(
     let bits = match purpose {
         Purpose::Register => Some(bits::REGISTER),
         Purpose::SignIn => {
-            let pressure = stuffing::pressure(&state.db, network.as_deref())
+            stuffing::demand_on(&state.db, network.as_deref())
                 .await
-                .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?;
-            stuffing::demand(pressure).bits
+                .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?
+                .bits
         }
     };
     Ok(bits.map(|bits| proof_of_work::issue(&state.proof_key, purpose, bits, network.as_deref())))

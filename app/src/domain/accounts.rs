@@ -36,8 +36,8 @@ pub struct Registration {
 /// Registers an account and mails a verification link. When the address already has an
 /// account, its owner is told by mail instead; the caller cannot tell the two apart.
 /// Registrations are limited per address, per client network and overall, and more tightly
-/// without a proof of work. The registering browser keeps
-/// a claim on the account: its password survives the address's proof only from this browser.
+/// without a proof of work. The registering browser keeps a claim on the account: its password
+/// survives the address's proof only from this browser.
 #[tracing::instrument(skip_all)]
 pub async fn register(
     state: &AppState,

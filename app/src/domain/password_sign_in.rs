@@ -128,7 +128,7 @@ async fn pay_for_pressure(
     proof: &str,
 ) -> Result<(), AccountError> {
     let network = client.network();
-    let demand = stuffing::demand(stuffing::pressure(&state.db, network.as_deref()).await?);
+    let demand = stuffing::demand_on(&state.db, network.as_deref()).await?;
     if let Some(bits) = demand.bits {
         let verdict = proof_of_work::accept(
             &state.db,

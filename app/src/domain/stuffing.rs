@@ -51,6 +51,11 @@ pub fn demand(p: Pressure) -> Demand {
     }
 }
 
+/// What a password sign-in from `network` owes now.
+pub async fn demand_on(db: impl PgExecutor<'_>, network: Option<&str>) -> sqlx::Result<Demand> {
+    Ok(demand(pressure(db, network).await?))
+}
+
 /// The pressure on `network` (the client's /24 or /64) and on the site now.
 pub async fn pressure(db: impl PgExecutor<'_>, network: Option<&str>) -> sqlx::Result<Pressure> {
     let mut keys = vec![throttle::GLOBAL_KEY.to_owned()];

@@ -10,17 +10,20 @@ use tokio::sync::watch;
 /// Seals what waits every five seconds until `shutdown` turns true.
 pub async fn run(db: PgPool, key: ChainKey, mut shutdown: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = chain::seal_all(&db, &key).await {
-            tracing::error!(error = %e, "sealing the audit trail failed");
-        }
+        seal(&db, &key).await;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             _ = shutdown.changed() => {
-                if let Err(e) = chain::seal_all(&db, &key).await {
-                    tracing::error!(error = %e, "sealing the audit trail failed");
-                }
+                seal(&db, &key).await;
                 return;
             }
         }
+    }
+}
+
+/// Seals every row waiting; a failure is logged and left for the next turn.
+async fn seal(db: &PgPool, key: &ChainKey) {
+    if let Err(e) = chain::seal_all(db, key).await {
+        tracing::error!(error = %e, "sealing the audit trail failed");
     }
 }

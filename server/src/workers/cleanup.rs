@@ -1,7 +1,7 @@
 //! Deletes what has expired: sessions, remembered devices, risk assessments after 180 days,
-//! spent tokens and codes (sign-in and OAuth), spent proofs of work, passkey ceremonies, email sign-in requests,
-//! delivered mail and texts after a week, old throttle counters; and queues logout notices for
-//! sign-ins whose session went that way.
+//! spent tokens and codes (sign-in and OAuth), spent proofs of work, passkey ceremonies, email
+//! sign-in requests, delivered mail and texts after a week, old throttle counters; and queues
+//! logout notices for sign-ins whose session went that way.
 
 use std::time::Duration;
 

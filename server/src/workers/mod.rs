@@ -1,6 +1,7 @@
 //! Background work every node runs: mail, SMS and back-channel logout delivery from their
-//! outboxes, sealing the audit trail's hash chain, signing key rotation and reloading, the change notices that keep the in-memory clients,
-//! people and revocations true, and cleanup of expired rows.
+//! outboxes, sealing the audit trail's hash chain, signing key rotation and reloading, the
+//! change notices that keep the in-memory clients, people and revocations true, and cleanup of
+//! expired rows.
 
 pub mod audit_seal;
 pub mod cleanup;

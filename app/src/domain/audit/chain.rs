@@ -222,8 +222,8 @@ struct SealedRow {
     content: Sealed,
 }
 
-/// Rows waiting to be sealed (for the sealer's log).
-pub async fn unsealed(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+/// Rows waiting to be sealed.
+async fn unsealed(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE chain_seq IS NULL")
         .fetch_one(db)
         .await
