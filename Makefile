@@ -54,7 +54,9 @@ lint:
 ## Password hashing, token signing and the risk engine (criterion), then the OpenID provider's
 ## endpoints against npm oidc-provider, each pinned to one core (end2end/bench/compare.mjs; the
 ## table is also written to target/bench-oidc.md), then the password sign-in's latency with the
-## risk engine on and off (end2end/bench/sign-in.mjs; target/bench-sign-in.md).
+## risk engine on and off (end2end/bench/sign-in.mjs; target/bench-sign-in.md), then the console
+## at a million customers: search, dashboard, import (end2end/bench/console.mjs;
+## target/bench-console.md).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -64,3 +66,5 @@ bench:
 		BENCH_OUT=$(CURDIR)/target/bench-oidc.md node bench/compare.mjs
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-sign-in.md node bench/sign-in.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-console.md node bench/console.mjs

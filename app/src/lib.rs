@@ -22,6 +22,11 @@ use leptos_router::{
 use ui::{
     account::{RegisterPage, RegisterSentPage, VerifyEmailPage},
     admin::OutboxPage,
+    console::{
+        apps::AppsPage, audit::AuditPage, breach::BreachPage, customer::CustomerPage,
+        customers::CustomersPage, dashboard::DashboardPage, settings::SettingsPage,
+        staff::StaffPage, ConsoleHomePage,
+    },
     home::HomePage,
     layout::Layout,
     not_found::NotFoundPage,
@@ -84,6 +89,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile/phone") view=PhoneConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("profile/authenticator") view=AuthenticatorPage ssr=SsrMode::Async />
                     <Route path=path!("profile/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async />
+                    <Route path=path!("admin") view=ConsoleHomePage ssr=SsrMode::Async />
+                    <Route path=path!("admin/customers") view=CustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/customers/:id") view=CustomerPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/staff") view=StaffPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/apps") view=AppsPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/breach") view=BreachPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("admin/outbox") view=OutboxPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/consent") view=ConsentPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/continue") view=ContinueToAppPage ssr=SsrMode::Async />

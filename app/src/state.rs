@@ -69,6 +69,8 @@ pub struct AppState {
     pub sms_queued: Arc<Notify>,
     /// Wakes the logout worker when back-channel logout notices were queued.
     pub logout_queued: Arc<Notify>,
+    /// Wakes the breach response worker when a response was started.
+    pub breach_queued: Arc<Notify>,
     /// Hashes short one-time codes (derived from the master key).
     pub code_key: CodeKey,
     /// The WebAuthn relying party (the public URL's host).
@@ -118,6 +120,7 @@ impl AppState {
             mail_queued: Arc::new(Notify::new()),
             sms_queued: Arc::new(Notify::new()),
             logout_queued: Arc::new(Notify::new()),
+            breach_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
             webauthn,
             secrets: SecretBox::derive(master_key, master_key::UPSTREAM_SECRETS),

@@ -1,6 +1,7 @@
 //! The server process: configuration, start-up, HTTP protections and background workers.
 #![forbid(unsafe_code)]
 
+pub mod audit_export;
 pub mod config;
 pub mod oidc;
 pub mod pages;

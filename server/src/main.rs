@@ -50,10 +50,31 @@ enum Command {
         #[command(subcommand)]
         command: cli::client::ClientCommand,
     },
-    /// Act on one account: end its sign-ins everywhere, unlock its password.
+    /// Act on one customer's account: end its sign-ins, lock, unlock, require a reset.
     User {
         #[command(subcommand)]
         command: cli::user::UserCommand,
+    },
+    /// Add realistic demo customers (for demos and the benchmarks).
+    Seed {
+        /// How many.
+        #[arg(long)]
+        customers: u64,
+        /// The password they all share (a random one when left out).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Import existing customers from a CSV or JSON Lines file.
+    Import {
+        /// The file (`.jsonl` or `.ndjson` is read as JSON Lines, anything else as CSV).
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// csv or jsonl, when the file's name does not say.
+        #[arg(long)]
+        format: Option<String>,
+        /// Check every row and report, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Check the audit trail's hash chain.
     Audit {
@@ -95,6 +116,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Client { command } => cli::client::run(&state, command).await?,
         Command::User { command } => cli::user::run(&state, command).await?,
         Command::Audit { command } => cli::audit::run(&state, command).await?,
+        Command::Import {
+            file,
+            format,
+            dry_run,
+        } => cli::import::run(&state, file, format, dry_run).await?,
+        Command::Seed {
+            customers,
+            password,
+        } => cli::seed::run(&state, customers, password).await?,
         Command::Serve => {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await

@@ -181,6 +181,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .with_state(options)
         .merge(crate::social::routes(state.clone()))
         .merge(crate::step_up::routes(state.clone()))
+        .merge(crate::audit_export::routes(state.clone()))
         .merge(crate::oidc::browser_routes(state.clone()))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(strip_foreign_form_errors))
@@ -335,6 +336,8 @@ pub async fn start(
         state.audit_chain.clone(),
         stop.clone(),
     ));
+    tokio::spawn(workers::breach::run(state.clone(), stop.clone()));
+    tokio::spawn(workers::reports::run(state.db.clone(), stop.clone()));
     tokio::spawn(workers::cleanup::run(
         state.db.clone(),
         state.settings.public_url.clone(),

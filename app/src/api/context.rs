@@ -98,6 +98,22 @@ impl From<AccountError> for AppError {
                  password with the link we mail you."
                     .into(),
             ),
+            AccountError::Forbidden => AppError::Forbidden,
+            AccountError::AccountLocked => AppError::Locked(
+                "This account is locked. Contact support to have it unlocked.".into(),
+            ),
+            AccountError::ResetRequired => AppError::Locked(
+                "This password must be changed before it can be used again. Choose \"Forgot \
+                 password\" to get a reset link."
+                    .into(),
+            ),
+            AccountError::Breach(e) => AppError::Refused(e.to_string()),
+            AccountError::LastOwner => AppError::Refused(
+                "The last owner stays an owner: make someone else owner first.".into(),
+            ),
+            AccountError::ReasonNeeded => {
+                AppError::field("reason", "Say why, in at most 500 characters.")
+            }
             AccountError::NoSuchAccount => {
                 AppError::Refused("That account no longer exists.".into())
             }

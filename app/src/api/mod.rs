@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod branding;
+pub mod console;
 pub mod error;
 pub mod oauth;
 pub mod passkeys;

@@ -15,7 +15,9 @@ use super::{
     mail::{self, Templates},
     names::DisplayName,
     password::{NewPassword, Password},
-    proof_of_work, throttle,
+    proof_of_work,
+    staff::{self, StaffRole},
+    throttle,
     tokens::{self, TokenPurpose},
     users::{self, NewUser, Role, User},
 };
@@ -171,18 +173,28 @@ pub async fn resend_verification(
     if user.is_verified() {
         return Ok(());
     }
+    queue_verification(state, &mut tx, &user).await?;
+    let event = AuditEvent::new("email.verification_sent", Outcome::Success).about(Some(user.id));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(())
+}
+
+/// Queues a fresh verification link for `user` in the caller's transaction.
+pub(crate) async fn queue_verification(
+    state: &AppState,
+    tx: &mut PgConnection,
+    user: &User,
+) -> Result<(), AccountError> {
     let brand = branding::load(&mut *tx).await?;
-    let token = tokens::issue(&mut tx, user.id, TokenPurpose::VerifyEmail).await?;
+    let token = tokens::issue(tx, user.id, TokenPurpose::VerifyEmail).await?;
     let message = templates(state, &brand.product_name).verify_email(
         &user.email(),
         &user.display_name,
         token.expose(),
     );
     mail::enqueue(&mut *tx, &message).await?;
-    let event = AuditEvent::new("email.verification_sent", Outcome::Success).about(Some(user.id));
-    audit::record(&mut *tx, client, event).await?;
-    tx.commit().await?;
-    state.mail_queued.notify_one();
     Ok(())
 }
 
@@ -214,13 +226,14 @@ pub async fn rename(
 /// How long an administrator's password setup link lives.
 pub const ADMIN_LINK_LIFETIME: time::Duration = time::Duration::minutes(15);
 
-/// Makes `email` an administrator's address (audited, with `actor`): creates the account
-/// unless it exists (or, with `only_if_none`, unless any administrator exists) and returns a
-/// one-time link, valid 15 minutes, to set its password while it has none.
+/// Makes `email` a staff member's address in `role` (audited, with `actor`): creates the
+/// account unless it exists (or, with `only_if_none`, unless any administrator exists) and
+/// returns a one-time link, valid 15 minutes, to set its password while it has none.
 #[tracing::instrument(skip_all)]
 pub async fn ensure_admin(
     state: &AppState,
     email: &Email,
+    role: StaffRole,
     only_if_none: bool,
     actor: Actor,
 ) -> Result<Option<String>, AccountError> {
@@ -249,10 +262,11 @@ pub async fn ensure_admin(
             )
             .await?
             .ok_or_else(|| anyhow::anyhow!("the admin address was taken concurrently"))?;
+            staff::members::grant(&mut tx, id, role).await?;
             let event = AuditEvent::new("admin.created", Outcome::Success)
                 .by_actor(actor)
                 .about(Some(id))
-                .detail(json!({ "email": email.as_str() }));
+                .detail(json!({ "email": email.as_str(), "role": role.as_str() }));
             audit::record(&mut *tx, &ClientInfo::default(), event).await?;
             users::find_by_id(&mut *tx, id)
                 .await?

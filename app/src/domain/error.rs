@@ -50,6 +50,23 @@ pub enum AccountError {
     EmailNotVerified,
     #[error("no such account")]
     NoSuchAccount,
+    /// The caller is not allowed this (a console action outside their staff role).
+    #[error("not allowed")]
+    Forbidden,
+    /// An operator locked the account: no sign-in until it is unlocked.
+    #[error("the account is locked")]
+    AccountLocked,
+    /// The password may not be used again until it is reset.
+    #[error("the password must be reset")]
+    ResetRequired,
+    /// An operator's action asked for a reason and got none, or one too long.
+    #[error("a reason is needed")]
+    ReasonNeeded,
+    #[error(transparent)]
+    Breach(#[from] super::customers::breach::BreachError),
+    /// The staff would be left without an owner.
+    #[error("the last owner cannot be demoted or removed")]
+    LastOwner,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

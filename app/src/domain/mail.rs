@@ -199,4 +199,19 @@ impl Templates<'_> {
             ),
         }
     }
+
+    /// The notice of a breach response: the business's words, then what happens next.
+    pub fn breach_notice(&self, to: &Email, name: &str, notice: &str) -> OutgoingMail {
+        let reset = format!("{}/forgot-password", self.public_url);
+        OutgoingMail {
+            kind: "breach_notice",
+            to: to.to_string(),
+            subject: format!("Important: secure your {} account", self.product),
+            body: format!(
+                "Hello {name},\n\n{notice}\n\nTo keep your account safe we signed it out \
+                 everywhere. Before you sign in with a password again, choose a new one:\n\
+                 {reset}\n\nAt your next sign-in you will also set up a second factor.\n"
+            ),
+        }
+    }
 }

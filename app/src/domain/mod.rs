@@ -4,7 +4,6 @@
 //! `sign_out` ends sign-ins, one or all; `address_proof` decides what survives an address's
 //! first proof. Keys derive from the master key in `master_key` only.
 
-pub mod account_actions;
 pub mod accounts;
 pub mod address_proof;
 pub mod assurance;
@@ -13,9 +12,11 @@ pub mod authentication;
 pub mod branding;
 pub mod client;
 pub mod client_address;
+pub mod customers;
 pub mod email;
 pub mod email_sign_in;
 pub mod error;
+pub mod imported_hashes;
 pub mod mail;
 pub mod master_key;
 pub mod mfa;
@@ -28,6 +29,7 @@ pub mod password_sign_in;
 pub mod phone;
 pub mod proof_of_work;
 pub mod recovery;
+pub mod reports;
 pub mod risk;
 pub mod secrets;
 pub mod sessions;
@@ -35,6 +37,7 @@ pub mod settings;
 pub mod sign_out;
 pub mod sms;
 pub mod social;
+pub mod staff;
 pub mod stuffing;
 mod text_enum;
 pub mod throttle;

@@ -195,6 +195,18 @@ impl PasswordHasher {
         let params = self.params.clone();
         let secret = password.clone();
         self.run(move || {
+            use super::imported_hashes::{self, Scheme};
+            if let Some(Scheme::Bcrypt | Scheme::Scrypt | Scheme::Pbkdf2) =
+                imported_hashes::scheme(&hash)
+            {
+                // An imported hash: a match is stored again as argon2id.
+                let ok = imported_hashes::verify_other(&hash, secret.expose())?;
+                return Ok(if known && ok {
+                    Verification::MatchNeedsRehash
+                } else {
+                    Verification::Mismatch
+                });
+            }
             let parsed = PasswordHash::new(&hash)
                 .map_err(|e| anyhow::anyhow!("stored password hash is unreadable: {e}"))?;
             let ok = argon(&params)

@@ -25,6 +25,8 @@ const REFRESH_AFTER: Duration = Duration::minutes(5);
 const USER_KEY: &str = "user_id";
 const AUTH_AT_KEY: &str = "auth_at";
 const SEEN_AT_KEY: &str = "seen_at";
+/// A shorter idle limit than [`IDLE_TIMEOUT`] for this sign-in (staff), in seconds.
+const IDLE_LIMIT_KEY: &str = "idle_limit";
 const PENDING_VERIFICATION_KEY: &str = "pending_verification";
 /// How the person signed in: the method's name.
 const METHOD_KEY: &str = "auth_method";
@@ -307,16 +309,26 @@ pub async fn current_user(session: &Session) -> Result<Option<Uuid>, session::Er
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let auth_at = session.get::<i64>(AUTH_AT_KEY).await?.unwrap_or(0);
     let seen_at = session.get::<i64>(SEEN_AT_KEY).await?.unwrap_or(0);
-    if now - auth_at > ABSOLUTE_TIMEOUT.whole_seconds()
-        || now - seen_at > IDLE_TIMEOUT.whole_seconds()
-    {
+    let idle = session
+        .get::<i64>(IDLE_LIMIT_KEY)
+        .await?
+        .map_or(IDLE_TIMEOUT.whole_seconds(), |limit| {
+            limit.min(IDLE_TIMEOUT.whole_seconds())
+        });
+    if now - auth_at > ABSOLUTE_TIMEOUT.whole_seconds() || now - seen_at > idle {
         session.flush().await?;
         return Ok(None);
     }
-    if now - seen_at > REFRESH_AFTER.whole_seconds() {
+    // A short limit is kept closer: the deadline moves at least every fifth of it.
+    if now - seen_at > REFRESH_AFTER.whole_seconds().min(idle / 5) {
         session.insert(SEEN_AT_KEY, now).await?;
     }
     Ok(Some(user_id))
+}
+
+/// Gives this sign-in an idle limit shorter than [`IDLE_TIMEOUT`] (staff sessions).
+pub async fn set_idle_limit(session: &Session, limit: Duration) -> Result<(), session::Error> {
+    session.insert(IDLE_LIMIT_KEY, limit.whole_seconds()).await
 }
 
 /// When this session's user signed in (or the Unix epoch for an anonymous session).

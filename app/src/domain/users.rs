@@ -38,6 +38,14 @@ pub struct User {
     pub failed_sign_ins: i32,
     /// When the password was locked after too many consecutive failures.
     pub password_locked_at: Option<OffsetDateTime>,
+    /// When an operator locked the account (no sign-in by any method).
+    pub locked_at: Option<OffsetDateTime>,
+    /// The password may not be used until it is reset.
+    pub password_reset_required: bool,
+    /// This person must sign in with a second factor, whatever the policy.
+    pub mfa_required: bool,
+    pub created_at: OffsetDateTime,
+    pub last_sign_in_at: Option<OffsetDateTime>,
 }
 
 impl User {
@@ -57,7 +65,8 @@ impl User {
 
 const COLUMNS: &str =
     "id, email, email_verified_at, display_name, password_hash, role, phone, failed_sign_ins,
-     password_locked_at";
+     password_locked_at, locked_at, password_reset_required, mfa_required, created_at,
+     last_sign_in_at";
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!(
@@ -130,11 +139,11 @@ pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<O
     .await
 }
 
-/// Sets a new password hash; a new password also lifts a lockout.
+/// Sets a new password hash; a new password also lifts a lockout and a required reset.
 pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE users SET password_hash = $2, failed_sign_ins = 0, password_locked_at = NULL,
-                          updated_at = now()
+                          password_reset_required = false, updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
@@ -249,6 +258,16 @@ pub async fn remove_unproven_ways_in(
     .bind(id)
     .fetch_one(conn)
     .await
+}
+
+/// Notes a completed sign-in of `id`; returns whether the account is staff's.
+pub async fn signed_in(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    let role: Option<Role> =
+        sqlx::query_scalar("UPDATE users SET last_sign_in_at = now() WHERE id = $1 RETURNING role")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(role == Some(Role::Admin))
 }
 
 /// Whether any administrator exists yet.

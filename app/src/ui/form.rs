@@ -130,7 +130,7 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
 }
 
 /// `value` percent-encoded for a query string (RFC 3986 unreserved characters and `/` stay).
-fn query_value(value: &str) -> String {
+pub(crate) fn query_value(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

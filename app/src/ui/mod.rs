@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod console;
 pub mod form;
 pub mod home;
 pub mod layout;

@@ -97,7 +97,7 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
             <LinkedAccounts />
             <ConnectedApps />
             {me.is_admin.then(|| view! {
-                <p class="aside"><a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
+                <p class="aside"><a href="/admin">"Console"</a> " · " <a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
             })}
         </section>
     }

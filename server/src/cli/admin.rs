@@ -1,17 +1,20 @@
 //! `server admin`: the first administrator and their one-time password setup link.
 
 use app::{
-    domain::{accounts, audit::Actor, email::Email},
+    domain::{accounts, audit::Actor, email::Email, staff::StaffRole},
     state::AppState,
 };
 use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
-    /// Make EMAIL an administrator and print a one-time link to set its password.
+    /// Make EMAIL a staff member and print a one-time link to set its password.
     Create {
         #[arg(long)]
         email: String,
+        /// The staff role: owner, admin, support or auditor.
+        #[arg(long, default_value = "owner", value_parser = staff_role)]
+        role: StaffRole,
     },
     /// Like `create`, but only when no administrator exists yet (safe to repeat).
     Bootstrap {
@@ -26,6 +29,10 @@ pub enum AdminCommand {
     },
 }
 
+fn staff_role(raw: &str) -> Result<StaffRole, String> {
+    StaffRole::parse(raw).ok_or_else(|| "one of owner, admin, support, auditor".into())
+}
+
 fn email(raw: &str) -> anyhow::Result<Email> {
     Email::parse(raw).map_err(|e| anyhow::anyhow!("--email: {e}"))
 }
@@ -33,9 +40,9 @@ fn email(raw: &str) -> anyhow::Result<Email> {
 /// Runs an `admin` command.
 pub async fn run(state: &AppState, command: AdminCommand) -> anyhow::Result<()> {
     let public_url = &state.settings.public_url;
-    let (address, only_if_none) = match command {
-        AdminCommand::Create { email } => (email, false),
-        AdminCommand::Bootstrap { email } => (email, true),
+    let (address, role, only_if_none) = match command {
+        AdminCommand::Create { email, role } => (email, role, false),
+        AdminCommand::Bootstrap { email } => (email, StaffRole::Owner, true),
         AdminCommand::Link { email: address } => {
             let address = email(&address)?;
             let link = accounts::admin_link(state, &address, Actor::Cli)
@@ -51,7 +58,7 @@ pub async fn run(state: &AppState, command: AdminCommand) -> anyhow::Result<()> 
         }
     };
     let address = email(&address)?;
-    match accounts::ensure_admin(state, &address, only_if_none, Actor::Cli)
+    match accounts::ensure_admin(state, &address, role, only_if_none, Actor::Cli)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {

@@ -1,12 +1,14 @@
-//! The `server` command's subcommands other than `serve` and `migrate`: administrators, the
+//! The `server` command's subcommands other than `serve` and `migrate`: staff accounts, the
 //! sign-in policy, social providers, signing keys, partner apps, operator actions on one
-//! account, and the audit trail's hash chain. Every change they make is audited with `cli` as
-//! the actor.
+//! customer's account, bulk import, demo customers, and the audit trail's hash chain. Every
+//! change they make is audited with `cli` as the actor.
 
 pub mod admin;
 pub mod audit;
 pub mod client;
+pub mod import;
 pub mod keys;
+pub mod seed;
 pub mod settings;
 pub mod social;
 pub mod user;

@@ -1,15 +1,17 @@
 //! Background work every node runs: mail, SMS and back-channel logout delivery from their
-//! outboxes, sealing the audit trail's hash chain, signing key rotation and reloading, the
+//! outboxes, sealing the audit trail's hash chain, breach responses, the dashboard's rollup, signing key rotation and reloading, the
 //! change notices that keep the in-memory clients, people and revocations true, and cleanup of
 //! expired rows.
 
 pub mod audit_seal;
+pub mod breach;
 pub mod cleanup;
 pub mod keys;
 pub mod logout;
 pub mod mail;
 pub mod notices;
 pub mod outbox;
+pub mod reports;
 pub mod sms;
 
 /// Everything logged, at every level, while `work` runs to completion.

@@ -177,13 +177,33 @@ impl TestApp {
         browser
     }
 
+    /// As [`TestApp::signed_in_admin`], for a staff member in `role`.
+    pub async fn signed_in_staff(
+        &self,
+        email: &str,
+        role: app::domain::staff::StaffRole,
+    ) -> Browser {
+        let browser = self.staff_at_second_step(email, role).await;
+        mfa::enrol_on_second_step(&browser).await;
+        browser
+    }
+
     /// As [`TestApp::signed_in_admin`], but stopped at the second step, which asks them to
     /// set up a second factor.
     pub async fn admin_at_second_step(&self, email: &str) -> Browser {
+        self.staff_at_second_step(email, app::domain::staff::StaffRole::Owner)
+            .await
+    }
+
+    async fn staff_at_second_step(
+        &self,
+        email: &str,
+        role: app::domain::staff::StaffRole,
+    ) -> Browser {
         let state = startup::app_state(self.db.clone(), &self.config).unwrap();
         let address = app::domain::email::Email::parse(email).unwrap();
         let actor = app::domain::audit::Actor::Cli;
-        let link = app::domain::accounts::ensure_admin(&state, &address, false, actor)
+        let link = app::domain::accounts::ensure_admin(&state, &address, role, false, actor)
             .await
             .unwrap()
             .expect("a new administrator gets a link");

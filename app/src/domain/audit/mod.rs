@@ -4,6 +4,7 @@
 //! The table is append-only and sealed into a hash chain (`chain`).
 
 pub mod chain;
+pub mod query;
 
 use serde_json::Value;
 use sqlx::PgExecutor;

@@ -125,6 +125,14 @@ pub async fn sign_in_user(
     method: Method,
     password: Option<&Password>,
 ) -> Result<Progress, AccountError> {
+    if user.locked_at.is_some() {
+        failed(&state.db, client, method, Some(user.id), "account_locked").await?;
+        return Err(AccountError::AccountLocked);
+    }
+    if user.password_reset_required && method == Method::Password {
+        failed(&state.db, client, method, Some(user.id), "reset_required").await?;
+        return Err(AccountError::ResetRequired);
+    }
     let policy = settings::load(&state.db).await?;
     if !user.is_verified() && policy.require_verified_email {
         sessions::set_pending_verification(session, user.id).await?;
@@ -160,7 +168,7 @@ pub async fn sign_in_user(
     };
     if !assurance::is_multi_factor(&kinds) {
         let enrolled = factors::of(&state.db, user.id).await?;
-        let required = policy.mfa_policy.requires(user);
+        let required = user.mfa_required || policy.mfa_policy.requires(user);
         // The risk engine's step-up needs something to step up with: any factor but the
         // mailbox that just signed in.
         let risky = risk.as_ref().is_some_and(|r| r.step_up)
@@ -262,6 +270,9 @@ pub(crate) async fn complete(
 ) -> Result<(), AccountError> {
     second_step::clear(session).await?;
     sessions::sign_in(session, user_id, method.as_str(), proven).await?;
+    if users::signed_in(&state.db, user_id).await? {
+        sessions::set_idle_limit(session, super::staff::IDLE_TIMEOUT).await?;
+    }
     let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
     let event = AuditEvent::new("signin.succeeded", Outcome::Success)
         .by(user_id)

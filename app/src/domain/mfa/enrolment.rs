@@ -264,6 +264,16 @@ pub(crate) async fn changed(
 ) -> Result<(), AccountError> {
     let event = AuditEvent::new(action, Outcome::Success).by(user.id);
     audit::record(&mut *tx, client, event.detail(json!({}))).await?;
+    notify_changed(state, tx, user, what).await
+}
+
+/// Mails `user` the notice that their factors changed (`what`, in words).
+pub(crate) async fn notify_changed(
+    state: &AppState,
+    tx: &mut sqlx::PgConnection,
+    user: &User,
+    what: &str,
+) -> Result<(), AccountError> {
     let product = branding::load(&mut *tx).await?.product_name;
     let notice =
         templates(state, &product).factors_changed(&user.email(), &user.display_name, what);

@@ -54,6 +54,11 @@ mod tests {
             phone: None,
             failed_sign_ins: 0,
             password_locked_at: None,
+            locked_at: None,
+            password_reset_required: false,
+            mfa_required: false,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            last_sign_in_at: None,
         }
     }
 

@@ -129,7 +129,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<Clie
                 id_token_alg, access_token_ttl_secs, refresh_token_ttl_secs, first_party,
                 require_par, jwks, subject_type, sector_identifier, require_dpop, pkce_required,
                 require_mfa
-         FROM oauth_clients WHERE id = $1",
+         FROM oauth_clients WHERE id = $1 AND disabled_at IS NULL",
     )
     .bind(id)
     .fetch_optional(db)
@@ -144,12 +144,16 @@ pub struct ClientSummary {
     pub client_type: ClientType,
     pub redirect_uris: Vec<String>,
     pub first_party: bool,
+    pub enabled: bool,
+    /// Whether it authenticates with a secret (one can be rotated).
+    pub has_secret: bool,
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ClientSummary>> {
     sqlx::query_as(
-        "SELECT id, name, client_type, redirect_uris, first_party FROM oauth_clients
-         ORDER BY created_at",
+        "SELECT id, name, client_type, redirect_uris, first_party, disabled_at IS NULL AS enabled,
+                secret_hash IS NOT NULL AS has_secret
+         FROM oauth_clients ORDER BY created_at",
     )
     .fetch_all(db)
     .await

@@ -25,6 +25,8 @@ pub enum Grants<'a> {
     /// Every grant of one person at every app (a password reset, an administrator's "end all
     /// sessions", the address proven by its real owner, the account deleted).
     OfPerson(Uuid),
+    /// Every grant at one app (the app was disabled).
+    OfClient(&'a str),
 }
 
 /// What ending grants did.
@@ -63,6 +65,11 @@ pub async fn revoke(conn: &mut PgConnection, which: Grants<'_>) -> sqlx::Result<
             "SELECT grant_id FROM authorization_codes
              WHERE user_id = $1 AND client_id = $2 AND used_at > now() - interval '1 day'",
         ),
+        Grants::OfClient(_) => (
+            "client_id = $1",
+            "SELECT grant_id FROM authorization_codes
+             WHERE client_id = $1 AND used_at > now() - interval '1 day'",
+        ),
         Grants::OfPerson(_) => (
             "user_id = $1",
             "SELECT grant_id FROM authorization_codes
@@ -90,6 +97,7 @@ pub async fn revoke(conn: &mut PgConnection, which: Grants<'_>) -> sqlx::Result<
         Grants::Family(id) => query.bind(id),
         Grants::OfApp { user_id, client_id } => query.bind(user_id).bind(client_id),
         Grants::OfPerson(user_id) => query.bind(user_id),
+        Grants::OfClient(client_id) => query.bind(client_id),
     };
     let (refresh_tokens, ids) = query.fetch_one(conn).await?;
     Ok(RevokedGrants {

@@ -8,6 +8,7 @@
 
 pub mod assertion;
 pub mod authorize;
+pub mod client_admin;
 pub mod client_auth;
 pub mod client_cache;
 pub mod clients;

@@ -78,11 +78,22 @@ pub async fn remove(
     user_id: Uuid,
     public_id: &str,
 ) -> Result<(), AccountError> {
-    let id = credential_id(public_id)?;
-    let email_sign_in = settings::load(&state.db).await?.email_sign_in_enabled;
     let mut tx = state.db.begin().await?;
+    let removed = remove_in(&mut tx, user_id, public_id).await?;
+    finish_change(tx, client, user_id, u64::from(removed), "passkey.removed").await
+}
+
+/// Removes one of the account's passkeys in the caller's transaction; false when it has no
+/// such passkey. Refused when the account would have no way to sign in left.
+pub async fn remove_in(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    public_id: &str,
+) -> Result<bool, AccountError> {
+    let id = credential_id(public_id)?;
+    let email_sign_in = settings::load(&mut *tx).await?.email_sign_in_enabled;
     // Counted with the account locked, so two removals at once cannot both pass.
-    let ways_in = users::ways_in_for_update(&mut tx, user_id).await?;
+    let ways_in = users::ways_in_for_update(&mut *tx, user_id).await?;
     let done = sqlx::query("DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2")
         .bind(&id)
         .bind(user_id)
@@ -91,7 +102,7 @@ pub async fn remove(
     if done.rows_affected() == 1 && ways_in.count(email_sign_in) <= 1 {
         return Err(PasskeyRejection::LastMethod.into());
     }
-    finish_change(tx, client, user_id, done.rows_affected(), "passkey.removed").await
+    Ok(done.rows_affected() == 1)
 }
 
 /// Removes every passkey of the account (their address was proven by someone else than the

@@ -13,7 +13,7 @@ pub use ceremonies::{
     finish_registration, finish_sign_in, finish_sign_up, start_registration, start_sign_in,
     start_sign_up,
 };
-pub use manage::{list, remove, remove_all, rename, PasskeyRecord};
+pub use manage::{list, remove, remove_all, remove_in, rename, PasskeyRecord};
 
 const MAX_NAME_CHARS: usize = 60;
 

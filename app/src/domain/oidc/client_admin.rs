@@ -1,0 +1,141 @@
+//! An operator's work on registered apps beyond registering them: enable or disable (a
+//! disabled app is refused everywhere, as if unregistered, and its grants end), rotate the
+//! secret (shown once), and the app's recent token activity. Each change is audited with the
+//! actor; the per-node client copies learn of it from the table's change notice.
+
+use serde_json::json;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::{
+    clients::ClientSecretKey,
+    grant_revocation::{self, Grants},
+};
+use crate::{
+    domain::{
+        audit::{self, Actor, AuditEvent, Outcome},
+        client::ClientInfo,
+        error::AccountError,
+        tokens::random_token,
+    },
+    state::AppState,
+};
+
+/// Enables or disables app `client_id`; false when it already was so. Disabling ends every
+/// grant the app holds (refresh tokens, and access tokens by their grant).
+pub async fn set_enabled(
+    state: &AppState,
+    client: &ClientInfo,
+    actor: Actor,
+    client_id: &str,
+    enabled: bool,
+) -> Result<bool, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let before: Option<bool> = sqlx::query_scalar(
+        "SELECT disabled_at IS NULL FROM oauth_clients WHERE id = $1 FOR UPDATE",
+    )
+    .bind(client_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match before {
+        None => return Err(AccountError::NotFound),
+        Some(was) if was == enabled => return Ok(false),
+        Some(_) => {}
+    }
+    sqlx::query(
+        "UPDATE oauth_clients SET disabled_at = CASE WHEN $2 THEN NULL ELSE now() END
+         WHERE id = $1",
+    )
+    .bind(client_id)
+    .bind(enabled)
+    .execute(&mut *tx)
+    .await?;
+    let revoked = if enabled {
+        None
+    } else {
+        Some(grant_revocation::revoke(&mut tx, Grants::OfClient(client_id)).await?)
+    };
+    let event = AuditEvent::new(
+        if enabled {
+            "client.enabled"
+        } else {
+            "client.disabled"
+        },
+        Outcome::Success,
+    )
+    .by_actor(actor)
+    .detail(json!({
+        "client_id": client_id,
+        "grants_ended": revoked.as_ref().map_or(0, |r| r.ids.len()),
+    }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    if let Some(revoked) = revoked {
+        revoked.remember(&state.revoked);
+    }
+    Ok(true)
+}
+
+/// Gives app `client_id` a new secret and returns it (shown once; only its keyed hash is
+/// kept). The old secret stops working at once. Refused for an app without a secret.
+pub async fn rotate_secret(
+    db: &PgPool,
+    key: &ClientSecretKey,
+    client: &ClientInfo,
+    actor: Actor,
+    client_id: &str,
+) -> Result<Option<String>, AccountError> {
+    let secret = random_token();
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE oauth_clients SET secret_hash = $2 WHERE id = $1 AND secret_hash IS NOT NULL",
+    )
+    .bind(client_id)
+    .bind(key.hash(client_id, &secret))
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let event = AuditEvent::new("client.secret_rotated", Outcome::Success)
+        .by_actor(actor)
+        .detail(json!({ "client_id": client_id }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    Ok(Some(secret))
+}
+
+/// An app's recent token activity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Activity {
+    pub codes_day: i64,
+    pub codes_week: i64,
+    pub refresh_tokens_day: i64,
+    pub refresh_tokens_week: i64,
+    pub live_refresh_tokens: i64,
+    pub last_code_at: Option<OffsetDateTime>,
+}
+
+/// What app `client_id` issued lately.
+pub async fn activity(db: &PgPool, client_id: &str) -> Result<Activity, AccountError> {
+    Ok(sqlx::query_as(
+        "SELECT
+           (SELECT count(*) FROM authorization_codes
+             WHERE client_id = $1 AND created_at > now() - interval '1 day') AS codes_day,
+           (SELECT count(*) FROM authorization_codes
+             WHERE client_id = $1 AND created_at > now() - interval '7 days') AS codes_week,
+           (SELECT count(*) FROM refresh_tokens
+             WHERE client_id = $1 AND created_at > now() - interval '1 day') AS refresh_tokens_day,
+           (SELECT count(*) FROM refresh_tokens
+             WHERE client_id = $1 AND created_at > now() - interval '7 days')
+             AS refresh_tokens_week,
+           (SELECT count(*) FROM refresh_tokens
+             WHERE client_id = $1 AND used_at IS NULL AND revoked_at IS NULL
+               AND expires_at > now()) AS live_refresh_tokens,
+           (SELECT max(created_at) FROM authorization_codes WHERE client_id = $1)
+             AS last_code_at",
+    )
+    .bind(client_id)
+    .fetch_one(db)
+    .await?)
+}

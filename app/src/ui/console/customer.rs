@@ -1,0 +1,172 @@
+//! One customer's page: the profile, ways in and factors, sessions, linked identities,
+//! connected apps, risk history and their audit trail, with the actions the staff member's
+//! role allows (the server checks each again).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::{ConsoleNav, ReasonFields, Refused};
+use crate::{
+    api::console::{
+        customers::{customer_record, ActOnCustomer, CustomerDetail, Line, RenameCustomer},
+        staff::console_me,
+    },
+    ui::form::{last_error, FormError},
+};
+
+#[component]
+pub fn CustomerPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let act = ServerAction::<ActOnCustomer>::new();
+    let rename = ServerAction::<RenameCustomer>::new();
+    let detail = Resource::new(
+        move || (id(), act.version().get(), rename.version().get()),
+        |(id, _, _)| customer_record(id),
+    );
+    let me = Resource::new(|| (), |_| console_me());
+    view! {
+        <Title text="Customer" />
+        <section class="card card-wide console">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let view = match me.await {
+                        Ok(view) => view,
+                        Err(error) => return view! { <Refused error /> }.into_any(),
+                    };
+                    match detail.await {
+                        Ok(customer) => view! {
+                            <ConsoleNav view=view.clone() />
+                            <Customer customer permissions=view.permissions act rename />
+                        }.into_any(),
+                        Err(error) => view! { <Refused error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn lines(id: &'static str, title: &'static str, list: Vec<Line>) -> impl IntoView {
+    view! {
+        <h2>{title}</h2>
+        {if list.is_empty() {
+            view! { <p class="aside">"None."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="console-list" id=id>
+                    {list.into_iter().map(|l| view! {
+                        <li><strong>{l.title}</strong> " " <span class="aside">{l.detail}</span></li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn Customer(
+    customer: CustomerDetail,
+    permissions: Vec<String>,
+    act: ServerAction<ActOnCustomer>,
+    rename: ServerAction<RenameCustomer>,
+) -> impl IntoView {
+    let may = move |p: &str| permissions.iter().any(|x| x == p);
+    let c = customer;
+    let mut flags = Vec::new();
+    if c.locked {
+        flags.push("Locked");
+    }
+    if c.password_locked {
+        flags.push("Password locked after failures");
+    }
+    if c.reset_required {
+        flags.push("Must reset the password");
+    }
+    if c.mfa_required {
+        flags.push("Must use a second factor");
+    }
+    if !c.verified {
+        flags.push("Address not verified");
+    }
+    let act_error = last_error(act.value());
+    let done = move || act.value().get().and_then(Result::ok);
+    let id = c.id.clone();
+    let button = move |action: &'static str, label: &'static str| {
+        let id = id.clone();
+        view! {
+            <ActionForm action=act attr:class="console-action" attr:data-action=action>
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="action" value=action />
+                <ReasonFields id=action.to_owned() error=act_error />
+                <button type="submit">{label}</button>
+            </ActionForm>
+        }
+    };
+    let passkey_forms = may("customers.factors").then(|| {
+        c.passkeys
+            .iter()
+            .filter_map(|p| p.id.clone().map(|pid| (pid, p.title.clone())))
+            .map(|(pid, name)| {
+                let id = c.id.clone();
+                let form_id = format!("passkey-{pid}");
+                view! {
+                    <ActionForm action=act attr:class="console-action">
+                        <input type="hidden" name="id" value=id />
+                        <input type="hidden" name="action" value="remove_passkey" />
+                        <input type="hidden" name="passkey" value=pid />
+                        <ReasonFields id=form_id error=act_error />
+                        <button type="submit">"Remove passkey “" {name} "”"</button>
+                    </ActionForm>
+                }
+            })
+            .collect_view()
+    });
+    let rename_error = last_error(rename.value());
+    view! {
+        <h1 id="customer-email">{c.email.clone()}</h1>
+        <p>{c.display_name.clone()} {c.phone.clone().map(|p| format!(" · {p}"))}</p>
+        <p class="aside">"Created " {c.created.clone()} " · last sign-in " {c.last_sign_in.clone().unwrap_or_else(|| "never".into())} " · id " {c.id.clone()}</p>
+        <p id="customer-state">{if flags.is_empty() { "Active".to_owned() } else { flags.join(" · ") }}</p>
+        <h2>"Ways in"</h2>
+        <ul class="console-list">
+            <li>{if c.has_password { "Password" } else { "No password" }}</li>
+            <li>{if c.totp { "Authenticator app" } else { "No authenticator app" }}</li>
+            <li>{format!("{} recovery code(s) left", c.recovery_codes_left)}</li>
+        </ul>
+        {lines("passkeys", "Passkeys", c.passkeys.clone())}
+        {lines("identities", "Linked identities", c.identities)}
+        {lines("sessions", "Sessions", c.sessions)}
+        {lines("apps", "Connected apps", c.apps)}
+        {lines("risk", "Risk history", c.risk)}
+        {lines("audit", "Audit trail", c.audit)}
+        <h2>"Actions"</h2>
+        <FormError error=act_error />
+        {move || done().map(|said| view! { <p class="notice" role="status">{said}</p> })}
+        <div class="console-actions">
+            {may("customers.lock").then(|| button("lock", "Lock the account"))}
+            {may("customers.unlock").then(|| button("unlock", "Unlock"))}
+            {may("customers.sessions").then(|| button("end_sessions", "End all sessions"))}
+            {may("customers.reset").then(|| button("require_reset", "Require a password reset"))}
+            {(may("customers.edit") && !c.verified).then(|| button("verify_email", "Mark the address verified"))}
+            {(may("customers.mail") && !c.verified).then(|| button("resend_verification", "Resend the verification mail"))}
+            {(may("customers.factors") && c.totp).then(|| button("remove_authenticator", "Remove the authenticator app"))}
+            {passkey_forms}
+            {may("customers.delete").then(|| button("delete", "Delete the account"))}
+        </div>
+        {may("customers.edit").then(|| view! {
+            <h2>"Profile"</h2>
+            <ActionForm action=rename attr:class="console-action">
+                <FormError error=rename_error />
+                <input type="hidden" name="id" value=c.id.clone() />
+                <div class="field">
+                    <label for="display_name">"Display name"</label>
+                    <input id="display_name" name="display_name" value=c.display_name.clone() required maxlength="100" />
+                </div>
+                <ReasonFields id="rename".to_owned() error=rename_error />
+                <button type="submit">"Save"</button>
+            </ActionForm>
+        })}
+    }
+}

@@ -1,0 +1,95 @@
+//! The sign-in settings page: methods on or off, who must use a second factor, the risk
+//! engine's thresholds. One form; only what changed is saved (and audited).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{ConsoleNav, Refused};
+use crate::{
+    api::console::{
+        settings::{sign_in_settings, SaveSettings},
+        staff::console_me,
+    },
+    ui::form::{last_error, FormError},
+};
+
+fn label(name: &str) -> &'static str {
+    match name {
+        "require_verified_email" => "Require a verified address to sign in",
+        "email_sign_in_enabled" => "Sign-in by emailed link or code",
+        "register_on_email_sign_in" => "Register new people on email sign-in",
+        "passkeys_enabled" => "Passkeys",
+        "social_enabled" => "Social sign-in",
+        "sms_enabled" => "Sign-in by text message",
+        "risk_engine_enabled" => "The risk engine",
+        _ => "Unknown setting",
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let save = ServerAction::<SaveSettings>::new();
+    let current = Resource::new(move || save.version().get(), |_| sign_in_settings());
+    let me = Resource::new(|| (), |_| console_me());
+    let error = last_error(save.value());
+    view! {
+        <Title text="Sign-in settings" />
+        <section class="card card-wide console">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let view = match me.await {
+                        Ok(view) => view,
+                        Err(error) => return view! { <Refused error /> }.into_any(),
+                    };
+                    match current.await {
+                        Ok(s) => view! {
+                            <ConsoleNav view />
+                            <h1>"Sign-in settings"</h1>
+                            {move || save.value().get().and_then(Result::ok).map(|n| view! {
+                                <p class="notice" role="status">{format!("{n} change(s) saved.")}</p>
+                            })}
+                            <ActionForm action=save attr:id="settings">
+                                <FormError error />
+                                <fieldset>
+                                    <legend>"Methods and checks"</legend>
+                                    {s.switches.into_iter().map(|sw| {
+                                        let id = format!("switch-{}", sw.name);
+                                        view! {
+                                            <div class="field field-check">
+                                                <input type="checkbox" id=id.clone() name=format!("settings[{}]", sw.name) value="on" checked=sw.on />
+                                                <label for=id>{label(&sw.name)}</label>
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                </fieldset>
+                                <div class="field">
+                                    <label for="mfa_policy">"Who must use a second factor"</label>
+                                    <select id="mfa_policy" name="settings[mfa_policy]">
+                                        {[("off", "Nobody (not even those who set one up)"), ("optional", "Those who set one up"), ("admins", "Staff"), ("required", "Everyone")].into_iter().map(|(v, t)| {
+                                            view! { <option value=v selected={s.mfa_policy == v}>{t}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </div>
+                                <div class="field">
+                                    <label for="risk_step_up">"Risk score that asks for a second factor"</label>
+                                    <input id="risk_step_up" name="settings[risk_step_up]" type="number" min="1" max="1000" value=s.risk_step_up />
+                                </div>
+                                <div class="field">
+                                    <label for="risk_block">"Risk score that refuses a sign-in"</label>
+                                    <input id="risk_block" name="settings[risk_block]" type="number" min="1" max="1000" value=s.risk_block />
+                                    <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("risk_block"))}</p>
+                                </div>
+                                <div class="field field-check">
+                                    <input type="checkbox" id="settings-confirm" name="confirm" value="yes" required />
+                                    <label for="settings-confirm">"I confirm"</label>
+                                </div>
+                                <button type="submit">"Save"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(error) => view! { <Refused error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
