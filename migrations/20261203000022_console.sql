@@ -148,3 +148,12 @@ CREATE TABLE report_gauges (
 ALTER TABLE oauth_clients ADD COLUMN disabled_at timestamptz;
 CREATE INDEX authorization_codes_client ON authorization_codes (client_id, created_at);
 CREATE INDEX refresh_tokens_client ON refresh_tokens (client_id, created_at);
+
+-- An authenticator app being set up: one per person, kept in the database rather than the
+-- session, so that two requests starting the same setup at once (a page loaded twice) agree
+-- on one secret. Sealed like the factors' secrets; 15 minutes to confirm.
+CREATE TABLE totp_pending (
+    user_id    uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    sealed     bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);

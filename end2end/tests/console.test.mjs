@@ -122,12 +122,12 @@ describe('with JavaScript on', () => {
     const { page } = await staffPage(freshPage, 'admin', mode);
     await open(page, '/admin/breach', mode);
     const preview = page.locator('#breach-preview');
-    await preview.getByLabel('Customers').fill(`${first.email}\n${second.email}`);
+    await preview.getByLabel('Customers', { exact: true }).fill(`${first.email}\n${second.email}`);
     await preview.getByRole('button', { name: 'Preview', exact: true }).click();
     await waitForText(page.locator('#breach-count'), 'This touches 2 customer(s).');
 
     const start = page.locator('#breach-start');
-    await start.getByLabel('Customers').fill(`${first.email}, ${second.email}`);
+    await start.getByLabel('Customers', { exact: true }).fill(`${first.email}, ${second.email}`);
     await start.getByLabel('The notice mailed to each customer').fill('Our old forum was breached.');
     await start.getByLabel('Reason').fill('incident 12');
     await start.getByLabel('I confirm').check();

@@ -445,3 +445,22 @@ async fn the_policy_decides_who_is_asked(db: PgPool) {
     .unwrap();
     assert_eq!(changed, 3);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_setup_started_twice_at_once_shows_one_key_that_works(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let browser = app.signed_in_customer(EMAIL).await;
+    let start = || browser.call("security/authenticator/start", &[]);
+    let (a, b) = tokio::join!(start(), start());
+    let a: serde_json::Value = a.json().await.unwrap();
+    let b: serde_json::Value = b.json().await.unwrap();
+    assert_eq!(a["key"], b["key"], "both requests show the same secret");
+    let authenticator = Authenticator::from_key(a["key"].as_str().unwrap());
+    let res = browser
+        .call(
+            "security/authenticator/confirm",
+            &[("code", &authenticator.code())],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}

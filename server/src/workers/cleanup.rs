@@ -24,6 +24,7 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM client_assertions WHERE expires_at < now()",
         "DELETE FROM dpop_proofs WHERE expires_at < now()",
         "DELETE FROM spent_proofs WHERE expires_at < now()",
+        "DELETE FROM totp_pending WHERE created_at < now() - interval '15 minutes'",
         "DELETE FROM risk_assessments WHERE created_at < now() - interval '180 days'",
         "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",

@@ -317,7 +317,7 @@ pub async fn start_enrolment(
 ) -> Result<totp::Enrolment, AccountError> {
     let step = admitted(state, session).await?;
     let user = account(state, step.user_id).await?;
-    enrolment::begin(state, session, &user).await
+    enrolment::begin(state, &user).await
 }
 
 /// Confirms that enrolment with the app's first code, and goes on: the new factor is the
@@ -331,7 +331,7 @@ pub async fn confirm_enrolment(
 ) -> Result<Finished, AccountError> {
     let step = admitted(state, session).await?;
     let user = account(state, step.user_id).await?;
-    let codes = match enrolment::finish(state, client, session, &user, code).await {
+    let codes = match enrolment::finish(state, client, &user, code).await {
         Ok(codes) => codes,
         Err(AccountError::Factor(enrolment::FactorRejection::WrongCode)) => {
             return Err(wrong(state, client, session, step, "wrong_enrolment_code").await);

@@ -169,7 +169,10 @@ fn push_text(q: &mut QueryBuilder<'_, Postgres>, text: &str) {
     }
     if let Ok(id) = Uuid::parse_str(text) {
         q.push(" AND u.id = ").push_bind(id);
-    } else if let Some(digits) = text.strip_prefix('+') {
+    } else if let Some(digits) = text.strip_prefix('+').filter(|rest| {
+        rest.chars()
+            .all(|c| c.is_ascii_digit() || " ()-.".contains(c))
+    }) {
         let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
         q.push(" AND u.phone LIKE ")
             .push_bind(format!("+{digits}%"));

@@ -27,8 +27,6 @@ use crate::{
     state::AppState,
 };
 
-/// The secret being enrolled, sealed, while the person reads it into their app.
-const PENDING_KEY: &str = "totp_enrolment";
 /// New recovery codes, sealed, until the page that shows them once has shown them.
 const HELD_CODES_KEY: &str = "new_recovery_codes";
 
@@ -60,7 +58,7 @@ pub async fn start(
 ) -> Result<Enrolment, AccountError> {
     freshness::ensure(&state.db, session, user_id).await?;
     let user = account(state, user_id).await?;
-    begin(state, session, &user).await
+    begin(state, &user).await
 }
 
 /// Confirms the enrolment started in this browser with the app's first `code`. When the
@@ -75,7 +73,7 @@ pub async fn confirm(
 ) -> Result<bool, AccountError> {
     freshness::ensure(&state.db, session, user_id).await?;
     let user = account(state, user_id).await?;
-    let codes = finish(state, client, session, &user, code).await?;
+    let codes = finish(state, client, &user, code).await?;
     sessions::add_factor(session, Factor::Totp).await?;
     hold(state, session, user_id, &codes).await?;
     Ok(!codes.is_empty())
@@ -115,49 +113,60 @@ pub async fn take_held(
         .unwrap_or_default())
 }
 
-/// Makes a new secret for `user`, kept sealed in `session`, and what to show for it. While one
-/// waits for its first code, showing the page again shows the same one (a person who scanned it
-/// and then reloaded keeps a working key).
-pub(crate) async fn begin(
-    state: &AppState,
-    session: &Session,
-    user: &User,
-) -> Result<Enrolment, AccountError> {
-    let waiting = session
-        .get::<Vec<u8>>(PENDING_KEY)
-        .await?
-        .and_then(|sealed| totp::open(&state.factor_secrets, user.id, &sealed));
-    let secret = waiting.unwrap_or_else(totp::new_secret);
+/// Makes a new secret for `user`, kept sealed in `totp_pending`, and what to show for it. While
+/// one waits for its first code (15 minutes), showing the page again, or twice at once, shows
+/// the same one (a person who scanned it and then reloaded keeps a working key).
+pub(crate) async fn begin(state: &AppState, user: &User) -> Result<Enrolment, AccountError> {
+    // The setup waiting, if one began in the last 15 minutes, else a new one; two requests
+    // at once agree on the one that is stored first.
+    let candidate = totp::seal(&state.factor_secrets, user.id, &totp::new_secret());
+    let sealed: Vec<u8> = sqlx::query_scalar(
+        "INSERT INTO totp_pending (user_id, sealed) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET
+           sealed = CASE WHEN totp_pending.created_at > now() - interval '15 minutes'
+                         THEN totp_pending.sealed ELSE EXCLUDED.sealed END,
+           created_at = CASE WHEN totp_pending.created_at > now() - interval '15 minutes'
+                             THEN totp_pending.created_at ELSE now() END
+         RETURNING sealed",
+    )
+    .bind(user.id)
+    .bind(&candidate)
+    .fetch_one(&state.db)
+    .await?;
+    let secret = totp::open(&state.factor_secrets, user.id, &sealed)
+        .ok_or_else(|| anyhow::anyhow!("a pending authenticator setup could not be opened"))?;
     let product = branding::load(&state.db).await?.product_name;
     let enrolment = totp::enrolment(&secret, &product, &user.email)
         .ok_or_else(|| anyhow::anyhow!("an authenticator enrolment could not be drawn"))?;
-    session
-        .insert(
-            PENDING_KEY,
-            totp::seal(&state.factor_secrets, user.id, &secret),
-        )
-        .await?;
     Ok(enrolment)
 }
 
-/// Stores the secret begun in `session` once `code` matches it; audits, mails a notice, and
+/// Stores the secret begun by [`begin`] once `code` matches it; audits, mails a notice, and
 /// makes recovery codes when the person has none left.
 pub(crate) async fn finish(
     state: &AppState,
     client: &ClientInfo,
-    session: &Session,
     user: &User,
     code: &str,
 ) -> Result<Vec<String>, AccountError> {
-    let secret = session
-        .get::<Vec<u8>>(PENDING_KEY)
-        .await?
+    let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        "SELECT sealed FROM totp_pending
+         WHERE user_id = $1 AND created_at > now() - interval '15 minutes'",
+    )
+    .bind(user.id)
+    .fetch_optional(&state.db)
+    .await?;
+    let secret = sealed
         .and_then(|sealed| totp::open(&state.factor_secrets, user.id, &sealed))
         .ok_or(FactorRejection::NoEnrolment)?;
     let now = OffsetDateTime::now_utc().unix_timestamp() as u64;
     let step = totp::matching_step(&secret, code, now).ok_or(FactorRejection::WrongCode)?;
     let mut tx = state.db.begin().await?;
     totp::store(&mut *tx, &state.factor_secrets, user.id, &secret, step).await?;
+    sqlx::query("DELETE FROM totp_pending WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
     let codes = if recovery_codes::left(&mut *tx, user.id).await? == 0 {
         recovery_codes::replace(&mut tx, &state.recovery_key, user.id).await?
     } else {
@@ -174,7 +183,6 @@ pub(crate) async fn finish(
     .await?;
     tx.commit().await?;
     state.mail_queued.notify_one();
-    session.remove::<Vec<u8>>(PENDING_KEY).await?;
     Ok(codes)
 }
 
