@@ -46,7 +46,7 @@ try {
       body: new URLSearchParams(fields),
       redirect: 'manual',
     });
-    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('id='));
+    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('session='));
     if (set) cookie = set;
     return res;
   };
@@ -61,9 +61,9 @@ try {
   const sample = (await server.sql("SELECT email || '|' || id || '|' || coalesce(phone, '') FROM users WHERE phone IS NOT NULL AND role = 'customer' LIMIT 1")).split('|');
   const [email, id, phone] = sample;
   const queries = [
-    ['newest first, no filter', {}],
+    ['newest first, no filter', { sort: 'newest' }],
     ['address substring', { q: email.split('@')[0].split('.').slice(0, 2).join('.') }],
-    ['name substring', { q: 'ada lov' }],
+    ['name substring', { q: 'ada ab' }],
     ['rare substring', { q: email.split('@')[0] }],
     ['2-letter prefix', { q: 'zo' }],
     ['phone prefix', { q: phone.slice(0, 9) }],

@@ -39,12 +39,11 @@ async fn act(browser: &Browser, id: &str, action: &str) -> reqwest::Response {
         .await
 }
 
+/// A console endpoint, the form it is called with, and the roles it must allow.
+type Walk = (&'static str, Vec<(String, String)>, &'static [StaffRole]);
+
 /// Every console endpoint, the form it is called with, and the roles it must allow.
-fn matrix(
-    customer: &str,
-    staff_member: &str,
-    app: &str,
-) -> Vec<(&'static str, Vec<(String, String)>, &'static [StaffRole])> {
+fn matrix(customer: &str, staff_member: &str, app: &str) -> Vec<Walk> {
     use StaffRole::*;
     let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs

@@ -279,7 +279,7 @@ async fn an_operator_unlocks_a_locked_password(db: PgPool) {
     let out = server_command(&app.db, &["user", "unlock", "--email", "ada@example.com"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(sign_in().await, 200);
-    assert_eq!(cli_actions(&app).await, ["password.unlocked"]);
+    assert_eq!(cli_actions(&app).await, ["account.unlocked"]);
 }
 
 #[sqlx::test(migrations = "../migrations")]

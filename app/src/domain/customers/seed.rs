@@ -184,11 +184,11 @@ fn customer_line(out: &mut String, rng: &mut StdRng, tag: &str, n: u64, hash: &s
     let age = (now - created).whole_seconds().max(1);
     let signed_in = (verified && rng.gen_bool(0.7))
         .then(|| now - Duration::seconds(rng.gen_range(0..age.min(90 * 86_400))));
+    let name = format!("{} {}", title(first), title(last));
     let _ = writeln!(
         out,
         "{id},{first}.{last}.{n}.{tag}@{domain},{name},\"{hash}\",{verified},{phone},{phone_at},{created},{signed_in}",
         id = Uuid::new_v4(),
-        name = format!("{} {}", title(first), title(last)),
         verified = if verified { csv_time(created + Duration::hours(1)) } else { String::new() },
         phone_at = if phone.is_some() { csv_time(created + Duration::days(1)) } else { String::new() },
         phone = phone.unwrap_or_default(),

@@ -43,7 +43,7 @@ pub fn stacked_bars(title: &str, days: &[Date], series: &[Series]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}" class="chart"><title>{label}</title>"#,
         label = escape(&format!("{title}: {all} in {} days", days.len())),
     );
-    for i in 0..days.len() {
+    for (i, day) in days.iter().enumerate() {
         let mut y = HEIGHT - BOTTOM;
         for (n, s) in series.iter().enumerate() {
             let count = s.counts.get(i).copied().unwrap_or(0);
@@ -57,7 +57,7 @@ pub fn stacked_bars(title: &str, days: &[Date], series: &[Series]) -> String {
                 r#"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="{c}"><title>{t}</title></rect>"#,
                 x = i as f64 * slot + (slot - bar) / 2.0,
                 c = COLOURS[n % COLOURS.len()],
-                t = escape(&format!("{}: {} {count}", days[i], s.name)),
+                t = escape(&format!("{day}: {} {count}", s.name)),
             );
         }
     }

@@ -116,9 +116,9 @@ fn row(
     view! {
         <tr data-client-id=a.client_id.clone()>
             <td>
-                <strong>{a.name}</strong> {(!a.enabled).then(|| " (disabled)")}
+                <strong>{a.name}</strong> {(!a.enabled).then_some(" (disabled)")}
                 <br /><span class="aside">{a.client_type} " · " {a.client_id.clone()}
-                {a.first_party.then(|| " · first-party")}</span>
+                {a.first_party.then_some(" · first-party")}</span>
                 <br /><span class="aside">{a.redirect_uris.join(" ")}</span>
             </td>
             <td class="aside">{a.activity}</td>
