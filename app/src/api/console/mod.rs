@@ -7,6 +7,7 @@
 pub mod apps;
 pub mod audit;
 pub mod breach;
+pub mod customer_actions;
 pub mod customers;
 pub mod reports;
 pub mod settings;

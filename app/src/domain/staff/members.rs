@@ -53,6 +53,15 @@ pub async fn grant(
     Ok(before)
 }
 
+/// Makes the caller's transaction the only change of the staff until it ends, so two
+/// demotions or removals at once cannot leave no owner.
+async fn one_change_at_a_time(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("LOCK TABLE staff_members IN SHARE ROW EXCLUSIVE MODE")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// How many owners there are (the last one cannot be demoted or removed).
 async fn owners(conn: &mut PgConnection) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM staff_members WHERE role = 'owner'")
@@ -71,10 +80,7 @@ pub async fn change_role(
     reason: &Reason,
 ) -> Result<(), AccountError> {
     let mut tx = db.begin().await?;
-    // One change of the staff at a time, so two demotions cannot leave no owner.
-    sqlx::query("LOCK TABLE staff_members IN SHARE ROW EXCLUSIVE MODE")
-        .execute(&mut *tx)
-        .await?;
+    one_change_at_a_time(&mut tx).await?;
     let before: StaffRole = sqlx::query_scalar("SELECT role FROM staff_members WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(&mut *tx)
@@ -107,9 +113,7 @@ pub async fn remove(
     reason: &Reason,
 ) -> Result<(), AccountError> {
     let mut tx = db.begin().await?;
-    sqlx::query("LOCK TABLE staff_members IN SHARE ROW EXCLUSIVE MODE")
-        .execute(&mut *tx)
-        .await?;
+    one_change_at_a_time(&mut tx).await?;
     let before: StaffRole =
         sqlx::query_scalar("DELETE FROM staff_members WHERE user_id = $1 RETURNING role")
             .bind(user_id)

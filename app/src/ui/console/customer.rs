@@ -9,7 +9,8 @@ use leptos_router::hooks::use_params_map;
 use super::{ConsoleNav, ReasonFields, Refused};
 use crate::{
     api::console::{
-        customers::{customer_record, ActOnCustomer, CustomerDetail, Line, RenameCustomer},
+        customer_actions::{ActOnCustomer, RenameCustomer},
+        customers::{customer_record, CustomerDetail, Line},
         staff::console_me,
     },
     ui::form::{last_error, FormError},
