@@ -10,7 +10,12 @@ fn password_costs(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let hasher = PasswordHasher::new(1).expect("hasher");
-    let new = NewPassword::parse("violet tractor sings at dawn".into(), &[]).expect("policy");
+    let new = NewPassword::parse(
+        "violet tractor sings at dawn".into(),
+        &[],
+        &Default::default(),
+    )
+    .expect("policy");
     let hash = runtime.block_on(hasher.hash(&new)).expect("hash");
     let attempt = Password::new("violet tractor sings at dawn".into());
 
@@ -29,7 +34,13 @@ fn password_costs(c: &mut Criterion) {
     group.finish();
 
     c.bench_function("password policy (zxcvbn)", |b| {
-        b.iter(|| NewPassword::parse("violet tractor sings at dawn".into(), &["ada@example.com"]))
+        b.iter(|| {
+            NewPassword::parse(
+                "violet tractor sings at dawn".into(),
+                &["ada@example.com"],
+                &Default::default(),
+            )
+        })
     });
 }
 

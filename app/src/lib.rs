@@ -23,9 +23,10 @@ use ui::{
     account::{RegisterPage, RegisterSentPage, VerifyEmailPage},
     admin::OutboxPage,
     console::{
-        apps::AppsPage, audit::AuditPage, breach::BreachPage, customer::CustomerPage,
-        customers::CustomersPage, dashboard::DashboardPage, settings::SettingsPage,
-        staff::StaffPage, ConsoleHomePage,
+        app_edit::AppEditPage, apps::AppsPage, audit::AuditPage, branding::BrandingPage,
+        breach::BreachPage, customer::CustomerPage, customers::CustomersPage,
+        dashboard::DashboardPage, settings::SettingsPage, social::SocialPage, staff::StaffPage,
+        ConsoleHomePage,
     },
     home::HomePage,
     layout::Layout,
@@ -52,6 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <script type="module" src="/passkey.js"></script>
+                <script type="module" src="/brand-preview.js"></script>
                 <MetaTags />
             </head>
             <body>
@@ -67,7 +69,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="main" href="/pkg/ciam.css" />
-        <Stylesheet id="branding" href="/branding.css" />
         <Title text="Keyhaven" />
         <Router>
             <Layout>
@@ -96,6 +97,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/apps") view=AppsPage ssr=SsrMode::Async />
                     <Route path=path!("admin/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/branding") view=BrandingPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/social") view=SocialPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/apps/edit") view=AppEditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/breach") view=BreachPage ssr=SsrMode::Async />
                     <Route path=path!("admin/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("admin/outbox") view=OutboxPage ssr=SsrMode::Async />

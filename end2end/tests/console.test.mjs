@@ -1,8 +1,9 @@
 // The admin console in a real browser: a staff member searches for a customer and opens their
 // page, locks and unlocks the account (the customer's session ends at once), runs a breach
 // response on two customers, registers an app that openid-client then signs a person in
-// through, filters the audit trail and exports it, and `audit verify` finds a row changed by
-// hand in the database. Search, lock and unlock run with JavaScript on (hydrated
+// through, changes that app's brand (live preview, logo upload) and meets it on the app's
+// sign-in page and in its mail, filters the audit trail and exports it, and `audit verify`
+// finds a row changed by hand in the database. Search, lock and unlock run with JavaScript on (hydrated
 // forms) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +73,45 @@ async function act(page, action, label) {
   await form.getByLabel('I confirm').check();
   await form.getByRole('button', { name: label, exact: true }).click();
 }
+
+/** Registers a first-party app named `name` from the console's apps page. */
+async function registerApp(page, name) {
+  await open(page, '/admin/apps', { javaScriptEnabled: true });
+  const form = page.locator('#create-app');
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Redirect URIs (one per line)').fill(partner.callback);
+  await form.getByLabel('First-party (no consent screen)').check();
+  await form.getByLabel('I confirm').check();
+  await form.getByRole('button', { name: 'Register', exact: true }).click();
+  const clientId = await text(page.locator('#new-client-id'));
+  const clientSecret = await text(page.locator('#new-client-secret'));
+  await waitForText(page.locator('#apps'), name);
+  return { clientId, clientSecret };
+}
+
+/** openid-client's authorization request for the app, with the checks its answer needs. */
+async function signInRequest(clientId, clientSecret) {
+  const config = await oidc.discovery(new URL(server.baseURL), clientId, clientSecret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const checks = { pkceCodeVerifier: verifier, expectedNonce: oidc.randomNonce(), expectedState: oidc.randomState() };
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: partner.callback,
+    scope: 'openid email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce: checks.expectedNonce,
+    state: checks.expectedState,
+  });
+  return { config, checks, url };
+}
+
+/** A 2×2 red PNG. */
+const LOGO = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 for (const javaScriptEnabled of [true, false]) {
   const mode = { javaScriptEnabled };
@@ -152,30 +192,8 @@ describe('with JavaScript on', () => {
   test('an app registered in the console signs a person in through openid-client', async () => {
     const customer = await customerPage(freshPage, mode);
     const { page } = await staffPage(freshPage, 'admin', mode);
-    await open(page, '/admin/apps', mode);
-    const form = page.locator('#create-app');
-    await form.getByLabel('Name').fill('Console Shop');
-    await form.getByLabel('Redirect URIs (one per line)').fill(partner.callback);
-    await form.getByLabel('First-party (no consent screen)').check();
-    await form.getByLabel('I confirm').check();
-    await form.getByRole('button', { name: 'Register', exact: true }).click();
-    const clientId = await text(page.locator('#new-client-id'));
-    const clientSecret = await text(page.locator('#new-client-secret'));
-    await waitForText(page.locator('#apps'), 'Console Shop');
-
-    const config = await oidc.discovery(new URL(server.baseURL), clientId, clientSecret, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const checks = { pkceCodeVerifier: verifier, expectedNonce: oidc.randomNonce(), expectedState: oidc.randomState() };
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: partner.callback,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce: checks.expectedNonce,
-      state: checks.expectedState,
-    });
+    const { clientId, clientSecret } = await registerApp(page, 'Console Shop');
+    const { config, checks, url } = await signInRequest(clientId, clientSecret);
     await customer.page.goto(url.href);
     await customer.page.waitForURL((u) => u.href.startsWith(partner.callback));
     const tokens = await oidc.authorizationCodeGrant(config, new URL(customer.page.url()), checks);
@@ -184,6 +202,73 @@ describe('with JavaScript on', () => {
     // The console counts the sign-in.
     await open(page, '/admin/apps', mode);
     await waitForText(page.locator(`tr[data-client-id="${clientId}"]`), /1 code\(s\) today/);
+    checkPage(page);
+  });
+
+  test('change an app\'s brand and see it on its sign-in page and in its mail', async () => {
+    const { page } = await staffPage(freshPage, 'admin', mode);
+    const { clientId, clientSecret } = await registerApp(page, 'Acme Travel app');
+    await open(page, '/admin/branding', mode);
+    await page.locator('#brand-app').selectOption(clientId);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await waitForText(page.locator('#brand-title'), 'The brand of Acme Travel app');
+
+    const form = page.locator('#brand-form');
+    await form.getByLabel('Product name').fill('Acme Travel');
+    await form.getByLabel('Primary colour').fill('#aa0000');
+    await form.getByLabel('Sign-in heading').fill('Welcome aboard Acme Travel');
+    await form.getByLabel('Sender name').fill('Acme Travel');
+    await form.getByLabel('Closing under every message').fill('Acme Travel, 1 Harbour Road');
+    // The preview beside the form follows the form before anything is saved.
+    const preview = page.frameLocator('#brand-preview');
+    await waitForText(preview.locator('h1'), 'Welcome aboard Acme Travel');
+    await waitForText(preview.locator('.brand span'), 'Acme Travel');
+    await form.getByLabel('I confirm').check();
+    await form.getByRole('button', { name: 'Save', exact: true }).click();
+    await waitForText(page.locator('.notice'), /change\(s\) saved/);
+
+    const upload = page.locator('#brand-logo-form');
+    await upload.locator('input[type=file]').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: LOGO });
+    await upload.getByLabel('I confirm').check();
+    await upload.getByRole('button', { name: 'Upload', exact: true }).click();
+    await waitForText(page.locator('[role=status]').last(), 'The logo is saved.');
+
+    // A person the app sends to sign in meets the app's brand.
+    const { page: person } = await freshPage();
+    const { url } = await signInRequest(clientId, clientSecret);
+    await person.goto(url.href);
+    await waitForPath(person, '/signin');
+    await waitForText(person.locator('h1'), 'Welcome aboard Acme Travel');
+    await waitForText(person.locator('.brand span'), 'Acme Travel');
+    // Its primary colour reaches the buttons through the brand's stylesheet.
+    await person.waitForFunction(() =>
+      [...document.querySelectorAll('button')].some(
+        (b) => b.textContent.trim() === 'Sign in' && getComputedStyle(b).backgroundColor === 'rgb(170, 0, 0)',
+      ),
+    );
+    const logo = person.locator('.brand img');
+    assert.match(await logo.getAttribute('src'), /^\/brand\/[0-9a-f-]+\/logo\?v=\d+$/);
+    await person.waitForFunction(() => document.querySelector('.brand img').naturalWidth === 2);
+
+    // Registering from there: the mail wears the app's brand.
+    await person.getByRole('link', { name: 'Create account' }).first().click();
+    await waitForPath(person, '/register');
+    const email = uniqueEmail();
+    await person.locator('#email').fill(email);
+    await person.locator('#display_name').fill('Grace Hopper');
+    await person.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await waitForText(person.locator('.strength'), /\S/);
+    await person.getByRole('button', { name: 'Create account', exact: true }).click();
+    await waitForPath(person, '/register/sent');
+    const mail = await sink.waitForMail({ to: email, subject: 'Confirm your email address for Acme Travel' });
+    assert.match(mail.from, /Acme Travel/);
+    assert.match(mail.text, /Acme Travel, 1 Harbour Road/);
+
+    // Anyone else still meets the default brand.
+    const { page: other } = await freshPage();
+    await open(other, '/signin', mode);
+    await waitForText(other.locator('h1'), 'Sign in');
+    await waitForText(other.locator('.brand span'), 'Keyhaven');
     checkPage(page);
   });
 

@@ -7,23 +7,22 @@ use app::{
     domain::{
         audit::{self, query, Actor, AuditEvent, Outcome},
         client::ClientInfo,
-        error::AccountError,
-        mfa::freshness,
-        sessions,
-        staff::{self, Permission},
+        staff::Permission,
     },
     state::AppState,
 };
 use axum::{
     extract::{Query, Request, State},
     http::{header, StatusCode},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
     routing::get,
     Router,
 };
 use serde::Deserialize;
 use serde_json::json;
 use tower_sessions::Session;
+
+use crate::staff_gate::{allow, plain};
 
 pub fn routes(state: AppState) -> Router {
     Router::new()
@@ -39,15 +38,6 @@ struct ExportQuery {
     filter: AuditQuery,
 }
 
-fn plain(status: StatusCode, text: impl Into<String>) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text.into(),
-    )
-        .into_response()
-}
-
 async fn export(
     State(state): State<AppState>,
     session: Session,
@@ -60,34 +50,18 @@ async fn export(
         "json" => true,
         _ => return plain(StatusCode::BAD_REQUEST, "format: csv or json"),
     };
-    let user_id = match sessions::current_user(&session).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return Redirect::to("/signin").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "reading the session failed");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "try again");
-        }
+    let user_id = match allow(
+        &state,
+        &session,
+        &client,
+        Permission::AuditExport,
+        Some("/admin/audit"),
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
-    match staff::authorize(&state.db, &client, user_id, Permission::AuditExport).await {
-        Ok(_) => {}
-        Err(AccountError::Forbidden) => {
-            return plain(
-                StatusCode::FORBIDDEN,
-                "Your staff role does not allow exports.",
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = ?e, "authorizing an export failed");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "try again");
-        }
-    }
-    if let Err(AccountError::StepUp) = freshness::ensure(&state.db, &session, user_id).await {
-        return (
-            StatusCode::FORBIDDEN,
-            "For your security, confirm it's you first: /signin/step-up?return_to=/admin/audit",
-        )
-            .into_response();
-    }
     let filter = match filter(&state.db, &query.filter).await {
         Ok(filter) => filter,
         Err(e) => return plain(StatusCode::BAD_REQUEST, e.to_string()),

@@ -2,11 +2,13 @@
 #![forbid(unsafe_code)]
 
 pub mod audit_export;
+pub mod branding;
 pub mod config;
 pub mod oidc;
 pub mod pages;
 pub mod security;
 pub mod social;
+pub mod staff_gate;
 pub mod startup;
 pub mod step_up;
 pub mod workers;

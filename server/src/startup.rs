@@ -165,9 +165,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let probes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/branding.css", get(branding_css))
         .route("/.well-known/jwks.json", get(jwks))
         .with_state(state.clone())
+        .merge(crate::branding::asset_routes(state.clone()))
         .merge(crate::oidc::api_routes(state.clone(), &config.public_url));
 
     let site = Router::new()
@@ -182,10 +182,12 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(crate::social::routes(state.clone()))
         .merge(crate::step_up::routes(state.clone()))
         .merge(crate::audit_export::routes(state.clone()))
+        .merge(crate::branding::console_routes(state.clone()))
         .merge(crate::oidc::browser_routes(state.clone()))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(strip_foreign_form_errors))
-        .layer(sessions)
+        .layer(middleware::from_fn(crate::branding::flow_app))
+        .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(
             DevicePolicy {
                 https: config.is_https(),
@@ -193,8 +195,16 @@ pub fn router(state: AppState, config: &Config) -> Router {
             device_cookie,
         ));
 
+    // Every request body is small, but for the one route that takes a logo.
+    let uploads = crate::branding::upload_routes(state.clone())
+        .layer(RequestBodyLimitLayer::new(
+            crate::branding::MAX_UPLOAD_BYTES,
+        ))
+        .layer(sessions);
     let app = probes
         .merge(site)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(uploads)
         .layer(middleware::from_fn_with_state(
             AllowedOrigin(Arc::from(config.public_origin())),
             require_same_origin,
@@ -218,7 +228,6 @@ pub fn router(state: AppState, config: &Config) -> Router {
             },
             security_headers,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
@@ -241,24 +250,6 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }
-}
-
-/// The brand colours as CSS custom properties (kept out of the page so the CSP needs no
-/// inline styles).
-async fn branding_css(State(state): State<AppState>) -> impl IntoResponse {
-    let brand = app::domain::branding::load(&state.db)
-        .await
-        .unwrap_or_default();
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=60"),
-        ],
-        format!(
-            ":root {{ --brand-primary: {}; --brand-accent: {}; }}\n",
-            brand.primary_color, brand.accent_color
-        ),
-    )
 }
 
 /// The OpenID provider's public keys (next, current, previous), serialised once per key change.

@@ -127,8 +127,85 @@ fn matrix(customer: &str, staff_member: &str, app: &str) -> Vec<Walk> {
                 ("settings[risk_step_up]", "40"),
                 ("settings[risk_block]", "90"),
                 ("settings[require_verified_email]", "on"),
+                ("settings[password_min_length]", "8"),
+                ("settings[password_min_strength]", "3"),
+                ("settings[session_idle_minutes]", "30"),
+                ("settings[session_max_hours]", "12"),
                 ("confirm", "yes"),
             ]),
+            writers,
+        ),
+        ("console/app", form(&[("client_id", app)]), writers),
+        (
+            "console/app/save",
+            form(&[
+                ("client_id", app),
+                ("app[name]", "Matrix app, renamed"),
+                ("app[redirect_uris]", "https://partner.example/callback"),
+                ("app[id_token_alg]", "ES256"),
+                ("app[access_token_ttl_secs]", "600"),
+                ("app[refresh_token_ttl_secs]", "86400"),
+                ("confirm", "yes"),
+            ]),
+            writers,
+        ),
+        ("console/social", form(&[]), writers),
+        (
+            "console/social/add",
+            form(&[
+                ("provider[id]", "matrix-gh"),
+                ("provider[kind]", "github"),
+                ("provider[client_id]", "matrix-client"),
+                ("provider[client_secret]", "matrix-secret"),
+                ("confirm", "yes"),
+            ]),
+            writers,
+        ),
+        (
+            "console/social/change",
+            form(&[
+                ("provider[id]", "matrix-gh"),
+                ("provider[display_name]", "GitHub (matrix)"),
+                ("provider[client_id]", "matrix-client-2"),
+                ("provider[scopes]", "read:user user:email"),
+                ("confirm", "yes"),
+            ]),
+            writers,
+        ),
+        ("console/social/test", form(&[("id", "matrix-gh")]), writers),
+        (
+            "console/social/enabled",
+            form(&[
+                ("id", "matrix-gh"),
+                ("enabled", "false"),
+                ("confirm", "yes"),
+            ]),
+            writers,
+        ),
+        (
+            "console/social/remove",
+            form(&[("id", "matrix-gh"), ("confirm", "yes")]),
+            writers,
+        ),
+        ("console/brand", form(&[("app", app)]), writers),
+        (
+            "console/brand/save",
+            form(&[
+                ("app", app),
+                ("brand[product_name]", "Matrix"),
+                ("brand[primary_color]", "#112233"),
+                ("brand[accent_color]", "#445566"),
+                ("brand[background_color]", "#ffffff"),
+                ("brand[text_color]", "#000000"),
+                ("brand[font]", "serif"),
+                ("brand[mail_sender_name]", "Matrix"),
+                ("confirm", "yes"),
+            ]),
+            writers,
+        ),
+        (
+            "console/brand/reset",
+            form(&[("app", app), ("confirm", "yes")]),
             writers,
         ),
         (
@@ -150,6 +227,15 @@ fn matrix(customer: &str, staff_member: &str, app: &str) -> Vec<Walk> {
             "console/apps/rotate",
             form(&[("client_id", app), ("confirm", "yes")]),
             writers,
+        ),
+        (
+            "console/staff/invite",
+            form(&[
+                ("email", "invited@staff.example.com"),
+                ("role", "support"),
+                ("confirm", "yes"),
+            ]),
+            &[Owner],
         ),
         (
             "console/staff/role",
@@ -632,4 +718,61 @@ async fn the_customer_page_holds_their_record_and_no_secret(db: PgPool) {
     let staff_id = customer_id(&app, "support@staff.example.com").await;
     let res = support.call("console/customer", &[("id", &staff_id)]).await;
     assert_eq!(res.status(), 404);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_owner_invites_staff_whose_setup_link_is_mailed_to_them_alone(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let owner = app
+        .signed_in_staff(&staff_email(StaffRole::Owner), StaffRole::Owner)
+        .await;
+    app.signed_in_customer(CUSTOMER).await;
+    let invite = |email: &'static str| {
+        let owner = &owner;
+        async move {
+            owner
+                .call(
+                    "console/staff/invite",
+                    &[("email", email), ("role", "support"), ("confirm", "yes")],
+                )
+                .await
+        }
+    };
+    // A customer's address is not made staff.
+    let res = invite(CUSTOMER).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(support::error_of(res).await["Field"]["field"], "email");
+
+    let res = invite("new.agent@staff.example.com").await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let body = res.text().await.unwrap();
+    assert_eq!(body, "true");
+    assert!(!body.contains("token"), "the inviter never sees the link");
+    let mail = app
+        .mail
+        .wait_for(
+            "new.agent@staff.example.com",
+            "You are invited to the Keyhaven console",
+        )
+        .await;
+    assert!(mail.body.contains("you were made support"));
+    let token = TestApp::token_in(&mail.body, "/reset-password");
+    assert!(!token.is_empty());
+    let staff: serde_json::Value = owner.call("console/staff", &[]).await.json().await.unwrap();
+    let invited = staff
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "new.agent@staff.example.com")
+        .expect("listed");
+    assert_eq!(invited["role"], "support");
+    let (actor, role): (Option<uuid::Uuid>, String) = sqlx::query_as(
+        "SELECT actor_id, detail->>'role' FROM audit_events WHERE action = 'admin.created'
+           AND detail->>'email' = 'new.agent@staff.example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(actor.is_some(), "the owner is the actor");
+    assert_eq!(role, "support");
 }

@@ -234,6 +234,14 @@ async fn the_settings_form_saves_what_changed_and_refuses_bad_thresholds_whole(d
         form.push(("settings[mfa_policy]".into(), "required".into()));
         form.push(("settings[risk_step_up]".into(), step_up.into()));
         form.push(("settings[risk_block]".into(), block.into()));
+        for (name, value) in [
+            ("password_min_length", "8"),
+            ("password_min_strength", "3"),
+            ("session_idle_minutes", "30"),
+            ("session_max_hours", "12"),
+        ] {
+            form.push((format!("settings[{name}]"), value.into()));
+        }
         form.push(("confirm".into(), "yes".into()));
         form
     };
@@ -278,4 +286,133 @@ async fn the_settings_form_saves_what_changed_and_refuses_bad_thresholds_whole(d
     assert!(details
         .iter()
         .any(|d| d["setting"] == "sms_enabled" && d["from"] == false && d["to"] == true));
+}
+
+/// The header of a JWT.
+fn jwt_header(jwt: &str) -> serde_json::Value {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let head = jwt.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(head).unwrap()).unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_app_edited_in_the_console_takes_its_new_settings_and_bad_edits_change_nothing(
+    db: PgPool,
+) {
+    let app = TestApp::spawn(db).await;
+    let admin = app
+        .signed_in_staff("admin@staff.example.com", StaffRole::Admin)
+        .await;
+    let created = create(&admin).await;
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let customer = app.signed_in_customer("ada@example.com").await;
+    let tokens: serde_json::Value = exchange(
+        &app,
+        &client_id,
+        &secret,
+        &code(&customer, &client_id).await,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(tokens["expires_in"], 600);
+    assert!(tokens["refresh_token"].is_string());
+    assert_eq!(
+        jwt_header(tokens["id_token"].as_str().unwrap())["alg"],
+        "RS256"
+    );
+
+    let settings: serde_json::Value = admin
+        .call("console/app", &[("client_id", &client_id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["form"]["refresh_tokens"], "on");
+    let edit = |changes: &[(&'static str, &'static str)]| {
+        let mut form: Vec<(String, String)> = [
+            ("app[name]", "Console Shop"),
+            ("app[redirect_uris]", REDIRECT),
+            ("app[first_party]", "on"),
+            ("app[id_token_alg]", "ES256"),
+            ("app[access_token_ttl_secs]", "120"),
+            ("app[refresh_token_ttl_secs]", "2592000"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in changes {
+            form.retain(|(name, _)| name != k);
+            form.push((k.to_string(), v.to_string()));
+        }
+        form.push(("client_id".into(), client_id.clone()));
+        form.push(("confirm".into(), "yes".into()));
+        form
+    };
+    let call = |form: Vec<(String, String)>| {
+        let admin = &admin;
+        async move {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            admin.call("console/app/save", &pairs).await
+        }
+    };
+
+    // Bad edits: a clear error each, and nothing changes.
+    for (change, status) in [
+        (("app[access_token_ttl_secs]", "10"), 422),
+        (("app[refresh_token_ttl_secs]", "99999999999"), 422),
+        (("app[id_token_alg]", "HS256"), 422),
+        (("app[redirect_uris]", "http://evil.example/cb"), 400),
+        (("app[backchannel_logout_uri]", "javascript:alert(1)"), 400),
+        (("app[name]", ""), 400),
+    ] {
+        let res = call(edit(&[change])).await;
+        assert_eq!(
+            res.status(),
+            status,
+            "{change:?}: {}",
+            res.text().await.unwrap()
+        );
+    }
+    let unchanged: serde_json::Value = admin
+        .call("console/app", &[("client_id", &client_id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged, settings);
+
+    // A good one: shorter access tokens, ES256 ID tokens, no more refresh tokens.
+    let res = call(edit(&[])).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(res.json::<usize>().await.unwrap(), 3);
+    let detail: serde_json::Value =
+        sqlx::query_scalar("SELECT detail FROM audit_events WHERE action = 'client.updated'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(detail["changes"]["access_token_ttl_secs"]["from"], 600);
+    assert_eq!(detail["changes"]["access_token_ttl_secs"]["to"], 120);
+    assert_eq!(detail["changes"]["id_token_alg"]["to"], "ES256");
+    assert_eq!(detail["changes"]["refresh_tokens"]["to"], false);
+
+    // The provider's copies learn of it from the change notice.
+    let fresh = support::eventually(|| async {
+        let res = exchange(
+            &app,
+            &client_id,
+            &secret,
+            &code(&customer, &client_id).await,
+        )
+        .await;
+        let tokens: serde_json::Value = res.json().await.unwrap();
+        tokens["expires_in"] == 120
+            && tokens["refresh_token"].is_null()
+            && jwt_header(tokens["id_token"].as_str().unwrap())["alg"] == "ES256"
+    })
+    .await;
+    assert!(fresh, "the edit reached the token endpoint");
 }

@@ -53,7 +53,10 @@ async fn an_import_checks_every_row_skips_the_bad_ones_and_rehashes_at_sign_in(d
     let state = server::startup::app_state(app.db.clone(), &app.config).unwrap();
     let argon = state
         .passwords
-        .hash(&app::domain::password::NewPassword::parse(PASSWORD.into(), &[]).unwrap())
+        .hash(
+            &app::domain::password::NewPassword::parse(PASSWORD.into(), &[], &Default::default())
+                .unwrap(),
+        )
         .await
         .unwrap();
     let mut csv = String::from("email,display_name,email_verified,phone,password_hash\n");

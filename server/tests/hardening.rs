@@ -355,7 +355,11 @@ async fn health_and_readiness_probes_answer(db: PgPool) {
     let browser = app.browser();
     assert_eq!(browser.get("/healthz").await.status(), 200);
     assert_eq!(browser.get("/readyz").await.status(), 200);
-    let css = browser.get("/branding.css").await;
+    let brand: uuid::Uuid = sqlx::query_scalar("SELECT id FROM brands WHERE client_id IS NULL")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let css = browser.get(&format!("/brand/{brand}/style.css")).await;
     assert_eq!(css.status(), 200);
     assert!(css
         .text()

@@ -55,9 +55,16 @@ pub async fn password_strength(
             "That password is far too long.",
         ));
     }
+    let state = super::context::state()?;
+    let policy = crate::domain::settings::load(&state.db)
+        .await
+        .map_err(crate::domain::error::AccountError::from)?
+        .limits
+        .password_policy();
     Ok(crate::domain::password::strength(
         &password,
         &[email.as_str(), display_name.as_str()],
+        &policy,
     ))
 }
 

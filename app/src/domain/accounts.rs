@@ -63,9 +63,14 @@ pub async fn register(
         return Ok(());
     }
     email.for_new_account()?;
+    let policy = super::settings::load(&state.db)
+        .await?
+        .limits
+        .password_policy();
     let password = NewPassword::parse(
         password.expose().to_owned(),
         &[email.as_str(), display_name.as_str()],
+        &policy,
     )?;
     let proven = proof_of_work::registration_proven(state, client, &proof).await?;
     let keys = throttle::registration_keys(email.as_str(), client.network().as_deref(), proven);
@@ -102,8 +107,8 @@ pub(super) async fn create_or_warn_owner(
     method: &str,
 ) -> Result<Option<Uuid>, AccountError> {
     let (email, name) = (new.email, new.display_name);
-    let brand = branding::load(&mut *tx).await?;
-    let templates = templates(state, &brand.product_name);
+    let brand = branding::for_client(&mut *tx, client).await?;
+    let templates = templates(state, &brand);
     let inserted = users::insert(&mut *tx, new).await?;
     match inserted {
         Some(user_id) => {
@@ -173,7 +178,7 @@ pub async fn resend_verification(
     if user.is_verified() {
         return Ok(());
     }
-    queue_verification(state, &mut tx, &user).await?;
+    queue_verification(state, client, &mut tx, &user).await?;
     let event = AuditEvent::new("email.verification_sent", Outcome::Success).about(Some(user.id));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
@@ -181,19 +186,18 @@ pub async fn resend_verification(
     Ok(())
 }
 
-/// Queues a fresh verification link for `user` in the caller's transaction.
+/// Queues a fresh verification link for `user` in the caller's transaction, in the brand of
+/// the flow `client` is in.
 pub(crate) async fn queue_verification(
     state: &AppState,
+    client: &ClientInfo,
     tx: &mut PgConnection,
     user: &User,
 ) -> Result<(), AccountError> {
-    let brand = branding::load(&mut *tx).await?;
+    let brand = branding::for_client(&mut *tx, client).await?;
     let token = tokens::issue(tx, user.id, TokenPurpose::VerifyEmail).await?;
-    let message = templates(state, &brand.product_name).verify_email(
-        &user.email(),
-        &user.display_name,
-        token.expose(),
-    );
+    let message =
+        templates(state, &brand).verify_email(&user.email(), &user.display_name, token.expose());
     mail::enqueue(&mut *tx, &message).await?;
     Ok(())
 }
@@ -282,6 +286,27 @@ pub async fn ensure_admin(
     Ok(Some(link))
 }
 
+/// Invites `email` to the staff in `role` from the console: as [`ensure_admin`], with the
+/// setup link mailed to the address (the inviter never sees it). `false` when the address is
+/// staff with a password already (nothing to send).
+pub async fn invite_staff(
+    state: &AppState,
+    email: &Email,
+    role: StaffRole,
+    actor: Actor,
+) -> Result<bool, AccountError> {
+    let Some(link) = ensure_admin(state, email, role, false, actor).await? else {
+        return Ok(false);
+    };
+    let mut tx = state.db.begin().await?;
+    let brand = branding::default_brand(&mut *tx).await?;
+    let message = templates(state, &brand).staff_invite(email, role.as_str(), &link);
+    mail::enqueue(&mut *tx, &message).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(true)
+}
+
 /// A fresh one-time link (15 minutes) for the administrator `email` who has not set a password
 /// yet; the earlier link stops working. For operators who kept no copy of the first one.
 #[tracing::instrument(skip_all)]
@@ -323,9 +348,7 @@ async fn admin_setup_link(
     ))
 }
 
-pub(super) fn templates<'a>(state: &'a AppState, product: &'a str) -> Templates<'a> {
-    Templates {
-        product,
-        public_url: &state.settings.public_url,
-    }
+/// The messages of `brand`.
+pub(super) fn templates<'a>(state: &'a AppState, brand: &'a branding::Brand) -> Templates<'a> {
+    Templates::new(&state.settings.public_url, brand)
 }

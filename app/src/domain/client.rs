@@ -15,6 +15,12 @@ use super::client_address::{network_of, ClientAddress};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceCookie(pub String);
 
+/// The partner app whose sign-in flow the browser is in (the app of the newest authorization
+/// request waiting in its session), as the server's middleware found it: the pages and mail
+/// of that flow wear the app's brand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowApp(pub String);
+
 /// The calling client as the server sees it.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
@@ -22,6 +28,8 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
     /// The browser's device cookie, when the request came through the site.
     pub device: Option<String>,
+    /// The partner app whose sign-in flow the browser is in, if any.
+    pub app: Option<String>,
 }
 
 impl ClientInfo {
@@ -46,10 +54,15 @@ impl ClientInfo {
             .extensions
             .get::<DeviceCookie>()
             .map(|DeviceCookie(value)| value.clone());
+        let app = parts
+            .extensions
+            .get::<FlowApp>()
+            .map(|FlowApp(client_id)| client_id.clone());
         Self {
             ip,
             user_agent,
             device,
+            app,
         }
     }
 

@@ -81,9 +81,9 @@ pub async fn request(
     .await?;
     // A throwaway address gets no new account (and the same answer).
     if user.is_some() || (policy.register_on_email_sign_in && !email.is_disposable()) {
-        let brand = branding::load(&mut *tx).await?;
+        let brand = branding::for_client(&mut *tx, client).await?;
         let name = user.as_ref().map_or("there", |u| u.display_name.as_str());
-        let message = templates(state, &brand.product_name).sign_in_link(email, name, &link, &code);
+        let message = templates(state, &brand).sign_in_link(email, name, &link, &code);
         mail::enqueue(&mut *tx, &message).await?;
     }
     let event = AuditEvent::new("email_sign_in.requested", Outcome::Success)

@@ -17,17 +17,21 @@ pub struct OutgoingMail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The sender's display name (the brand's), else the configured one.
+    pub sender: Option<String>,
 }
 
 /// Queues `mail` in the outbox (inside the caller's transaction when given one).
 pub async fn enqueue(db: impl PgExecutor<'_>, mail: &OutgoingMail) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO mail_outbox (kind, recipient, subject, body_text) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO mail_outbox (kind, recipient, subject, body_text, sender_name)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(mail.kind)
     .bind(&mail.to)
     .bind(&mail.subject)
     .bind(&mail.body)
+    .bind(&mail.sender)
     .execute(db)
     .await?;
     Ok(())
@@ -58,17 +62,42 @@ pub async fn recent(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxEntry>> {
     .await
 }
 
-/// Builds the product's messages; links start at the public URL.
+/// Builds the product's messages in a brand's words; links start at the public URL.
 #[derive(Debug, Clone)]
 pub struct Templates<'a> {
     pub product: &'a str,
     pub public_url: &'a str,
+    /// The brand's sender name.
+    pub sender: &'a str,
+    /// The brand's closing, added under every message (may be empty).
+    pub footer: &'a str,
 }
 
-impl Templates<'_> {
+impl<'a> Templates<'a> {
+    /// The messages of `brand`.
+    pub fn new(public_url: &'a str, brand: &'a super::branding::Brand) -> Self {
+        Self {
+            product: &brand.product_name,
+            public_url,
+            sender: &brand.mail_sender_name,
+            footer: &brand.mail_footer,
+        }
+    }
+
+    /// `mail` signed with the brand: its closing under the text, its name as the sender.
+    fn signed(&self, mut mail: OutgoingMail) -> OutgoingMail {
+        if !self.footer.is_empty() {
+            mail.body.push_str("\n-- \n");
+            mail.body.push_str(self.footer);
+            mail.body.push('\n');
+        }
+        mail.sender = Some(self.sender.to_owned());
+        mail
+    }
+
     pub fn verify_email(&self, to: &Email, name: &str, token: &str) -> OutgoingMail {
         let link = format!("{}/verify-email?token={token}", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "verify_email",
             to: to.to_string(),
             subject: format!("Confirm your email address for {}", self.product),
@@ -78,13 +107,14 @@ impl Templates<'_> {
                  with {product}, ignore this message.\n",
                 product = self.product
             ),
-        }
+            sender: None,
+        })
     }
 
     pub fn already_registered(&self, to: &Email, name: &str) -> OutgoingMail {
         let signin = format!("{}/signin", self.public_url);
         let reset = format!("{}/forgot-password", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "already_registered",
             to: to.to_string(),
             subject: format!("Someone tried to register with your address at {}", self.product),
@@ -95,12 +125,13 @@ impl Templates<'_> {
                  this message; your account is unchanged.\n",
                 product = self.product
             ),
-        }
+            sender: None,
+        })
     }
 
     pub fn reset_password(&self, to: &Email, name: &str, token: &str) -> OutgoingMail {
         let link = format!("{}/reset-password?token={token}", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "reset_password",
             to: to.to_string(),
             subject: format!("Reset your {} password", self.product),
@@ -109,12 +140,13 @@ impl Templates<'_> {
                  The link works once and expires in 1 hour. If you did not ask for it, ignore \
                  this message; your password stays as it is.\n"
             ),
-        }
+            sender: None,
+        })
     }
 
     pub fn sign_in_link(&self, to: &Email, name: &str, token: &str, code: &str) -> OutgoingMail {
         let link = format!("{}/signin/email?token={token}", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "sign_in_link",
             to: to.to_string(),
             subject: format!("Your {} sign-in code is {code}", self.product),
@@ -124,11 +156,12 @@ impl Templates<'_> {
                  Both work once and expire in 15 minutes. If you did not ask to sign in, ignore \
                  this message; nobody can sign in without it.\n"
             ),
-        }
+            sender: None,
+        })
     }
 
     pub fn second_factor_code(&self, to: &Email, name: &str, code: &str) -> OutgoingMail {
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "second_factor_code",
             to: to.to_string(),
             subject: format!("Your {} confirmation code is {code}", self.product),
@@ -139,7 +172,8 @@ impl Templates<'_> {
                  {public_url}/forgot-password\n",
                 public_url = self.public_url
             ),
-        }
+            sender: None,
+        })
     }
 
     pub fn new_sign_in(
@@ -152,7 +186,7 @@ impl Templates<'_> {
         reset_token: &str,
     ) -> OutgoingMail {
         let reset = format!("{}/reset-password?token={reset_token}", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "new_sign_in",
             to: to.to_string(),
             subject: format!(
@@ -167,12 +201,13 @@ impl Templates<'_> {
                  hour); that signs every device out of your account:\n\n{reset}\n",
                 product = self.product
             ),
-        }
+            sender: None,
+        })
     }
 
     pub fn factors_changed(&self, to: &Email, name: &str, what: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "factors_changed",
             to: to.to_string(),
             subject: format!("How you sign in to {} changed", self.product),
@@ -182,12 +217,13 @@ impl Templates<'_> {
                  out:\n{reset}\n",
                 product = self.product
             ),
-        }
+            sender: None,
+        })
     }
 
     pub fn password_changed(&self, to: &Email, name: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "password_changed",
             to: to.to_string(),
             subject: format!("Your {} password was changed", self.product),
@@ -197,13 +233,30 @@ impl Templates<'_> {
                  password now:\n{reset}\n",
                 product = self.product
             ),
-        }
+            sender: None,
+        })
+    }
+
+    /// An invitation to join the staff: the one-time link that sets the password.
+    pub fn staff_invite(&self, to: &Email, role: &str, link: &str) -> OutgoingMail {
+        self.signed(OutgoingMail {
+            kind: "staff_invite",
+            to: to.to_string(),
+            subject: format!("You are invited to the {} console", self.product),
+            body: format!(
+                "Hello,\n\nyou were made {role} in the {product} console. Open this link to choose \
+                 your password (it works once, for 15 minutes):\n\n{link}\n\nThen you will set up \
+                 a second factor. If the link has expired, ask whoever invited you for a new one.\n",
+                product = self.product
+            ),
+            sender: None,
+        })
     }
 
     /// The notice of a breach response: the business's words, then what happens next.
     pub fn breach_notice(&self, to: &Email, name: &str, notice: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
-        OutgoingMail {
+        self.signed(OutgoingMail {
             kind: "breach_notice",
             to: to.to_string(),
             subject: format!("Important: secure your {} account", self.product),
@@ -212,6 +265,7 @@ impl Templates<'_> {
                  everywhere. Before you sign in with a password again, choose a new one:\n\
                  {reset}\n\nAt your next sign-in you will also set up a second factor.\n"
             ),
-        }
+            sender: None,
+        })
     }
 }

@@ -12,12 +12,29 @@ use zxcvbn::{feedback::Warning, Score};
 
 use crate::model::password::StrengthReading;
 
-/// Shortest password accepted (NIST 800-63B §3.1.1.2).
+/// Shortest password any policy accepts (NIST 800-63B §3.1.1.2).
 pub const MIN_LEN: usize = 8;
 /// Longest password accepted: long enough for any passphrase, short enough to bound hashing work.
 pub const MAX_LEN: usize = 128;
-/// Lowest zxcvbn score accepted (3: "safely unguessable", about 10^10 guesses).
+/// Lowest zxcvbn score any policy accepts (3: "safely unguessable", about 10^10 guesses).
 const MIN_SCORE: Score = Score::Three;
+
+/// What the business asks of new passwords (its settings), never below the floors above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    pub min_len: usize,
+    /// The lowest zxcvbn score accepted, 3 or 4.
+    pub min_score: u8,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_len: MIN_LEN,
+            min_score: MIN_SCORE as u8,
+        }
+    }
+}
 
 /// A password a user typed. Never printed.
 #[derive(Clone)]
@@ -44,15 +61,20 @@ impl fmt::Debug for Password {
 pub struct NewPassword(Password);
 
 impl NewPassword {
-    /// Checks `raw` against the policy. `context` holds words about the user (email, name) that a
-    /// password must not lean on.
-    pub fn parse(raw: String, context: &[&str]) -> Result<Self, PasswordRejection> {
+    /// Checks `raw` against `policy`. `context` holds words about the user (email, name) that
+    /// a password must not lean on.
+    pub fn parse(
+        raw: String,
+        context: &[&str],
+        policy: &PasswordPolicy,
+    ) -> Result<Self, PasswordRejection> {
         let chars = raw.chars().count();
+        let min_len = policy.min_len.max(MIN_LEN);
         if chars == 0 {
             return Err(PasswordRejection::Empty);
         }
-        if chars < MIN_LEN {
-            return Err(PasswordRejection::TooShort);
+        if chars < min_len {
+            return Err(PasswordRejection::TooShort(min_len));
         }
         if chars > MAX_LEN {
             return Err(PasswordRejection::TooLong);
@@ -61,7 +83,7 @@ impl NewPassword {
         if assessment.common {
             return Err(PasswordRejection::Common);
         }
-        if assessment.score < MIN_SCORE as u8 {
+        if assessment.score < policy.min_score.max(MIN_SCORE as u8) {
             return Err(PasswordRejection::Weak(assessment.hint));
         }
         Ok(Self(Password(raw)))
@@ -77,8 +99,8 @@ impl NewPassword {
 pub enum PasswordRejection {
     #[error("Choose a password.")]
     Empty,
-    #[error("Use at least {MIN_LEN} characters.")]
-    TooShort,
+    #[error("Use at least {0} characters.")]
+    TooShort(usize),
     #[error("Use at most {MAX_LEN} characters.")]
     TooLong,
     #[error("This password is on the list of commonly used passwords. Choose another.")]
@@ -124,7 +146,7 @@ fn assess(raw: &str, context: &[&str]) -> Assessment {
 }
 
 /// The strength meter's reading of a password being typed; the policy decides on submit.
-pub fn strength(raw: &str, context: &[&str]) -> StrengthReading {
+pub fn strength(raw: &str, context: &[&str], policy: &PasswordPolicy) -> StrengthReading {
     if raw.is_empty() {
         return StrengthReading {
             score: 0,
@@ -132,7 +154,7 @@ pub fn strength(raw: &str, context: &[&str]) -> StrengthReading {
             message: String::new(),
         };
     }
-    let verdict = NewPassword::parse(raw.to_owned(), context);
+    let verdict = NewPassword::parse(raw.to_owned(), context, policy);
     let score = assess(raw, context).score;
     StrengthReading {
         score,
@@ -258,33 +280,46 @@ mod tests {
 
     #[test]
     fn short_passwords_are_refused() {
-        let err = NewPassword::parse("Tr0ub4!".into(), &[]).unwrap_err();
-        assert_eq!(err, PasswordRejection::TooShort);
+        let err =
+            NewPassword::parse("Tr0ub4!".into(), &[], &PasswordPolicy::default()).unwrap_err();
+        assert_eq!(err, PasswordRejection::TooShort(MIN_LEN));
     }
 
     #[test]
     fn overlong_passwords_are_refused() {
-        let err = NewPassword::parse("x".repeat(MAX_LEN + 1), &[]).unwrap_err();
+        let err = NewPassword::parse("x".repeat(MAX_LEN + 1), &[], &PasswordPolicy::default())
+            .unwrap_err();
         assert_eq!(err, PasswordRejection::TooLong);
     }
 
     #[test]
     fn common_passwords_are_refused_even_when_long_enough() {
         for common in ["password", "12345678", "iloveyou", "Password1"] {
-            let err = NewPassword::parse(common.into(), &[]).unwrap_err();
+            let err =
+                NewPassword::parse(common.into(), &[], &PasswordPolicy::default()).unwrap_err();
             assert_eq!(err, PasswordRejection::Common, "{common}");
         }
     }
 
     #[test]
     fn guessable_passwords_are_refused_with_a_hint() {
-        let err = NewPassword::parse("ada@example.org1".into(), &["ada@example.org"]).unwrap_err();
+        let err = NewPassword::parse(
+            "ada@example.org1".into(),
+            &["ada@example.org"],
+            &PasswordPolicy::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, PasswordRejection::Weak(_)), "{err:?}");
     }
 
     #[test]
     fn a_long_passphrase_is_accepted() {
-        assert!(NewPassword::parse("violet tractor sings at dawn".into(), &[]).is_ok());
+        assert!(NewPassword::parse(
+            "violet tractor sings at dawn".into(),
+            &[],
+            &PasswordPolicy::default()
+        )
+        .is_ok());
     }
 
     #[test]
@@ -296,7 +331,12 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_no_other() {
         let hasher = PasswordHasher::new(2).unwrap();
-        let pw = NewPassword::parse("violet tractor sings at dawn".into(), &[]).unwrap();
+        let pw = NewPassword::parse(
+            "violet tractor sings at dawn".into(),
+            &[],
+            &PasswordPolicy::default(),
+        )
+        .unwrap();
         let hash = hasher.hash(&pw).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         let ok = hasher.verify(pw.as_password(), Some(&hash)).await.unwrap();
@@ -322,5 +362,22 @@ mod tests {
             hasher.verify(&pw, Some(&hash)).await.unwrap(),
             Verification::MatchNeedsRehash
         );
+    }
+
+    #[test]
+    fn a_stricter_policy_asks_more_and_none_asks_less_than_the_floor() {
+        let strict = PasswordPolicy {
+            min_len: 30,
+            min_score: 4,
+        };
+        let err = NewPassword::parse("violet tractor sings at dawn".into(), &[], &strict);
+        assert_eq!(err.unwrap_err(), PasswordRejection::TooShort(30));
+        let lax = PasswordPolicy {
+            min_len: 4,
+            min_score: 1,
+        };
+        let err = NewPassword::parse("Tr0ub4!".into(), &[], &lax).unwrap_err();
+        assert_eq!(err, PasswordRejection::TooShort(MIN_LEN));
+        assert!(NewPassword::parse("password1".into(), &[], &lax).is_err());
     }
 }

@@ -97,7 +97,11 @@ pub async fn sign_in(
     }
 
     if verification == Verification::MatchNeedsRehash {
-        let rehashed = super::password::NewPassword::parse(password.expose().to_owned(), &[]);
+        let rehashed = super::password::NewPassword::parse(
+            password.expose().to_owned(),
+            &[],
+            &super::password::PasswordPolicy::default(),
+        );
         // A password that predates today's policy keeps working; it is only re-hashed.
         if let Ok(new) = rehashed {
             let hash = state.passwords.hash(&new).await?;

@@ -40,9 +40,9 @@ pub async fn request_reset(
         .detail(json!({ "known_account": user.is_some() }));
     audit::record(&mut *tx, client, event).await?;
     if let Some(user) = user {
-        let brand = branding::load(&mut *tx).await?;
+        let brand = branding::for_client(&mut *tx, client).await?;
         let token = tokens::issue(&mut tx, user.id, TokenPurpose::ResetPassword).await?;
-        let message = templates(state, &brand.product_name).reset_password(
+        let message = templates(state, &brand).reset_password(
             &user.email(),
             &user.display_name,
             token.expose(),
@@ -72,9 +72,14 @@ pub async fn reset_password(
     let user = users::find_by_id(&state.db, user_id)
         .await?
         .ok_or(AccountError::NoSuchAccount)?;
+    let policy = super::settings::load(&state.db)
+        .await?
+        .limits
+        .password_policy();
     let password = NewPassword::parse(
         password.expose().to_owned(),
         &[user.email.as_str(), user.display_name.as_str()],
+        &policy,
     )?;
     let hash = state.passwords.hash(&password).await?;
 
@@ -85,9 +90,8 @@ pub async fn reset_password(
     let proof = address_proof::prove(&mut tx, client, Some(session), issuer, user_id).await?;
     users::set_password_hash(&mut *tx, user_id, &hash).await?;
     let ended = sign_out::end_everywhere(&mut tx, issuer, user_id).await?;
-    let brand = branding::load(&mut *tx).await?;
-    let message =
-        templates(state, &brand.product_name).password_changed(&user.email(), &user.display_name);
+    let brand = branding::for_client(&mut *tx, client).await?;
+    let message = templates(state, &brand).password_changed(&user.email(), &user.display_name);
     mail::enqueue(&mut *tx, &message).await?;
     let event = AuditEvent::new("password.reset", Outcome::Success)
         .by(user_id)

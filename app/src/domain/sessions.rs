@@ -15,9 +15,11 @@ use uuid::Uuid;
 
 use super::assurance::{self, Factor};
 
-/// A session ends after this long without a request (NIST 800-63B AAL2: 30 minutes).
+/// A session ends after this long without a request (NIST 800-63B AAL2: 30 minutes), unless
+/// the business set its own limit (`settings::Limits`), kept in the session at sign-in.
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
-/// A session ends this long after sign-in, however active (NIST 800-63B AAL2: 12 hours).
+/// A session ends this long after sign-in, however active (NIST 800-63B AAL2: 12 hours),
+/// unless the business set its own.
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
 /// Activity refreshes the idle deadline at most this often, so most requests write nothing.
 const REFRESH_AFTER: Duration = Duration::minutes(5);
@@ -25,8 +27,10 @@ const REFRESH_AFTER: Duration = Duration::minutes(5);
 const USER_KEY: &str = "user_id";
 const AUTH_AT_KEY: &str = "auth_at";
 const SEEN_AT_KEY: &str = "seen_at";
-/// A shorter idle limit than [`IDLE_TIMEOUT`] for this sign-in (staff), in seconds.
+/// This sign-in's idle limit (the business's, shorter for staff), in seconds.
 const IDLE_LIMIT_KEY: &str = "idle_limit";
+/// This sign-in's absolute limit (the business's), in seconds.
+const MAX_AGE_KEY: &str = "max_age";
 const PENDING_VERIFICATION_KEY: &str = "pending_verification";
 /// How the person signed in: the method's name.
 const METHOD_KEY: &str = "auth_method";
@@ -312,23 +316,52 @@ pub async fn current_user(session: &Session) -> Result<Option<Uuid>, session::Er
     let idle = session
         .get::<i64>(IDLE_LIMIT_KEY)
         .await?
-        .map_or(IDLE_TIMEOUT.whole_seconds(), |limit| {
-            limit.min(IDLE_TIMEOUT.whole_seconds())
-        });
-    if now - auth_at > ABSOLUTE_TIMEOUT.whole_seconds() || now - seen_at > idle {
+        .unwrap_or(IDLE_TIMEOUT.whole_seconds());
+    let max_age = session
+        .get::<i64>(MAX_AGE_KEY)
+        .await?
+        .unwrap_or(ABSOLUTE_TIMEOUT.whole_seconds());
+    if now - auth_at > max_age || now - seen_at > idle {
         session.flush().await?;
         return Ok(None);
     }
     // A short limit is kept closer: the deadline moves at least every fifth of it.
     if now - seen_at > REFRESH_AFTER.whole_seconds().min(idle / 5) {
         session.insert(SEEN_AT_KEY, now).await?;
+        // The stored session lives as long as this sign-in's idle limit, not the layer's
+        // default (set only here, where the session is written anyway).
+        session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
+            Duration::seconds(idle),
+        )));
     }
     Ok(Some(user_id))
 }
 
-/// Gives this sign-in an idle limit shorter than [`IDLE_TIMEOUT`] (staff sessions).
+/// Gives this sign-in the business's limits: `idle` without a request, `max` in all. The
+/// stored session expires with the idle limit too.
+pub async fn set_lifetimes(
+    session: &Session,
+    idle: Duration,
+    max: Duration,
+) -> Result<(), session::Error> {
+    session.insert(IDLE_LIMIT_KEY, idle.whole_seconds()).await?;
+    session.insert(MAX_AGE_KEY, max.whole_seconds()).await?;
+    session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(idle)));
+    Ok(())
+}
+
+/// Shortens this sign-in's idle limit to `limit` when it is longer (staff sessions).
 pub async fn set_idle_limit(session: &Session, limit: Duration) -> Result<(), session::Error> {
-    session.insert(IDLE_LIMIT_KEY, limit.whole_seconds()).await
+    let current = session
+        .get::<i64>(IDLE_LIMIT_KEY)
+        .await?
+        .unwrap_or(IDLE_TIMEOUT.whole_seconds());
+    let limit = limit.whole_seconds().min(current);
+    session.insert(IDLE_LIMIT_KEY, limit).await?;
+    session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(
+        Duration::seconds(limit),
+    )));
+    Ok(())
 }
 
 /// When this session's user signed in (or the Unix epoch for an anonymous session).

@@ -1,14 +1,16 @@
-//! The business's sign-in policy: the `auth_settings` row (edited later from the admin console):
-//! the methods on offer, verified addresses, who must use a second factor, and the risk
-//! engine's thresholds.
+//! The business's sign-in policy: the `auth_settings` row (edited from the console and the
+//! command line): the methods on offer, verified addresses, who must use a second factor, the
+//! risk engine's thresholds, the password policy and how long a sign-in lasts.
 
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
+use time::Duration;
 
 use super::{
     audit::{self, Actor, AuditEvent, Outcome},
     client::ClientInfo,
     mfa::policy::MfaPolicy,
+    password::{self, PasswordPolicy},
     risk::score::Thresholds,
 };
 
@@ -28,6 +30,142 @@ pub struct AuthSettings {
     /// The risk engine's thresholds, when the business set its own.
     pub risk_step_up: Option<i32>,
     pub risk_block: Option<i32>,
+    /// The password policy and session lifetimes.
+    #[sqlx(flatten)]
+    pub limits: Limits,
+}
+
+/// The numbers the business sets: what a new password must be, how long a sign-in lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Limits {
+    pub password_min_length: i32,
+    /// The lowest zxcvbn score a new password needs (3 or 4).
+    pub password_min_strength: i32,
+    /// A sign-in ends after this long without a request.
+    pub session_idle_minutes: i32,
+    /// A sign-in ends this long after it began, however busy.
+    pub session_max_hours: i32,
+}
+
+impl Limits {
+    pub fn password_policy(&self) -> PasswordPolicy {
+        PasswordPolicy {
+            min_len: usize::try_from(self.password_min_length).unwrap_or(password::MIN_LEN),
+            min_score: u8::try_from(self.password_min_strength).unwrap_or(3),
+        }
+    }
+
+    pub fn session_idle(&self) -> Duration {
+        Duration::minutes(self.session_idle_minutes.into())
+    }
+
+    pub fn session_max(&self) -> Duration {
+        Duration::hours(self.session_max_hours.into())
+    }
+
+    /// Why these limits cannot be set, if they cannot (the field to fix and what to fix).
+    pub fn check(&self) -> Result<(), LimitError> {
+        if !(8..=64).contains(&self.password_min_length) {
+            return Err(LimitError::PasswordLength);
+        }
+        if !(3..=4).contains(&self.password_min_strength) {
+            return Err(LimitError::PasswordStrength);
+        }
+        if !(5..=1440).contains(&self.session_idle_minutes) {
+            return Err(LimitError::Idle);
+        }
+        if !(1..=720).contains(&self.session_max_hours) {
+            return Err(LimitError::Max);
+        }
+        if self.session_idle_minutes > self.session_max_hours * 60 {
+            return Err(LimitError::IdleAboveMax);
+        }
+        Ok(())
+    }
+
+    fn fields(&self) -> [(&'static str, i32); 4] {
+        [
+            ("password_min_length", self.password_min_length),
+            ("password_min_strength", self.password_min_strength),
+            ("session_idle_minutes", self.session_idle_minutes),
+            ("session_max_hours", self.session_max_hours),
+        ]
+    }
+}
+
+/// Why limits were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("A minimum password length from 8 to 64 characters.")]
+    PasswordLength,
+    #[error("A strength of 3 (hard to guess) or 4 (very hard to guess).")]
+    PasswordStrength,
+    #[error("An idle limit from 5 to 1440 minutes.")]
+    Idle,
+    #[error("A longest sign-in from 1 to 720 hours.")]
+    Max,
+    #[error("The idle limit must fit within the longest sign-in.")]
+    IdleAboveMax,
+}
+
+impl LimitError {
+    /// The form field it is about.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::PasswordLength => "password_min_length",
+            Self::PasswordStrength => "password_min_strength",
+            Self::Idle | Self::IdleAboveMax => "session_idle_minutes",
+            Self::Max => "session_max_hours",
+        }
+    }
+}
+
+/// Sets the limits, audited with `actor` and each changed value's before and after; answers
+/// the changed names. Refused, changing nothing, when [`Limits::check`] refuses them.
+pub async fn set_limits(
+    db: &PgPool,
+    wanted: Limits,
+    actor: Actor,
+) -> sqlx::Result<Result<Vec<&'static str>, LimitError>> {
+    if let Err(e) = wanted.check() {
+        return Ok(Err(e));
+    }
+    let mut tx = db.begin().await?;
+    let before: Limits = sqlx::query_as(
+        "SELECT password_min_length, password_min_strength, session_idle_minutes,
+                session_max_hours
+         FROM auth_settings WHERE id FOR UPDATE",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut changed = Vec::new();
+    let mut changes = serde_json::Map::new();
+    for ((name, from), (_, to)) in before.fields().into_iter().zip(wanted.fields()) {
+        if from != to {
+            changed.push(name);
+            changes.insert(name.into(), json!({ "from": from, "to": to }));
+        }
+    }
+    if changed.is_empty() {
+        return Ok(Ok(changed));
+    }
+    sqlx::query(
+        "UPDATE auth_settings SET password_min_length = $1, password_min_strength = $2,
+             session_idle_minutes = $3, session_max_hours = $4
+         WHERE id",
+    )
+    .bind(wanted.password_min_length)
+    .bind(wanted.password_min_strength)
+    .bind(wanted.session_idle_minutes)
+    .bind(wanted.session_max_hours)
+    .execute(&mut *tx)
+    .await?;
+    let event = AuditEvent::new("settings.changed", Outcome::Success)
+        .by_actor(actor)
+        .detail(json!({ "setting": "limits", "changes": changes }));
+    audit::record(&mut *tx, &ClientInfo::default(), event).await?;
+    tx.commit().await?;
+    Ok(Ok(changed))
 }
 
 impl AuthSettings {
@@ -45,7 +183,8 @@ pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<AuthSettings> {
     sqlx::query_as(
         "SELECT require_verified_email, email_sign_in_enabled, register_on_email_sign_in,
                 passkeys_enabled, social_enabled, sms_enabled, mfa_policy, risk_engine_enabled,
-                risk_step_up, risk_block
+                risk_step_up, risk_block, password_min_length, password_min_strength,
+                session_idle_minutes, session_max_hours
          FROM auth_settings WHERE id",
     )
     .fetch_one(db)

@@ -99,7 +99,7 @@ async fn issue(
     .execute(&mut *tx)
     .await?;
     if send {
-        let brand = branding::load(&mut *tx).await?;
+        let brand = branding::default_brand(&mut *tx).await?;
         let host = url::Url::parse(&state.settings.public_url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     form::{field_error, last_error, Field, FormError, StrengthMeter},
+    layout::{brand_paragraph, brand_text},
     passkeys::PasskeySignUp,
     proof_of_work::BrowserCheck,
     social::SocialButtons,
@@ -27,7 +28,8 @@ pub fn RegisterPage() -> impl IntoView {
     view! {
         <Title text="Create account" />
         <section class="card">
-            <h1>"Create your account"</h1>
+            <h1>{brand_text(|b| &b.register_heading, "Create your account")}</h1>
+            {brand_paragraph(|b| &b.register_intro)}
             <ActionForm action>
                 <FormError error />
                 <Field

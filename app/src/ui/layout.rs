@@ -3,13 +3,60 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::api::{branding::get_branding, profile::me, signin::SignOut};
+use crate::api::{
+    branding::{get_branding, Branding},
+    error::AppError,
+    profile::me,
+    signin::SignOut,
+};
 
 /// Who is signed in, refreshed on every navigation; pages read it from context.
 #[derive(Clone, Copy)]
 pub struct CurrentUser(
     pub Resource<Result<Option<crate::api::profile::AccountSummary>, crate::api::error::AppError>>,
 );
+
+/// The brand this page wears (a partner app's during its sign-in flow, else the default);
+/// pages read their texts from it.
+#[derive(Clone, Copy)]
+pub struct CurrentBrand(pub Resource<Result<Branding, AppError>>);
+
+/// The brand's text picked by `pick`, or `fallback` when the brand leaves it empty.
+pub fn brand_text(pick: fn(&Branding) -> &str, fallback: &'static str) -> impl IntoView {
+    let brand = use_context::<CurrentBrand>();
+    view! {
+        <Suspense fallback=move || fallback>
+            {move || Suspend::new(async move {
+                let brand = match brand {
+                    Some(CurrentBrand(brand)) => brand.await.ok(),
+                    None => None,
+                };
+                brand
+                    .map(|b| Branding::or(pick(&b), fallback).to_owned())
+                    .unwrap_or_else(|| fallback.to_owned())
+            })}
+        </Suspense>
+    }
+}
+
+/// The brand's paragraph picked by `pick`, when it has one.
+pub fn brand_paragraph(pick: fn(&Branding) -> &str) -> impl IntoView {
+    let brand = use_context::<CurrentBrand>();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let brand = match brand {
+                    Some(CurrentBrand(brand)) => brand.await.ok(),
+                    None => None,
+                };
+                brand
+                    .map(|b| pick(&b).trim().to_owned())
+                    .filter(|text| !text.is_empty())
+                    .map(|text| view! { <p class="brand-intro">{text}</p> })
+            })}
+        </Suspense>
+    }
+}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -22,6 +69,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     provide_context(CurrentUser(user));
     provide_context(sign_out);
     let branding = Resource::new(|| (), |_| get_branding());
+    provide_context(CurrentBrand(branding));
 
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -30,6 +78,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                 {move || Suspend::new(async move {
                     let brand = branding.await.unwrap_or_default();
                     view! {
+                        {(!brand.css_path.is_empty()).then(|| view! {
+                            <link rel="stylesheet" href=brand.css_path.clone() />
+                        })}
                         <a class="brand" href="/">
                             <img src=brand.logo_path alt="" width="32" height="32" />
                             <span>{brand.product_name}</span>
@@ -70,7 +121,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             {children()}
         </main>
         <footer class="site-footer">
-            <p>"Your data stays yours: we use it only to sign you in."</p>
+            <p>{brand_text(|b| &b.footer_text, "Your data stays yours: we use it only to sign you in.")}</p>
         </footer>
     }
 }

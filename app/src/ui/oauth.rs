@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
-use super::form::{last_error, FormError};
+use super::{
+    form::{last_error, FormError},
+    layout::brand_paragraph,
+};
 use crate::api::{
     error::AppError,
     oauth::{connected_apps, consent_details, AuthorizeProblem, DisconnectApp},
@@ -28,6 +31,7 @@ pub fn ConsentPage() -> impl IntoView {
                     match details.await {
                         Ok(Some(d)) => view! {
                             <h1>{format!("Allow {} to use your account?", d.client_name)}</h1>
+                            {brand_paragraph(|b| &b.consent_intro)}
                             <p>{format!("{} will be able to:", d.client_name)}</p>
                             <ul class="permissions">
                                 {d.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}

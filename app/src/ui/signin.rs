@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     form::{field_error, last_error, Field, FormError},
+    layout::{brand_paragraph, brand_text},
     passkeys::PasskeySignIn,
     passwordless::EmailSignInForm,
     proof_of_work::BrowserCheck,
@@ -47,7 +48,8 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Title text="Sign in" />
         <section class="card">
-            <h1>"Sign in"</h1>
+            <h1>{brand_text(|b| &b.signin_heading, "Sign in")}</h1>
+            {brand_paragraph(|b| &b.signin_intro)}
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <SocialErrorNotice />
             <PendingLinkNotice />

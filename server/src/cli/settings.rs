@@ -1,5 +1,5 @@
-//! `server settings`: the sign-in policy's switches, who must use a second factor, and the
-//! risk engine's thresholds.
+//! `server settings`: the sign-in policy's switches, who must use a second factor, the risk
+//! engine's thresholds, the password policy and session lifetimes.
 
 use app::domain::{audit::Actor, mfa::policy::MfaPolicy, settings};
 use clap::Subcommand;
@@ -31,6 +31,21 @@ pub enum SettingsCommand {
         #[arg(long)]
         block: Option<i32>,
     },
+    /// Set the password policy and session lifetimes; a value left out stays as it is.
+    Limits {
+        /// The shortest password accepted (8 to 64 characters).
+        #[arg(long)]
+        password_min_length: Option<i32>,
+        /// The zxcvbn score a new password needs: 3 (hard to guess) or 4.
+        #[arg(long)]
+        password_min_strength: Option<i32>,
+        /// A sign-in ends after this many minutes without a request (5 to 1440).
+        #[arg(long)]
+        session_idle_minutes: Option<i32>,
+        /// A sign-in ends this many hours after it began (1 to 720).
+        #[arg(long)]
+        session_max_hours: Option<i32>,
+    },
 }
 
 /// Runs a `settings` command, then prints every switch.
@@ -46,6 +61,24 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
     if let SettingsCommand::Risk { step_up, block } = &command {
         if let Err(e) = settings::set_risk_thresholds(db, *step_up, *block, Actor::Cli).await? {
             anyhow::bail!("{e}");
+        }
+    }
+    if let SettingsCommand::Limits {
+        password_min_length,
+        password_min_strength,
+        session_idle_minutes,
+        session_max_hours,
+    } = &command
+    {
+        let now = settings::load(db).await?.limits;
+        let wanted = settings::Limits {
+            password_min_length: password_min_length.unwrap_or(now.password_min_length),
+            password_min_strength: password_min_strength.unwrap_or(now.password_min_strength),
+            session_idle_minutes: session_idle_minutes.unwrap_or(now.session_idle_minutes),
+            session_max_hours: session_max_hours.unwrap_or(now.session_max_hours),
+        };
+        if let Err(e) = settings::set_limits(db, wanted, Actor::Cli).await? {
+            anyhow::bail!("{}: {e}", e.field());
         }
     }
     if let SettingsCommand::Set { name, value } = command {
@@ -88,5 +121,14 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
         thresholds.block,
         origin(s.risk_block)
     );
+    let l = s.limits;
+    for (name, value) in [
+        ("password_min_length", l.password_min_length),
+        ("password_min_strength", l.password_min_strength),
+        ("session_idle_minutes", l.session_idle_minutes),
+        ("session_max_hours", l.session_max_hours),
+    ] {
+        println!("{name:28} {value}");
+    }
     Ok(())
 }

@@ -21,6 +21,11 @@ pub struct CspNonce(pub String);
 #[derive(Debug, Clone)]
 pub struct FrameSources(pub Vec<String>);
 
+/// Marks a response that this site's own pages may frame (the console's brand preview); every
+/// other response may be framed by nobody.
+#[derive(Debug, Clone, Copy)]
+pub struct FramedBySelf;
+
 /// Settings of the header middleware.
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderPolicy {
@@ -52,6 +57,10 @@ pub async fn security_headers(
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let mut csp = content_security_policy(&nonce);
+    let framed_by_self = response.extensions().get::<FramedBySelf>().is_some();
+    if framed_by_self {
+        csp = csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+    }
     if let Some(FrameSources(origins)) = response.extensions().get::<FrameSources>() {
         csp.push_str("; frame-src ");
         csp.push_str(&origins.join(" "));
@@ -61,7 +70,10 @@ pub async fn security_headers(
         headers.insert(CONTENT_SECURITY_POLICY, csp);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        X_FRAME_OPTIONS,
+        HeaderValue::from_static(if framed_by_self { "SAMEORIGIN" } else { "DENY" }),
+    );
     // Same-origin requests keep the full Referer (form posts without JavaScript need it to
     // come back to their page); nothing leaks to other sites.
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));

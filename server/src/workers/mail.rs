@@ -46,6 +46,8 @@ struct Pending {
     recipient: String,
     subject: String,
     body_text: String,
+    /// The brand's sender name, shown with the configured address.
+    sender_name: Option<String>,
     attempts: i32,
 }
 
@@ -71,7 +73,7 @@ pub async fn deliver_due(
 ) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
     let due: Vec<Pending> = sqlx::query_as(
-        "SELECT id, kind, recipient, subject, body_text, attempts FROM mail_outbox
+        "SELECT id, kind, recipient, subject, body_text, sender_name, attempts FROM mail_outbox
          WHERE delivered_at IS NULL AND next_attempt_at <= now() AND body_text IS NOT NULL
          ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED",
     )
@@ -112,8 +114,12 @@ async fn send(transport: &MailTransport, from: &Mailbox, mail: &Pending) -> anyh
                 .recipient
                 .parse()
                 .context("the recipient address is not deliverable")?;
+            let from = match &mail.sender_name {
+                Some(name) => Mailbox::new(Some(name.clone()), from.email.clone()),
+                None => from.clone(),
+            };
             let message = Message::builder()
-                .from(from.clone())
+                .from(from)
                 .to(to)
                 .subject(&mail.subject)
                 .header(lettre::message::header::ContentType::TEXT_PLAIN)
@@ -138,6 +144,7 @@ mod tests {
             subject: "Your Keyhaven sign-in code is 493817".into(),
             body_text: "your code: 493817, or https://id.example/signin/email?token=SECRET-LINK"
                 .into(),
+            sender_name: None,
             attempts: 0,
         };
         let from: Mailbox = "Keyhaven <no-reply@example.com>".parse().unwrap();

@@ -12,6 +12,7 @@ use tokio::{
 /// A received message, headers and body decoded enough to read links.
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub from: String,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -168,6 +169,7 @@ fn parse(raw: &str) -> Received {
         body.to_owned()
     };
     Received {
+        from: header("From"),
         to: header("To"),
         subject: header("Subject"),
         body: body.replace("\r\n", "\n"),

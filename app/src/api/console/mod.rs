@@ -4,13 +4,16 @@
 //! the server ([`guard`]); each change also needs a recent second factor and leaves an audit
 //! row with the staff member as actor.
 
+pub mod app_edit;
 pub mod apps;
 pub mod audit;
+pub mod branding;
 pub mod breach;
 pub mod customer_actions;
 pub mod customers;
 pub mod reports;
 pub mod settings;
+pub mod social;
 pub mod staff;
 
 #[cfg(feature = "ssr")]

@@ -1,5 +1,5 @@
 //! The sign-in settings in the console: which methods are on, who must use a second factor,
-//! the risk engine and its thresholds. Saving changes only what changed, each change audited
+//! the risk engine and its thresholds, the password policy and session lifetimes. Saving changes only what changed, each change audited
 //! with its before and after values (as the command line does).
 
 use leptos::prelude::*;
@@ -21,6 +21,10 @@ pub struct SettingsView {
     pub mfa_policy: String,
     pub risk_step_up: i32,
     pub risk_block: i32,
+    pub password_min_length: i32,
+    pub password_min_strength: i32,
+    pub session_idle_minutes: i32,
+    pub session_max_hours: i32,
 }
 
 /// The sign-in settings.
@@ -53,6 +57,10 @@ pub async fn sign_in_settings() -> Result<SettingsView, AppError> {
         mfa_policy: s.mfa_policy.to_string(),
         risk_step_up: thresholds.step_up,
         risk_block: thresholds.block,
+        password_min_length: s.limits.password_min_length,
+        password_min_strength: s.limits.password_min_strength,
+        session_idle_minutes: s.limits.session_idle_minutes,
+        session_max_hours: s.limits.session_max_hours,
     })
 }
 
@@ -79,6 +87,14 @@ pub struct SettingsForm {
     pub risk_step_up: String,
     #[serde(default)]
     pub risk_block: String,
+    #[serde(default)]
+    pub password_min_length: String,
+    #[serde(default)]
+    pub password_min_strength: String,
+    #[serde(default)]
+    pub session_idle_minutes: String,
+    #[serde(default)]
+    pub session_max_hours: String,
 }
 
 impl SettingsForm {
@@ -118,6 +134,20 @@ pub async fn save_settings(
     };
     let step_up = score(&settings.risk_step_up, "risk_step_up")?;
     let block = score(&settings.risk_block, "risk_block")?;
+    let number = |raw: &str, field: &str| {
+        raw.trim()
+            .parse::<i32>()
+            .map_err(|_| AppError::field(field, "A whole number."))
+    };
+    let limits = stored::Limits {
+        password_min_length: number(&settings.password_min_length, "password_min_length")?,
+        password_min_strength: number(&settings.password_min_strength, "password_min_strength")?,
+        session_idle_minutes: number(&settings.session_idle_minutes, "session_idle_minutes")?,
+        session_max_hours: number(&settings.session_max_hours, "session_max_hours")?,
+    };
+    limits
+        .check()
+        .map_err(|e| AppError::field(e.field(), e.to_string()))?;
     let current = sign_in_settings().await?;
     let mut changed = 0;
     // Thresholds first: when they are refused, nothing else changes either.
@@ -128,6 +158,11 @@ pub async fn save_settings(
             .map_err(|e| AppError::field("risk_block", format!("{e}.")))?;
         changed += 1;
     }
+    changed += stored::set_limits(db, limits, allowed.actor())
+        .await
+        .map_err(AccountError::from)?
+        .map_err(|e| AppError::field(e.field(), e.to_string()))?
+        .len();
     for switch in &current.switches {
         let wanted = settings.ticked(&switch.name);
         if wanted != switch.on {

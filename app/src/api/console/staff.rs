@@ -142,3 +142,33 @@ pub async fn remove_staff(
     .await?;
     Ok(())
 }
+
+/// Invites someone to the staff (owners only): the account is made with `role`, and a
+/// one-time link to set its password is mailed to the address.
+#[server(prefix = "/api", endpoint = "console/staff/invite")]
+pub async fn invite_staff(
+    email: String,
+    role: String,
+    confirm: Option<String>,
+) -> Result<bool, AppError> {
+    use crate::domain::{
+        accounts,
+        email::Email,
+        staff::{self, StaffRole},
+    };
+    let allowed = super::guard_change(staff::Permission::StaffManage, confirm.as_deref()).await?;
+    let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let role = StaffRole::parse(&role)
+        .ok_or_else(|| AppError::field("role", "Choose owner, admin, support or auditor."))?;
+    match accounts::invite_staff(&allowed.state, &email, role, allowed.actor()).await {
+        Err(crate::domain::error::AccountError::Unexpected(e))
+            if e.to_string().contains("customer account") =>
+        {
+            Err(AppError::field(
+                "email",
+                "This address belongs to a customer; invite another address.",
+            ))
+        }
+        other => Ok(other?),
+    }
+}

@@ -280,9 +280,9 @@ pub async fn send_email_code(
     let id = Uuid::new_v4();
     let code = otp::random_code();
     let mut tx = state.db.begin().await?;
-    let product = branding::load(&mut *tx).await?.product_name;
+    let brand = branding::for_client(&mut *tx, client).await?;
     let message =
-        templates(state, &product).second_factor_code(&user.email(), &user.display_name, &code);
+        templates(state, &brand).second_factor_code(&user.email(), &user.display_name, &code);
     mail::enqueue(&mut *tx, &message).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();

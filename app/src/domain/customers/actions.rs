@@ -181,7 +181,9 @@ pub async fn resend_verification(
     if user.is_verified() {
         return Ok(false);
     }
-    crate::domain::accounts::queue_verification(state, &mut tx, &user).await?;
+    // Sent by staff, so it wears the default brand.
+    let staff_side = crate::domain::client::ClientInfo::default();
+    crate::domain::accounts::queue_verification(state, &staff_side, &mut tx, &user).await?;
     audit_done(&mut tx, request, "email.verification_sent", json!({})).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();

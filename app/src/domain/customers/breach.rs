@@ -287,11 +287,8 @@ async fn handle(
     .bind(user.id)
     .execute(&mut *tx)
     .await?;
-    let product = crate::domain::branding::load(&mut *tx).await?.product_name;
-    let templates = mail::Templates {
-        product: &product,
-        public_url: &state.settings.public_url,
-    };
+    let brand = crate::domain::branding::default_brand(&mut *tx).await?;
+    let templates = mail::Templates::new(&state.settings.public_url, &brand);
     let message = templates.breach_notice(&user.email(), &user.display_name, notice);
     mail::enqueue(&mut *tx, &message).await?;
     Ok(ended)

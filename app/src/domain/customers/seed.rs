@@ -208,8 +208,12 @@ pub async fn seed(
     let password = match password {
         Some(p) => p,
         None => {
-            generated = NewPassword::parse(crate::domain::tokens::random_token(), &[])
-                .map_err(|e| anyhow::anyhow!("a random password: {e}"))?;
+            generated = NewPassword::parse(
+                crate::domain::tokens::random_token(),
+                &[],
+                &crate::domain::password::PasswordPolicy::default(),
+            )
+            .map_err(|e| anyhow::anyhow!("a random password: {e}"))?;
             &generated
         }
     };

@@ -135,7 +135,7 @@ pub(crate) async fn begin(state: &AppState, user: &User) -> Result<Enrolment, Ac
     .await?;
     let secret = totp::open(&state.factor_secrets, user.id, &sealed)
         .ok_or_else(|| anyhow::anyhow!("a pending authenticator setup could not be opened"))?;
-    let product = branding::load(&state.db).await?.product_name;
+    let product = branding::default_brand(&state.db).await?.product_name;
     let enrolment = totp::enrolment(&secret, &product, &user.email)
         .ok_or_else(|| anyhow::anyhow!("an authenticator enrolment could not be drawn"))?;
     Ok(enrolment)
@@ -282,9 +282,8 @@ pub(crate) async fn notify_changed(
     user: &User,
     what: &str,
 ) -> Result<(), AccountError> {
-    let product = branding::load(&mut *tx).await?.product_name;
-    let notice =
-        templates(state, &product).factors_changed(&user.email(), &user.display_name, what);
+    let brand = branding::default_brand(&mut *tx).await?;
+    let notice = templates(state, &brand).factors_changed(&user.email(), &user.display_name, what);
     mail::enqueue(&mut *tx, &notice).await?;
     Ok(())
 }

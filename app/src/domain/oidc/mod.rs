@@ -11,6 +11,7 @@ pub mod authorize;
 pub mod client_admin;
 pub mod client_auth;
 pub mod client_cache;
+pub mod client_edit;
 pub mod clients;
 pub mod connected_apps;
 pub mod dpop;

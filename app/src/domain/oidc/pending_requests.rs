@@ -88,6 +88,18 @@ pub async fn pending(
     })
 }
 
+/// The app of the newest request still waiting in this browser's session: the flow the
+/// browser is in, whose brand its pages and mail wear.
+pub async fn flow_app(session: &Session) -> Result<Option<String>, AccountError> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    Ok(all(session)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|r| now - r.created_at <= REQUEST_LIFETIME_SECS)
+        .map(|r| r.client_id))
+}
+
 /// Puts `req` back (changed), or adds it as the newest.
 async fn store(session: &Session, req: &AuthRequest) -> Result<(), AccountError> {
     let mut requests = all(session).await?;

@@ -159,7 +159,7 @@ fn sector_of(new: &NewClient) -> Result<Option<String>, ClientConfigError> {
     }
 }
 
-fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
+pub(super) fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(ClientConfigError::BadName);

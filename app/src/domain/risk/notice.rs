@@ -35,7 +35,7 @@ pub async fn new_sign_in(
             .bind(risk)
             .fetch_one(&mut *tx)
             .await?;
-    let product = branding::load(&mut *tx).await?.product_name;
+    let brand = branding::for_client(&mut *tx, client).await?;
     let token = tokens::issue(&mut tx, user.id, TokenPurpose::ResetPassword).await?;
     let when = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!(
@@ -48,7 +48,7 @@ pub async fn new_sign_in(
         (Some(country), None) => country.clone(),
         (None, None) => "an unknown place".into(),
     };
-    let message = templates(state, &product).new_sign_in(
+    let message = templates(state, &brand).new_sign_in(
         &user.email(),
         &user.display_name,
         &device_summary(client.user_agent.as_deref()),

@@ -157,17 +157,17 @@ pub(super) fn resolve(
     if name.is_empty() || name.chars().count() > 60 {
         return Err(ProviderConfigError::BadName);
     }
-    let scopes = new
-        .scopes
-        .as_deref()
-        .unwrap_or(kind.default_scopes())
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let scopes = parse_scopes(kind, new.scopes.as_deref().unwrap_or(kind.default_scopes()))?;
+    Ok((kind, name, issuer, scopes))
+}
+
+/// Space-separated scopes, normalised; an OpenID provider's must include `openid`.
+pub(super) fn parse_scopes(kind: Kind, raw: &str) -> Result<String, ProviderConfigError> {
+    let scopes = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if kind.is_oidc() && !scopes.split(' ').any(|s| s == "openid") {
         return Err(ProviderConfigError::MissingOpenidScope);
     }
-    Ok((kind, name, issuer, scopes))
+    Ok(scopes)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The upstream identity providers the business has configured (`social_providers`): adding,
-//! listing, enabling, disabling and removing them (each change audited), and loading one for a
-//! sign-in with its client secret (sealed at rest). What a configuration must be is `presets`'.
+//! listing, changing, enabling, disabling and removing them (each change audited), and loading
+//! one for a sign-in with its client secret (sealed at rest). What a configuration must be is `presets`'.
 
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
@@ -33,6 +33,7 @@ pub struct ProviderSummary {
     pub issuer: Option<String>,
     pub client_id: String,
     pub enabled: bool,
+    pub scopes: String,
 }
 
 /// Stores a new provider, enabled (audited, with `actor`).
@@ -91,7 +92,7 @@ async fn audited(
 /// Every configured provider.
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ProviderSummary>> {
     sqlx::query_as(
-        "SELECT id, kind, display_name, issuer, client_id, enabled FROM social_providers
+        "SELECT id, kind, display_name, issuer, client_id, enabled, scopes FROM social_providers
          ORDER BY created_at, id",
     )
     .fetch_all(db)
@@ -107,7 +108,6 @@ pub async fn enabled(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, Strin
     .await
 }
 
-/// Turns a provider on or off; false when there is no such provider.
 /// Shows (or hides) a provider's button and accepts (or refuses) its sign-ins; false when there
 /// is no such provider.
 pub async fn set_enabled(db: &PgPool, id: &str, on: bool, actor: Actor) -> sqlx::Result<bool> {
@@ -130,7 +130,6 @@ pub async fn set_enabled(db: &PgPool, id: &str, on: bool, actor: Actor) -> sqlx:
     Ok(true)
 }
 
-/// Deletes a provider and every identity linked through it; false when there is none.
 /// Deletes a provider and every identity linked through it; false when there is no such
 /// provider.
 pub async fn remove(db: &PgPool, id: &str, actor: Actor) -> sqlx::Result<bool> {
@@ -151,6 +150,97 @@ pub async fn remove(db: &PgPool, id: &str, actor: Actor) -> sqlx::Result<bool> {
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// What may change of a provider after it was added.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderEdit {
+    pub display_name: String,
+    pub client_id: String,
+    /// A new secret; `None` keeps the stored one.
+    pub client_secret: Option<String>,
+    /// Space-separated; must include `openid` for an OpenID provider.
+    pub scopes: String,
+}
+
+/// Changes provider `id` (audited with each changed field's before and after; a new secret is
+/// named, never shown); `Ok(false)` when there is no such provider.
+pub async fn update(
+    db: &PgPool,
+    secrets: &SecretBox,
+    id: &str,
+    edit: &ProviderEdit,
+    actor: Actor,
+) -> Result<bool, anyhow::Error> {
+    let name = edit.display_name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(ProviderConfigError::BadName.into());
+    }
+    let client_id = edit.client_id.trim();
+    if client_id.is_empty() {
+        return Err(ProviderConfigError::MissingClientId.into());
+    }
+    let mut tx = db.begin().await?;
+    let before: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT kind, display_name, client_id, scopes FROM social_providers WHERE id = $1
+         FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((kind, old_name, old_client_id, old_scopes)) = before else {
+        return Ok(false);
+    };
+    let kind = Kind::parse(&kind).ok_or_else(|| anyhow::anyhow!("unknown provider kind"))?;
+    let scopes = super::presets::parse_scopes(kind, &edit.scopes)?;
+    let secret = edit
+        .client_secret
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let mut changes = serde_json::Map::new();
+    for (field, from, to) in [
+        ("display_name", old_name.as_str(), name),
+        ("client_id", old_client_id.as_str(), client_id),
+        ("scopes", old_scopes.as_str(), scopes.as_str()),
+    ] {
+        if from != to {
+            changes.insert(field.into(), json!({ "from": from, "to": to }));
+        }
+    }
+    if secret.is_some() {
+        changes.insert("client_secret".into(), json!("replaced"));
+    }
+    if changes.is_empty() {
+        return Ok(true);
+    }
+    sqlx::query(
+        "UPDATE social_providers SET display_name = $2, client_id = $3, scopes = $4,
+             client_secret_enc = COALESCE($5, client_secret_enc)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(client_id)
+    .bind(&scopes)
+    .bind(secret.map(|s| secrets.seal(id, s.as_bytes())))
+    .execute(&mut *tx)
+    .await?;
+    let detail = json!({ "provider": id, "changes": changes });
+    audited(&mut tx, "social_provider.changed", actor, detail).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Provider `id` as its edit form starts from (no secret).
+pub async fn summary(db: impl PgExecutor<'_>, id: &str) -> sqlx::Result<Option<ProviderSummary>> {
+    sqlx::query_as(
+        "SELECT id, kind, display_name, issuer, client_id, enabled, scopes
+         FROM social_providers WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// The enabled provider `id`, its secret opened.

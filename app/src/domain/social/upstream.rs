@@ -117,6 +117,17 @@ impl Upstream {
         Ok(doc)
     }
 
+    /// Checks that `issuer` can be used now: its discovery document (issuer matching) and its
+    /// key set are reachable; answers the discovery and how many keys the set holds. Fetched
+    /// fresh, not from the caches (the console's "test" button).
+    pub async fn check(&self, issuer: &str) -> Result<(Discovery, usize), SocialError> {
+        self.discovery.lock().expect("cache lock").remove(issuer);
+        let doc = self.discover(issuer).await?;
+        self.keys.lock().expect("cache lock").remove(&doc.jwks_uri);
+        let keys = self.key_set(&doc.jwks_uri, None).await?.keys.len();
+        Ok((doc, keys))
+    }
+
     /// The key set at `uri`; fetched again when `kid` is not in the cached one (key rotation).
     async fn key_set(&self, uri: &str, kid: Option<&str>) -> Result<JwkSet, SocialError> {
         let cached = self.keys.lock().expect("cache lock").get(uri).cloned();

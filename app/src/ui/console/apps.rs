@@ -123,7 +123,8 @@ fn row(
             </td>
             <td class="aside">{a.activity}</td>
             <td>
-                {a.try_sign_in.map(|href| view! { <a href=href>"Try sign-in"</a> })}
+                {a.try_sign_in.map(|href| view! { <a href=href>"Try sign-in"</a> " " })}
+                <a href=format!("/admin/apps/edit?app={}", a.client_id)>{if write { "Edit" } else { "Settings" }}</a>
                 {write.then(|| view! {
                     <ActionForm action=enable attr:class="console-action">
                         {confirm_box(format!("enable-{enable_id}"))}

@@ -1,15 +1,18 @@
 //! The admin console's pages: the home (role, what it allows, staff signed in now), customer
-//! search, the customer page, breach response, partner apps, the audit trail, the dashboard
-//! and the staff list. Every page asks the server, which decides what the staff member may
+//! search, the customer page, breach response, partner apps, sign-in settings, branding, the
+//! audit trail, the dashboard and the staff list. Every page asks the server, which decides what the staff member may
 //! see; the links only follow what the role allows.
 
+pub mod app_edit;
 pub mod apps;
 pub mod audit;
+pub mod branding;
 pub mod breach;
 pub mod customer;
 pub mod customers;
 pub mod dashboard;
 pub mod settings;
+pub mod social;
 pub mod staff;
 
 use leptos::prelude::*;
@@ -46,6 +49,8 @@ pub fn ConsoleNav(view: ConsoleView) -> impl IntoView {
             {may("customers.breach").then(|| view! { <a href="/admin/breach">"Breach response"</a> })}
             {may("apps.read").then(|| view! { <a href="/admin/apps">"Apps"</a> })}
             {may("settings.read").then(|| view! { <a href="/admin/settings">"Settings"</a> })}
+            {may("settings.read").then(|| view! { <a href="/admin/social">"Social sign-in"</a> })}
+            {may("settings.read").then(|| view! { <a href="/admin/branding">"Branding"</a> })}
             {may("audit.read").then(|| view! { <a href="/admin/audit">"Audit trail"</a> })}
             {may("staff.read").then(|| view! { <a href="/admin/staff">"Staff"</a> })}
             <span class="aside">"Signed in as " {view.role.clone()}</span>

@@ -1,5 +1,5 @@
 //! The sign-in settings page: methods on or off, who must use a second factor, the risk
-//! engine's thresholds. One form; only what changed is saved (and audited).
+//! engine's thresholds, the password policy and session lifetimes. One form; only what changed is saved (and audited).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -79,6 +79,33 @@ pub fn SettingsPage() -> impl IntoView {
                                     <input id="risk_block" name="settings[risk_block]" type="number" min="1" max="1000" value=s.risk_block />
                                     <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("risk_block"))}</p>
                                 </div>
+                                <fieldset>
+                                    <legend>"Passwords and sessions"</legend>
+                                    <div class="field">
+                                        <label for="password_min_length">"Shortest password (characters, 8 to 64)"</label>
+                                        <input id="password_min_length" name="settings[password_min_length]" type="number" min="8" max="64" value=s.password_min_length />
+                                        <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("password_min_length"))}</p>
+                                    </div>
+                                    <div class="field">
+                                        <label for="password_min_strength">"Password strength needed"</label>
+                                        <select id="password_min_strength" name="settings[password_min_strength]">
+                                            {[(3, "Hard to guess (recommended)"), (4, "Very hard to guess")].into_iter().map(|(v, t)| {
+                                                view! { <option value=v.to_string() selected={s.password_min_strength == v}>{t}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <div class="field">
+                                        <label for="session_idle_minutes">"A sign-in ends after this many idle minutes (5 to 1440)"</label>
+                                        <input id="session_idle_minutes" name="settings[session_idle_minutes]" type="number" min="5" max="1440" value=s.session_idle_minutes />
+                                        <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("session_idle_minutes"))}</p>
+                                    </div>
+                                    <div class="field">
+                                        <label for="session_max_hours">"A sign-in ends after this many hours in all (1 to 720)"</label>
+                                        <input id="session_max_hours" name="settings[session_max_hours]" type="number" min="1" max="720" value=s.session_max_hours />
+                                        <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("session_max_hours"))}</p>
+                                    </div>
+                                    <p class="aside">"Staff sessions end after 15 idle minutes at most, whatever is set here."</p>
+                                </fieldset>
                                 <div class="field field-check">
                                     <input type="checkbox" id="settings-confirm" name="confirm" value="yes" required />
                                     <label for="settings-confirm">"I confirm"</label>

@@ -1,11 +1,12 @@
-//! The staff list: who holds which role; an owner changes roles and removes staff.
+//! The staff list: who holds which role; an owner changes roles, removes staff and invites
+//! someone (the setup link is mailed to them).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{ConsoleNav, ReasonFields, Refused};
 use crate::{
-    api::console::staff::{console_me, list_staff, ChangeStaffRole, RemoveStaff},
+    api::console::staff::{console_me, list_staff, ChangeStaffRole, InviteStaff, RemoveStaff},
     ui::form::{last_error, FormError},
 };
 
@@ -13,13 +14,21 @@ use crate::{
 pub fn StaffPage() -> impl IntoView {
     let change = ServerAction::<ChangeStaffRole>::new();
     let remove = ServerAction::<RemoveStaff>::new();
+    let invite = ServerAction::<InviteStaff>::new();
     let staff = Resource::new(
-        move || (change.version().get(), remove.version().get()),
+        move || {
+            (
+                change.version().get(),
+                remove.version().get(),
+                invite.version().get(),
+            )
+        },
         |_| list_staff(),
     );
     let me = Resource::new(|| (), |_| console_me());
     let change_error = last_error(change.value());
     let remove_error = last_error(remove.value());
+    let invite_error = last_error(invite.value());
     view! {
         <Title text="Staff" />
         <section class="card card-wide console">
@@ -73,6 +82,31 @@ pub fn StaffPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            {manage.then(|| view! {
+                                <h2>"Invite someone"</h2>
+                                {move || invite.value().get().and_then(Result::ok).map(|sent| view! {
+                                    <p class="notice" role="status">{if sent { "Invitation mailed." } else { "Already staff with a password: nothing to send." }}</p>
+                                })}
+                                <ActionForm action=invite attr:id="staff-invite">
+                                    <FormError error=invite_error />
+                                    <div class="field">
+                                        <label for="invite-email">"Email"</label>
+                                        <input id="invite-email" name="email" type="email" required />
+                                        <p class="field-error" role="alert">{move || invite_error.get().and_then(|e| e.for_field("email"))}</p>
+                                    </div>
+                                    <div class="field">
+                                        <label for="invite-role">"Role"</label>
+                                        <select id="invite-role" name="role">
+                                            {["support", "auditor", "admin", "owner"].into_iter().map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <div class="field field-check">
+                                        <input type="checkbox" id="invite-confirm" name="confirm" value="yes" required />
+                                        <label for="invite-confirm">"I confirm"</label>
+                                    </div>
+                                    <button type="submit">"Invite"</button>
+                                </ActionForm>
+                            })}
                         }.into_any(),
                         Err(error) => view! { <Refused error /> }.into_any(),
                     }

@@ -1,0 +1,136 @@
+//! An app's edit page: its settings in one form (URIs, switches, signing algorithm, token
+//! lifetimes); the kind of app and its subjects are shown, not edited.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{ConsoleNav, Refused};
+use crate::{
+    api::console::{
+        app_edit::{app_settings, AppConfig, UpdateApp, ALGORITHMS},
+        staff::console_me,
+    },
+    ui::form::{last_error, FormError},
+};
+
+#[component]
+pub fn AppEditPage() -> impl IntoView {
+    let query = use_query_map();
+    let save = ServerAction::<UpdateApp>::new();
+    let app = Resource::new(
+        move || {
+            (
+                query.read().get("app").unwrap_or_default(),
+                save.version().get(),
+            )
+        },
+        |(id, _)| app_settings(id),
+    );
+    let me = Resource::new(|| (), |_| console_me());
+    let error = last_error(save.value());
+    view! {
+        <Title text="App settings" />
+        <section class="card card-wide console">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let view = match me.await {
+                        Ok(view) => view,
+                        Err(error) => return view! { <Refused error /> }.into_any(),
+                    };
+                    let write = view.permissions.iter().any(|p| p == "apps.write");
+                    match app.await {
+                        Ok(a) => view! {
+                            <ConsoleNav view />
+                            <h1>{format!("App: {}", a.form.name)}</h1>
+                            <p class="aside">{format!("{} · {} · subjects: {}", a.client_type, a.client_id, a.subjects)}</p>
+                            {move || save.value().get().and_then(Result::ok).map(|n| view! {
+                                <p class="notice" role="status">{format!("{n} change(s) saved.")}</p>
+                            })}
+                            <EditForm a write save error />
+                        }.into_any(),
+                        Err(error) => view! { <Refused error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn EditForm(
+    a: AppConfig,
+    write: bool,
+    save: ServerAction<UpdateApp>,
+    error: Signal<Option<crate::api::error::AppError>>,
+) -> impl IntoView {
+    let f = a.form;
+    let field_error = move |name: &'static str| {
+        view! { <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field(name))}</p> }
+    };
+    let switches = [
+        (
+            "first_party",
+            "First-party (no consent screen)",
+            f.first_party.is_some(),
+        ),
+        (
+            "refresh_tokens",
+            "Refresh tokens (offline access)",
+            f.refresh_tokens.is_some(),
+        ),
+        (
+            "require_par",
+            "Require pushed requests (PAR)",
+            f.require_par.is_some(),
+        ),
+        ("require_dpop", "Require DPoP", f.require_dpop.is_some()),
+        (
+            "require_mfa",
+            "Require a second factor",
+            f.require_mfa.is_some(),
+        ),
+    ];
+    let alg = f.id_token_alg.clone();
+    view! {
+        <ActionForm action=save attr:id="edit-app">
+            <FormError error />
+            <input type="hidden" name="client_id" value=a.client_id />
+            <div class="field"><label for="edit-name">"Name"</label><input id="edit-name" name="app[name]" value=f.name required maxlength="80" /></div>
+            <div class="field"><label for="edit-redirects">"Redirect URIs (one per line)"</label><textarea id="edit-redirects" name="app[redirect_uris]" rows="3">{f.redirect_uris}</textarea></div>
+            <div class="field"><label for="edit-logout">"After sign-out URIs (one per line)"</label><textarea id="edit-logout" name="app[post_logout_redirect_uris]" rows="2">{f.post_logout_redirect_uris}</textarea></div>
+            <div class="field"><label for="edit-bc">"Back-channel logout URI"</label><input id="edit-bc" name="app[backchannel_logout_uri]" value=f.backchannel_logout_uri /></div>
+            <div class="field"><label for="edit-fc">"Front-channel logout URI"</label><input id="edit-fc" name="app[frontchannel_logout_uri]" value=f.frontchannel_logout_uri /></div>
+            {switches.into_iter().map(|(name, label, on)| view! {
+                <div class="field field-check">
+                    <input type="checkbox" id=format!("edit-{name}") name=format!("app[{name}]") value="on" checked=on />
+                    <label for=format!("edit-{name}")>{label}</label>
+                </div>
+            }).collect_view()}
+            <div class="field">
+                <label for="edit-alg">"ID token signing algorithm"</label>
+                <select id="edit-alg" name="app[id_token_alg]">
+                    {ALGORITHMS.into_iter().map(|value| view! { <option value=value selected=alg == value>{value}</option> }).collect_view()}
+                </select>
+                {field_error("id_token_alg")}
+            </div>
+            <div class="field">
+                <label for="edit-access-ttl">"Access token lifetime (seconds, 60 to 86400)"</label>
+                <input id="edit-access-ttl" name="app[access_token_ttl_secs]" type="number" min="60" max="86400" value=f.access_token_ttl_secs />
+                {field_error("access_token_ttl_secs")}
+            </div>
+            <div class="field">
+                <label for="edit-refresh-ttl">"Refresh token lifetime (seconds, 300 to 31536000)"</label>
+                <input id="edit-refresh-ttl" name="app[refresh_token_ttl_secs]" type="number" min="300" max="31536000" value=f.refresh_token_ttl_secs />
+                {field_error("refresh_token_ttl_secs")}
+            </div>
+            {write.then(|| view! {
+                <div class="field field-check">
+                    <input type="checkbox" id="edit-confirm" name="confirm" value="yes" required />
+                    <label for="edit-confirm">"I confirm"</label>
+                </div>
+                <button type="submit">"Save"</button>
+            })}
+        </ActionForm>
+    }
+}
