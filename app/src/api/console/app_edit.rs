@@ -90,13 +90,7 @@ pub async fn update_app(
         staff::Permission,
     };
     let allowed = super::guard_change(Permission::AppsWrite, confirm.as_deref()).await?;
-    let lines = |raw: &str| -> Vec<String> {
-        raw.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
+    use super::lines;
     let optional = |raw: &str| Some(raw.trim().to_owned()).filter(|u| !u.is_empty());
     let on = |v: &Option<String>| v.as_deref().is_some_and(|v| v == "on");
     let seconds = |raw: &str, field: &str| {

@@ -130,13 +130,7 @@ pub async fn create_app(app: AppForm, confirm: Option<String>) -> Result<NewApp,
         staff::Permission,
     };
     let allowed = super::guard_change(Permission::AppsWrite, confirm.as_deref()).await?;
-    let lines = |raw: &str| -> Vec<String> {
-        raw.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
+    use super::lines;
     let on = |v: &Option<String>| v.as_deref().is_some_and(|v| v == "on" || v == "yes");
     let new = NewClient {
         name: app.name.trim().to_owned(),

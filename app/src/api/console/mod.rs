@@ -75,6 +75,16 @@ pub(crate) async fn guard_change(
     Ok(allowed)
 }
 
+/// The non-empty lines of a text area, trimmed (redirect URIs and the like, one per line).
+#[cfg(feature = "ssr")]
+pub(crate) fn lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A time as the console shows it: "2026-12-03 10:20 UTC".
 #[cfg(feature = "ssr")]
 pub(crate) fn utc(at: time::OffsetDateTime) -> String {

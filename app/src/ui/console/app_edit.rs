@@ -5,11 +5,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{ConsoleNav, Refused};
+use super::ConsoleFrame;
 use crate::{
     api::console::{
         app_edit::{app_settings, AppConfig, UpdateApp, ALGORITHMS},
-        staff::console_me,
+        staff::ConsoleView,
     },
     ui::form::{last_error, FormError},
 };
@@ -27,32 +27,21 @@ pub fn AppEditPage() -> impl IntoView {
         },
         |(id, _)| app_settings(id),
     );
-    let me = Resource::new(|| (), |_| console_me());
     let error = last_error(save.value());
     view! {
         <Title text="App settings" />
         <section class="card card-wide console">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let view = match me.await {
-                        Ok(view) => view,
-                        Err(error) => return view! { <Refused error /> }.into_any(),
-                    };
-                    let write = view.permissions.iter().any(|p| p == "apps.write");
-                    match app.await {
-                        Ok(a) => view! {
-                            <ConsoleNav view />
-                            <h1>{format!("App: {}", a.form.name)}</h1>
-                            <p class="aside">{format!("{} · {} · subjects: {}", a.client_type, a.client_id, a.subjects)}</p>
-                            {move || save.value().get().and_then(Result::ok).map(|n| view! {
-                                <p class="notice" role="status">{format!("{n} change(s) saved.")}</p>
-                            })}
-                            <EditForm a write save error />
-                        }.into_any(),
-                        Err(error) => view! { <Refused error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <ConsoleFrame data=app page={move |view: ConsoleView, a: AppConfig| {
+                let write = view.permissions.iter().any(|p| p == "apps.write");
+                view! {
+                    <h1>{format!("App: {}", a.form.name)}</h1>
+                    <p class="aside">{format!("{} · {} · subjects: {}", a.client_type, a.client_id, a.subjects)}</p>
+                    {move || save.value().get().and_then(Result::ok).map(|n| view! {
+                        <p class="notice" role="status">{format!("{n} change(s) saved.")}</p>
+                    })}
+                    <EditForm a write save error />
+                }
+            }} />
         </section>
     }
 }

@@ -6,12 +6,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{ConsoleNav, Refused};
+use super::ConsoleFrame;
 use crate::{
     api::{
         console::{
             branding::{brand_view, BrandPage, BrandSettings, ResetBrand, SaveBrand, FONTS},
-            staff::console_me,
+            staff::ConsoleView,
         },
         error::AppError,
     },
@@ -80,60 +80,49 @@ pub fn BrandingPage() -> impl IntoView {
         move || (app(), save.version().get(), reset.version().get()),
         |(app, _, _)| brand_view(app),
     );
-    let me = Resource::new(|| (), |_| console_me());
     let save_error = last_error(save.value());
     let reset_error = last_error(reset.value());
     let logo = move || query.read().get("logo").and_then(|c| logo_outcome(&c));
     view! {
         <Title text="Branding" />
         <section class="card card-wide console">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let view = match me.await {
-                        Ok(view) => view,
-                        Err(error) => return view! { <Refused error /> }.into_any(),
-                    };
-                    let write = view.permissions.iter().any(|p| p == "settings.write");
-                    match brand.await {
-                        Ok(b) => view! {
-                            <ConsoleNav view />
-                            <h1>"Branding"</h1>
-                            <BrandChooser b=b.clone() />
-                            <h2 id="brand-title">{b.title.clone()}</h2>
-                            {(!b.own).then(|| view! {
-                                <p class="aside">"This app wears the default brand. Saving gives it a brand of its own."</p>
-                            })}
-                            {move || save.value().get().and_then(Result::ok).map(|n| view! {
-                                <p class="notice" role="status">{format!("{n} change(s) saved.")}</p>
-                            })}
-                            {move || logo().map(|(text, ok)| view! {
-                                <p class=if ok { "notice" } else { "form-error" } role="status">{text}</p>
-                            })}
-                            <div class="brand-editor">
-                                <BrandForm b=b.clone() write save error=save_error />
-                                <div class="brand-preview-pane">
-                                    <h3>"Preview"</h3>
-                                    <iframe id="brand-preview" name="brand-preview" title="Preview of the sign-in page" src=preview_src(&b.app, &b.settings)></iframe>
-                                </div>
+            <ConsoleFrame data=brand page={move |view: ConsoleView, b: BrandPage| {
+                let write = view.permissions.iter().any(|p| p == "settings.write");
+                view! {
+                    <h1>"Branding"</h1>
+                    <BrandChooser b=b.clone() />
+                    <h2 id="brand-title">{b.title.clone()}</h2>
+                    {(!b.own).then(|| view! {
+                        <p class="aside">"This app wears the default brand. Saving gives it a brand of its own."</p>
+                    })}
+                    {move || save.value().get().and_then(Result::ok).map(|n| view! {
+                        <p class="notice" role="status">{format!("{n} change(s) saved.")}</p>
+                    })}
+                    {move || logo().map(|(text, ok)| view! {
+                        <p class=if ok { "notice" } else { "form-error" } role="status">{text}</p>
+                    })}
+                    <div class="brand-editor">
+                        <BrandForm b=b.clone() write save error=save_error />
+                        <div class="brand-preview-pane">
+                            <h3>"Preview"</h3>
+                            <iframe id="brand-preview" name="brand-preview" title="Preview of the sign-in page" src=preview_src(&b.app, &b.settings)></iframe>
+                        </div>
+                    </div>
+                    {write.then(|| view! { <LogoForm b=b.clone() /> })}
+                    {(write && !b.app.is_empty() && b.own).then(|| view! {
+                        <h3>"Use the default brand"</h3>
+                        <ActionForm action=reset attr:id="brand-reset">
+                            <FormError error=reset_error />
+                            <input type="hidden" name="app" value=b.app.clone() />
+                            <div class="field field-check">
+                                <input type="checkbox" id="reset-confirm" name="confirm" value="yes" required />
+                                <label for="reset-confirm">"I confirm"</label>
                             </div>
-                            {write.then(|| view! { <LogoForm b=b.clone() /> })}
-                            {(write && !b.app.is_empty() && b.own).then(|| view! {
-                                <h3>"Use the default brand"</h3>
-                                <ActionForm action=reset attr:id="brand-reset">
-                                    <FormError error=reset_error />
-                                    <input type="hidden" name="app" value=b.app.clone() />
-                                    <div class="field field-check">
-                                        <input type="checkbox" id="reset-confirm" name="confirm" value="yes" required />
-                                        <label for="reset-confirm">"I confirm"</label>
-                                    </div>
-                                    <button type="submit" class="button-secondary">"Drop this app's brand"</button>
-                                </ActionForm>
-                            })}
-                        }.into_any(),
-                        Err(error) => view! { <Refused error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+                            <button type="submit" class="button-secondary">"Drop this app's brand"</button>
+                        </ActionForm>
+                    })}
+                }
+            }} />
         </section>
     }
 }

@@ -6,12 +6,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{ConsoleNav, ReasonFields, Refused};
+use super::{ConsoleFrame, ReasonFields};
 use crate::{
     api::console::{
         customer_actions::{ActOnCustomer, RenameCustomer},
         customers::{customer_record, CustomerDetail, Line},
-        staff::console_me,
+        staff::ConsoleView,
     },
     ui::form::{last_error, FormError},
 };
@@ -26,25 +26,14 @@ pub fn CustomerPage() -> impl IntoView {
         move || (id(), act.version().get(), rename.version().get()),
         |(id, _, _)| customer_record(id),
     );
-    let me = Resource::new(|| (), |_| console_me());
     view! {
         <Title text="Customer" />
         <section class="card card-wide console">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let view = match me.await {
-                        Ok(view) => view,
-                        Err(error) => return view! { <Refused error /> }.into_any(),
-                    };
-                    match detail.await {
-                        Ok(customer) => view! {
-                            <ConsoleNav view=view.clone() />
-                            <Customer customer permissions=view.permissions act rename />
-                        }.into_any(),
-                        Err(error) => view! { <Refused error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <ConsoleFrame data=detail page={move |view: ConsoleView, customer: CustomerDetail| {
+                view! {
+                    <Customer customer permissions=view.permissions act rename />
+                }
+            }} />
         </section>
     }
 }

@@ -120,3 +120,36 @@ pub fn ReasonFields(
         </div>
     }
 }
+
+/// A console page's frame: once the server has said who the staff member is and answered
+/// `data`, the navigation and `page`'s view of both; a refusal of either is shown instead.
+#[component]
+pub fn ConsoleFrame<T, F, V>(data: Resource<Result<T, AppError>>, page: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(ConsoleView, T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let me = Resource::new(|| (), |_| console_me());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    let view = match me.await {
+                        Ok(view) => view,
+                        Err(error) => return view! { <Refused error /> }.into_any(),
+                    };
+                    match data.await {
+                        Ok(data) => view! {
+                            <ConsoleNav view=view.clone() />
+                            {page(view, data)}
+                        }
+                        .into_any(),
+                        Err(error) => view! { <Refused error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -4,14 +4,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{ConsoleNav, Refused};
+use super::ConsoleFrame;
 use crate::{
     api::console::{
         social::{
             list_providers, AddProvider, ChangeProvider, ProviderRow, RemoveProvider,
             SetProviderEnabled, TestProvider,
         },
-        staff::console_me,
+        staff::ConsoleView,
     },
     ui::form::{last_error, FormError},
 };
@@ -54,7 +54,6 @@ pub fn SocialPage() -> impl IntoView {
         },
         |_| list_providers(),
     );
-    let me = Resource::new(|| (), |_| console_me());
     let add_error = last_error(add.value());
     let errors = [
         last_error(actions.enable.value()),
@@ -65,51 +64,41 @@ pub fn SocialPage() -> impl IntoView {
     view! {
         <Title text="Social sign-in" />
         <section class="card card-wide console">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let view = match me.await {
-                        Ok(view) => view,
-                        Err(error) => return view! { <Refused error /> }.into_any(),
-                    };
-                    let write = view.permissions.iter().any(|p| p == "settings.write");
-                    match providers.await {
-                        Ok(list) => view! {
-                            <ConsoleNav view />
-                            <h1>"Social sign-in"</h1>
-                            {errors.into_iter().map(|error| view! { <FormError error /> }).collect_view()}
-                            {move || actions.test.value().get().and_then(Result::ok).map(|result| view! {
-                                <p class="notice" role="status" id="provider-test">{result}</p>
-                            })}
-                            <table class="console-table" id="providers">
-                                <thead><tr><th>"Provider"</th><th></th></tr></thead>
-                                <tbody>{list.into_iter().map(|p| row(p, write, actions)).collect_view()}</tbody>
-                            </table>
-                            {write.then(|| view! {
-                                <h2>"Add a provider"</h2>
-                                <ActionForm action=add attr:id="add-provider">
-                                    <FormError error=add_error />
-                                    <div class="field"><label for="provider-id">"Id (in the callback address)"</label><input id="provider-id" name="provider[id]" required maxlength="32" /></div>
-                                    <div class="field">
-                                        <label for="provider-kind">"Kind"</label>
-                                        <select id="provider-kind" name="provider[kind]">
-                                            {[("google", "Google"), ("apple", "Apple"), ("microsoft", "Microsoft"), ("github", "GitHub"), ("oidc", "Any OpenID provider")].into_iter().map(|(v, t)| view! { <option value=v>{t}</option> }).collect_view()}
-                                        </select>
-                                    </div>
-                                    <div class="field"><label for="provider-name">"Button name (empty: the preset's)"</label><input id="provider-name" name="provider[display_name]" maxlength="60" /></div>
-                                    <div class="field"><label for="provider-issuer">"Issuer (OpenID providers)"</label><input id="provider-issuer" name="provider[issuer]" /></div>
-                                    <div class="field"><label for="provider-tenant">"Microsoft tenant (empty: common)"</label><input id="provider-tenant" name="provider[tenant]" /></div>
-                                    <div class="field"><label for="provider-client">"Client id"</label><input id="provider-client" name="provider[client_id]" required /></div>
-                                    <div class="field"><label for="provider-secret">"Client secret"</label><input id="provider-secret" name="provider[client_secret]" type="password" autocomplete="off" /></div>
-                                    <div class="field"><label for="provider-scopes">"Scopes (empty: the preset's)"</label><input id="provider-scopes" name="provider[scopes]" /></div>
-                                    {confirm_box("add-provider-confirm".into())}
-                                    <button type="submit">"Add"</button>
-                                </ActionForm>
-                            })}
-                        }.into_any(),
-                        Err(error) => view! { <Refused error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <ConsoleFrame data=providers page={move |view: ConsoleView, list: Vec<ProviderRow>| {
+                let write = view.permissions.iter().any(|p| p == "settings.write");
+                view! {
+                    <h1>"Social sign-in"</h1>
+                    {errors.into_iter().map(|error| view! { <FormError error /> }).collect_view()}
+                    {move || actions.test.value().get().and_then(Result::ok).map(|result| view! {
+                        <p class="notice" role="status" id="provider-test">{result}</p>
+                    })}
+                    <table class="console-table" id="providers">
+                        <thead><tr><th>"Provider"</th><th></th></tr></thead>
+                        <tbody>{list.into_iter().map(|p| row(p, write, actions)).collect_view()}</tbody>
+                    </table>
+                    {write.then(|| view! {
+                        <h2>"Add a provider"</h2>
+                        <ActionForm action=add attr:id="add-provider">
+                            <FormError error=add_error />
+                            <div class="field"><label for="provider-id">"Id (in the callback address)"</label><input id="provider-id" name="provider[id]" required maxlength="32" /></div>
+                            <div class="field">
+                                <label for="provider-kind">"Kind"</label>
+                                <select id="provider-kind" name="provider[kind]">
+                                    {[("google", "Google"), ("apple", "Apple"), ("microsoft", "Microsoft"), ("github", "GitHub"), ("oidc", "Any OpenID provider")].into_iter().map(|(v, t)| view! { <option value=v>{t}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="field"><label for="provider-name">"Button name (empty: the preset's)"</label><input id="provider-name" name="provider[display_name]" maxlength="60" /></div>
+                            <div class="field"><label for="provider-issuer">"Issuer (OpenID providers)"</label><input id="provider-issuer" name="provider[issuer]" /></div>
+                            <div class="field"><label for="provider-tenant">"Microsoft tenant (empty: common)"</label><input id="provider-tenant" name="provider[tenant]" /></div>
+                            <div class="field"><label for="provider-client">"Client id"</label><input id="provider-client" name="provider[client_id]" required /></div>
+                            <div class="field"><label for="provider-secret">"Client secret"</label><input id="provider-secret" name="provider[client_secret]" type="password" autocomplete="off" /></div>
+                            <div class="field"><label for="provider-scopes">"Scopes (empty: the preset's)"</label><input id="provider-scopes" name="provider[scopes]" /></div>
+                            {confirm_box("add-provider-confirm".into())}
+                            <button type="submit">"Add"</button>
+                        </ActionForm>
+                    })}
+                }
+            }} />
         </section>
     }
 }

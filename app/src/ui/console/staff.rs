@@ -4,9 +4,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{ConsoleNav, ReasonFields, Refused};
+use super::{ConsoleFrame, ReasonFields};
 use crate::{
-    api::console::staff::{console_me, list_staff, ChangeStaffRole, InviteStaff, RemoveStaff},
+    api::console::staff::{
+        list_staff, ChangeStaffRole, ConsoleView, InviteStaff, RemoveStaff, StaffMember,
+    },
     ui::form::{last_error, FormError},
 };
 
@@ -25,93 +27,82 @@ pub fn StaffPage() -> impl IntoView {
         },
         |_| list_staff(),
     );
-    let me = Resource::new(|| (), |_| console_me());
     let change_error = last_error(change.value());
     let remove_error = last_error(remove.value());
     let invite_error = last_error(invite.value());
     view! {
         <Title text="Staff" />
         <section class="card card-wide console">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let view = match me.await {
-                        Ok(view) => view,
-                        Err(error) => return view! { <Refused error /> }.into_any(),
-                    };
-                    let manage = view.permissions.iter().any(|p| p == "staff.manage");
-                    match staff.await {
-                        Ok(list) => view! {
-                            <ConsoleNav view />
-                            <h1>"Staff"</h1>
-                            <FormError error=change_error />
-                            <FormError error=remove_error />
-                            <table class="console-table" id="staff">
-                                <thead><tr><th>"Who"</th><th>"Role"</th><th>"Since"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|m| {
-                                        let id = m.user_id.clone();
-                                        let remove_id = m.user_id.clone();
-                                        let role = m.role.clone();
-                                        view! {
-                                            <tr>
-                                                <td>{m.email} <br /><span class="aside">{m.display_name}</span></td>
-                                                <td>{m.role}</td>
-                                                <td>{m.since}</td>
-                                            </tr>
-                                            {manage.then(|| view! {
-                                                <tr><td colspan="3">
-                                                    <ActionForm action=change attr:class="console-action">
-                                                        <label for=format!("role-{id}")>"Role"</label>
-                                                        <select id=format!("role-{id}") name="role">
-                                                            {["owner", "admin", "support", "auditor"].into_iter().map(|r| view! {
-                                                                <option value=r selected={role == r}>{r}</option>
-                                                            }).collect_view()}
-                                                        </select>
-                                                        <ReasonFields id=format!("change-{id}") error=change_error />
-                                                        <input type="hidden" name="user_id" value=id />
-                                                        <button type="submit">"Change role"</button>
-                                                    </ActionForm>
-                                                    <ActionForm action=remove attr:class="console-action">
-                                                        <ReasonFields id=format!("remove-{remove_id}") error=remove_error />
-                                                        <input type="hidden" name="user_id" value=remove_id />
-                                                        <button type="submit">"Remove from staff"</button>
-                                                    </ActionForm>
-                                                </td></tr>
-                                            })}
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            {manage.then(|| view! {
-                                <h2>"Invite someone"</h2>
-                                {move || invite.value().get().and_then(Result::ok).map(|sent| view! {
-                                    <p class="notice" role="status">{if sent { "Invitation mailed." } else { "Already staff with a password: nothing to send." }}</p>
-                                })}
-                                <ActionForm action=invite attr:id="staff-invite">
-                                    <FormError error=invite_error />
-                                    <div class="field">
-                                        <label for="invite-email">"Email"</label>
-                                        <input id="invite-email" name="email" type="email" required />
-                                        <p class="field-error" role="alert">{move || invite_error.get().and_then(|e| e.for_field("email"))}</p>
-                                    </div>
-                                    <div class="field">
-                                        <label for="invite-role">"Role"</label>
-                                        <select id="invite-role" name="role">
-                                            {["support", "auditor", "admin", "owner"].into_iter().map(|r| view! { <option value=r>{r}</option> }).collect_view()}
-                                        </select>
-                                    </div>
-                                    <div class="field field-check">
-                                        <input type="checkbox" id="invite-confirm" name="confirm" value="yes" required />
-                                        <label for="invite-confirm">"I confirm"</label>
-                                    </div>
-                                    <button type="submit">"Invite"</button>
-                                </ActionForm>
-                            })}
-                        }.into_any(),
-                        Err(error) => view! { <Refused error /> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <ConsoleFrame data=staff page={move |view: ConsoleView, list: Vec<StaffMember>| {
+                let manage = view.permissions.iter().any(|p| p == "staff.manage");
+                view! {
+                    <h1>"Staff"</h1>
+                    <FormError error=change_error />
+                    <FormError error=remove_error />
+                    <table class="console-table" id="staff">
+                        <thead><tr><th>"Who"</th><th>"Role"</th><th>"Since"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|m| {
+                                let id = m.user_id.clone();
+                                let remove_id = m.user_id.clone();
+                                let role = m.role.clone();
+                                view! {
+                                    <tr>
+                                        <td>{m.email} <br /><span class="aside">{m.display_name}</span></td>
+                                        <td>{m.role}</td>
+                                        <td>{m.since}</td>
+                                    </tr>
+                                    {manage.then(|| view! {
+                                        <tr><td colspan="3">
+                                            <ActionForm action=change attr:class="console-action">
+                                                <label for=format!("role-{id}")>"Role"</label>
+                                                <select id=format!("role-{id}") name="role">
+                                                    {["owner", "admin", "support", "auditor"].into_iter().map(|r| view! {
+                                                        <option value=r selected={role == r}>{r}</option>
+                                                    }).collect_view()}
+                                                </select>
+                                                <ReasonFields id=format!("change-{id}") error=change_error />
+                                                <input type="hidden" name="user_id" value=id />
+                                                <button type="submit">"Change role"</button>
+                                            </ActionForm>
+                                            <ActionForm action=remove attr:class="console-action">
+                                                <ReasonFields id=format!("remove-{remove_id}") error=remove_error />
+                                                <input type="hidden" name="user_id" value=remove_id />
+                                                <button type="submit">"Remove from staff"</button>
+                                            </ActionForm>
+                                        </td></tr>
+                                    })}
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {manage.then(|| view! {
+                        <h2>"Invite someone"</h2>
+                        {move || invite.value().get().and_then(Result::ok).map(|sent| view! {
+                            <p class="notice" role="status">{if sent { "Invitation mailed." } else { "Already staff with a password: nothing to send." }}</p>
+                        })}
+                        <ActionForm action=invite attr:id="staff-invite">
+                            <FormError error=invite_error />
+                            <div class="field">
+                                <label for="invite-email">"Email"</label>
+                                <input id="invite-email" name="email" type="email" required />
+                                <p class="field-error" role="alert">{move || invite_error.get().and_then(|e| e.for_field("email"))}</p>
+                            </div>
+                            <div class="field">
+                                <label for="invite-role">"Role"</label>
+                                <select id="invite-role" name="role">
+                                    {["support", "auditor", "admin", "owner"].into_iter().map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="field field-check">
+                                <input type="checkbox" id="invite-confirm" name="confirm" value="yes" required />
+                                <label for="invite-confirm">"I confirm"</label>
+                            </div>
+                            <button type="submit">"Invite"</button>
+                        </ActionForm>
+                    })}
+                }
+            }} />
         </section>
     }
 }
