@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ConsoleFrame;
+use super::{confirm_box, ConsoleFrame};
 use crate::{
     api::console::{
         apps::{list_apps, AppRow, CreateApp, RotateAppSecret, SetAppEnabled},
@@ -12,15 +12,6 @@ use crate::{
     },
     ui::form::{last_error, FormError},
 };
-
-fn confirm_box(id: String) -> impl IntoView {
-    view! {
-        <span class="field-check">
-            <input type="checkbox" id=id.clone() name="confirm" value="yes" required />
-            <label for=id>"I confirm"</label>
-        </span>
-    }
-}
 
 #[component]
 pub fn AppsPage() -> impl IntoView {

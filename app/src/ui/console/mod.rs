@@ -98,6 +98,16 @@ fn ConsoleHome(view: ConsoleView) -> impl IntoView {
     }
 }
 
+/// The confirmation box of a console form whose inputs are in a row (`id` unique on the page).
+pub fn confirm_box(id: String) -> impl IntoView {
+    view! {
+        <span class="field-check">
+            <input type="checkbox" id=id.clone() name="confirm" value="yes" required />
+            <label for=id>"I confirm"</label>
+        </span>
+    }
+}
+
 /// A reason and the confirmation box, the fields every console change asks for.
 #[component]
 pub fn ReasonFields(

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ConsoleFrame;
+use super::{confirm_box, ConsoleFrame};
 use crate::{
     api::console::{
         social::{
@@ -15,15 +15,6 @@ use crate::{
     },
     ui::form::{last_error, FormError},
 };
-
-fn confirm_box(id: String) -> impl IntoView {
-    view! {
-        <span class="field-check">
-            <input type="checkbox" id=id.clone() name="confirm" value="yes" required />
-            <label for=id>"I confirm"</label>
-        </span>
-    }
-}
 
 /// The actions of one page, shared by every row.
 #[derive(Clone, Copy)]
