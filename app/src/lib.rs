@@ -25,8 +25,8 @@ use ui::{
     console::{
         app_edit::AppEditPage, apps::AppsPage, audit::AuditPage, branding::BrandingPage,
         breach::BreachPage, customer::CustomerPage, customers::CustomersPage,
-        dashboard::DashboardPage, settings::SettingsPage, social::SocialPage, staff::StaffPage,
-        ConsoleHomePage,
+        dashboard::DashboardPage, import::ImportPage, settings::SettingsPage, social::SocialPage,
+        staff::StaffPage, ConsoleHomePage,
     },
     home::HomePage,
     layout::Layout,
@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/social") view=SocialPage ssr=SsrMode::Async />
                     <Route path=path!("admin/apps/edit") view=AppEditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/breach") view=BreachPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/import") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("admin/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("admin/outbox") view=OutboxPage ssr=SsrMode::Async />
                     <Route path=path!("oauth2/consent") view=ConsentPage ssr=SsrMode::Async />

@@ -71,6 +71,8 @@ pub struct AppState {
     pub logout_queued: Arc<Notify>,
     /// Wakes the breach response worker when a response was started.
     pub breach_queued: Arc<Notify>,
+    /// Wakes the import worker when the console queued a customer import.
+    pub import_queued: Arc<Notify>,
     /// Hashes short one-time codes (derived from the master key).
     pub code_key: CodeKey,
     /// The WebAuthn relying party (the public URL's host).
@@ -121,6 +123,7 @@ impl AppState {
             sms_queued: Arc::new(Notify::new()),
             logout_queued: Arc::new(Notify::new()),
             breach_queued: Arc::new(Notify::new()),
+            import_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
             webauthn,
             secrets: SecretBox::derive(master_key, master_key::UPSTREAM_SECRETS),

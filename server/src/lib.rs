@@ -4,6 +4,7 @@
 pub mod audit_export;
 pub mod branding;
 pub mod config;
+pub mod customer_import;
 pub mod oidc;
 pub mod pages;
 pub mod security;

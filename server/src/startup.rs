@@ -195,11 +195,13 @@ pub fn router(state: AppState, config: &Config) -> Router {
             device_cookie,
         ));
 
-    // Every request body is small, but for the one route that takes a logo.
+    // Every request body is small, but for the routes that take a logo or a customer file
+    // (each with a limit of its own).
     let uploads = crate::branding::upload_routes(state.clone())
         .layer(RequestBodyLimitLayer::new(
             crate::branding::MAX_UPLOAD_BYTES,
         ))
+        .merge(crate::customer_import::routes(state.clone()))
         .layer(sessions);
     let app = probes
         .merge(site)
@@ -328,6 +330,7 @@ pub async fn start(
         stop.clone(),
     ));
     tokio::spawn(workers::breach::run(state.clone(), stop.clone()));
+    tokio::spawn(workers::imports::run(state.clone(), stop.clone()));
     tokio::spawn(workers::reports::run(state.db.clone(), stop.clone()));
     tokio::spawn(workers::cleanup::run(
         state.db.clone(),

@@ -81,12 +81,23 @@ fn matrix(customer: &str, staff_member: &str, app: &str) -> Vec<Walk> {
             writers,
         ),
         ("console/customer/act", action("remove_passkey"), writers),
+        ("console/customer/act", action("remove_phone"), writers),
         (
             "console/customer/rename",
             form(&[
                 ("id", customer),
                 ("display_name", "Grace H."),
                 ("reason", "matrix"),
+                ("confirm", "yes"),
+            ]),
+            writers,
+        ),
+        (
+            "console/customer/email",
+            form(&[
+                ("id", customer),
+                ("email", "grace.moved@example.com"),
+                ("reason", "matrix: checked by phone"),
                 ("confirm", "yes"),
             ]),
             writers,
@@ -118,6 +129,7 @@ fn matrix(customer: &str, staff_member: &str, app: &str) -> Vec<Walk> {
             writers,
         ),
         ("console/breach/progress", form(&[("id", "1")]), writers),
+        ("console/imports", form(&[]), writers),
         ("console/apps", form(&[]), writers),
         ("console/settings", form(&[]), writers),
         (

@@ -219,41 +219,17 @@ async fn bad_fields_are_refused_one_by_one_and_change_nothing(db: PgPool) {
 
 /// A multipart upload of `bytes` as the logo of `app`.
 async fn upload(browser: &Browser, app: &str, bytes: &[u8], confirm: bool) -> reqwest::Response {
-    let boundary = "----brand-test-boundary";
-    let mut body = Vec::new();
-    let mut text = |name: &str, value: &str| {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    };
-    text("app", app);
+    let mut fields = vec![("app", app)];
     if confirm {
-        text("confirm", "yes");
+        fields.push(("confirm", "yes"));
     }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"logo.png\"\r\n\
-             Content-Type: image/png\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     browser
-        .client
-        .post(format!("{}/admin/branding/logo", browser.base))
-        .header("sec-fetch-site", "same-origin")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
+        .post_multipart(
+            "/admin/branding/logo",
+            &fields,
+            ("logo", "logo.png", "image/png", bytes),
         )
-        .body(body)
-        .send()
         .await
-        .unwrap()
 }
 
 fn png(size: usize) -> Vec<u8> {

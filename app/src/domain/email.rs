@@ -19,6 +19,8 @@ pub enum EmailError {
     Malformed,
     #[error("Use an email address you keep: this one is at a throwaway mail service.")]
     Disposable,
+    #[error("Another account already uses this address.")]
+    InUse,
 }
 
 fn disposable_domains() -> &'static HashSet<&'static str> {
@@ -67,6 +69,13 @@ impl Email {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }
 
+    /// The address with its local part hidden but its first character: `a•••@example.org`.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}•••@{domain}")
+    }
+
     /// Whether the address is at a disposable mail service (its domain or a parent domain is
     /// on the list).
     pub fn is_disposable(&self) -> bool {
@@ -108,6 +117,12 @@ impl fmt::Debug for Email {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masking_keeps_the_first_character_and_the_domain() {
+        let email = Email::parse("Grace.Hopper@Example.ORG").unwrap();
+        assert_eq!(email.masked(), "G•••@example.org");
+    }
 
     #[test]
     fn throwaway_mail_services_are_known_by_domain_and_parent_domain() {

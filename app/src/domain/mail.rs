@@ -237,6 +237,24 @@ impl<'a> Templates<'a> {
         })
     }
 
+    /// Told to the old address when staff moved the account to `new_address` (shown masked,
+    /// in case the old address now reaches someone else).
+    pub fn email_changed(&self, to: &Email, name: &str, new_address: &str) -> OutgoingMail {
+        self.signed(OutgoingMail {
+            kind: "email_changed",
+            to: to.to_string(),
+            subject: format!("The email address of your {} account changed", self.product),
+            body: format!(
+                "Hello {name},\n\nat your request, our support team changed the email address \
+                 of your {product} account to {new_address}. Mail about your account now goes \
+                 there, and the links we sent to this address no longer work.\n\nIf you did not \
+                 ask for this, reply to this message or contact support at once.\n",
+                product = self.product
+            ),
+            sender: None,
+        })
+    }
+
     /// An invitation to join the staff: the one-time link that sets the password.
     pub fn staff_invite(&self, to: &Email, role: &str, link: &str) -> OutgoingMail {
         self.signed(OutgoingMail {

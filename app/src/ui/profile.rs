@@ -15,36 +15,19 @@ use super::{
 };
 use crate::api::profile::{AccountSummary, UpdateProfile};
 
+/// The page's sections that load data of their own sit outside the account's `Suspense`:
+/// resources created while a `Suspense` resolves would make the server's stream wait on
+/// boundaries it re-walks.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let CurrentUser(user) = expect_context::<CurrentUser>();
-    view! {
-        <Title text="Your profile" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(Some(me)) => view! { <ProfileCard me /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/signin" /> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn ProfileCard(me: AccountSummary) -> impl IntoView {
     let query = use_query_map();
     let password_changed = move || query.read().get("password_changed").is_some();
     let passkey_added = move || query.read().get("passkey_added").is_some();
-    let phone_added = move || query.read().get("phone_added").is_some();
     let linked = move || query.read().get("linked").is_some();
     let authenticator_added = move || query.read().get("authenticator_added").is_some();
-    let action = ServerAction::<UpdateProfile>::new();
-    let error = last_error(action.value());
-    let saved = move || matches!(action.value().get(), Some(Ok(())));
-    let name = RwSignal::new(me.display_name.clone());
     view! {
+        <Title text="Your profile" />
         <section class="card">
             <h1>"Your profile"</h1>
             <Show when=password_changed>
@@ -52,33 +35,15 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
                     "Your password was changed and every other device was signed out."
                 </p>
             </Show>
-            <dl class="facts">
-                <dt>"Email"</dt>
-                <dd>
-                    {me.email.clone()}
-                    {if me.email_verified {
-                        view! { <span class="badge badge-ok">"verified"</span> }.into_any()
-                    } else {
-                        view! { <span class="badge">"not verified"</span> }.into_any()
-                    }}
-                </dd>
-            </dl>
-            <ActionForm action>
-                <FormError error />
-                <Field
-                    label="Display name"
-                    name="display_name"
-                    autocomplete="name"
-                    value=name
-                    error=field_error(error, "display_name")
-                />
-                <button type="submit" disabled=move || action.pending().get()>
-                    "Save"
-                </button>
-                <Show when=saved>
-                    <p class="notice" role="status">"Saved."</p>
-                </Show>
-            </ActionForm>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(me)) => view! { <ProfileFacts me /> }.into_any(),
+                        Ok(None) => view! { <Redirect path="/signin" /> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <Show when=passkey_added>
                 <p class="notice" role="status">"Your passkey was added."</p>
             </Show>
@@ -87,18 +52,58 @@ fn ProfileCard(me: AccountSummary) -> impl IntoView {
             </Show>
             <SecuritySection />
             <PasskeyManager />
-            <Show when=phone_added>
-                <p class="notice" role="status">"Your phone number is confirmed."</p>
-            </Show>
-            <PhoneSection phone=me.phone.clone() />
             <Show when=linked>
                 <p class="notice" role="status">"Your account is linked."</p>
             </Show>
             <LinkedAccounts />
             <ConnectedApps />
-            {me.is_admin.then(|| view! {
-                <p class="aside"><a href="/admin">"Console"</a> " · " <a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
-            })}
         </section>
+    }
+}
+
+/// The account's address, name (editable) and phone number.
+#[component]
+fn ProfileFacts(me: AccountSummary) -> impl IntoView {
+    let query = use_query_map();
+    let phone_added = move || query.read().get("phone_added").is_some();
+    let action = ServerAction::<UpdateProfile>::new();
+    let error = last_error(action.value());
+    let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let name = RwSignal::new(me.display_name.clone());
+    view! {
+        <dl class="facts">
+            <dt>"Email"</dt>
+            <dd>
+                {me.email.clone()}
+                {if me.email_verified {
+                    view! { <span class="badge badge-ok">"verified"</span> }.into_any()
+                } else {
+                    view! { <span class="badge">"not verified"</span> }.into_any()
+                }}
+            </dd>
+        </dl>
+        <ActionForm action>
+            <FormError error />
+            <Field
+                label="Display name"
+                name="display_name"
+                autocomplete="name"
+                value=name
+                error=field_error(error, "display_name")
+            />
+            <button type="submit" disabled=move || action.pending().get()>
+                "Save"
+            </button>
+            <Show when=saved>
+                <p class="notice" role="status">"Saved."</p>
+            </Show>
+        </ActionForm>
+        <Show when=phone_added>
+            <p class="notice" role="status">"Your phone number is confirmed."</p>
+        </Show>
+        <PhoneSection phone=me.phone.clone() />
+        {me.is_admin.then(|| view! {
+            <p class="aside"><a href="/admin">"Console"</a> " · " <a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
+        })}
     }
 }

@@ -20,16 +20,9 @@ pub async fn run(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let format = match format.as_deref() {
-        Some("csv") => Format::Csv,
-        Some("jsonl") => Format::JsonLines,
-        Some(other) => anyhow::bail!("--format: csv or jsonl, not {other}"),
-        None if file
-            .extension()
-            .is_some_and(|e| e == "jsonl" || e == "ndjson") =>
-        {
-            Format::JsonLines
-        }
-        None => Format::Csv,
+        Some(name) => Format::parse(name)
+            .ok_or_else(|| anyhow::anyhow!("--format: csv or jsonl, not {name}"))?,
+        None => Format::of_file(&file.to_string_lossy()),
     };
     let text = std::fs::read_to_string(&file)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;

@@ -2,31 +2,14 @@
 //! every ten seconds for work another node left (a batch claimed by a node that died is
 //! claimed again once its transaction is gone).
 
-use std::time::Duration;
-
 use app::{domain::customers::breach, state::AppState};
 use tokio::sync::watch;
 
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        loop {
-            match breach::run_batch(&state).await {
-                Ok(0) => break,
-                Ok(_) => {
-                    if *shutdown.borrow() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = ?e, "a breach response batch failed");
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            _ = state.breach_queued.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+pub async fn run(state: AppState, shutdown: watch::Receiver<bool>) {
+    let wake = state.breach_queued.clone();
+    super::drain_queue("a breach response batch", wake, shutdown, move || {
+        let state = state.clone();
+        async move { breach::run_batch(&state).await.map(|handled| handled > 0) }
+    })
+    .await
 }

@@ -1,6 +1,7 @@
 //! Deletes what has expired: sessions, remembered devices, risk assessments after 180 days,
 //! spent tokens and codes (sign-in and OAuth), spent proofs of work, passkey ceremonies, email
-//! sign-in requests, delivered mail and texts after a week, old throttle counters; and queues
+//! sign-in requests, delivered mail and texts after a week, old throttle counters, the reports of customer
+//! imports after 30 days; and queues
 //! logout notices for sign-ins whose session went that way.
 
 use std::time::Duration;
@@ -28,6 +29,7 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM risk_assessments WHERE created_at < now() - interval '180 days'",
         "DELETE FROM sms_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
+        "DELETE FROM customer_imports WHERE finished_at < now() - interval '30 days'",
         "DELETE FROM mail_outbox WHERE delivered_at < now() - interval '7 days'",
         "DELETE FROM webauthn_ceremonies WHERE expires_at < now()",
         "DELETE FROM email_sign_in_requests WHERE expires_at < now() - interval '1 day'",

@@ -1,11 +1,13 @@
 //! Background work every node runs: mail, SMS and back-channel logout delivery from their
-//! outboxes, sealing the audit trail's hash chain, breach responses, the dashboard's rollup, signing key rotation and reloading, the
+//! outboxes, sealing the audit trail's hash chain, breach responses, customer imports
+//! queued by the console, the dashboard's rollup, signing key rotation and reloading, the
 //! change notices that keep the in-memory clients, people and revocations true, and cleanup of
 //! expired rows.
 
 pub mod audit_seal;
 pub mod breach;
 pub mod cleanup;
+pub mod imports;
 pub mod keys;
 pub mod logout;
 pub mod mail;
@@ -13,6 +15,42 @@ pub mod notices;
 pub mod outbox;
 pub mod reports;
 pub mod sms;
+
+/// Works a queue: `step` does one piece of work and says whether it found any; it runs until
+/// the queue is empty (or a step fails, logged as `what`), then waits for `wake`, for ten
+/// seconds (work another node queued) or for `shutdown`.
+async fn drain_queue<F, Fut, E>(
+    what: &str,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut step: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, E>>,
+    E: std::fmt::Debug,
+{
+    loop {
+        loop {
+            match step().await {
+                Ok(false) => break,
+                Ok(true) => {
+                    if *shutdown.borrow() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, "{what} failed");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
 
 /// Everything logged, at every level, while `work` runs to completion.
 #[cfg(test)]

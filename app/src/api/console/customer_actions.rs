@@ -16,6 +16,7 @@ enum Act {
     EndSessions,
     RequireReset,
     VerifyEmail,
+    RemovePhone,
     ResendVerification,
     RemoveAuthenticator,
     RemovePasskey,
@@ -31,6 +32,7 @@ impl Act {
             "end_sessions" => Self::EndSessions,
             "require_reset" => Self::RequireReset,
             "verify_email" => Self::VerifyEmail,
+            "remove_phone" => Self::RemovePhone,
             "resend_verification" => Self::ResendVerification,
             "remove_authenticator" => Self::RemoveAuthenticator,
             "remove_passkey" => Self::RemovePasskey,
@@ -46,7 +48,7 @@ impl Act {
             Self::Unlock => Permission::CustomersUnlock,
             Self::EndSessions => Permission::CustomersSessions,
             Self::RequireReset => Permission::CustomersReset,
-            Self::VerifyEmail => Permission::CustomersEdit,
+            Self::VerifyEmail | Self::RemovePhone => Permission::CustomersEdit,
             Self::ResendVerification => Permission::CustomersMail,
             Self::RemoveAuthenticator | Self::RemovePasskey => Permission::CustomersFactors,
             Self::Delete => Permission::CustomersDelete,
@@ -55,7 +57,7 @@ impl Act {
 }
 
 /// Acts on one customer: `action` is one of lock, unlock, end_sessions, require_reset,
-/// verify_email, resend_verification, remove_authenticator, remove_passkey (with `passkey`)
+/// verify_email, remove_phone, resend_verification, remove_authenticator, remove_passkey (with `passkey`)
 /// or delete. Answers what happened, in words.
 #[server(prefix = "/api", endpoint = "console/customer/act")]
 pub async fn act_on_customer(
@@ -115,6 +117,11 @@ pub async fn act_on_customer(
             "The address is marked verified.",
             "The address was verified already.",
         ),
+        Act::RemovePhone => done(
+            actions::remove_phone(state, &request).await?,
+            "The phone number is removed.",
+            "There was no phone number.",
+        ),
         Act::ResendVerification => done(
             actions::resend_verification(state, &request).await?,
             "A new verification link is on its way.",
@@ -167,4 +174,36 @@ pub async fn rename_customer(
     };
     actions::rename(&allowed.state, &request, &name).await?;
     Ok(())
+}
+
+/// Moves a customer's account to another address (taken as proven by staff, who say how in
+/// the reason); the old address is told.
+#[server(prefix = "/api", endpoint = "console/customer/email")]
+pub async fn change_customer_email(
+    id: String,
+    email: String,
+    reason: String,
+    confirm: Option<String>,
+) -> Result<String, AppError> {
+    use crate::domain::{
+        customers::{actions, Reason},
+        email::Email,
+        staff::Permission,
+    };
+    let allowed = super::guard_change(Permission::CustomersEdit, confirm.as_deref()).await?;
+    let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let reason = Reason::parse(&reason)?;
+    let request = actions::Request {
+        actor: allowed.actor(),
+        client: &allowed.client,
+        user_id: customer_id(&id)?,
+        reason: &reason,
+    };
+    Ok(
+        if actions::change_email(&allowed.state, &request, &email).await? {
+            "The address is changed; the old one was told.".into()
+        } else {
+            "That is the address already.".into()
+        },
+    )
 }

@@ -1,5 +1,5 @@
 //! The admin console's server functions, by area: the staff member's own view and the staff
-//! (`staff`), customers (`customers`), breach response (`breach`), partner apps (`apps`), the
+//! (`staff`), customers (`customers`), breach response (`breach`), customer imports (`imports`), partner apps (`apps`), the
 //! audit trail (`audit`) and the dashboard (`reports`). Each checks one named permission on
 //! the server ([`guard`]); each change also needs a recent second factor and leaves an audit
 //! row with the staff member as actor.
@@ -11,6 +11,7 @@ pub mod branding;
 pub mod breach;
 pub mod customer_actions;
 pub mod customers;
+pub mod imports;
 pub mod reports;
 pub mod settings;
 pub mod social;

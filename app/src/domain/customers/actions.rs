@@ -1,6 +1,6 @@
 //! What an operator does to one customer's account, from the console or the command line:
 //! lock, unlock, end every sign-in, require a password reset, verify the address by hand,
-//! rename, resend the verification mail, remove a second factor or passkey, delete. Each runs
+//! rename, change the address, remove the phone number, resend the verification mail, remove a second factor or passkey, delete. Each runs
 //! in one transaction and writes one audit row with the actor and the reason. Staff accounts
 //! are not customers: they are managed as staff (`staff::members`).
 
@@ -13,8 +13,9 @@ use crate::{
     domain::{
         audit::{self, Actor, AuditEvent, Outcome},
         client::ClientInfo,
-        email::Email,
+        email::{Email, EmailError},
         error::AccountError,
+        mail,
         mfa::{enrolment::notify_changed, recovery_codes, totp},
         names::DisplayName,
         passkeys,
@@ -169,6 +170,93 @@ pub async fn rename(
     audit_done(&mut tx, request, "profile.updated", detail).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Moves the account to the address `new`, which counts as proven by staff (they checked it
+/// some other way, and say how in the reason: a change that waited for the new address's
+/// proof would, at that proof, strip the account as a pre-hijacking defence). The old address
+/// is told, and every link or code mailed to it stops working. False when it is the same
+/// address; refused when another account uses it.
+pub async fn change_email(
+    state: &AppState,
+    request: &Request<'_>,
+    new: &Email,
+) -> Result<bool, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let user = customer(&mut tx, request.user_id).await?;
+    let old = user.email();
+    if old.as_str().to_lowercase() == new.as_str().to_lowercase() {
+        return Ok(false);
+    }
+    if users::find_by_email(&mut *tx, new).await?.is_some() {
+        return Err(EmailError::InUse.into());
+    }
+    let moved = sqlx::query(
+        "UPDATE users SET email = $2, email_verified_at = now(), unproven_claim_hash = NULL,
+                          updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(user.id)
+    .bind(new.as_str())
+    .execute(&mut *tx)
+    .await;
+    match moved {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(EmailError::InUse.into())
+        }
+        other => other?,
+    };
+    // Links and codes mailed to the old address open nothing any more.
+    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM email_sign_in_requests WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    let brand = crate::domain::branding::default_brand(&mut *tx).await?;
+    let notice = mail::Templates::new(&state.settings.public_url, &brand).email_changed(
+        &old,
+        &user.display_name,
+        &new.masked(),
+    );
+    mail::enqueue(&mut *tx, &notice).await?;
+    let detail = json!({ "email": { "before": old.as_str(), "after": new.as_str() } });
+    audit_done(&mut tx, request, "email.changed_by_staff", detail).await?;
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(true)
+}
+
+/// Removes the phone number (it stops working for sign-in at once). False when there was
+/// none.
+pub async fn remove_phone(state: &AppState, request: &Request<'_>) -> Result<bool, AccountError> {
+    let mut tx = state.db.begin().await?;
+    let user = customer(&mut tx, request.user_id).await?;
+    let Some(phone) = user.phone.clone() else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "UPDATE users SET phone = NULL, phone_verified_at = NULL, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(user.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM sms_codes WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    audit_done(
+        &mut tx,
+        request,
+        "phone.removed_by_staff",
+        json!({ "phone": phone }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Sends a fresh verification link. False when the address is proven already.

@@ -36,6 +36,23 @@ pub enum Format {
     JsonLines,
 }
 
+crate::text_enum!(Format {
+    Csv => "csv",
+    JsonLines => "jsonl",
+});
+
+impl Format {
+    /// The format a file's name says: JSON Lines for `.jsonl` and `.ndjson`, else CSV.
+    pub fn of_file(name: &str) -> Self {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+            Format::JsonLines
+        } else {
+            Format::Csv
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Raw {
     email: Option<String>,
@@ -60,7 +77,7 @@ struct Row {
 }
 
 /// A row that was skipped, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct RowError {
     /// The line of the file (the header is line 1 of a CSV file).
     pub line: usize,

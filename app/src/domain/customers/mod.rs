@@ -1,10 +1,12 @@
 //! Customers as the console sees them: search at a million rows (`search`), one customer's
 //! whole record (`record`), what an operator does to an account (`actions`, each audited with
-//! the actor and a reason), breach response over many accounts (`breach`), bulk import (`import`), and realistic demo data (`seed`).
+//! the actor and a reason), breach response over many accounts (`breach`), bulk import (`import`;
+//! from the console as a background job, `import_jobs`), and realistic demo data (`seed`).
 
 pub mod actions;
 pub mod breach;
 pub mod import;
+pub mod import_jobs;
 pub mod record;
 pub mod search;
 pub mod seed;

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 use super::{ConsoleFrame, ReasonFields};
 use crate::{
     api::console::{
-        customer_actions::{ActOnCustomer, RenameCustomer},
+        customer_actions::{ActOnCustomer, ChangeCustomerEmail, RenameCustomer},
         customers::{customer_record, CustomerDetail, Line},
         staff::ConsoleView,
     },
@@ -22,16 +22,24 @@ pub fn CustomerPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let act = ServerAction::<ActOnCustomer>::new();
     let rename = ServerAction::<RenameCustomer>::new();
+    let move_email = ServerAction::<ChangeCustomerEmail>::new();
     let detail = Resource::new(
-        move || (id(), act.version().get(), rename.version().get()),
-        |(id, _, _)| customer_record(id),
+        move || {
+            (
+                id(),
+                act.version().get(),
+                rename.version().get(),
+                move_email.version().get(),
+            )
+        },
+        |(id, ..)| customer_record(id),
     );
     view! {
         <Title text="Customer" />
         <section class="card card-wide console">
             <ConsoleFrame data=detail page={move |view: ConsoleView, customer: CustomerDetail| {
                 view! {
-                    <Customer customer permissions=view.permissions act rename />
+                    <Customer customer permissions=view.permissions act rename move_email />
                 }
             }} />
         </section>
@@ -61,6 +69,7 @@ fn Customer(
     permissions: Vec<String>,
     act: ServerAction<ActOnCustomer>,
     rename: ServerAction<RenameCustomer>,
+    move_email: ServerAction<ChangeCustomerEmail>,
 ) -> impl IntoView {
     let may = move |p: &str| permissions.iter().any(|x| x == p);
     let c = customer;
@@ -114,6 +123,10 @@ fn Customer(
             .collect_view()
     });
     let rename_error = last_error(rename.value());
+    let email_error = last_error(move_email.value());
+    let has_phone = c.phone.is_some();
+    let (rename_for, email_for) = (c.id.clone(), c.id.clone());
+    let current_email = c.email.clone();
     view! {
         <h1 id="customer-email">{c.email.clone()}</h1>
         <p>{c.display_name.clone()} {c.phone.clone().map(|p| format!(" · {p}"))}</p>
@@ -140,6 +153,7 @@ fn Customer(
             {may("customers.sessions").then(|| button("end_sessions", "End all sessions"))}
             {may("customers.reset").then(|| button("require_reset", "Require a password reset"))}
             {(may("customers.edit") && !c.verified).then(|| button("verify_email", "Mark the address verified"))}
+            {(may("customers.edit") && has_phone).then(|| button("remove_phone", "Remove the phone number"))}
             {(may("customers.mail") && !c.verified).then(|| button("resend_verification", "Resend the verification mail"))}
             {(may("customers.factors") && c.totp).then(|| button("remove_authenticator", "Remove the authenticator app"))}
             {passkey_forms}
@@ -149,13 +163,27 @@ fn Customer(
             <h2>"Profile"</h2>
             <ActionForm action=rename attr:class="console-action">
                 <FormError error=rename_error />
-                <input type="hidden" name="id" value=c.id.clone() />
+                <input type="hidden" name="id" value=rename_for />
                 <div class="field">
                     <label for="display_name">"Display name"</label>
                     <input id="display_name" name="display_name" value=c.display_name.clone() required maxlength="100" />
                 </div>
                 <ReasonFields id="rename".to_owned() error=rename_error />
                 <button type="submit">"Save"</button>
+            </ActionForm>
+            <h3>"Email address"</h3>
+            <p class="aside">"The new address counts as proven: say in the reason how you checked it belongs to this customer. The old address is told, and links sent to it stop working."</p>
+            <ActionForm action=move_email attr:class="console-action" attr:id="customer-email-form">
+                <FormError error=email_error />
+                {move || move_email.value().get().and_then(Result::ok).map(|said| view! { <p class="notice" role="status">{said}</p> })}
+                <input type="hidden" name="id" value=email_for />
+                <div class="field">
+                    <label for="customer-new-email">"New address"</label>
+                    <input id="customer-new-email" name="email" type="email" value=current_email required maxlength="254" />
+                    <p class="field-error" role="alert">{move || email_error.get().and_then(|e| e.for_field("email"))}</p>
+                </div>
+                <ReasonFields id="move-email".to_owned() error=email_error />
+                <button type="submit">"Change the address"</button>
             </ActionForm>
         })}
     }

@@ -1,5 +1,5 @@
 //! The admin console's pages: the home (role, what it allows, staff signed in now), customer
-//! search, the customer page, breach response, partner apps, sign-in settings, branding, the
+//! search, the customer page, customer import, breach response, partner apps, sign-in settings, branding, the
 //! audit trail, the dashboard and the staff list. Every page asks the server, which decides what the staff member may
 //! see; the links only follow what the role allows.
 
@@ -11,6 +11,7 @@ pub mod breach;
 pub mod customer;
 pub mod customers;
 pub mod dashboard;
+pub mod import;
 pub mod settings;
 pub mod social;
 pub mod staff;
@@ -46,6 +47,7 @@ pub fn ConsoleNav(view: ConsoleView) -> impl IntoView {
             <a href="/admin">"Console"</a>
             {may("reports.read").then(|| view! { <a href="/admin/dashboard">"Dashboard"</a> })}
             {may("customers.read").then(|| view! { <a href="/admin/customers">"Customers"</a> })}
+            {may("customers.import").then(|| view! { <a href="/admin/import">"Import"</a> })}
             {may("customers.breach").then(|| view! { <a href="/admin/breach">"Breach response"</a> })}
             {may("apps.read").then(|| view! { <a href="/admin/apps">"Apps"</a> })}
             {may("settings.read").then(|| view! { <a href="/admin/settings">"Settings"</a> })}
