@@ -3,7 +3,7 @@
 // response on two customers, registers an app that openid-client then signs a person in
 // through, changes that app's brand (live preview, logo upload) and meets it on the app's
 // sign-in page and in its mail, filters the audit trail and exports it, and `audit verify`
-// finds a row changed by hand in the database. Search, lock and unlock run with JavaScript on (hydrated
+// finds a row changed by hand in the database; customers imported from a file, a dry run first. Search, lock and unlock run with JavaScript on (hydrated
 // forms) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -146,6 +146,49 @@ for (const javaScriptEnabled of [true, false]) {
       await act(page, 'unlock', 'Unlock');
       await waitForText(page.locator('#customer-state'), 'Active');
       await signInWithPassword(customer.page, customer.email, mode);
+      checkPage(page);
+    });
+
+    test('import customers from a file: a dry run first, then the import, with its report', async () => {
+      const { page } = await staffPage(freshPage, 'admin', mode);
+      const [first, second] = [uniqueEmail(), uniqueEmail()];
+      const csv =
+        'email,display_name,email_verified\n' +
+        `${first},Imported One,true\n` +
+        'not an address,Someone,true\n' +
+        `${second},Imported Two,false\n` +
+        `${first.toUpperCase()},Twice,true\n`;
+      const upload = async (mode, button) => {
+        await open(page, '/admin/import', mode);
+        await page.locator('#import-file').setInputFiles({
+          name: 'people.csv',
+          mimeType: 'text/csv',
+          buffer: Buffer.from(csv),
+        });
+        await page.locator(button).check();
+        await page.getByLabel('I confirm').check();
+        await page.getByRole('button', { name: 'Upload', exact: true }).click();
+        await waitForPath(page, '/admin/import');
+      };
+
+      await upload(mode, '#import-dry');
+      await waitForText(
+        page.locator('#import-progress'),
+        'Dry run finished: 2 of 4 rows would be imported, 2 skipped.',
+      );
+      const skipped = await text(page.locator('#import-skipped'));
+      assert.match(skipped, /3 email:/);
+      assert.match(skipped, /5 .* appears on line 2 already/);
+
+      await upload(mode, '#import-real');
+      await waitForText(
+        page.locator('#import-progress'),
+        'Import finished: 2 of 4 rows imported, 2 skipped.',
+      );
+      await open(page, '/admin/customers', mode);
+      await page.getByLabel('Email, name, phone (+…) or id').fill(second);
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await waitForText(page.locator('#customers'), second);
       checkPage(page);
     });
   });

@@ -5,19 +5,16 @@
 
 use app::{
     domain::{
-        client::ClientInfo,
         customers::{
             import::Format,
             import_jobs::{self, QueueError},
         },
-        error::AccountError,
-        mfa::freshness,
         staff::Permission,
     },
     state::AppState,
 };
 use axum::{
-    extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State},
+    extract::{DefaultBodyLimit, Multipart, Request, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,
@@ -26,7 +23,7 @@ use axum::{
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::Session;
 
-use crate::staff_gate::{allow, plain};
+use crate::staff_gate::{fresh, plain, upload_form};
 
 /// The largest upload body: the largest file and the form's other fields.
 const MAX_UPLOAD_BYTES: usize = import_jobs::MAX_FILE_BYTES + 64 * 1024;
@@ -75,19 +72,11 @@ fn back(outcome: &str) -> Response {
 }
 
 async fn upload(State(state): State<AppState>, session: Session, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let client = ClientInfo::from_parts(&parts);
-    let request = Request::from_parts(parts, body);
-    let user_id = match allow(&state, &session, &client, Permission::CustomersImport, None).await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
-    let Ok(multipart) = Multipart::from_request(request, &()).await else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "Send the form as multipart/form-data.",
-        );
-    };
+    let (user_id, client, multipart) =
+        match upload_form(&state, &session, request, Permission::CustomersImport).await {
+            Ok(allowed) => allowed,
+            Err(refused) => return refused,
+        };
     let Some(form) = read_form(multipart).await else {
         return plain(
             StatusCode::BAD_REQUEST,
@@ -95,15 +84,8 @@ async fn upload(State(state): State<AppState>, session: Session, request: Reques
              with `server import`).",
         );
     };
-    match freshness::ensure(&state.db, &session, user_id).await {
-        Ok(()) => {}
-        Err(AccountError::StepUp) => {
-            return Redirect::to("/signin/step-up?return_to=%2Fadmin%2Fimport").into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = ?e, "checking the second factor's freshness failed");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "try again");
-        }
+    if let Err(step_up) = fresh(&state, &session, user_id, "/admin/import").await {
+        return step_up;
     }
     if !form.confirm {
         return back("confirm");

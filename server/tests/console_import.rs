@@ -75,17 +75,11 @@ async fn an_import_checks_every_row_skips_the_bad_ones_and_rehashes_at_sign_in(d
     csv.push_str("BCRYPT@example.com,Twice,true,,\n"); // line 9
     csv.push_str("weird@example.com,Weird,true,,$md5$abc\n"); // line 10
 
-    let users = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users")
-            .fetch_one(&app.db)
-            .await
-            .unwrap()
-    };
-    let before = users().await;
+    let before = count_users(&app).await;
     let dry = import::import(&state, &csv, Format::Csv, true, Actor::Cli, |_, _| {})
         .await
         .unwrap();
-    assert_eq!(users().await, before, "a dry run writes nothing");
+    assert_eq!(count_users(&app).await, before, "a dry run writes nothing");
     let lines: Vec<usize> = dry.errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, [7, 8, 9, 10], "{:?}", dry.errors);
     assert_eq!(dry.rows, 9);
@@ -98,7 +92,7 @@ async fn an_import_checks_every_row_skips_the_bad_ones_and_rehashes_at_sign_in(d
         report.errors.iter().map(|e| e.line).collect::<Vec<_>>(),
         [7, 8, 9, 10]
     );
-    assert_eq!(users().await, before + 5);
+    assert_eq!(count_users(&app).await, before + 5);
 
     for (email, _) in hashes()
         .iter()
@@ -136,13 +130,21 @@ async fn an_import_checks_every_row_skips_the_bad_ones_and_rehashes_at_sign_in(d
         .await
         .unwrap();
     assert_eq!(again.imported, 0);
-    assert_eq!(users().await, before + 5);
+    assert_eq!(count_users(&app).await, before + 5);
     let audited: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'customers.imported'")
             .fetch_one(&app.db)
             .await
             .unwrap();
     assert_eq!(audited, 3);
+}
+
+/// How many accounts there are.
+async fn count_users(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
 }
 
 /// Uploads `file` to the console's import route.
@@ -199,13 +201,7 @@ async fn the_console_checks_a_file_first_then_imports_it_and_reports_each_skippe
          ADA@example.com,Ada again,false,,\n",
         bcrypt::hash(PASSWORD, 4).unwrap()
     );
-    let users = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users")
-            .fetch_one(&app.db)
-            .await
-            .unwrap()
-    };
-    let before = users().await;
+    let before = count_users(&app).await;
 
     let dry = finished(
         &app,
@@ -226,7 +222,7 @@ async fn the_console_checks_a_file_first_then_imports_it_and_reports_each_skippe
         .map(|l| l["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, [3, 4, 6], "{dry}");
-    assert_eq!(users().await, before, "a dry run writes nothing");
+    assert_eq!(count_users(&app).await, before, "a dry run writes nothing");
     // The page, as the browser gets it without JavaScript, says the same.
     let dry_id = dry["chosen"]["id"].as_i64().unwrap();
     let page = admin.get(&format!("/admin/import?job={dry_id}")).await;
@@ -246,7 +242,7 @@ async fn the_console_checks_a_file_first_then_imports_it_and_reports_each_skippe
     .await;
     assert_eq!(real["chosen"]["imported"], 2, "{real}");
     assert_eq!(real["chosen"]["skipped"], 3);
-    assert_eq!(users().await, before + 2);
+    assert_eq!(count_users(&app).await, before + 2);
     let res = app
         .browser()
         .call(

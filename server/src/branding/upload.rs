@@ -7,15 +7,12 @@ use app::{
     domain::{
         audit::Actor,
         branding::logo::{self, LogoError},
-        client::ClientInfo,
-        error::AccountError,
-        mfa::freshness,
         staff::Permission,
     },
     state::AppState,
 };
 use axum::{
-    extract::{FromRequest, Multipart, Request, State},
+    extract::{Multipart, Request, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,
@@ -23,7 +20,7 @@ use axum::{
 };
 use tower_sessions::Session;
 
-use crate::staff_gate::{allow, plain};
+use crate::staff_gate::{fresh, plain, upload_form};
 
 /// The largest upload body: the largest logo and the form's other fields.
 pub const MAX_UPLOAD_BYTES: usize = logo::MAX_BYTES + 16 * 1024;
@@ -65,37 +62,26 @@ fn back(app: &str, outcome: &str) -> Response {
 }
 
 async fn upload(State(state): State<AppState>, session: Session, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let client = ClientInfo::from_parts(&parts);
-    let request = Request::from_parts(parts, body);
-    let user_id = match allow(&state, &session, &client, Permission::SettingsWrite, None).await {
-        Ok(id) => id,
-        Err(refused) => return refused,
-    };
-    let Ok(multipart) = Multipart::from_request(request, &()).await else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "Send the form as multipart/form-data.",
-        );
-    };
+    let (user_id, _, multipart) =
+        match upload_form(&state, &session, request, Permission::SettingsWrite).await {
+            Ok(allowed) => allowed,
+            Err(refused) => return refused,
+        };
     let Some(form) = read_form(multipart).await else {
         return plain(
             StatusCode::BAD_REQUEST,
             "The upload could not be read (a logo is at most 256 KiB).",
         );
     };
-    match freshness::ensure(&state.db, &session, user_id).await {
-        Ok(()) => {}
-        Err(AccountError::StepUp) => {
-            let query = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("return_to", &format!("/admin/branding?app={}", form.app))
-                .finish();
-            return Redirect::to(&format!("/signin/step-up?{query}")).into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = ?e, "checking the second factor's freshness failed");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "try again");
-        }
+    if let Err(step_up) = fresh(
+        &state,
+        &session,
+        user_id,
+        &format!("/admin/branding?app={}", form.app),
+    )
+    .await
+    {
+        return step_up;
     }
     if !form.confirm {
         return back(&form.app, "confirm");

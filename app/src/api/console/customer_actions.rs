@@ -7,6 +7,21 @@ use leptos::prelude::*;
 use super::customers::customer_id;
 use crate::api::error::AppError;
 
+/// The action of `allowed` on customer `id`, for `reason`.
+#[cfg(feature = "ssr")]
+fn on_customer<'a>(
+    allowed: &'a super::Allowed,
+    id: &str,
+    reason: &'a crate::domain::customers::Reason,
+) -> Result<crate::domain::customers::actions::Request<'a>, AppError> {
+    Ok(crate::domain::customers::actions::Request {
+        actor: allowed.actor(),
+        client: &allowed.client,
+        user_id: customer_id(id)?,
+        reason,
+    })
+}
+
 /// An action on one customer, by its name on the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg(feature = "ssr")]
@@ -68,18 +83,13 @@ pub async fn act_on_customer(
     passkey: Option<String>,
 ) -> Result<String, AppError> {
     use crate::domain::customers::{
-        actions::{self, FactorToRemove, Request},
+        actions::{self, FactorToRemove},
         Reason,
     };
     let act = Act::parse(action.trim()).ok_or_else(|| AppError::BadRequest("action".into()))?;
     let allowed = super::guard_change(act.permission(), confirm.as_deref()).await?;
     let reason = Reason::parse(&reason)?;
-    let request = Request {
-        actor: allowed.actor(),
-        client: &allowed.client,
-        user_id: customer_id(&id)?,
-        reason: &reason,
-    };
+    let request = on_customer(&allowed, &id, &reason)?;
     let state = &allowed.state;
     let done = |yes: bool, did: &str, already: &str| {
         if yes {
@@ -166,12 +176,7 @@ pub async fn rename_customer(
     let name = DisplayName::parse(&display_name)
         .map_err(|e| AppError::field("display_name", e.to_string()))?;
     let reason = Reason::parse(&reason)?;
-    let request = actions::Request {
-        actor: allowed.actor(),
-        client: &allowed.client,
-        user_id: customer_id(&id)?,
-        reason: &reason,
-    };
+    let request = on_customer(&allowed, &id, &reason)?;
     actions::rename(&allowed.state, &request, &name).await?;
     Ok(())
 }
@@ -193,12 +198,7 @@ pub async fn change_customer_email(
     let allowed = super::guard_change(Permission::CustomersEdit, confirm.as_deref()).await?;
     let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
     let reason = Reason::parse(&reason)?;
-    let request = actions::Request {
-        actor: allowed.actor(),
-        client: &allowed.client,
-        user_id: customer_id(&id)?,
-        reason: &reason,
-    };
+    let request = on_customer(&allowed, &id, &reason)?;
     Ok(
         if actions::change_email(&allowed.state, &request, &email).await? {
             "The address is changed; the old one was told.".into()
