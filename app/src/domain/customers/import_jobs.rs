@@ -133,6 +133,16 @@ pub async fn queue(
     Ok(Ok(id))
 }
 
+/// An import the worker took.
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: i64,
+    started_by: Option<Uuid>,
+    format: Format,
+    dry_run: bool,
+    body: Option<String>,
+}
+
 /// Runs the oldest waiting import, if there is one (and first fails the imports a node that
 /// died left running). Whether there was one.
 pub async fn run_next(state: &AppState) -> sqlx::Result<bool> {
@@ -146,7 +156,7 @@ pub async fn run_next(state: &AppState) -> sqlx::Result<bool> {
     .bind(STALE_MINUTES)
     .execute(&state.db)
     .await?;
-    let claimed: Option<(i64, Option<Uuid>, Format, bool, Option<String>)> = sqlx::query_as(
+    let claimed: Option<Claimed> = sqlx::query_as(
         "UPDATE customer_imports SET state = 'running', updated_at = now()
          WHERE id = (SELECT id FROM customer_imports WHERE state = 'waiting'
                      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -154,7 +164,14 @@ pub async fn run_next(state: &AppState) -> sqlx::Result<bool> {
     )
     .fetch_optional(&state.db)
     .await?;
-    let Some((id, staff, format, dry_run, body)) = claimed else {
+    let Some(Claimed {
+        id,
+        started_by: staff,
+        format,
+        dry_run,
+        body,
+    }) = claimed
+    else {
         return Ok(false);
     };
     let actor = staff.map_or(Actor::System, Actor::Person);
