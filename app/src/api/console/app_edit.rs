@@ -115,7 +115,7 @@ pub async fn update_app(
         refresh_token_ttl_secs: seconds(&app.refresh_token_ttl_secs, "refresh_token_ttl_secs")?,
     };
     let changed = client_edit::update(
-        &allowed.state.db,
+        &allowed.state,
         &allowed.client,
         allowed.actor(),
         client_id.trim(),

@@ -196,8 +196,7 @@ pub async fn rotate_app_secret(
     use crate::domain::{oidc::client_admin, staff::Permission};
     let allowed = super::guard_change(Permission::AppsWrite, confirm.as_deref()).await?;
     client_admin::rotate_secret(
-        &allowed.state.db,
-        &allowed.state.client_key,
+        &allowed.state,
         &allowed.client,
         allowed.actor(),
         client_id.trim(),

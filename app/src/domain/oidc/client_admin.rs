@@ -1,16 +1,14 @@
 //! An operator's work on registered apps beyond registering them: enable or disable (a
 //! disabled app is refused everywhere, as if unregistered, and its grants end), rotate the
 //! secret (shown once), and the app's recent token activity. Each change is audited with the
-//! actor; the per-node client copies learn of it from the table's change notice.
+//! actor. This node forgets its copy of the app at once; the other nodes' copies learn of the
+//! change from the table's change notice.
 
 use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::{
-    clients::ClientSecretKey,
-    grant_revocation::{self, Grants},
-};
+use super::grant_revocation::{self, Grants};
 use crate::{
     domain::{
         audit::{self, Actor, AuditEvent, Outcome},
@@ -70,6 +68,7 @@ pub async fn set_enabled(
     }));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
+    state.clients.forget(&client_id.to_owned());
     if let Some(revoked) = revoked {
         revoked.remember(&state.revoked);
     }
@@ -79,19 +78,18 @@ pub async fn set_enabled(
 /// Gives app `client_id` a new secret and returns it (shown once; only its keyed hash is
 /// kept). The old secret stops working at once. Refused for an app without a secret.
 pub async fn rotate_secret(
-    db: &PgPool,
-    key: &ClientSecretKey,
+    state: &AppState,
     client: &ClientInfo,
     actor: Actor,
     client_id: &str,
 ) -> Result<Option<String>, AccountError> {
     let secret = random_token();
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     let done = sqlx::query(
         "UPDATE oauth_clients SET secret_hash = $2 WHERE id = $1 AND secret_hash IS NOT NULL",
     )
     .bind(client_id)
-    .bind(key.hash(client_id, &secret))
+    .bind(state.client_key.hash(client_id, &secret))
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -102,6 +100,7 @@ pub async fn rotate_secret(
         .detail(json!({ "client_id": client_id }));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
+    state.clients.forget(&client_id.to_owned());
     Ok(Some(secret))
 }
 

@@ -164,13 +164,13 @@ fn fields(edit: &ClientEdit) -> Vec<(&'static str, Value)> {
 /// Saves `edit` for app `client_id`; answers the names of the changed fields (none: nothing
 /// written), or why the edit was refused (nothing changed).
 pub async fn update(
-    db: &sqlx::PgPool,
+    state: &crate::state::AppState,
     client: &ClientInfo,
     actor: Actor,
     client_id: &str,
     edit: &ClientEdit,
 ) -> Result<Result<Vec<&'static str>, EditError>, AccountError> {
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     let current: Current = sqlx::query_as(&format!("{CURRENT} FOR UPDATE"))
         .bind(client_id)
         .fetch_optional(&mut *tx)
@@ -231,5 +231,7 @@ pub async fn update(
         .detail(json!({ "client_id": client_id, "changes": changes }));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
+    // This node sees the change at once; the others by the table's change notice.
+    state.clients.forget(&client_id.to_owned());
     Ok(Ok(changed))
 }
