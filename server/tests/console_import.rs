@@ -325,3 +325,43 @@ async fn an_upload_without_the_role_the_confirmation_or_a_readable_file_queues_n
         .unwrap();
     assert_eq!(queued, 0, "nothing refused was queued");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_import_a_dead_node_left_running_is_failed_and_its_file_cleared(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let state = server::startup::app_state(app.db.clone(), &app.config).unwrap();
+    let left = |minutes: i32| {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO customer_imports (file_name, format, dry_run, body, state, updated_at)
+             VALUES ('left.csv', 'csv', false, 'email,display_name\nada@example.com,Ada\n',
+                     'running', now() - make_interval(mins => $1))
+             RETURNING id",
+        )
+        .bind(minutes)
+        .fetch_one(&app.db)
+    };
+    let stale = left(11).await.unwrap();
+    let moving = left(1).await.unwrap();
+
+    let found = app::domain::customers::import_jobs::run_next(&state)
+        .await
+        .unwrap();
+    assert!(!found, "nothing was waiting");
+    let row = |id: i64| {
+        sqlx::query_as::<_, (String, Option<String>, Option<String>)>(
+            "SELECT state, body, failure FROM customer_imports WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.db)
+    };
+    let (state_of_stale, body, failure) = row(stale).await.unwrap();
+    assert_eq!(state_of_stale, "failed");
+    assert_eq!(body, None, "the file is gone");
+    assert!(failure.unwrap().contains("interrupted"));
+    let (state_of_moving, body, _) = row(moving).await.unwrap();
+    assert_eq!(
+        state_of_moving, "running",
+        "an import still moving is left alone"
+    );
+    assert!(body.is_some());
+}

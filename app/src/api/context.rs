@@ -111,6 +111,10 @@ impl From<AccountError> for AppError {
             AccountError::LastOwner => AppError::Refused(
                 "The last owner stays an owner: make someone else owner first.".into(),
             ),
+            AccountError::CustomerAddress => AppError::field(
+                "email",
+                "This address belongs to a customer; invite another address.",
+            ),
             AccountError::ReasonNeeded => {
                 AppError::field("reason", "Say why, in at most 500 characters.")
             }

@@ -244,11 +244,7 @@ pub async fn ensure_admin(
     let mut tx = state.db.begin().await?;
     let admin = match users::find_by_email(&mut *tx, email).await? {
         Some(user) if user.is_admin() => user,
-        Some(_) => {
-            return Err(AccountError::Unexpected(anyhow::anyhow!(
-                "{email} already has a customer account; choose another address for the admin"
-            )))
-        }
+        Some(_) => return Err(AccountError::CustomerAddress),
         None if only_if_none && users::admin_exists(&mut *tx).await? => return Ok(None),
         None => {
             let name = DisplayName::parse("Administrator")?;

@@ -67,6 +67,9 @@ pub enum AccountError {
     /// The staff would be left without an owner.
     #[error("the last owner cannot be demoted or removed")]
     LastOwner,
+    /// Staff need an address of their own: this one has a customer account.
+    #[error("this address has a customer account; choose another address for staff")]
+    CustomerAddress,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

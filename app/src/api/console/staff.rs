@@ -160,15 +160,5 @@ pub async fn invite_staff(
     let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
     let role = StaffRole::parse(&role)
         .ok_or_else(|| AppError::field("role", "Choose owner, admin, support or auditor."))?;
-    match accounts::invite_staff(&allowed.state, &email, role, allowed.actor()).await {
-        Err(crate::domain::error::AccountError::Unexpected(e))
-            if e.to_string().contains("customer account") =>
-        {
-            Err(AppError::field(
-                "email",
-                "This address belongs to a customer; invite another address.",
-            ))
-        }
-        other => Ok(other?),
-    }
+    Ok(accounts::invite_staff(&allowed.state, &email, role, allowed.actor()).await?)
 }
