@@ -25,10 +25,12 @@ pub enum SocialCommand {
         /// Microsoft tenant (default: common).
         #[arg(long)]
         tenant: Option<String>,
-        #[arg(long)]
+        /// Taken as given, even when it starts with a dash.
+        #[arg(long, allow_hyphen_values = true)]
         client_id: String,
         /// Stored encrypted under the master key. Also read from CIAM_SOCIAL_CLIENT_SECRET.
-        #[arg(long)]
+        /// Taken as given, even when it starts with a dash (generated secrets may).
+        #[arg(long, allow_hyphen_values = true)]
         client_secret: Option<String>,
         /// Space-separated scopes (default: the preset's).
         #[arg(long)]
