@@ -1,7 +1,11 @@
 //! Builds the application from configuration: database pool, shared state, the axum `Router`
 //! with every layer, and the background workers. Tests call the same functions.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use anyhow::Context;
 use app::{
@@ -22,7 +26,7 @@ use axum::{
     Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use tokio::{net::TcpListener, sync::watch};
 use tower_http::{
@@ -133,10 +137,19 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The app's routes, listed once per process. Listing renders the app with resource loading
+/// suppressed process-wide (leptos_server's `SuppressResourceLoad`): a second router built while
+/// another in the same process renders a page would leave that page's resources pending for
+/// ever, and its response unfinished.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP application.
 pub fn router(state: AppState, config: &Config) -> Router {
     let options = leptos_options(config);
-    let routes = generate_route_list(App);
+    let routes = app_routes();
 
     let context_state = state.clone();
     let context = move || {

@@ -453,3 +453,46 @@ async fn reset_mails_are_limited_per_address(db: PgPool) {
         json!({ "Throttled": { "minutes": 60 } })
     );
 }
+
+/// Building a router renders the app once with resource loading switched off for the whole
+/// process. Routers built while a page renders (tests, or nodes in one process) must not leave
+/// that page's data pending for ever.
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_finish_while_another_router_is_built(db: PgPool) {
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    };
+    let app = TestApp::spawn(db).await;
+    let browser = app.signed_in_customer("ada@example.org").await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let builder = {
+        let stop = stop.clone();
+        let config = app.config.clone();
+        let state = server::startup::app_state(app.db.clone(), &config).unwrap();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let _inside = runtime.enter();
+            let mut built = 0;
+            while !stop.load(Ordering::Relaxed) {
+                drop(server::startup::router(state.clone(), &config));
+                built += 1;
+            }
+            built
+        })
+    };
+    for _ in 0..20 {
+        let page = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            browser.get("/profile").await.text().await.unwrap()
+        })
+        .await
+        .expect("the profile page finishes");
+        assert!(page.contains("ada@example.org"));
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(builder.join().unwrap() > 0, "routers were built meanwhile");
+}
