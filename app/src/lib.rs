@@ -28,6 +28,7 @@ use ui::{
         dashboard::DashboardPage, import::ImportPage, settings::SettingsPage, social::SocialPage,
         staff::StaffPage, ConsoleHomePage,
     },
+    email_change::{ConfirmEmailChangePage, UndoEmailChangePage},
     home::HomePage,
     layout::Layout,
     not_found::NotFoundPage,
@@ -77,6 +78,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("register/sent") view=RegisterSentPage ssr=SsrMode::Async />
                     <Route path=path!("verify-email") view=VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("confirm-email-change") view=ConfirmEmailChangePage ssr=SsrMode::Async />
+                    <Route path=path!("undo-email-change") view=UndoEmailChangePage ssr=SsrMode::Async />
                     <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("signin/code") view=EmailCodePage ssr=SsrMode::Async />
                     <Route path=path!("signin/email") view=EmailLinkPage ssr=SsrMode::Async />

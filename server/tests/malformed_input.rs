@@ -16,6 +16,9 @@ use support::TestApp;
 const SERVER_FUNCTIONS: &[&str] = &[
     "me",
     "update-profile",
+    "change-email",
+    "confirm-email-change",
+    "undo-email-change",
     "identities",
     "identities/unlink",
     "identities/pending",
@@ -299,6 +302,7 @@ async fn a_nul_byte_is_a_bad_request_wherever_it_is_sent(db: PgPool) {
         ("register", "display_name"),
         ("email-sign-in/link", "token"),
         ("verify-email", "token"),
+        ("undo-email-change", "token"),
         ("passkeys/rename", "id"),
         ("identities/unlink", "provider"),
     ] {

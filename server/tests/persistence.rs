@@ -179,7 +179,7 @@ async fn the_session_store_mirrors_the_user_and_never_resurrects_a_deleted_sessi
     };
     store.create(&mut record).await.unwrap();
     let loaded = store.load(&record.id).await.unwrap().expect("stored");
-    assert_eq!(loaded.data, record.data);
+    assert_eq!(loaded.data.get("user_id"), record.data.get("user_id"));
     let owner: Option<Uuid> = sqlx::query_scalar("SELECT user_id FROM sessions")
         .fetch_one(&db)
         .await
@@ -200,4 +200,47 @@ async fn the_session_store_mirrors_the_user_and_never_resurrects_a_deleted_sessi
     store.create(&mut stale).await.unwrap();
     assert!(store.load(&stale.id).await.unwrap().is_none());
     assert_eq!(sessions::delete_expired(&db).await.unwrap(), 1);
+}
+
+/// Two requests of one session load it, change different keys and save, the slower last: each
+/// keeps its change, and a key one removed stays removed.
+#[sqlx::test(migrations = "../migrations")]
+async fn two_requests_of_one_session_each_keep_their_change(db: PgPool) {
+    use serde_json::json;
+    let user = a_user(&db, "ada@example.com").await;
+    let store = PgSessionStore::new(db.clone());
+    let mut record = Record {
+        id: Default::default(),
+        data: [
+            ("pending".to_string(), json!("app request")),
+            ("ceremony".to_string(), json!("old")),
+        ]
+        .into(),
+        expiry_date: OffsetDateTime::now_utc() + Duration::minutes(30),
+    };
+    store.create(&mut record).await.unwrap();
+
+    let mut first = store.load(&record.id).await.unwrap().unwrap();
+    let mut second = store.load(&record.id).await.unwrap().unwrap();
+    first.data.insert("user_id".into(), json!(user));
+    first.data.remove("pending");
+    second.data.insert("ceremony".into(), json!("new"));
+    store.save(&first).await.unwrap();
+    store.save(&second).await.unwrap();
+
+    let now = store.load(&record.id).await.unwrap().unwrap();
+    assert_eq!(now.data.get("user_id"), Some(&json!(user)));
+    assert_eq!(now.data.get("ceremony"), Some(&json!("new")));
+    assert_eq!(now.data.get("pending"), None, "the removal stands");
+    let (data, owner): (serde_json::Value, Option<Uuid>) =
+        sqlx::query_as("SELECT data, user_id FROM sessions")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(owner, Some(user));
+    assert_eq!(
+        data,
+        json!({ "user_id": user, "ceremony": "new" }),
+        "no copy is stored"
+    );
 }

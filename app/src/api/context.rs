@@ -8,8 +8,9 @@ use uuid::Uuid;
 use super::error::AppError;
 use crate::{
     domain::{
-        authentication::second_step::StepRejection, client::ClientInfo, error::AccountError,
-        mfa::enrolment::FactorRejection, sessions, users::User,
+        authentication::second_step::StepRejection, client::ClientInfo,
+        email_change::EmailChangeError, error::AccountError, mfa::enrolment::FactorRejection,
+        sessions, users::User,
     },
     state::AppState,
 };
@@ -59,6 +60,10 @@ impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
         match e {
             AccountError::Email(e) => AppError::field("email", e.to_string()),
+            AccountError::EmailChange(e @ EmailChangeError::Same) => {
+                AppError::field("email", e.to_string())
+            }
+            AccountError::EmailChange(e) => AppError::Refused(e.to_string()),
             AccountError::DisplayName(e) => AppError::field("display_name", e.to_string()),
             AccountError::Password(e) => AppError::field("password", e.to_string()),
             AccountError::Token(e) => AppError::Refused(e.to_string()),

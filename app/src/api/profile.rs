@@ -49,3 +49,40 @@ pub async fn update_profile(display_name: String) -> Result<(), AppError> {
     crate::domain::accounts::rename(&state, &context::client(), user_id, &name).await?;
     Ok(())
 }
+
+/// Asks to move the signed-in account to another address: a link that makes the change goes
+/// there. Needs a recent sign-in.
+#[server(prefix = "/api", endpoint = "change-email")]
+pub async fn change_email(email: String) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::email::Email;
+
+    let new = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let state = context::state()?;
+    let session = context::session().await?;
+    let user_id = context::signed_in_user(&session).await?;
+    crate::domain::email_change::request(&state, &context::client(), &session, user_id, &new)
+        .await?;
+    leptos_axum::redirect("/profile?email_change_sent=1");
+    Ok(())
+}
+
+/// The link mailed to the new address: makes the change.
+#[server(prefix = "/api", endpoint = "confirm-email-change")]
+pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    crate::domain::email_change::confirm(&state, &context::client(), &token).await?;
+    leptos_axum::redirect("/profile?email_changed=1");
+    Ok(())
+}
+
+/// The link mailed to the old address: "this wasn't me".
+#[server(prefix = "/api", endpoint = "undo-email-change")]
+pub async fn undo_email_change(token: String) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    crate::domain::email_change::undo(&state, &context::client(), &token).await?;
+    leptos_axum::redirect("/signin?email_restored=1");
+    Ok(())
+}

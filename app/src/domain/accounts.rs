@@ -11,6 +11,7 @@ use super::{
     branding,
     client::ClientInfo,
     email::Email,
+    email_change,
     error::AccountError,
     mail::{self, Templates},
     names::DisplayName,
@@ -109,7 +110,12 @@ pub(super) async fn create_or_warn_owner(
     let (email, name) = (new.email, new.display_name);
     let brand = branding::for_client(&mut *tx, client).await?;
     let templates = templates(state, &brand);
-    let inserted = users::insert(&mut *tx, new).await?;
+    // An address whose owner just moved their account away from it stays theirs while the
+    // change can be undone.
+    let inserted = match email_change::reserver(&mut *tx, email, Uuid::nil()).await? {
+        Some(_) => None,
+        None => users::insert(&mut *tx, new).await?,
+    };
     match inserted {
         Some(user_id) => {
             let token = tokens::issue(&mut *tx, user_id, TokenPurpose::VerifyEmail).await?;
@@ -121,8 +127,8 @@ pub(super) async fn create_or_warn_owner(
             audit::record(&mut *tx, client, event).await?;
         }
         None => {
-            if let Some(owner) = users::find_by_email(&mut *tx, email).await? {
-                let message = templates.already_registered(&owner.email(), &owner.display_name);
+            if let Some(owner) = email_change::holder(&mut *tx, email, Uuid::nil()).await? {
+                let message = templates.already_registered(&owner.email, &owner.display_name);
                 mail::enqueue(&mut *tx, &message).await?;
                 let event = AuditEvent::new("account.registered", Outcome::Failure)
                     .about(Some(owner.id))

@@ -11,6 +11,8 @@ pub enum AccountError {
     #[error(transparent)]
     Email(#[from] EmailError),
     #[error(transparent)]
+    EmailChange(#[from] super::email_change::EmailChangeError),
+    #[error(transparent)]
     DisplayName(#[from] DisplayNameError),
     #[error(transparent)]
     Password(#[from] PasswordRejection),

@@ -255,6 +255,70 @@ impl<'a> Templates<'a> {
         })
     }
 
+    /// The link that proves a new address the owner asked to move their account to.
+    pub fn confirm_new_email(&self, to: &Email, name: &str, token: &str) -> OutgoingMail {
+        let link = format!("{}/confirm-email-change?token={token}", self.public_url);
+        self.signed(OutgoingMail {
+            kind: "confirm_new_email",
+            to: to.to_string(),
+            subject: format!(
+                "Confirm the new email address of your {} account",
+                self.product
+            ),
+            body: format!(
+                "Hello {name},\n\nopen this link to make this the email address of your \
+                 {product} account:\n\n{link}\n\nThe link works once and expires in 24 hours. \
+                 Until you open it, your account keeps its current address. If you did not ask \
+                 for this, ignore this message.\n",
+                product = self.product
+            ),
+            sender: None,
+        })
+    }
+
+    /// Told to the owner of an address someone asked to move another account to.
+    pub fn email_change_to_taken(&self, to: &Email, name: &str) -> OutgoingMail {
+        self.signed(OutgoingMail {
+            kind: "email_change_to_taken",
+            to: to.to_string(),
+            subject: format!("Someone tried to use your address at {}", self.product),
+            body: format!(
+                "Hello {name},\n\nsomeone signed in to another {product} account asked to move \
+                 it to this address. This address already belongs to your account, so nothing \
+                 changed.\n\nIf that was you, keep using this account, or remove this address \
+                 from it first. If it was not you, you need to do nothing.\n",
+                product = self.product
+            ),
+            sender: None,
+        })
+    }
+
+    /// Told to the old address when the owner moved the account to another one, with the link
+    /// that undoes the change.
+    pub fn email_changed_by_owner(
+        &self,
+        to: &Email,
+        name: &str,
+        new_address: &str,
+        undo_token: &str,
+    ) -> OutgoingMail {
+        let link = format!("{}/undo-email-change?token={undo_token}", self.public_url);
+        self.signed(OutgoingMail {
+            kind: "email_changed_by_owner",
+            to: to.to_string(),
+            subject: format!("The email address of your {} account changed", self.product),
+            body: format!(
+                "Hello {name},\n\nthe email address of your {product} account was changed to \
+                 {new_address}. Mail about your account now goes there, and the links we sent to \
+                 this address no longer work.\n\nIf this wasn't you, open this link within 7 \
+                 days:\n\n{link}\n\nIt puts this address back, signs out every device and asks \
+                 for a new password.\n",
+                product = self.product
+            ),
+            sender: None,
+        })
+    }
+
     /// An invitation to join the staff: the one-time link that sets the password.
     pub fn staff_invite(&self, to: &Email, role: &str, link: &str) -> OutgoingMail {
         self.signed(OutgoingMail {

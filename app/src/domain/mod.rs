@@ -14,6 +14,7 @@ pub mod client;
 pub mod client_address;
 pub mod customers;
 pub mod email;
+pub mod email_change;
 pub mod email_sign_in;
 pub mod error;
 pub mod imported_hashes;

@@ -56,7 +56,11 @@ const SID_KEY: &str = "sid";
 
 /// Stores sessions in the `sessions` table. `save` only updates rows that exist, so a session
 /// ended elsewhere (sign-out everywhere, password reset) is never written back by a request
-/// that was still in flight.
+/// that was still in flight. And `save` writes only what its request changed: a record keeps a
+/// copy of the data as loaded (under [`LOADED_KEY`], never stored), and the row gets the keys
+/// that differ from it and loses the keys removed from it. Two requests of one session that
+/// change different keys (a page's passkey autofill and an app's authorization request, two
+/// tabs) both keep their change; whole-record saves would lose the one written first.
 #[derive(Debug, Clone)]
 pub struct PgSessionStore {
     db: PgPool,
@@ -72,6 +76,28 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// Where a loaded record keeps its data as loaded (see [`PgSessionStore`]).
+const LOADED_KEY: &str = "__as_loaded";
+
+/// The record's data to store, and the data as it was loaded (none for a new or cleared one).
+fn split_loaded(
+    record: &Record,
+) -> (
+    serde_json::Map<String, serde_json::Value>,
+    Option<serde_json::Map<String, serde_json::Value>>,
+) {
+    let mut data: serde_json::Map<String, serde_json::Value> = record
+        .data
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let loaded = match data.remove(LOADED_KEY) {
+        Some(serde_json::Value::Object(loaded)) => Some(loaded),
+        _ => None,
+    };
+    (data, loaded)
+}
+
 fn user_of(record: &Record) -> Option<Uuid> {
     record
         .data
@@ -82,7 +108,7 @@ fn user_of(record: &Record) -> Option<Uuid> {
 #[async_trait]
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = serde_json::to_value(&record.data).map_err(backend)?;
+        let data = serde_json::Value::Object(split_loaded(record).0);
         loop {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
@@ -103,15 +129,40 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_value(&record.data).map_err(backend)?;
+        let (data, loaded) = split_loaded(record);
+        let Some(loaded) = loaded else {
+            // New to this request, or cleared by it: the record is the whole truth.
+            sqlx::query(
+                "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4, updated_at = now()
+                 WHERE id = $1",
+            )
+            .bind(record.id.to_string())
+            .bind(user_of(record))
+            .bind(serde_json::Value::Object(data))
+            .bind(record.expiry_date)
+            .execute(&self.db)
+            .await
+            .map_err(backend)?;
+            return Ok(());
+        };
+        let removed: Vec<&String> = loaded.keys().filter(|k| !data.contains_key(*k)).collect();
+        let changed: serde_json::Map<String, serde_json::Value> = data
+            .iter()
+            .filter(|(k, v)| loaded.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         sqlx::query(
-            "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4, updated_at = now()
+            "UPDATE sessions
+             SET data = (data - $2::text[]) || $3,
+                 user_id = (((data - $2::text[]) || $3) ->> $5)::uuid,
+                 expires_at = $4, updated_at = now()
              WHERE id = $1",
         )
         .bind(record.id.to_string())
-        .bind(user_of(record))
-        .bind(&data)
+        .bind(removed)
+        .bind(serde_json::Value::Object(changed))
         .bind(record.expiry_date)
+        .bind(USER_KEY)
         .execute(&self.db)
         .await
         .map_err(backend)?;
@@ -127,9 +178,15 @@ impl SessionStore for PgSessionStore {
         .await
         .map_err(backend)?;
         row.map(|(data, expiry_date)| {
+            let mut data: std::collections::HashMap<String, serde_json::Value> =
+                serde_json::from_value(data).map_err(backend)?;
+            let loaded = serde_json::Value::Object(
+                data.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            );
+            data.insert(LOADED_KEY.to_owned(), loaded);
             Ok(Record {
                 id: *id,
-                data: serde_json::from_value(data).map_err(backend)?,
+                data,
                 expiry_date,
             })
         })

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod console;
+pub mod email_change;
 pub mod form;
 pub mod home;
 pub mod layout;

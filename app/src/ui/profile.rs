@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 
 use super::{
+    email_change::EmailChangeForm,
     form::{field_error, last_error, Field, FormError},
     layout::CurrentUser,
     oauth::ConnectedApps,
@@ -82,6 +83,7 @@ fn ProfileFacts(me: AccountSummary) -> impl IntoView {
                 }}
             </dd>
         </dl>
+        <EmailChangeForm />
         <ActionForm action>
             <FormError error />
             <Field

@@ -30,6 +30,12 @@ pub fn SignInPage() -> impl IntoView {
                  removed: sign in with a code by email, or choose a new password with \
                  \"Forgot your password?\".",
             )
+        } else if q.get("email_restored").is_some() {
+            Some(
+                "Your email address is back, and every device was signed out. We mailed you a \
+                 link to choose a new password: check your passkeys and authenticator app too \
+                 once you are in.",
+            )
         } else if q.get("verified").is_some() {
             Some("Your email address is confirmed. You can sign in now.")
         } else {

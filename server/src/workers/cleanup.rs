@@ -33,6 +33,10 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM mail_outbox WHERE delivered_at < now() - interval '7 days'",
         "DELETE FROM webauthn_ceremonies WHERE expires_at < now()",
         "DELETE FROM email_sign_in_requests WHERE expires_at < now() - interval '1 day'",
+        // An address change whose links are all dead (its history stays in the audit trail).
+        "DELETE FROM email_changes
+         WHERE confirm_expires_at < now() - interval '1 day'
+           AND (undo_expires_at IS NULL OR undo_expires_at < now())",
         "DELETE FROM logout_outbox WHERE created_at < now() - interval '7 days'
             AND (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)",
         "DELETE FROM auth_throttle

@@ -14,6 +14,7 @@ use crate::{
         audit::{self, Actor, AuditEvent, Outcome},
         client::ClientInfo,
         email::{Email, EmailError},
+        email_change,
         error::AccountError,
         mail,
         mfa::{enrolment::notify_changed, recovery_codes, totp},
@@ -188,7 +189,7 @@ pub async fn change_email(
     if old.as_str().to_lowercase() == new.as_str().to_lowercase() {
         return Ok(false);
     }
-    if users::find_by_email(&mut *tx, new).await?.is_some() {
+    if email_change::holder(&mut tx, new, user.id).await?.is_some() {
         return Err(EmailError::InUse.into());
     }
     let moved = sqlx::query(
@@ -215,6 +216,8 @@ pub async fn change_email(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
+    // The owner's own change links, and the old address's undo, end with it.
+    email_change::end_all(&mut tx, user.id).await?;
     let brand = crate::domain::branding::default_brand(&mut *tx).await?;
     let notice = mail::Templates::new(&state.settings.public_url, &brand).email_changed(
         &old,
