@@ -162,10 +162,9 @@ export async function registerConfirmed(page, email, { javaScriptEnabled }) {
   await open(page, linkIn(mail, '/verify-email'), mode);
   await page.getByRole('button', { name: 'Confirm my email address', exact: true }).click();
   await waitForPath(page, '/signin', '?verified=1');
-  // The sign-in page starts a passkey autofill ceremony, which writes the session. A journey
-  // that goes on at once (to an app's authorization request, say) could have that write land
-  // after its own and lose it: the session store saves whole records (a known race, noted for
-  // a fix in the store). Let the page settle first.
+  // The sign-in page starts a passkey autofill ceremony, which writes the session. The store
+  // merges each request's changes, so the journey could go on at once; settling keeps the
+  // steps of a journey in the order a person takes them.
   if (javaScriptEnabled) await page.waitForLoadState('networkidle');
 }
 
