@@ -15,6 +15,8 @@ const SUBJECT = {
   duplicate: 'Someone tried to register with your address at Keyhaven',
   reset: 'Reset your Keyhaven password',
   changed: 'Your Keyhaven password was changed',
+  confirmNew: 'Confirm the new email address of your Keyhaven account',
+  addressChanged: 'The email address of your Keyhaven account changed',
 };
 
 for (const javaScriptEnabled of [true, false]) {
@@ -186,6 +188,51 @@ for (const javaScriptEnabled of [true, false]) {
       await waitForPath(page, '/profile');
       await waitForText(page.locator('dl.facts'), email);
       checkPage(page);
+    });
+
+    test('move the account to another address, then undo it from the old one', async () => {
+      const email = uniqueEmail();
+      const moved = uniqueEmail();
+      const { page } = await freshPage();
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await confirmEmail(page, email);
+      await signIn(page, { email, password: PASSWORD });
+      await waitForPath(page, '/profile');
+
+      // Ask for the move: nothing changes until the new address proves itself.
+      if (javaScriptEnabled) await settle(page);
+      await page.getByLabel('New email address').fill(moved);
+      await page.getByRole('button', { name: 'Send a confirmation link', exact: true }).click();
+      await waitForPath(page, '/profile', '?email_change_sent=1');
+      await waitForText(page.locator('.notice'), 'We sent a link to the new address');
+      await waitForText(page.locator('dl.facts'), email);
+      const confirm = await sink.waitForMail({ to: moved, subject: SUBJECT.confirmNew });
+      await open(page, linkIn(confirm, '/confirm-email-change'), mode);
+      await page.getByRole('button', { name: 'Use this address', exact: true }).click();
+      await waitForPath(page, '/profile', '?email_changed=1');
+      await waitForText(page.locator('dl.facts'), moved);
+
+      // The old address is told, and undoes the move from another browser.
+      const notice = await sink.waitForMail({ to: email, subject: SUBJECT.addressChanged });
+      assert.ok(!notice.text.includes(moved), 'the new address is masked');
+      const owner = (await freshPage()).page;
+      await open(owner, linkIn(notice, '/undo-email-change'), mode);
+      await owner.getByRole('button', { name: 'Put my address back', exact: true }).click();
+      await waitForPath(owner, '/signin', '?email_restored=1');
+      await waitForText(owner.locator('.notice'), 'Your email address is back');
+
+      // The browser that moved it is signed out, and the password must be chosen again.
+      await open(page, '/profile', mode);
+      await waitForPath(page, '/signin');
+      const reset = await sink.waitForMail({ to: email, subject: SUBJECT.reset });
+      await open(owner, linkIn(reset, '/reset-password'), mode);
+      await owner.getByLabel('New password').fill(NEW_PASSWORD);
+      await owner.getByRole('button', { name: 'Set new password', exact: true }).click();
+      await waitForPath(owner, '/profile', '?password_changed=1');
+      await waitForText(owner.locator('dl.facts'), email);
+      checkPage(page);
+      checkPage(owner);
     });
 
     test('field errors appear next to their fields', async () => {
