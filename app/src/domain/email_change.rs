@@ -134,13 +134,7 @@ pub async fn confirm(
     let change = locked_change(&mut tx, "confirm_hash", "confirm_expires_at", token).await?;
     let change = match usable(change, |c| c.confirmed_at.is_some()) {
         Ok(change) => change,
-        Err(rejection) => {
-            let event = AuditEvent::new("email.change_failed", Outcome::Failure)
-                .detail(json!({ "reason": rejection.to_string() }));
-            audit::record(&mut *tx, client, event).await?;
-            tx.commit().await?;
-            return Err(rejection.into());
-        }
+        Err(rejection) => return refused(tx, client, "email.change_failed", rejection).await,
     };
     let user = locked_user(&mut tx, change.user_id).await?;
     if !same_address(&user.email, &change.old_email) {
@@ -190,13 +184,7 @@ pub async fn undo(state: &AppState, client: &ClientInfo, token: &str) -> Result<
     let change = locked_change(&mut tx, "undo_hash", "undo_expires_at", token).await?;
     let change = match usable(change, |c| c.undone_at.is_some()) {
         Ok(change) => change,
-        Err(rejection) => {
-            let event = AuditEvent::new("email.change_undo_failed", Outcome::Failure)
-                .detail(json!({ "reason": rejection.to_string() }));
-            audit::record(&mut *tx, client, event).await?;
-            tx.commit().await?;
-            return Err(rejection.into());
-        }
+        Err(rejection) => return refused(tx, client, "email.change_undo_failed", rejection).await,
     };
     let user = locked_user(&mut tx, change.user_id).await?;
     let old = Email::from_stored(change.old_email.clone());
@@ -350,6 +338,20 @@ async fn by_link(
     .await
 }
 
+/// Audits a link that did not work, as `action`, and refuses with why.
+async fn refused(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    client: &ClientInfo,
+    action: &'static str,
+    rejection: TokenRejection,
+) -> Result<(), AccountError> {
+    let event = AuditEvent::new(action, Outcome::Failure)
+        .detail(json!({ "reason": rejection.to_string() }));
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
+    Err(rejection.into())
+}
+
 /// The change, when its link still works; `used` says whether this link was used already.
 fn usable(
     change: Option<Change>,
@@ -364,8 +366,9 @@ fn usable(
 }
 
 /// Sets the account's address, proven; links and codes sent to the address it had open
-/// nothing any more. With `reset`, the password must be reset before it is used again.
-async fn move_address(
+/// nothing any more. With `reset`, the password must be reset before it is used again. Staff
+/// moving an account use it too.
+pub(crate) async fn move_address(
     conn: &mut PgConnection,
     user_id: Uuid,
     to: &Email,

@@ -192,30 +192,8 @@ pub async fn change_email(
     if email_change::holder(&mut tx, new, user.id).await?.is_some() {
         return Err(EmailError::InUse.into());
     }
-    let moved = sqlx::query(
-        "UPDATE users SET email = $2, email_verified_at = now(), unproven_claim_hash = NULL,
-                          updated_at = now()
-         WHERE id = $1",
-    )
-    .bind(user.id)
-    .bind(new.as_str())
-    .execute(&mut *tx)
-    .await;
-    match moved {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(EmailError::InUse.into())
-        }
-        other => other?,
-    };
     // Links and codes mailed to the old address open nothing any more.
-    sqlx::query("DELETE FROM one_time_tokens WHERE user_id = $1")
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM email_sign_in_requests WHERE user_id = $1")
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    email_change::move_address(&mut tx, user.id, new, false).await?;
     // The owner's own change links, and the old address's undo, end with it.
     email_change::end_all(&mut tx, user.id).await?;
     let brand = crate::domain::branding::default_brand(&mut *tx).await?;
