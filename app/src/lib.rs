@@ -40,6 +40,7 @@ use ui::{
     security::{AuthenticatorPage, RecoveryCodesPage},
     signin::SignInPage,
     sms::{PhoneConfirmPage, SmsCodePage, SmsSignInPage},
+    timeline::TimelinePage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile/phone") view=PhoneConfirmPage ssr=SsrMode::Async />
                     <Route path=path!("profile/authenticator") view=AuthenticatorPage ssr=SsrMode::Async />
                     <Route path=path!("profile/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async />
+                    <Route path=path!("profile/activity") view=TimelinePage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=ConsoleHomePage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers") view=CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers/:id") view=CustomerPage ssr=SsrMode::Async />

@@ -235,6 +235,52 @@ for (const javaScriptEnabled of [true, false]) {
       checkPage(owner);
     });
 
+    test('end another sign-in from the list, change the password, read the activity', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await confirmEmail(page, email);
+      await signIn(page, { email, password: PASSWORD });
+      await waitForPath(page, '/profile');
+      const other = (await freshPage()).page;
+      await signIn(other, { email, password: PASSWORD });
+      await waitForPath(other, '/profile');
+
+      // Both sign-ins are listed, this one marked; the other is ended from here.
+      await open(page, '/profile', mode);
+      if (javaScriptEnabled) await settle(page);
+      const signIns = page.locator('ul.sign-ins > li');
+      await waitForText(signIns.first(), /\S/);
+      assert.equal(await signIns.count(), 2);
+      assert.equal(await signIns.filter({ hasText: 'this device' }).count(), 1);
+      const elsewhere = signIns.filter({ hasNotText: 'this device' });
+      await waitForText(elsewhere, 'by password');
+      await elsewhere.getByRole('button', { name: 'End sign-in', exact: true }).click();
+      await waitForPath(page, '/profile', '?sign_in_ended=1');
+      await waitForText(page.locator('.notice'), 'That device is signed out.');
+      await open(other, '/profile', mode);
+      await waitForPath(other, '/signin');
+
+      // A new password, proven by the current one.
+      await open(page, '/profile', mode);
+      if (javaScriptEnabled) await settle(page);
+      await page.getByLabel('Current password').fill(PASSWORD);
+      await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+      await page.getByRole('button', { name: 'Change password', exact: true }).click();
+      await waitForPath(page, '/profile', '?password_changed=1');
+      await waitForText(page.locator('.notice'), 'Your password was changed');
+      await sink.waitForMail({ to: email, subject: SUBJECT.changed });
+
+      // The activity page tells the story, newest first.
+      await page.getByRole('link', { name: 'See your account activity', exact: true }).click();
+      await waitForPath(page, '/profile/activity');
+      const events = page.locator('ol.timeline > li');
+      await waitForText(events.first(), 'Your password was changed');
+      await waitForText(events.nth(1), 'You signed out another device');
+      checkPage(page);
+    });
+
     test('field errors appear next to their fields', async () => {
       const { page } = await freshPage();
 

@@ -157,13 +157,7 @@ async fn a_taken_address_gets_the_same_answer_and_its_owner_is_told(db: PgPool) 
 async fn a_change_needs_a_recent_sign_in(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let browser = app.signed_in_customer("ada@example.org").await;
-    sqlx::query(
-        "UPDATE sessions SET data = jsonb_set(data, '{auth_at}', to_jsonb(extract(epoch from now())::bigint - 660))
-         WHERE user_id IS NOT NULL",
-    )
-    .execute(&app.db)
-    .await
-    .unwrap();
+    app.age_sign_ins().await;
     let stale = browser
         .call("change-email", &[("email", "ada@new.example")])
         .await;

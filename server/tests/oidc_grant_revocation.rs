@@ -201,3 +201,56 @@ async fn the_absolute_lifetime_is_configurable(db: PgPool) {
     .unwrap();
     assert!((1.9..=2.0).contains(&days), "{days}");
 }
+
+/// Ending one sign-in from the portal's list ends the grants made through it (its refresh
+/// tokens and access tokens); the grants of the sign-in that ended it stay.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sign_in_ended_from_the_portal_ends_the_grants_made_through_it(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (client, secret, laptop, code) = app_and_code(&app).await;
+    let (_, kept) = exchange(&app, &client, &secret, &code).await;
+    let phone = app.browser();
+    phone
+        .call(
+            "sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", support::GOOD_PASSWORD),
+            ],
+        )
+        .await;
+    let code = code_for(&phone, &client, OFFLINE).await;
+    let (status, lost) = exchange(&app, &client, &secret, &code).await;
+    assert_eq!(status, 200);
+
+    let listed: Vec<Value> = laptop.call("sign-ins", &[]).await.json().await.unwrap();
+    let other = listed.iter().find(|s| s["this_device"] == false).unwrap();
+    let res = laptop
+        .call("sign-ins/end", &[("id", other["id"].as_str().unwrap())])
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let (status, body) = refresh(
+        &app,
+        &client,
+        &secret,
+        lost["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(
+        userinfo(&app, lost["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        401
+    );
+    let (status, _) = refresh(
+        &app,
+        &client,
+        &secret,
+        kept["refresh_token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "the laptop's grant stays");
+}

@@ -271,6 +271,35 @@ async fn a_password_reset_or_an_expired_session_ends_the_apps_sign_ins_too(db: P
     assert_eq!(claims["sid"], second["sid"]);
 }
 
+/// A sign-in ended from another device's list of sign-ins: its apps get a logout token for it.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sign_in_ended_from_the_portal_tells_its_apps(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (receiver, base) = Receiver::start(0).await;
+    let shop = register_app(&app, "Shop", Some(format!("{base}/shop")), None).await;
+    let laptop = app.signed_in_customer("ada@example.com").await;
+    let phone = app.browser();
+    phone
+        .call(
+            "sign-in",
+            &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    let (_, claims) = id_token_for(&app, &phone, &shop).await;
+    let res = laptop
+        .call("sign-ins/end", &[("id", claims["sid"].as_str().unwrap())])
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let got = receiver.wait_for(&["shop"]).await;
+    let logout = verify_logout_token(&app, &got["shop"], &shop.client_id).await;
+    assert_eq!(logout["sid"], claims["sid"]);
+    assert_eq!(
+        receiver.count(),
+        1,
+        "only the ended sign-in's apps are told"
+    );
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn the_end_session_page_loads_the_apps_front_channel_logout_pages(db: PgPool) {
     let app = TestApp::spawn(db).await;

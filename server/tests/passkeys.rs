@@ -106,13 +106,7 @@ async fn adding_a_passkey_needs_a_fresh_sign_in(db: PgPool) {
     assert_eq!(opts["publicKey"]["user"]["name"], "grace@example.com");
 
     // Eleven minutes later, the same session must sign in again first.
-    sqlx::query(
-        "UPDATE sessions SET data = jsonb_set(data, '{auth_at}', to_jsonb(extract(epoch from now())::bigint - 660))
-         WHERE user_id IS NOT NULL",
-    )
-    .execute(&app.db)
-    .await
-    .unwrap();
+    app.age_sign_ins().await;
     let stale = browser
         .call("passkeys/add/start", &[("name", "Laptop")])
         .await;

@@ -10,7 +10,7 @@ use crate::{
     domain::{
         authentication::second_step::StepRejection, client::ClientInfo,
         email_change::EmailChangeError, error::AccountError, mfa::enrolment::FactorRejection,
-        sessions, users::User,
+        password_change::PasswordChangeError, sessions, users::User,
     },
     state::AppState,
 };
@@ -36,6 +36,12 @@ pub fn client() -> ClientInfo {
     use_context::<Parts>()
         .map(|parts| ClientInfo::from_parts(&parts))
         .unwrap_or_default()
+}
+
+/// A moment as every page shows it: "2026-11-29 05:40 UTC".
+pub fn utc(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    at.format(&format).unwrap_or_default()
 }
 
 /// The signed-in caller, or `Unauthorized`.
@@ -64,6 +70,11 @@ impl From<AccountError> for AppError {
                 AppError::field("email", e.to_string())
             }
             AccountError::EmailChange(e) => AppError::Refused(e.to_string()),
+            AccountError::PasswordChange(e @ PasswordChangeError::WrongCurrent) => {
+                AppError::field("current_password", e.to_string())
+            }
+            AccountError::PasswordChange(e) => AppError::Refused(e.to_string()),
+            AccountError::SignIns(e) => AppError::Refused(e.to_string()),
             AccountError::DisplayName(e) => AppError::field("display_name", e.to_string()),
             AccountError::Password(e) => AppError::field("password", e.to_string()),
             AccountError::Token(e) => AppError::Refused(e.to_string()),

@@ -9,13 +9,16 @@ pub mod console;
 pub mod error;
 pub mod oauth;
 pub mod passkeys;
+pub mod password;
 pub mod passwordless;
 pub mod profile;
 pub mod second_factor;
 pub mod security;
+pub mod sign_ins;
 pub mod signin;
 pub mod sms;
 pub mod social;
+pub mod timeline;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context;

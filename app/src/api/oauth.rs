@@ -72,7 +72,6 @@ pub async fn connected_apps() -> Result<Vec<ConnectedApp>, AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     Ok(
         crate::domain::oidc::connected_apps::list(&state.db, user_id)
             .await?
@@ -84,7 +83,7 @@ pub async fn connected_apps() -> Result<Vec<ConnectedApp>, AppError> {
                     .filter_map(|s| describe_scope(s))
                     .map(str::to_owned)
                     .collect(),
-                since: a.since.format(&format).unwrap_or_default(),
+                since: context::utc(a.since),
                 client_id: a.client_id,
                 name: a.client_name,
             })

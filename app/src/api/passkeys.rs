@@ -139,14 +139,13 @@ pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     let passkeys = crate::domain::passkeys::list(&state.db, user_id).await?;
     Ok(passkeys
         .into_iter()
         .map(|p| PasskeySummary {
             id: p.public_id(),
-            created_at: p.created_at.format(&format).unwrap_or_default(),
-            last_used_at: p.last_used_at.and_then(|t| t.format(&format).ok()),
+            created_at: context::utc(p.created_at),
+            last_used_at: p.last_used_at.map(context::utc),
             name: p.name,
         })
         .collect())

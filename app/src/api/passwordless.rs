@@ -51,10 +51,9 @@ pub async fn describe_email_link(token: String) -> Result<EmailLinkDetails, AppE
     let state = context::state()?;
     let session = context::session().await?;
     let details = crate::domain::email_sign_in::link_details(&state, &session, &token).await?;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     Ok(EmailLinkDetails {
         email: details.email,
-        requested_at: details.requested_at.format(&format).unwrap_or_default(),
+        requested_at: context::utc(details.requested_at),
         device: details.device,
         ip: details.ip,
         same_browser: details.same_browser,

@@ -14,6 +14,8 @@ pub struct AccountSummary {
     pub is_admin: bool,
     /// Proven phone number (E.164), if any.
     pub phone: Option<String>,
+    /// The account has a password (else the profile offers to set one).
+    pub has_password: bool,
 }
 
 /// The signed-in account, or `None` when nobody is signed in.
@@ -26,6 +28,7 @@ pub async fn me() -> Result<Option<AccountSummary>, AppError> {
         Ok(user) => Ok(Some(AccountSummary {
             email_verified: user.is_verified(),
             is_admin: user.is_admin(),
+            has_password: user.password_hash.is_some(),
             email: user.email,
             display_name: user.display_name,
             phone: user.phone,

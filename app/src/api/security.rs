@@ -46,7 +46,6 @@ pub async fn security_summary() -> Result<SecurityOverview, AppError> {
         .await
         .map_err(AccountError::from)?
         .mfa_policy;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     let devices = remembered::list(&state.db, user.id)
         .await
         .map_err(AccountError::from)?
@@ -54,8 +53,8 @@ pub async fn security_summary() -> Result<SecurityOverview, AppError> {
         .map(|d| RememberedDeviceView {
             id: d.id.to_string(),
             device: d.device,
-            last_used: d.last_used_at.format(&format).unwrap_or_default(),
-            expires: d.expires_at.format(&format).unwrap_or_default(),
+            last_used: context::utc(d.last_used_at),
+            expires: context::utc(d.expires_at),
         })
         .collect();
     Ok(SecurityOverview {

@@ -47,7 +47,6 @@ pub async fn linked_identities() -> Result<IdentityOverview, AppError> {
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
     let linked = social::identities::list(&state.db, user_id).await?;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     let enabled = if settings::load(&state.db)
         .await
         .map_err(AccountError::from)?
@@ -68,7 +67,7 @@ pub async fn linked_identities() -> Result<IdentityOverview, AppError> {
         linked: linked
             .into_iter()
             .map(|l| LinkedIdentity {
-                linked_at: l.created_at.format(&format).unwrap_or_default(),
+                linked_at: context::utc(l.created_at),
                 provider_id: l.provider_id,
                 provider_name: l.provider_name,
                 email: l.email,

@@ -72,34 +72,31 @@ impl ClientInfo {
     }
 }
 
-/// A short description of the device behind a User-Agent, e.g. "Firefox on Linux".
+/// A person-readable name for the device behind `user_agent`: "Firefox on Linux", read with
+/// the woothee parser (browser and system, with the system's version when it names one).
 pub fn device_summary(user_agent: Option<&str>) -> String {
-    let Some(ua) = user_agent else {
+    const UNKNOWN: &str = "UNKNOWN";
+    let Some(parsed) = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua)) else {
         return "an unknown device".into();
     };
-    let browser = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-    ]
-    .iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map_or("a browser", |(_, name)| name);
-    let os = [
-        ("Android", "Android"),
-        ("iPhone", "iPhone"),
-        ("iPad", "iPad"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map_or("an unknown system", |(_, name)| name);
-    format!("{browser} on {os}")
+    let browser = match parsed.name {
+        UNKNOWN | "" => "a browser",
+        name => name,
+    };
+    // woothee's own spelling of Apple's desktop system.
+    let os = if parsed.os == "Mac OSX" {
+        "macOS"
+    } else {
+        parsed.os
+    };
+    let system = match (os, parsed.os_version.as_ref()) {
+        (UNKNOWN | "", _) => "an unknown system".to_owned(),
+        (os, UNKNOWN | "") => os.to_owned(),
+        // woothee names Windows by release ("Windows 10") and reports the NT version beside it.
+        (os, _) if os.starts_with("Windows") => os.to_owned(),
+        (os, version) => format!("{os} {version}"),
+    };
+    format!("{browser} on {system}")
 }
 
 #[cfg(test)]
@@ -111,7 +108,11 @@ mod tests {
         let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
         assert_eq!(device_summary(Some(firefox)), "Firefox on Linux");
         let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
-        assert_eq!(device_summary(Some(chrome)), "Chrome on Windows");
+        assert_eq!(device_summary(Some(chrome)), "Chrome on Windows 10");
+        let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
+        assert_eq!(device_summary(Some(mac)), "Safari on macOS 10.15.7");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_summary(Some(iphone)), "Safari on iPhone 17.5");
         assert_eq!(device_summary(None), "an unknown device");
     }
 }

@@ -16,9 +16,9 @@ use super::{
     email::{Email, EmailError},
     error::AccountError,
     mail::{self, Templates},
-    mfa, sign_out, throttle,
+    mfa, recovery, throttle,
     throttle::ThrottlePolicy,
-    tokens::{self, TokenPurpose, TokenRejection},
+    tokens::{self, TokenRejection},
     users::{self, User},
 };
 use crate::state::AppState;
@@ -197,15 +197,8 @@ pub async fn undo(state: &AppState, client: &ClientInfo, token: &str) -> Result<
         .execute(&mut *tx)
         .await?;
     end_all(&mut tx, user.id).await?;
-    let ended = sign_out::end_everywhere(&mut tx, &state.settings.public_url, user.id).await?;
-    let brand = branding::default_brand(&mut *tx).await?;
-    let reset = tokens::issue(&mut tx, user.id, TokenPurpose::ResetPassword).await?;
-    let message = Templates::new(&state.settings.public_url, &brand).reset_password(
-        &old,
-        &user.display_name,
-        reset.expose(),
-    );
-    mail::enqueue(&mut *tx, &message).await?;
+    let ended =
+        recovery::lock_out_intruder(&mut tx, state, user.id, &old, &user.display_name).await?;
     let mut detail = ended.detail();
     detail["email"] = json!({ "before": user.email, "after": old.as_str() });
     let event = AuditEvent::new("email.change_undone", Outcome::Success)

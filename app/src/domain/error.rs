@@ -13,6 +13,10 @@ pub enum AccountError {
     #[error(transparent)]
     EmailChange(#[from] super::email_change::EmailChangeError),
     #[error(transparent)]
+    PasswordChange(#[from] super::password_change::PasswordChangeError),
+    #[error(transparent)]
+    SignIns(#[from] super::active_sessions::EndRefusal),
+    #[error(transparent)]
     DisplayName(#[from] DisplayNameError),
     #[error(transparent)]
     Password(#[from] PasswordRejection),

@@ -5,6 +5,7 @@
 //! first proof. Keys derive from the master key in `master_key` only.
 
 pub mod accounts;
+pub mod active_sessions;
 pub mod address_proof;
 pub mod assurance;
 pub mod audit;
@@ -26,6 +27,7 @@ pub mod oidc;
 pub mod otp;
 pub mod passkeys;
 pub mod password;
+pub mod password_change;
 pub mod password_sign_in;
 pub mod phone;
 pub mod proof_of_work;
@@ -42,5 +44,6 @@ pub mod staff;
 pub mod stuffing;
 mod text_enum;
 pub mod throttle;
+pub mod timeline;
 pub mod tokens;
 pub mod users;

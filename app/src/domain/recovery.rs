@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use tower_sessions::Session;
+use uuid::Uuid;
 
 use super::{
     accounts::templates,
@@ -16,7 +17,8 @@ use super::{
     error::AccountError,
     mail,
     password::{NewPassword, Password},
-    sign_out, throttle,
+    sign_out::{self, EndedEverywhere},
+    throttle,
     tokens::{self, TokenPurpose},
     users,
 };
@@ -104,4 +106,30 @@ pub async fn reset_password(
 
     authentication::sign_in(state, client, session, user_id, Method::PasswordReset).await?;
     Ok(())
+}
+
+/// What an owner who suspects an intruder gets, in the caller's transaction: every sign-in
+/// ends (apps told by back-channel), a password must be reset before it signs in again, and
+/// a reset link goes to `to` (the account's own address). Returns what ended; its
+/// `after_commit` is the caller's to run.
+pub(crate) async fn lock_out_intruder(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    user_id: Uuid,
+    to: &Email,
+    name: &str,
+) -> Result<EndedEverywhere, AccountError> {
+    sqlx::query(
+        "UPDATE users SET password_reset_required = true, updated_at = now()
+         WHERE id = $1 AND password_hash IS NOT NULL",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    let ended = sign_out::end_everywhere(&mut *conn, &state.settings.public_url, user_id).await?;
+    let brand = branding::default_brand(&mut *conn).await?;
+    let reset = tokens::issue(&mut *conn, user_id, TokenPurpose::ResetPassword).await?;
+    let message = templates(state, &brand).reset_password(to, name, reset.expose());
+    mail::enqueue(&mut *conn, &message).await?;
+    Ok(ended)
 }

@@ -153,6 +153,19 @@ pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, hash: &str) ->
     Ok(())
 }
 
+/// Removes the password (its owner signs in another way from now on).
+pub async fn clear_password(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET password_hash = NULL, failed_sign_ins = 0, password_locked_at = NULL,
+                          password_reset_required = false, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_display_name(
     db: impl PgExecutor<'_>,
     id: Uuid,

@@ -1,4 +1,5 @@
-//! The signed-in customer's profile: verified address and display name.
+//! The signed-in customer's profile: address, name, password, sign-ins, second factors,
+//! passkeys, linked accounts and connected apps.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +11,9 @@ use super::{
     layout::CurrentUser,
     oauth::ConnectedApps,
     passkeys::PasskeyManager,
+    password::PasswordSection,
     security::SecuritySection,
+    sign_ins::SignInsSection,
     sms::PhoneSection,
     social::LinkedAccounts,
 };
@@ -51,6 +54,8 @@ pub fn ProfilePage() -> impl IntoView {
             <Show when=authenticator_added>
                 <p class="notice" role="status">"Your authenticator app is on."</p>
             </Show>
+            <p><a href="/profile/activity">"See your account activity"</a></p>
+            <SignInsSection />
             <SecuritySection />
             <PasskeyManager />
             <Show when=linked>
@@ -100,6 +105,7 @@ fn ProfileFacts(me: AccountSummary) -> impl IntoView {
                 <p class="notice" role="status">"Saved."</p>
             </Show>
         </ActionForm>
+        <PasswordSection has_password=me.has_password />
         <Show when=phone_added>
             <p class="notice" role="status">"Your phone number is confirmed."</p>
         </Show>

@@ -36,6 +36,11 @@ pub fn SignInPage() -> impl IntoView {
                  link to choose a new password: check your passkeys and authenticator app too \
                  once you are in.",
             )
+        } else if q.get("reported").is_some() {
+            Some(
+                "Every device was signed out of your account. We mailed you a link to choose a \
+                 new password; your old one no longer works.",
+            )
         } else if q.get("verified").is_some() {
             Some("Your email address is confirmed. You can sign in now.")
         } else {

@@ -112,6 +112,13 @@ impl TestApp {
         self.browser_with(headers)
     }
 
+    /// A new browser that names itself `user_agent`.
+    pub fn browser_as(&self, user_agent: &str) -> Browser {
+        let mut headers = header::HeaderMap::new();
+        headers.insert(header::USER_AGENT, user_agent.parse().unwrap());
+        self.browser_with(headers)
+    }
+
     fn browser_with(&self, mut headers: header::HeaderMap) -> Browser {
         headers.insert(header::ORIGIN, self.public_url.parse().unwrap());
         let client = Client::builder()
@@ -247,6 +254,19 @@ impl TestApp {
         .fetch_one(&self.db)
         .await
         .unwrap()
+    }
+
+    /// Makes every signed-in session's sign-in 11 minutes old: too old for the changes that
+    /// need a recent one (see `mfa::freshness`).
+    pub async fn age_sign_ins(&self) {
+        sqlx::query(
+            "UPDATE sessions SET data = jsonb_set(data, '{auth_at}',
+                                                  to_jsonb(extract(epoch from now())::bigint - 660))
+             WHERE user_id IS NOT NULL",
+        )
+        .execute(&self.db)
+        .await
+        .unwrap();
     }
 
     /// Audit actions recorded so far, oldest first.

@@ -86,9 +86,5 @@ pub(crate) fn lines(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// A time as the console shows it: "2026-12-03 10:20 UTC".
 #[cfg(feature = "ssr")]
-pub(crate) fn utc(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.format(&format).unwrap_or_default()
-}
+pub(crate) use super::context::utc;

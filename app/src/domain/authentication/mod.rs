@@ -270,6 +270,7 @@ pub(crate) async fn complete(
 ) -> Result<(), AccountError> {
     second_step::clear(session).await?;
     sessions::sign_in(session, user_id, method.as_str(), proven).await?;
+    super::active_sessions::note_client(state, session, client).await?;
     let limits = settings::load(&state.db).await?.limits;
     sessions::set_lifetimes(session, limits.session_idle(), limits.session_max()).await?;
     if users::signed_in(&state.db, user_id).await? {

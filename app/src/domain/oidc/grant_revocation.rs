@@ -25,6 +25,8 @@ pub enum Grants<'a> {
     /// Every grant of one person at every app (a password reset, an administrator's "end all
     /// sessions", the address proven by its real owner, the account deleted).
     OfPerson(Uuid),
+    /// The grants one person's browser sign-ins (`sid`s) made (those sessions were ended).
+    OfSignIns { user_id: Uuid, sids: &'a [String] },
     /// Every grant at one app (the app was disabled).
     OfClient(&'a str),
 }
@@ -70,6 +72,11 @@ pub async fn revoke(conn: &mut PgConnection, which: Grants<'_>) -> sqlx::Result<
             "SELECT grant_id FROM authorization_codes
              WHERE client_id = $1 AND used_at > now() - interval '1 day'",
         ),
+        Grants::OfSignIns { .. } => (
+            "user_id = $1 AND sid = ANY($2)",
+            "SELECT grant_id FROM authorization_codes
+             WHERE user_id = $1 AND sid = ANY($2) AND used_at > now() - interval '1 day'",
+        ),
         Grants::OfPerson(_) => (
             "user_id = $1",
             "SELECT grant_id FROM authorization_codes
@@ -96,6 +103,7 @@ pub async fn revoke(conn: &mut PgConnection, which: Grants<'_>) -> sqlx::Result<
         Grants::OfCode(hash) => query.bind(hash),
         Grants::Family(id) => query.bind(id),
         Grants::OfApp { user_id, client_id } => query.bind(user_id).bind(client_id),
+        Grants::OfSignIns { user_id, sids } => query.bind(user_id).bind(sids),
         Grants::OfPerson(user_id) => query.bind(user_id),
         Grants::OfClient(client_id) => query.bind(client_id),
     };
