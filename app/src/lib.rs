@@ -22,6 +22,7 @@ use leptos_router::{
 use ui::{
     account::{RegisterPage, RegisterSentPage, VerifyEmailPage},
     admin::OutboxPage,
+    consents::ConsentsPage,
     console::{
         app_edit::AppEditPage, apps::AppsPage, audit::AuditPage, branding::BrandingPage,
         breach::BreachPage, customer::CustomerPage, customers::CustomersPage,
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile/authenticator") view=AuthenticatorPage ssr=SsrMode::Async />
                     <Route path=path!("profile/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async />
                     <Route path=path!("profile/activity") view=TimelinePage ssr=SsrMode::Async />
+                    <Route path=path!("profile/consents") view=ConsentsPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=ConsoleHomePage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers") view=CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers/:id") view=CustomerPage ssr=SsrMode::Async />

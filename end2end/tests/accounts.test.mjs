@@ -281,6 +281,37 @@ for (const javaScriptEnabled of [true, false]) {
       checkPage(page);
     });
 
+    test('grant and withdraw a consent in one click each, with its history', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await confirmEmail(page, email);
+      await signIn(page, { email, password: PASSWORD });
+      await waitForPath(page, '/profile');
+
+      await page.getByRole('link', { name: 'Your privacy choices', exact: true }).click();
+      await waitForPath(page, '/profile/consents');
+      if (javaScriptEnabled) await settle(page);
+      const marketing = page.locator('li[data-purpose="marketing_email"]');
+      await waitForText(marketing.locator('[data-choice]'), 'Not chosen yet');
+      await marketing.getByRole('button', { name: 'Accept Marketing email', exact: true }).click();
+      await waitForPath(page, '/profile/consents', '?saved=1');
+      await waitForText(page.locator('.notice'), 'Your choice is saved.');
+      await waitForText(marketing.locator('[data-choice]'), 'Accepted version 1 on');
+      await marketing.getByRole('button', { name: 'Withdraw Marketing email', exact: true }).click();
+      await waitForText(marketing.locator('[data-choice]'), 'Declined version 1 on');
+      // Required ones have no withdraw button.
+      const terms = page.locator('li[data-purpose="terms"]');
+      assert.equal(await terms.getByRole('button', { name: 'Withdraw Terms of service' }).count(), 0);
+
+      const history = page.locator('li[data-consent-record]');
+      await waitForText(history.first(), 'Withdrew Marketing email (version 1)');
+      await waitForText(history.nth(1), 'Accepted Marketing email (version 1)');
+      assert.equal(await history.count(), 2);
+      checkPage(page);
+    });
+
     test('field errors appear next to their fields', async () => {
       const { page } = await freshPage();
 

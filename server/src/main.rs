@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::client::ClientCommand,
     },
+    /// Manage the consent purposes and their policy texts.
+    Consent {
+        #[command(subcommand)]
+        command: cli::consent::ConsentCommand,
+    },
     /// Act on one customer's account: end its sign-ins, lock, unlock, require a reset.
     User {
         #[command(subcommand)]
@@ -114,6 +119,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys { command } => cli::keys::run(&state, command).await?,
         Command::Client { command } => cli::client::run(&state, command).await?,
+        Command::Consent { command } => cli::consent::run(&db, command).await?,
         Command::User { command } => cli::user::run(&state, command).await?,
         Command::Audit { command } => cli::audit::run(&state, command).await?,
         Command::Import {

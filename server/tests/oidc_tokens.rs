@@ -349,6 +349,28 @@ async fn disconnecting_an_app_forgets_its_consent_and_revokes_its_tokens(db: PgP
         location(&res).starts_with("/oauth2/consent?"),
         "consent is asked again"
     );
+
+    // The approval and the disconnection stay in the consent ledger, newest first.
+    let mine: Value = browser.call("consents", &[]).await.json().await.unwrap();
+    let history: Vec<&str> = mine["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "Disconnected Partner Shop",
+            "Allowed Partner Shop to sign you in"
+        ]
+    );
+    let scopes: Vec<Vec<String>> =
+        sqlx::query_scalar("SELECT scopes FROM consent_ledger ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(scopes[0], scopes[1], "the withdrawal names what was held");
 }
 
 /// The claims userinfo gives for `access`, or `None` when it refuses the token.

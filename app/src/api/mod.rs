@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod branding;
+pub mod consents;
 pub mod console;
 pub mod error;
 pub mod oauth;

@@ -17,6 +17,8 @@ pub enum AccountError {
     #[error(transparent)]
     SignIns(#[from] super::active_sessions::EndRefusal),
     #[error(transparent)]
+    Consent(#[from] super::consents::ledger::ConsentRefusal),
+    #[error(transparent)]
     DisplayName(#[from] DisplayNameError),
     #[error(transparent)]
     Password(#[from] PasswordRejection),

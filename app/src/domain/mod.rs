@@ -13,6 +13,7 @@ pub mod authentication;
 pub mod branding;
 pub mod client;
 pub mod client_address;
+pub mod consents;
 pub mod customers;
 pub mod email;
 pub mod email_change;

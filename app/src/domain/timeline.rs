@@ -79,8 +79,8 @@ pub async fn page(
         .into_iter()
         .take(PAGE as usize)
         .map(|row| {
-            let by_staff = row.actor_id.is_some_and(|a| a != user_id)
-                || row.actor.as_deref() == Some("cli");
+            let by_staff =
+                row.actor_id.is_some_and(|a| a != user_id) || row.actor.as_deref() == Some("cli");
             let failed = row.outcome == "failure";
             Entry {
                 id: row.id,
@@ -138,6 +138,8 @@ const KNOWN: &[&str] = &[
     "identity.unlinked",
     "oauth.consented",
     "oauth.disconnected",
+    "consent.granted",
+    "consent.withdrawn",
     "profile.updated",
 ];
 
@@ -192,6 +194,14 @@ fn describe(action: &str, failed: bool, detail: &Value, by_staff: bool) -> Strin
         "identity.unlinked" => "A linked account was removed".to_owned(),
         "oauth.consented" => "An app was connected".to_owned(),
         "oauth.disconnected" => "An app was disconnected".to_owned(),
+        "consent.granted" => match detail["purpose"].as_str() {
+            Some(p) => format!("You agreed to {}", purpose_words(p)),
+            None => "You agreed to a policy".to_owned(),
+        },
+        "consent.withdrawn" => match detail["purpose"].as_str() {
+            Some(p) => format!("You withdrew your consent to {}", purpose_words(p)),
+            None => "You withdrew a consent".to_owned(),
+        },
         "profile.updated" => "Your name was changed".to_owned(),
         _ => "Our team made a change to your account".to_owned(),
     };
@@ -200,6 +210,11 @@ fn describe(action: &str, failed: bool, detail: &Value, by_staff: bool) -> Strin
     } else {
         text
     }
+}
+
+/// A purpose's key in words ("marketing email" for `marketing_email`).
+fn purpose_words(key: &str) -> String {
+    key.replace('_', " ")
 }
 
 fn method_words(method: &str) -> Option<&'static str> {

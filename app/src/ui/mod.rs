@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod consents;
 pub mod console;
 pub mod email_change;
 pub mod form;

@@ -55,6 +55,7 @@ pub fn ProfilePage() -> impl IntoView {
                 <p class="notice" role="status">"Your authenticator app is on."</p>
             </Show>
             <p><a href="/profile/activity">"See your account activity"</a></p>
+            <p><a href="/profile/consents">"Your privacy choices"</a></p>
             <SignInsSection />
             <SecuritySection />
             <PasskeyManager />

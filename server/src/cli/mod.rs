@@ -1,11 +1,12 @@
 //! The `server` command's subcommands other than `serve` and `migrate`: staff accounts, the
-//! sign-in policy, social providers, signing keys, partner apps, operator actions on one
-//! customer's account, bulk import, demo customers, and the audit trail's hash chain. Every
-//! change they make is audited with `cli` as the actor.
+//! sign-in policy, social providers, signing keys, partner apps, consent purposes, operator
+//! actions on one customer's account, bulk import, demo customers, and the audit trail's hash
+//! chain. Every change they make is audited with `cli` as the actor.
 
 pub mod admin;
 pub mod audit;
 pub mod client;
+pub mod consent;
 pub mod import;
 pub mod keys;
 pub mod seed;

@@ -1,5 +1,6 @@
 //! Connected apps: what each person allowed which app (consent grants) and which apps hold a
-//! live refresh token for them; disconnecting an app forgets the grant and revokes its tokens.
+//! live refresh token for them; disconnecting an app forgets the grant, revokes its tokens and
+//! writes the withdrawal into the consent ledger.
 
 use serde_json::json;
 use time::OffsetDateTime;
@@ -10,6 +11,7 @@ use crate::{
     domain::{
         audit::{self, AuditEvent, Outcome},
         client::ClientInfo,
+        consents::{ledger, Collection},
         error::AccountError,
     },
     state::AppState,
@@ -56,16 +58,31 @@ pub async fn disconnect(
     client_id: &str,
 ) -> Result<bool, AccountError> {
     let mut tx = state.db.begin().await?;
-    let grants = sqlx::query("DELETE FROM oauth_grants WHERE user_id = $1 AND client_id = $2")
-        .bind(user_id)
-        .bind(client_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let approved: Option<Vec<String>> = sqlx::query_scalar(
+        "DELETE FROM oauth_grants WHERE user_id = $1 AND client_id = $2 RETURNING scopes",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let ended = grant_revocation::revoke(&mut tx, Grants::OfApp { user_id, client_id }).await?;
-    if grants + ended.refresh_tokens == 0 {
+    if approved.is_none() && ended.refresh_tokens == 0 {
         return Ok(false);
     }
+    let scopes = approved.unwrap_or_default();
+    let withdrawn = ledger::Subject::App {
+        client_id,
+        scopes: &scopes,
+    };
+    ledger::append(
+        &mut tx,
+        user_id,
+        client,
+        withdrawn,
+        false,
+        Collection::Portal,
+    )
+    .await?;
     let event = AuditEvent::new("oauth.disconnected", Outcome::Success)
         .by(user_id)
         .detail(json!({ "client": client_id }));

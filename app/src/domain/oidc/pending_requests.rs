@@ -17,6 +17,7 @@ use crate::{
         assurance::{self, ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR},
         audit::{self, AuditEvent, Outcome},
         client::ClientInfo,
+        consents::{ledger, Collection},
         error::AccountError,
         sessions::{self, APP_REQUESTS_KEY},
         tokens::{random_token, token_hash},
@@ -359,6 +360,19 @@ pub async fn answer_consent(
     .bind(&req.client_id)
     .bind(&req.scopes)
     .execute(&mut *tx)
+    .await?;
+    let approved = ledger::Subject::App {
+        client_id: &req.client_id,
+        scopes: &req.scopes,
+    };
+    ledger::append(
+        &mut tx,
+        user_id,
+        client_info,
+        approved,
+        true,
+        Collection::AppAuthorization,
+    )
     .await?;
     let event = AuditEvent::new("oauth.consented", Outcome::Success)
         .by(user_id)
