@@ -94,3 +94,7 @@ FROM (VALUES
     ('analytics', 'We may measure how you use our services to improve them.'),
     ('partner_sharing', 'We may share your profile with selected partners for their own offers.')
 ) AS d (key, body);
+
+-- Apps that sign people in may ask for the `consents` scope (the person's current choices).
+UPDATE oauth_clients SET scopes = array_append(scopes, 'consents')
+WHERE client_type <> 'service' AND NOT 'consents' = ANY (scopes);

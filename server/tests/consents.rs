@@ -316,3 +316,49 @@ async fn the_ledger_and_the_policy_texts_are_append_only(db: PgPool) {
     }
     assert_eq!(ledger_rows(&app.db).await, 1);
 }
+
+/// A partner app asking for the `consents` scope reads the person's current choices, fresh on
+/// every request.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_app_with_the_consents_scope_reads_the_current_choices(db: PgPool) {
+    use app::domain::oidc::clients::ClientType;
+    use support::oidc::{code_for, code_form, register, token, userinfo};
+
+    let app = TestApp::spawn(db).await;
+    let client = register(&app, ClientType::Public, true).await;
+    let browser = app.signed_in_customer("ada@example.org").await;
+    let grant = [("purpose", "analytics"), ("granted", "true")];
+    assert_eq!(browser.call("consents/choose", &grant).await.status(), 200);
+
+    let code = code_for(&browser, &client, &[("scope", "openid consents")]).await;
+    let res = token(&app, &code_form(&client.client_id, &code), None).await;
+    assert_eq!(res.status(), 200);
+    let issued: Value = res.json().await.unwrap();
+    let access = issued["access_token"].as_str().unwrap();
+    let claims: Value = userinfo(&app, access).await.json().await.unwrap();
+    let consents = &claims["consents"];
+    assert_eq!(consents["analytics"]["granted"], true);
+    assert_eq!(consents["analytics"]["version"], 1);
+    assert_eq!(consents["analytics"]["current_version"], 1);
+    assert!(consents["analytics"]["at"].is_i64());
+    assert_eq!(consents["marketing_email"]["granted"], false);
+    assert_eq!(consents["marketing_email"]["at"], Value::Null);
+    assert_eq!(consents.as_object().unwrap().len(), 5);
+
+    // A withdrawal shows at once.
+    let withdraw = [("purpose", "analytics"), ("granted", "false")];
+    assert_eq!(
+        browser.call("consents/choose", &withdraw).await.status(),
+        200
+    );
+    let claims: Value = userinfo(&app, access).await.json().await.unwrap();
+    assert_eq!(claims["consents"]["analytics"]["granted"], false);
+
+    // Without the scope, no choices are released.
+    let code = code_for(&browser, &client, &[("scope", "openid")]).await;
+    let res = token(&app, &code_form(&client.client_id, &code), None).await;
+    let issued: Value = res.json().await.unwrap();
+    let access = issued["access_token"].as_str().unwrap();
+    let claims: Value = userinfo(&app, access).await.json().await.unwrap();
+    assert!(claims.get("consents").is_none(), "{claims}");
+}

@@ -25,6 +25,7 @@ pub fn describe_scope(scope: &str) -> Option<&'static str> {
         "email" => "See your email address",
         "phone" => "See your phone number",
         "address" => "See your postal address",
+        "consents" => "See your privacy choices",
         "offline_access" => "Stay connected when you are not using it",
         _ => return None,
     })

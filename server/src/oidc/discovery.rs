@@ -18,7 +18,7 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
-        "scopes_supported": ["openid", "profile", "email", "phone", "offline_access"],
+        "scopes_supported": ["openid", "profile", "email", "phone", "consents", "offline_access"],
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": assertion::ALGORITHMS,
@@ -32,7 +32,8 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email",
-            "email_verified", "phone_number", "phone_number_verified", "sid", "amr", "acr"
+            "email_verified", "phone_number", "phone_number_verified", "consents", "sid", "amr",
+            "acr"
         ],
         "acr_values_supported": app::domain::assurance::ACR_LEVELS,
         "authorization_response_iss_parameter_supported": true,

@@ -110,6 +110,28 @@ pub async fn current(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec
     .await
 }
 
+/// The `consents` claim for `user_id`: every purpose in use, keyed by its key, with whether
+/// the person's newest choice grants it, the policy version that choice was made on, the
+/// current version, and when (seconds since the epoch; null when never chosen).
+pub async fn claim(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<serde_json::Value> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(jsonb_object_agg(p.key, jsonb_build_object(
+                    'granted', COALESCE(c.granted, false),
+                    'version', c.policy_version,
+                    'current_version', p.version,
+                    'at', extract(epoch FROM c.at)::bigint)), '{}'::jsonb)
+         FROM consent_purposes p
+         LEFT JOIN LATERAL (
+             SELECT granted, policy_version, at FROM consent_ledger
+             WHERE user_id = $1 AND purpose = p.key ORDER BY id DESC LIMIT 1
+         ) c ON true
+         WHERE p.retired_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}
+
 /// One ledger row, as the person's history shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {

@@ -231,9 +231,16 @@ pub async fn create(
         ClientType::Service => (&["client_credentials"], new.scopes.clone()),
         _ => (
             &["authorization_code", "refresh_token"],
-            ["openid", "profile", "email", "phone", "offline_access"]
-                .map(str::to_owned)
-                .to_vec(),
+            [
+                "openid",
+                "profile",
+                "email",
+                "phone",
+                "consents",
+                "offline_access",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         ),
     };
     let mut tx = db.begin().await?;

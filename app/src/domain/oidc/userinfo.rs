@@ -169,8 +169,20 @@ async fn person_claims(
         .await?;
         row.filter(|r| !r.revoked).map(|r| Arc::new(r.person))
     };
-    Ok(person.map(|person| claims_of(&person, sub, scopes)))
+    let Some(person) = person else {
+        return Ok(None);
+    };
+    let mut claims = claims_of(&person, sub, scopes);
+    if scopes.iter().any(|s| s == CONSENTS_SCOPE) {
+        let consents = crate::domain::consents::ledger::claim(&state.db, user_id).await?;
+        claims.insert(CONSENTS_SCOPE.into(), consents);
+    }
+    Ok(Some(claims))
 }
+
+/// The scope (and claim) that gives an app the person's current consent choices (read from
+/// the ledger on every request, never from the per-node copy).
+pub const CONSENTS_SCOPE: &str = "consents";
 
 /// The claims `scopes` release about `person`.
 fn claims_of(person: &Person, sub: &str, scopes: &[String]) -> Map<String, Value> {
