@@ -40,8 +40,10 @@ CREATE TABLE consent_ledger (
     -- No foreign key: the proof outlives the account, under its (then meaningless) id.
     user_id        uuid NOT NULL,
     granted        boolean NOT NULL,
+    -- `service`: withdrawn by the service itself (what the registrant of an address they
+    -- never proved agreed to does not bind its owner).
     collected_via  text NOT NULL CHECK (collected_via IN ('registration', 'portal', 're-consent',
-                       'api', 'app-authorization')),
+                       'api', 'app-authorization', 'service')),
     -- A purpose's policy, or an app's access (exactly one of the two).
     purpose        text,
     policy_version integer,

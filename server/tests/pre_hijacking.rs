@@ -281,3 +281,88 @@ async fn the_browser_that_registered_keeps_its_password_when_it_proves_the_addre
         .await;
     assert_eq!(res.status(), 200);
 }
+
+/// What the attacker agreed to in the victim's name (a partner app, a purpose) is withdrawn in
+/// the consent ledger when the owner proves the address; the rows that said so stay.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_attackers_consents_and_app_approvals_are_withdrawn(db: PgPool) {
+    use app::domain::{
+        client::ClientInfo,
+        consents::{ledger, purposes, Collection},
+    };
+
+    let app = TestApp::spawn(db).await;
+    attacker_registers_with_a_password(&app).await;
+    let victim: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(VICTIM)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let client =
+        support::oidc::register(&app, app::domain::oidc::clients::ClientType::Public, false).await;
+    let scopes = vec!["openid".to_owned(), "email".to_owned()];
+    sqlx::query("INSERT INTO oauth_grants (user_id, client_id, scopes) VALUES ($1, $2, $3)")
+        .bind(victim)
+        .bind(&client.client_id)
+        .bind(&scopes)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let partners = purposes::get(&app.db, "partner_sharing")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut conn = app.db.acquire().await.unwrap();
+    let attacker = ClientInfo::default();
+    ledger::record(
+        &mut conn,
+        &attacker,
+        victim,
+        &partners,
+        true,
+        Collection::Registration,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let token = mailed_token(&app, "Confirm your email", "/verify-email").await;
+    owner_opens_the_verification_link(&app, &token).await;
+
+    let rows: Vec<(bool, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT granted, collected_via, purpose, client_id FROM consent_ledger ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (
+                true,
+                "registration".into(),
+                Some("partner_sharing".into()),
+                None
+            ),
+            (
+                false,
+                "service".into(),
+                None,
+                Some(client.client_id.clone())
+            ),
+            (
+                false,
+                "service".into(),
+                Some("partner_sharing".into()),
+                None
+            ),
+        ]
+    );
+    let grants: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_grants")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(grants, 0);
+    let current = ledger::current(&app.db, victim).await.unwrap();
+    assert!(current.iter().all(|c| !c.granted), "{current:?}");
+}

@@ -4,7 +4,8 @@
 //! be an attacker's, waiting. The first proof keeps them only when it comes from the browser
 //! that registered the account (that browser holds a claim whose hash is on the account);
 //! proven from anywhere else, they are all removed and every sign-in of the account ends, so
-//! only the person who just proved the address gets in.
+//! only the person who just proved the address gets in; what the registrant agreed to (app
+//! approvals, consents) is withdrawn in the consent ledger.
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -14,6 +15,7 @@ use uuid::Uuid;
 use super::{
     audit::{self, AuditEvent, Outcome},
     client::ClientInfo,
+    consents,
     error::AccountError,
     mfa, oidc, passkeys,
     sessions::REGISTRATION_CLAIMS_KEY,
@@ -64,6 +66,9 @@ pub struct Removed {
     /// Authenticator app and recovery code rows.
     pub second_factors: u64,
     pub phone: bool,
+    /// App approvals forgotten, and consents withdrawn (both written to the consent ledger).
+    pub apps: usize,
+    pub consents: usize,
     pub ended: EndedEverywhere,
 }
 
@@ -107,7 +112,7 @@ pub async fn prove(
     let removed = if claimed {
         None
     } else {
-        Some(remove_unproven(tx, issuer, user_id).await?)
+        Some(remove_unproven(tx, client, issuer, user_id).await?)
     };
     users::mark_proven(&mut *tx, user_id).await?;
     if let Some(removed) = &removed {
@@ -117,6 +122,8 @@ pub async fn prove(
         detail["identities"] = json!(removed.identities);
         detail["second_factors"] = json!(removed.second_factors);
         detail["phone"] = json!(removed.phone);
+        detail["apps"] = json!(removed.apps);
+        detail["consents_withdrawn"] = json!(removed.consents);
         let event = AuditEvent::new("account.unproven_credentials_removed", Outcome::Success)
             .about(Some(user_id))
             .detail(detail);
@@ -129,6 +136,7 @@ pub async fn prove(
 /// its sign-ins everywhere.
 async fn remove_unproven(
     tx: &mut PgConnection,
+    client: &ClientInfo,
     issuer: &str,
     user_id: Uuid,
 ) -> Result<Removed, AccountError> {
@@ -136,7 +144,8 @@ async fn remove_unproven(
     let passkeys = passkeys::remove_all(tx, user_id).await?;
     let identities = social::identities::remove_all(tx, user_id).await?;
     let second_factors = mfa::factors::remove_all(tx, user_id).await?;
-    oidc::connected_apps::forget_all(tx, user_id).await?;
+    let apps = oidc::connected_apps::forget_all(tx, client, user_id).await?;
+    let consents = consents::ledger::withdraw_all(tx, client, user_id).await?;
     let ended = sign_out::end_everywhere(tx, issuer, user_id).await?;
     Ok(Removed {
         password,
@@ -144,6 +153,8 @@ async fn remove_unproven(
         identities,
         second_factors,
         phone,
+        apps,
+        consents,
         ended,
     })
 }

@@ -88,6 +88,34 @@ pub async fn append(
     Ok(())
 }
 
+/// Appends a withdrawal of every purpose `user_id` has granted now (on the version granted),
+/// collected by the service; returns how many.
+pub async fn withdraw_all(
+    conn: &mut PgConnection,
+    client: &ClientInfo,
+    user_id: Uuid,
+) -> sqlx::Result<usize> {
+    let granted: Vec<(String, i32, Vec<u8>)> = sqlx::query_as(
+        "SELECT purpose, policy_version, policy_hash FROM (
+             SELECT DISTINCT ON (purpose) purpose, granted, policy_version, policy_hash
+             FROM consent_ledger WHERE user_id = $1 AND purpose IS NOT NULL
+             ORDER BY purpose, id DESC) newest
+         WHERE granted",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (purpose, version, hash) in &granted {
+        let subject = Subject::Policy {
+            purpose,
+            version: *version,
+            hash,
+        };
+        append(conn, user_id, client, subject, false, Collection::Service).await?;
+    }
+    Ok(granted.len())
+}
+
 /// A person's current choice for one purpose.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Choice {

@@ -54,6 +54,9 @@ pub enum Collection {
     Api,
     /// On a partner app's consent screen.
     AppAuthorization,
+    /// By the service itself: the account's address was proven by someone other than whoever
+    /// registered it, and what the registrant agreed to does not bind the owner.
+    Service,
 }
 
 text_enum!(Collection {
@@ -62,6 +65,7 @@ text_enum!(Collection {
     Reconsent => "re-consent",
     Api => "api",
     AppAuthorization => "app-authorization",
+    Service => "service",
 });
 
 impl Collection {
@@ -73,6 +77,7 @@ impl Collection {
             Collection::Reconsent => "when asked again at sign-in",
             Collection::Api => "through the service's API",
             Collection::AppAuthorization => "on the app's consent screen",
+            Collection::Service => "by us, when you proved your address",
         }
     }
 }

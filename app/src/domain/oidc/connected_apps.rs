@@ -93,11 +93,20 @@ pub async fn disconnect(
 }
 
 /// Forgets every app the person approved (their address was proven by someone else than the
-/// browser that registered the account).
-pub async fn forget_all(conn: &mut sqlx::PgConnection, user_id: Uuid) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM oauth_grants WHERE user_id = $1")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
+/// browser that registered the account), each withdrawal in the consent ledger.
+pub async fn forget_all(
+    conn: &mut sqlx::PgConnection,
+    client: &ClientInfo,
+    user_id: Uuid,
+) -> sqlx::Result<usize> {
+    let forgotten: Vec<(String, Vec<String>)> =
+        sqlx::query_as("DELETE FROM oauth_grants WHERE user_id = $1 RETURNING client_id, scopes")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    for (client_id, scopes) in &forgotten {
+        let withdrawn = ledger::Subject::App { client_id, scopes };
+        ledger::append(conn, user_id, client, withdrawn, false, Collection::Service).await?;
+    }
+    Ok(forgotten.len())
 }
