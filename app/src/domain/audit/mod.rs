@@ -85,6 +85,20 @@ impl AuditEvent {
     }
 }
 
+/// Writes the successful change `action` that `actor` made outside any person's request (the
+/// command line, a scheduled job), with no client address.
+pub async fn record_change(
+    db: impl PgExecutor<'_>,
+    action: &'static str,
+    actor: Actor,
+    detail: Value,
+) -> sqlx::Result<()> {
+    let event = AuditEvent::new(action, Outcome::Success)
+        .by_actor(actor)
+        .detail(detail);
+    record(db, &ClientInfo::default(), event).await
+}
+
 /// Writes `event` (inside the caller's transaction when given one).
 pub async fn record(
     db: impl PgExecutor<'_>,

@@ -9,10 +9,7 @@ use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
 
 use super::LawfulBasis;
-use crate::domain::{
-    audit::{self, Actor, AuditEvent, Outcome},
-    client::ClientInfo,
-};
+use crate::domain::audit::{self, Actor};
 
 /// One purpose, with its current policy text.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -150,7 +147,7 @@ pub async fn add(db: &PgPool, new: &NewPurpose, actor: Actor) -> Result<(), Purp
         "purpose": new.key, "name": name, "required": new.required,
         "lawful_basis": basis.as_str(), "region": region, "version": 1,
     });
-    audited(&mut tx, "consent_purpose.added", actor, detail).await?;
+    audit::record_change(&mut *tx, "consent_purpose.added", actor, detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -188,7 +185,7 @@ pub async fn publish(
         .execute(&mut *tx)
         .await?;
     let detail = json!({ "purpose": key, "version": next, "previous_version": version });
-    audited(&mut tx, "consent_policy.published", actor, detail).await?;
+    audit::record_change(&mut *tx, "consent_policy.published", actor, detail).await?;
     tx.commit().await?;
     Ok(next)
 }
@@ -208,8 +205,8 @@ pub async fn retire(db: &PgPool, key: &str, actor: Actor) -> Result<(), PurposeE
             None => PurposeError::Unknown,
         });
     }
-    audited(
-        &mut tx,
+    audit::record_change(
+        &mut *tx,
         "consent_purpose.retired",
         actor,
         json!({ "purpose": key }),
@@ -248,16 +245,4 @@ async fn insert_policy(
     .execute(tx)
     .await?;
     Ok(())
-}
-
-async fn audited(
-    tx: &mut sqlx::PgConnection,
-    action: &'static str,
-    actor: Actor,
-    detail: serde_json::Value,
-) -> sqlx::Result<()> {
-    let event = AuditEvent::new(action, Outcome::Success)
-        .by_actor(actor)
-        .detail(detail);
-    audit::record(tx, &ClientInfo::default(), event).await
 }

@@ -8,8 +8,7 @@ use sqlx::{PgExecutor, PgPool};
 use super::presets::resolve;
 pub use super::presets::{Kind, NewProvider, ProviderConfigError};
 use crate::domain::{
-    audit::{self, Actor, AuditEvent, Outcome},
-    client::ClientInfo,
+    audit::{self, Actor},
     secrets::SecretBox,
 };
 
@@ -72,21 +71,9 @@ pub async fn add(
         "client_id": new.client_id.trim(), "scopes": scopes,
         "client_secret": if new.client_secret.is_some() { "set" } else { "none" },
     });
-    audited(&mut tx, "social_provider.added", actor, detail).await?;
+    audit::record_change(&mut *tx, "social_provider.added", actor, detail).await?;
     tx.commit().await?;
     Ok(())
-}
-
-async fn audited(
-    tx: &mut sqlx::PgConnection,
-    action: &'static str,
-    actor: Actor,
-    detail: serde_json::Value,
-) -> sqlx::Result<()> {
-    let event = AuditEvent::new(action, Outcome::Success)
-        .by_actor(actor)
-        .detail(detail);
-    audit::record(tx, &ClientInfo::default(), event).await
 }
 
 /// Every configured provider.
@@ -125,7 +112,7 @@ pub async fn set_enabled(db: &PgPool, id: &str, on: bool, actor: Actor) -> sqlx:
     } else {
         "social_provider.disabled"
     };
-    audited(&mut tx, action, actor, json!({ "provider": id })).await?;
+    audit::record_change(&mut *tx, action, actor, json!({ "provider": id })).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -141,8 +128,8 @@ pub async fn remove(db: &PgPool, id: &str, actor: Actor) -> sqlx::Result<bool> {
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    audited(
-        &mut tx,
+    audit::record_change(
+        &mut *tx,
         "social_provider.removed",
         actor,
         json!({ "provider": id }),
@@ -227,7 +214,7 @@ pub async fn update(
     .execute(&mut *tx)
     .await?;
     let detail = json!({ "provider": id, "changes": changes });
-    audited(&mut tx, "social_provider.changed", actor, detail).await?;
+    audit::record_change(&mut *tx, "social_provider.changed", actor, detail).await?;
     tx.commit().await?;
     Ok(true)
 }
