@@ -44,6 +44,15 @@ for (const javaScriptEnabled of [true, false]) {
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     }
 
+    /** Registers `email` with PASSWORD, confirms it from the mail and signs in. */
+    async function signedUp(page, email) {
+      await register(page, { email });
+      await waitForPath(page, '/register/sent');
+      await confirmEmail(page, email);
+      await signIn(page, { email, password: PASSWORD });
+      await waitForPath(page, '/profile');
+    }
+
     async function confirmEmail(page, email) {
       const mail = await sink.waitForMail({ to: email, subject: SUBJECT.verify });
       const link = linkIn(mail, '/verify-email');
@@ -194,11 +203,7 @@ for (const javaScriptEnabled of [true, false]) {
       const email = uniqueEmail();
       const moved = uniqueEmail();
       const { page } = await freshPage();
-      await register(page, { email });
-      await waitForPath(page, '/register/sent');
-      await confirmEmail(page, email);
-      await signIn(page, { email, password: PASSWORD });
-      await waitForPath(page, '/profile');
+      await signedUp(page, email);
 
       // Ask for the move: nothing changes until the new address proves itself.
       if (javaScriptEnabled) await settle(page);
@@ -238,11 +243,7 @@ for (const javaScriptEnabled of [true, false]) {
     test('end another sign-in from the list, change the password, read the activity', async () => {
       const email = uniqueEmail();
       const { page } = await freshPage();
-      await register(page, { email });
-      await waitForPath(page, '/register/sent');
-      await confirmEmail(page, email);
-      await signIn(page, { email, password: PASSWORD });
-      await waitForPath(page, '/profile');
+      await signedUp(page, email);
       const other = (await freshPage()).page;
       await signIn(other, { email, password: PASSWORD });
       await waitForPath(other, '/profile');
@@ -284,11 +285,7 @@ for (const javaScriptEnabled of [true, false]) {
     test('grant and withdraw a consent in one click each, with its history', async () => {
       const email = uniqueEmail();
       const { page } = await freshPage();
-      await register(page, { email });
-      await waitForPath(page, '/register/sent');
-      await confirmEmail(page, email);
-      await signIn(page, { email, password: PASSWORD });
-      await waitForPath(page, '/profile');
+      await signedUp(page, email);
 
       await page.getByRole('link', { name: 'Your privacy choices', exact: true }).click();
       await waitForPath(page, '/profile/consents');

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{field_error, last_error, Field, FormError, StrengthMeter};
-use crate::api::password::{ChangePassword, RemovePassword, SetPassword};
+use crate::api::{
+    error::AppError,
+    password::{ChangePassword, RemovePassword, SetPassword},
+};
 
 /// "Password": what the account has, and the forms that change it.
 #[component]
@@ -37,7 +40,6 @@ pub fn PasswordSection(has_password: bool) -> impl IntoView {
 fn ChangeForm() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let error = last_error(action.value());
-    let password = RwSignal::new(String::new());
     view! {
         <ActionForm action>
             <FormError error />
@@ -49,17 +51,7 @@ fn ChangeForm() -> impl IntoView {
                 hint="Forgot it? Leave it empty and confirm it's you another way."
                 error=field_error(error, "current_password")
             />
-            <Field
-                label="New password"
-                name="password"
-                id="new-password"
-                kind="password"
-                autocomplete="new-password"
-                value=password
-                error=field_error(error, "password")
-            >
-                <StrengthMeter password />
-            </Field>
+            <NewPasswordField error />
             <button type="submit" disabled=move || action.pending().get()>
                 "Change password"
             </button>
@@ -71,22 +63,11 @@ fn ChangeForm() -> impl IntoView {
 fn SetForm() -> impl IntoView {
     let action = ServerAction::<SetPassword>::new();
     let error = last_error(action.value());
-    let password = RwSignal::new(String::new());
     view! {
         <p>"You sign in without a password. You can add one as another way in."</p>
         <ActionForm action>
             <FormError error />
-            <Field
-                label="New password"
-                name="password"
-                id="new-password"
-                kind="password"
-                autocomplete="new-password"
-                value=password
-                error=field_error(error, "password")
-            >
-                <StrengthMeter password />
-            </Field>
+            <NewPasswordField error />
             <button type="submit" disabled=move || action.pending().get()>
                 "Set password"
             </button>
@@ -105,5 +86,24 @@ fn RemoveForm() -> impl IntoView {
                 "Remove password"
             </button>
         </ActionForm>
+    }
+}
+
+/// The new password, with the strength meter reading it as it is typed.
+#[component]
+fn NewPasswordField(error: Signal<Option<AppError>>) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    view! {
+        <Field
+            label="New password"
+            name="password"
+            id="new-password"
+            kind="password"
+            autocomplete="new-password"
+            value=password
+            error=field_error(error, "password")
+        >
+            <StrengthMeter password />
+        </Field>
     }
 }
