@@ -21,6 +21,7 @@ use super::{
     tokens::{self, TokenRejection},
     users::{self, User},
 };
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::state::AppState;
 
 /// How long the link to the new address works.
@@ -395,3 +396,28 @@ pub(crate) async fn move_address(
         .await?;
     Ok(())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "email_changes",
+    person: Some("user_id"),
+    personal: &[
+        "user_id",
+        "old_email",
+        "new_email",
+        "confirm_hash",
+        "undo_hash",
+    ],
+    other: &[
+        "id",
+        "confirm_expires_at",
+        "confirmed_at",
+        "undo_expires_at",
+        "undone_at",
+        "ended_at",
+        "created_at",
+    ],
+    export: Export::RowsWithout(&["confirm_hash", "undo_hash"]),
+    erasure: Erasure::Delete,
+}];

@@ -24,6 +24,7 @@ use super::{
     tokens::{random_token, token_hash, TokenRejection},
     users,
 };
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::state::AppState;
 
 /// How long a link and its code stay valid.
@@ -252,3 +253,21 @@ async fn complete(
     audit::record(&mut *tx, client, event).await?;
     Ok((user_id, Proof::default()))
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "email_sign_in_requests",
+    person: Some("user_id"),
+    personal: &[
+        "email",
+        "user_id",
+        "link_hash",
+        "code_hash",
+        "requested_ip",
+        "requested_user_agent",
+    ],
+    other: &["id", "attempts", "expires_at", "used_at", "created_at"],
+    export: Export::RowsWithout(&["link_hash", "code_hash"]),
+    erasure: Erasure::Delete,
+}];

@@ -8,6 +8,7 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
 use super::email::Email;
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// A message ready to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -351,3 +352,22 @@ impl<'a> Templates<'a> {
         })
     }
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "mail_outbox",
+    person: None,
+    personal: &["recipient", "subject", "body_text", "sender_name"],
+    other: &[
+        "id",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+        "last_error",
+        "kind",
+    ],
+    export: Export::Not("mail on its way; it is the person's own inbox that holds it"),
+    erasure: Erasure::Delete,
+}];

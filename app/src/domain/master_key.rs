@@ -3,6 +3,7 @@
 //! fingerprint a database keeps of the master key it was set up with, so that a process started
 //! with another key refuses to run instead of failing in confusing ways later.
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sqlx::PgPool;
@@ -81,6 +82,17 @@ pub async fn check(db: &PgPool, master: &[u8; 32]) -> Result<(), MasterKeyError>
         })
     }
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "master_key_fingerprint",
+    person: None,
+    personal: &[],
+    other: &["id", "fingerprint", "created_at"],
+    export: Export::Not("holds nothing about people"),
+    erasure: Erasure::Nothing,
+}];
 
 #[cfg(test)]
 mod tests {

@@ -31,6 +31,7 @@ pub mod password;
 pub mod password_change;
 pub mod password_sign_in;
 pub mod phone;
+pub mod privacy;
 pub mod proof_of_work;
 pub mod recovery;
 pub mod reports;

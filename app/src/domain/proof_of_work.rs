@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use super::client::ClientInfo;
 use crate::state::AppState;
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::model::proof_of_work::zero_bits;
 pub use crate::model::proof_of_work::Challenge;
 
@@ -229,6 +230,17 @@ pub async fn registration_proven(
     }
     Ok(verdict.is_ok())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "spent_proofs",
+    person: None,
+    personal: &[],
+    other: &["digest", "expires_at"],
+    export: Export::Not("holds nothing about people"),
+    erasure: Erasure::Nothing,
+}];
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@ use tower_sessions::{
 use uuid::Uuid;
 
 use super::assurance::{self, Factor};
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// A session ends after this long without a request (NIST 800-63B AAL2: 30 minutes), unless
 /// the business set its own limit (`settings::Limits`), kept in the session at sign-in.
@@ -440,3 +441,14 @@ pub async fn set_pending_verification(
 pub async fn take_pending_verification(session: &Session) -> Result<Option<Uuid>, session::Error> {
     session.remove::<Uuid>(PENDING_VERIFICATION_KEY).await
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "sessions",
+    person: Some("user_id"),
+    personal: &["id", "user_id", "data"],
+    other: &["expires_at", "created_at", "updated_at"],
+    export: Export::RowsWithout(&["id"]),
+    erasure: Erasure::Delete,
+}];

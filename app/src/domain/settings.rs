@@ -13,6 +13,7 @@ use super::{
     password::{self, PasswordPolicy},
     risk::score::Thresholds,
 };
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// Which methods are offered and how strict registration is.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -295,3 +296,30 @@ pub async fn set_risk_thresholds(
     tx.commit().await?;
     Ok(Ok(wanted))
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "auth_settings",
+    person: None,
+    personal: &[],
+    other: &[
+        "id",
+        "require_verified_email",
+        "email_sign_in_enabled",
+        "register_on_email_sign_in",
+        "passkeys_enabled",
+        "social_enabled",
+        "sms_enabled",
+        "mfa_policy",
+        "risk_engine_enabled",
+        "risk_step_up",
+        "risk_block",
+        "password_min_length",
+        "password_min_strength",
+        "session_idle_minutes",
+        "session_max_hours",
+    ],
+    export: Export::Not("holds nothing about people"),
+    erasure: Erasure::Nothing,
+}];

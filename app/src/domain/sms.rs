@@ -20,6 +20,7 @@ use super::{
     settings,
     throttle::{self, ThrottlePolicy},
 };
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::state::AppState;
 
 /// How long a code stays valid.
@@ -395,6 +396,43 @@ pub async fn phone_of(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Op
         .await?;
     Ok(phone.flatten().map(Phone::from_stored))
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "sms_codes",
+        person: Some("user_id"),
+        personal: &["phone", "user_id", "code_hash"],
+        other: &[
+            "id",
+            "purpose",
+            "attempts",
+            "expires_at",
+            "used_at",
+            "created_at",
+        ],
+        export: Export::RowsWithout(&["code_hash"]),
+        erasure: Erasure::Delete,
+    },
+    Table {
+        name: "sms_outbox",
+        person: None,
+        personal: &["recipient", "body"],
+        other: &[
+            "id",
+            "attempts",
+            "next_attempt_at",
+            "expires_at",
+            "delivered_at",
+            "abandoned_at",
+            "last_error",
+            "created_at",
+        ],
+        export: Export::Not("texts on their way; the person's phone holds them"),
+        erasure: Erasure::Delete,
+    },
+];
 
 #[cfg(test)]
 mod tests {

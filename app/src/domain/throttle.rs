@@ -2,6 +2,7 @@
 //! account and per client address, and what costs something or fills tables (mail, texts,
 //! registrations, passkey ceremonies) per recipient and per client address or network.
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use sqlx::PgExecutor;
 use time::Duration;
 
@@ -287,3 +288,14 @@ pub async fn clear(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "auth_throttle",
+    person: None,
+    personal: &["key"],
+    other: &["failures", "window_started_at", "locked_until"],
+    export: Export::Not("counters keyed by an address or an account, kept for minutes"),
+    erasure: Erasure::Expires("a counter resets when its window (at most a day) has passed"),
+}];

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::{rngs::OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -184,6 +185,17 @@ async fn rejection(
         Some(false) => TokenRejection::Expired,
     })
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "one_time_tokens",
+    person: Some("user_id"),
+    personal: &["token_hash", "user_id"],
+    other: &["purpose", "expires_at", "used_at", "created_at"],
+    export: Export::RowsWithout(&["token_hash"]),
+    erasure: Erasure::Delete,
+}];
 
 #[cfg(test)]
 mod tests {

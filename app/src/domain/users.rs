@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{email::Email, names::DisplayName};
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// What an account is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,3 +335,33 @@ pub async fn ways_in_for_update(conn: &mut PgConnection, user_id: Uuid) -> sqlx:
     .fetch_one(conn)
     .await
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "users",
+    person: Some("id"),
+    personal: &[
+        "id",
+        "email",
+        "display_name",
+        "password_hash",
+        "phone",
+        "unproven_claim_hash",
+        "last_sign_in_at",
+    ],
+    other: &[
+        "email_verified_at",
+        "role",
+        "created_at",
+        "updated_at",
+        "phone_verified_at",
+        "failed_sign_ins",
+        "password_locked_at",
+        "locked_at",
+        "password_reset_required",
+        "mfa_required",
+    ],
+    export: Export::RowsWithout(&["password_hash", "unproven_claim_hash"]),
+    erasure: Erasure::Delete,
+}];

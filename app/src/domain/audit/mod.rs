@@ -11,6 +11,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::client::ClientInfo;
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// Who made a change that is not a person's own (an operator's, or the service's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,3 +126,22 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "audit_events",
+    person: Some("subject_id"),
+    personal: &["actor_id", "subject_id", "ip", "user_agent", "detail"],
+    other: &[
+        "id",
+        "at",
+        "action",
+        "outcome",
+        "actor",
+        "chain_seq",
+        "chain_hash",
+    ],
+    export: Export::Rows,
+    erasure: Erasure::Pseudonymise,
+}];

@@ -11,6 +11,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::client::ClientInfo;
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::model::branding::{BrandSettings, Branding};
 
 /// One row of `brands`, without the logo's bytes.
@@ -166,3 +167,36 @@ pub async fn apps(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<AppBrand>> {
     .fetch_all(db)
     .await
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "brands",
+    person: None,
+    personal: &[],
+    other: &[
+        "id",
+        "client_id",
+        "product_name",
+        "primary_color",
+        "accent_color",
+        "background_color",
+        "text_color",
+        "font",
+        "css_vars",
+        "signin_heading",
+        "signin_intro",
+        "register_heading",
+        "register_intro",
+        "consent_intro",
+        "footer_text",
+        "mail_sender_name",
+        "mail_footer",
+        "logo",
+        "logo_type",
+        "version",
+        "updated_at",
+    ],
+    export: Export::Not("holds nothing about people"),
+    erasure: Erasure::Nothing,
+}];

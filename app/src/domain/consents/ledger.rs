@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{purposes, Collection};
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::{
     domain::{
         audit::{self, AuditEvent, Outcome},
@@ -269,3 +270,36 @@ pub async fn record(
         }));
     audit::record(conn, client, event).await
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "consent_ledger",
+        person: Some("user_id"),
+        personal: &["user_id"],
+        other: &[
+            "id",
+            "at",
+            "granted",
+            "collected_via",
+            "purpose",
+            "policy_version",
+            "policy_hash",
+            "client_id",
+            "scopes",
+        ],
+        export: Export::Rows,
+        erasure: Erasure::Keep(
+            "the proof of consent (GDPR Art. 7(1)); it names the account by id only",
+        ),
+    },
+    Table {
+        name: "consent_ledger_context",
+        person: Some("user_id"),
+        personal: &["user_id", "ip", "user_agent"],
+        other: &["entry_id"],
+        export: Export::Rows,
+        erasure: Erasure::Delete,
+    },
+];

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::LawfulBasis;
 use crate::domain::audit::{self, Actor};
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// One purpose, with its current policy text.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -246,3 +247,34 @@ async fn insert_policy(
     .await?;
     Ok(())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "consent_policies",
+        person: None,
+        personal: &[],
+        other: &["purpose", "version", "body", "body_hash", "published_at"],
+        export: Export::Not("holds nothing about people"),
+        erasure: Erasure::Nothing,
+    },
+    Table {
+        name: "consent_purposes",
+        person: None,
+        personal: &[],
+        other: &[
+            "key",
+            "name",
+            "required",
+            "lawful_basis",
+            "region",
+            "version",
+            "retired_at",
+            "created_at",
+            "ordinal",
+        ],
+        export: Export::Not("holds nothing about people"),
+        erasure: Erasure::Nothing,
+    },
+];

@@ -13,6 +13,7 @@ use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::{
     domain::{
         audit::{self, Actor, AuditEvent, Outcome},
@@ -335,3 +336,36 @@ async fn finish_if_done(tx: &mut PgConnection, response: i64) -> Result<(), Acco
     audit::record(&mut *tx, &ClientInfo::default(), event).await?;
     Ok(())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "breach_response_members",
+        person: Some("user_id"),
+        personal: &["user_id"],
+        other: &["response_id", "handled_at"],
+        export: Export::Rows,
+        erasure: Erasure::Delete,
+    },
+    Table {
+        name: "breach_responses",
+        person: None,
+        personal: &["target", "started_by"],
+        other: &[
+            "id",
+            "key",
+            "notice",
+            "started_at",
+            "total",
+            "done",
+            "finished_at",
+        ],
+        export: Export::Not(
+            "the business's record of a security response; its members are exported",
+        ),
+        erasure: Erasure::Keep(
+            "the record of a security response names its target, not contact data",
+        ),
+    },
+];

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::import::{self, Format, RowError};
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::{
     domain::{
         audit::{self, Actor, AuditEvent, Outcome},
@@ -272,3 +273,27 @@ pub async fn recent(db: &PgPool, limit: i64) -> sqlx::Result<Vec<Job>> {
     .fetch_all(db)
     .await
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "customer_imports",
+    person: None,
+    personal: &["started_by", "file_name", "body", "errors"],
+    other: &[
+        "id",
+        "format",
+        "dry_run",
+        "state",
+        "total",
+        "done",
+        "imported",
+        "skipped",
+        "failure",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    ],
+    export: Export::Not("a staff member's upload, not a person's record"),
+    erasure: Erasure::Expires("the file is cleared when its import ends"),
+}];

@@ -2,6 +2,7 @@
 //! lost. Shown once when made; stored as HMAC-SHA-256 under a key derived from the master key
 //! (each code carries 50 random bits). Making a new set kills the old one.
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::Sha256;
@@ -129,6 +130,17 @@ pub async fn remove(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<u64>
         .await?;
     Ok(done.rows_affected())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "recovery_codes",
+    person: Some("user_id"),
+    personal: &["user_id", "code_hash"],
+    other: &["used_at", "created_at"],
+    export: Export::RowsWithout(&["code_hash"]),
+    erasure: Erasure::Delete,
+}];
 
 #[cfg(test)]
 mod tests {

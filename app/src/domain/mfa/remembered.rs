@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::domain::{
     audit::{self, AuditEvent, Outcome},
     client::{device_summary, ClientInfo},
@@ -126,3 +127,14 @@ pub async fn delete_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
         .await?;
     Ok(done.rows_affected())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "remembered_devices",
+    person: Some("user_id"),
+    personal: &["user_id", "token_hash", "device"],
+    other: &["id", "created_at", "last_used_at", "expires_at"],
+    export: Export::RowsWithout(&["token_hash"]),
+    erasure: Erasure::Delete,
+}];

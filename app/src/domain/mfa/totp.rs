@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgExecutor};
 use totp_rs::{Builder, Totp};
 use uuid::Uuid;
 
+use crate::domain::privacy::{Erasure, Export, Table};
 use crate::domain::secrets::SecretBox;
 
 /// Random bytes in a new secret (RFC 4226 recommends 160 bits).
@@ -165,6 +166,27 @@ pub async fn remove(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<bool
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "totp_factors",
+        person: Some("user_id"),
+        personal: &["user_id", "secret_sealed"],
+        other: &["last_step", "created_at", "last_used_at"],
+        export: Export::RowsWithout(&["secret_sealed", "last_step"]),
+        erasure: Erasure::Delete,
+    },
+    Table {
+        name: "totp_pending",
+        person: Some("user_id"),
+        personal: &["user_id", "sealed"],
+        other: &["created_at"],
+        export: Export::RowsWithout(&["sealed"]),
+        erasure: Erasure::Delete,
+    },
+];
 
 #[cfg(test)]
 mod tests {

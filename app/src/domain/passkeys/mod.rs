@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
+use crate::domain::privacy::{Erasure, Export, Table};
 pub use ceremonies::{
     finish_registration, finish_sign_in, finish_sign_up, start_registration, start_sign_in,
     start_sign_up,
@@ -59,6 +60,27 @@ fn parse_name(raw: &str) -> Result<String, PasskeyRejection> {
     }
     Ok(name)
 }
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "passkeys",
+        person: Some("user_id"),
+        personal: &["credential_id", "user_id", "name", "passkey"],
+        other: &["created_at", "last_used_at"],
+        export: Export::RowsWithout(&["passkey"]),
+        erasure: Erasure::Delete,
+    },
+    Table {
+        name: "webauthn_ceremonies",
+        person: Some("user_id"),
+        personal: &["user_id", "email", "display_name", "passkey_name", "state"],
+        other: &["id", "kind", "expires_at"],
+        export: Export::Not("a ceremony in progress, for at most five minutes"),
+        erasure: Erasure::Delete,
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

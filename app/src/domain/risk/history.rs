@@ -5,6 +5,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::score::Assessment;
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// What the account's completed sign-ins say.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -97,3 +98,23 @@ pub async fn completed(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[Table {
+    name: "risk_assessments",
+    person: Some("user_id"),
+    personal: &[
+        "user_id",
+        "ip",
+        "network",
+        "country",
+        "latitude",
+        "longitude",
+        "device_hash",
+        "reasons",
+    ],
+    other: &["id", "created_at", "score", "decision", "completed"],
+    export: Export::Rows,
+    erasure: Erasure::Delete,
+}];

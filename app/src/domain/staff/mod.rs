@@ -15,6 +15,7 @@ use super::{
     client::ClientInfo,
     error::AccountError,
 };
+use crate::domain::privacy::{Erasure, Export, Table};
 
 /// A staff session ends after this long without a request (customers': `sessions::IDLE_TIMEOUT`).
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(15);
@@ -146,3 +147,40 @@ pub async fn authorize(
         }
     }
 }
+
+/// The tables this module owns: what they hold about people, and how a person's export and
+/// erasure cover them (see `privacy`).
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "staff_members",
+        person: Some("user_id"),
+        personal: &["user_id"],
+        other: &["role", "granted_at"],
+        export: Export::Rows,
+        erasure: Erasure::Delete,
+    },
+    Table {
+        name: "staff_permissions",
+        person: None,
+        personal: &[],
+        other: &["name", "description"],
+        export: Export::Not("holds nothing about people"),
+        erasure: Erasure::Nothing,
+    },
+    Table {
+        name: "staff_role_permissions",
+        person: None,
+        personal: &[],
+        other: &["role", "permission"],
+        export: Export::Not("holds nothing about people"),
+        erasure: Erasure::Nothing,
+    },
+    Table {
+        name: "staff_roles",
+        person: None,
+        personal: &[],
+        other: &["name", "description"],
+        export: Export::Not("holds nothing about people"),
+        erasure: Erasure::Nothing,
+    },
+];

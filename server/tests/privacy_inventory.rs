@@ -1,0 +1,105 @@
+//! Every table and column in the database is answered for by the module that owns it: what it
+//! holds about people, and how a person's export and erasure cover it. A migration that adds a
+//! table or a column nobody answers for fails here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use app::domain::privacy::{self, Erasure, Export};
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_column_is_answered_for_by_its_module(db: PgPool) {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let mut schema: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (table, column) in rows {
+        schema.entry(table).or_default().insert(column);
+    }
+
+    let mut problems = Vec::new();
+    let mut answered: BTreeMap<&str, &str> = BTreeMap::new();
+    for (module, table) in privacy::tables() {
+        if let Some(other) = answered.insert(table.name, module) {
+            problems.push(format!(
+                "{}: answered for by both {other} and {module}",
+                table.name
+            ));
+        }
+        let Some(columns) = schema.get(table.name) else {
+            problems.push(format!(
+                "{module} answers for {}, which does not exist",
+                table.name
+            ));
+            continue;
+        };
+        let listed: Vec<&str> = table.personal.iter().chain(table.other).copied().collect();
+        let unique: BTreeSet<&str> = listed.iter().copied().collect();
+        if unique.len() != listed.len() {
+            problems.push(format!("{}: a column is listed twice", table.name));
+        }
+        for column in columns {
+            if !unique.contains(column.as_str()) {
+                problems.push(format!(
+                    "{}.{column}: no module says whether it holds personal data ({module} owns the table)",
+                    table.name
+                ));
+            }
+        }
+        for column in &unique {
+            if !columns.contains(*column) {
+                problems.push(format!(
+                    "{}.{column}: listed by {module} but not in the database",
+                    table.name
+                ));
+            }
+        }
+        if let Some(person) = table.person {
+            if !table.personal.contains(&person) {
+                problems.push(format!(
+                    "{}: the person column {person} must be listed as personal",
+                    table.name
+                ));
+            }
+        }
+        if let Export::RowsWithout(left_out) = table.export {
+            for column in left_out {
+                if !unique.contains(column) {
+                    problems.push(format!(
+                        "{}: leaves out {column}, which it does not have",
+                        table.name
+                    ));
+                }
+            }
+        }
+        let holds_personal = !table.personal.is_empty();
+        if holds_personal && table.erasure == Erasure::Nothing {
+            problems.push(format!(
+                "{}: holds personal data but erasure does nothing",
+                table.name
+            ));
+        }
+        if !holds_personal && table.erasure != Erasure::Nothing {
+            problems.push(format!(
+                "{}: holds nothing personal, so erasure has nothing to do",
+                table.name
+            ));
+        }
+        if table.person.is_none() && matches!(table.export, Export::Rows | Export::RowsWithout(_)) {
+            problems.push(format!(
+                "{}: exports rows but names no person column",
+                table.name
+            ));
+        }
+    }
+    for table in schema.keys() {
+        if !answered.contains_key(table.as_str()) {
+            problems.push(format!("{table}: no module answers for this table"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
