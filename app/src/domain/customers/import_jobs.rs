@@ -295,5 +295,7 @@ pub const TABLES: &[Table] = &[Table {
         "finished_at",
     ],
     export: Export::Not("a staff member's upload, not a person's record"),
-    erasure: Erasure::Expires("the file is cleared when its import ends"),
+    erasure: Erasure::Expires(
+        "the file is cleared when its import ends; its report names lines, not people",
+    ),
 }];
