@@ -15,10 +15,11 @@ use super::{
     client::{device_summary, ClientInfo},
     error::AccountError,
     oidc::{
-        grant_revocation::{self, Grants, RevokedGrants},
+        grant_revocation::{self, Grants},
         session_apps,
     },
     sessions,
+    sign_out::EndedSignIns,
 };
 use crate::state::AppState;
 
@@ -139,35 +140,6 @@ pub enum EndRefusal {
     Gone,
 }
 
-/// What ending sign-ins did; [`EndedSignIns::after_commit`] runs once the transaction has
-/// committed.
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct EndedSignIns {
-    pub sids: Vec<String>,
-    pub grants: RevokedGrants,
-    pub notices: usize,
-}
-
-impl EndedSignIns {
-    /// Wakes the logout worker and tells this node's revocation copy at once.
-    pub fn after_commit(&self, state: &AppState) {
-        self.grants.remember(&state.revoked);
-        if self.notices > 0 {
-            state.logout_queued.notify_one();
-        }
-    }
-
-    /// The audit detail.
-    pub fn detail(&self) -> serde_json::Value {
-        json!({
-            "sessions_ended": self.sids.len(),
-            "grants_ended": self.grants.ids.len(),
-            "refresh_tokens_revoked": self.grants.refresh_tokens,
-        })
-    }
-}
-
 /// Ends, in the caller's transaction, every session of `user_id` whose `sid` is in `only`
 /// (when given) and is not `keep`: the rows go, their apps are told, their grants end.
 pub async fn end_where(
@@ -202,9 +174,9 @@ pub async fn end_where(
     )
     .await?;
     Ok(EndedSignIns {
-        sids,
+        sessions: sids.len() as u64,
         grants,
-        notices: apps.queued,
+        notices: apps.queued as u64,
     })
 }
 
@@ -230,7 +202,7 @@ pub async fn end_one(
         None,
     )
     .await?;
-    if ended.sids.is_empty() {
+    if ended.sessions == 0 {
         return Err(EndRefusal::Gone.into());
     }
     let event = AuditEvent::new("session.ended", Outcome::Success)
@@ -260,5 +232,5 @@ pub async fn end_others(
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
     ended.after_commit(state);
-    Ok(ended.sids.len())
+    Ok(ended.sessions as usize)
 }

@@ -19,7 +19,7 @@ use super::{
     error::AccountError,
     mfa, oidc, passkeys,
     sessions::REGISTRATION_CLAIMS_KEY,
-    sign_out::{self, EndedEverywhere},
+    sign_out::{self, EndedSignIns},
     social,
     tokens::{random_token, same_hash, token_hash},
     users,
@@ -69,7 +69,7 @@ pub struct Removed {
     /// App approvals forgotten, and consents withdrawn (both written to the consent ledger).
     pub apps: usize,
     pub consents: usize,
-    pub ended: EndedEverywhere,
+    pub ended: EndedSignIns,
 }
 
 /// The outcome of proving an address; [`Proof::after_commit`] must be called once the

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     accounts::templates,
-    active_sessions::{self, EndedSignIns},
+    active_sessions,
     audit::{self, AuditEvent, Outcome},
     branding,
     client::ClientInfo,
@@ -18,6 +18,7 @@ use super::{
     mfa,
     password::{NewPassword, Password, Verification},
     sessions, settings,
+    sign_out::EndedSignIns,
     throttle::{self, ThrottlePolicy},
     users::{self, User},
 };

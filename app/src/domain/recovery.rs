@@ -17,7 +17,7 @@ use super::{
     error::AccountError,
     mail,
     password::{NewPassword, Password},
-    sign_out::{self, EndedEverywhere},
+    sign_out::{self, EndedSignIns},
     throttle,
     tokens::{self, TokenPurpose},
     users,
@@ -118,7 +118,7 @@ pub(crate) async fn lock_out_intruder(
     user_id: Uuid,
     to: &Email,
     name: &str,
-) -> Result<EndedEverywhere, AccountError> {
+) -> Result<EndedSignIns, AccountError> {
     sqlx::query(
         "UPDATE users SET password_reset_required = true, updated_at = now()
          WHERE id = $1 AND password_hash IS NOT NULL",

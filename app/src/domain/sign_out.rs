@@ -48,11 +48,11 @@ pub async fn sign_out(
     Ok(apps.front_channel)
 }
 
-/// What ending everything of one person did; [`EndedEverywhere::after_commit`] must be called
-/// once the transaction it ran in has committed.
+/// What ending sign-ins (all of one person's, or some) did; [`EndedSignIns::after_commit`]
+/// must be called once the transaction it ran in has committed.
 #[derive(Debug, Clone, Default)]
 #[must_use]
-pub struct EndedEverywhere {
+pub struct EndedSignIns {
     /// Browser sessions ended.
     pub sessions: u64,
     /// Grants ended at apps.
@@ -61,7 +61,7 @@ pub struct EndedEverywhere {
     pub notices: u64,
 }
 
-impl EndedEverywhere {
+impl EndedSignIns {
     /// Wakes the logout worker and tells this node's revocation copy at once.
     pub fn after_commit(&self, state: &AppState) {
         self.grants.remember(&state.revoked);
@@ -87,7 +87,7 @@ pub async fn end_everywhere(
     conn: &mut PgConnection,
     issuer: &str,
     user_id: Uuid,
-) -> sqlx::Result<EndedEverywhere> {
+) -> sqlx::Result<EndedSignIns> {
     let sessions = sessions::end_all_for_user(&mut *conn, user_id).await?;
     // A remembered device would skip the second factor of whoever signs in next on it.
     remembered::forget_all(&mut *conn, user_id).await?;
@@ -109,7 +109,7 @@ pub async fn end_everywhere(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    Ok(EndedEverywhere {
+    Ok(EndedSignIns {
         sessions,
         grants,
         notices: apps.queued as u64 + offline,

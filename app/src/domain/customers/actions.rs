@@ -20,7 +20,7 @@ use crate::{
         mfa::{enrolment::notify_changed, recovery_codes, totp},
         names::DisplayName,
         passkeys,
-        sign_out::{self, EndedEverywhere},
+        sign_out::{self, EndedSignIns},
         users::{self, Role, User},
     },
     state::AppState,
@@ -113,7 +113,7 @@ pub async fn unlock(state: &AppState, request: &Request<'_>) -> Result<bool, Acc
 pub async fn end_sessions(
     state: &AppState,
     request: &Request<'_>,
-) -> Result<EndedEverywhere, AccountError> {
+) -> Result<EndedSignIns, AccountError> {
     let mut tx = state.db.begin().await?;
     let user = customer(&mut tx, request.user_id).await?;
     let ended = sign_out::end_everywhere(&mut tx, &state.settings.public_url, user.id).await?;

@@ -278,7 +278,7 @@ async fn handle(
     tx: &mut PgConnection,
     user: &users::User,
     notice: &str,
-) -> Result<sign_out::EndedEverywhere, AccountError> {
+) -> Result<sign_out::EndedSignIns, AccountError> {
     let ended = sign_out::end_everywhere(tx, &state.settings.public_url, user.id).await?;
     sqlx::query(
         "UPDATE users SET password_reset_required = (password_hash IS NOT NULL),
