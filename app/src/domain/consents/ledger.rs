@@ -96,21 +96,16 @@ pub async fn withdraw_all(
     client: &ClientInfo,
     user_id: Uuid,
 ) -> sqlx::Result<usize> {
-    let granted: Vec<(String, i32, Vec<u8>)> = sqlx::query_as(
-        "SELECT purpose, policy_version, policy_hash FROM (
-             SELECT DISTINCT ON (purpose) purpose, granted, policy_version, policy_hash
-             FROM consent_ledger WHERE user_id = $1 AND purpose IS NOT NULL
-             ORDER BY purpose, id DESC) newest
-         WHERE granted",
-    )
-    .bind(user_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (purpose, version, hash) in &granted {
+    let granted: Vec<Choice> = current(&mut *conn, user_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.granted)
+        .collect();
+    for choice in &granted {
         let subject = Subject::Policy {
-            purpose,
-            version: *version,
-            hash,
+            purpose: &choice.purpose,
+            version: choice.policy_version,
+            hash: &choice.policy_hash,
         };
         append(conn, user_id, client, subject, false, Collection::Service).await?;
     }
@@ -122,15 +117,16 @@ pub async fn withdraw_all(
 pub struct Choice {
     pub purpose: String,
     pub granted: bool,
-    /// The policy version the choice was made on.
+    /// The policy version the choice was made on, and the SHA-256 of its text.
     pub policy_version: i32,
+    pub policy_hash: Vec<u8>,
     pub at: OffsetDateTime,
 }
 
 /// The newest choice per purpose of `user_id`.
 pub async fn current(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Choice>> {
     sqlx::query_as(
-        "SELECT DISTINCT ON (purpose) purpose, granted, policy_version, at
+        "SELECT DISTINCT ON (purpose) purpose, granted, policy_version, policy_hash, at
          FROM consent_ledger WHERE user_id = $1 AND purpose IS NOT NULL
          ORDER BY purpose, id DESC",
     )
