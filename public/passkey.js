@@ -143,6 +143,10 @@ document.addEventListener('submit', (event) => {
   // The page's answer to the registration's proof of work counts for a passkey sign-up too.
   const proof = document.querySelector('input[name="proof"]')?.value;
   if (flow === 'sign-up' && proof) fields.proof = proof;
+  // So do the terms and choices ticked on the registration form.
+  if (flow === 'sign-up') {
+    for (const box of document.querySelectorAll('input[name^="consent["]:checked')) fields[box.name] = box.value;
+  }
   const [start, finish] = flow === 'sign-up'
     ? ['passkeys/sign-up/start', 'passkeys/sign-up/finish']
     : ['passkeys/add/start', 'passkeys/add/finish'];

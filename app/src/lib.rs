@@ -32,6 +32,7 @@ use ui::{
     email_change::{ConfirmEmailChangePage, UndoEmailChangePage},
     home::HomePage,
     layout::Layout,
+    my_data::MyDataPage,
     not_found::NotFoundPage,
     oauth::{AuthorizeErrorPage, ConfirmSignOutPage, ConsentPage, ContinueToAppPage},
     passwordless::{EmailCodePage, EmailLinkPage},
@@ -40,6 +41,7 @@ use ui::{
     second_factor::SecondFactorPage,
     security::{AuthenticatorPage, RecoveryCodesPage},
     signin::SignInPage,
+    signin_consent::ConsentStepPage,
     sms::{PhoneConfirmPage, SmsCodePage, SmsSignInPage},
     timeline::TimelinePage,
 };
@@ -87,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signin/email") view=EmailLinkPage ssr=SsrMode::Async />
                     <Route path=path!("signin/sms") view=SmsSignInPage ssr=SsrMode::Async />
                     <Route path=path!("signin/second-factor") view=SecondFactorPage ssr=SsrMode::Async />
+                    <Route path=path!("signin/consent") view=ConsentStepPage ssr=SsrMode::Async />
                     <Route path=path!("signin/sms/code") view=SmsCodePage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password/sent") view=ForgotSentPage ssr=SsrMode::Async />
@@ -97,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async />
                     <Route path=path!("profile/activity") view=TimelinePage ssr=SsrMode::Async />
                     <Route path=path!("profile/consents") view=ConsentsPage ssr=SsrMode::Async />
+                    <Route path=path!("profile/data") view=MyDataPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=ConsoleHomePage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers") view=CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers/:id") view=CustomerPage ssr=SsrMode::Async />

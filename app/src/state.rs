@@ -73,6 +73,8 @@ pub struct AppState {
     pub breach_queued: Arc<Notify>,
     /// Wakes the import worker when the console queued a customer import.
     pub import_queued: Arc<Notify>,
+    /// Wakes the data export worker.
+    pub export_queued: Arc<Notify>,
     /// Hashes short one-time codes (derived from the master key).
     pub code_key: CodeKey,
     /// The WebAuthn relying party (the public URL's host).
@@ -97,6 +99,8 @@ pub struct AppState {
     pub revoked: Arc<RevokedTokens>,
     /// Seals the secrets of people's authenticator apps.
     pub factor_secrets: SecretBox,
+    /// Seals people's data exports until they are downloaded.
+    pub export_secrets: SecretBox,
     /// Hashes recovery codes.
     pub recovery_key: RecoveryCodeKey,
     /// What the risk engine reads besides the database (GeoIP, bad networks, breach range).
@@ -124,6 +128,7 @@ impl AppState {
             logout_queued: Arc::new(Notify::new()),
             breach_queued: Arc::new(Notify::new()),
             import_queued: Arc::new(Notify::new()),
+            export_queued: Arc::new(Notify::new()),
             code_key: CodeKey::derive(master_key),
             webauthn,
             secrets: SecretBox::derive(master_key, master_key::UPSTREAM_SECRETS),
@@ -136,6 +141,7 @@ impl AppState {
             people: Arc::new(PersonCache::default()),
             revoked: Arc::new(RevokedTokens::default()),
             factor_secrets: SecretBox::derive(master_key, master_key::FACTOR_SECRETS),
+            export_secrets: SecretBox::derive(master_key, master_key::DATA_EXPORTS),
             recovery_key: RecoveryCodeKey::derive(master_key),
             risk: Arc::new(RiskSources::default()),
             proof_key: ProofKey::derive(master_key),

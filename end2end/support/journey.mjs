@@ -145,6 +145,22 @@ export function usePages({ javaScriptEnabled, setup }) {
 
 export const PASSWORD = 'violet tractor sings at dawn';
 
+/** Ticks the required purposes (terms of service, privacy policy) of a consent question. */
+export async function acceptRequired(page) {
+  await page.getByLabel('I accept the Terms of service (required)').check();
+  await page.getByLabel('I accept the Privacy policy (required)').check();
+}
+
+/**
+ * Answers the consent step that a first sign-in after a sign-up without the registration form
+ * (passkey, social, email) stops at: accepts the required purposes and goes on.
+ */
+export async function answerConsentStep(page) {
+  await waitForPath(page, '/signin/consent');
+  await acceptRequired(page);
+  await page.getByRole('button', { name: 'Accept and continue', exact: true }).click();
+}
+
 /**
  * Registers `email` (display name "Ada Lovelace") on `page` and confirms it from the mail;
  * the page ends on /signin?verified=1.
@@ -156,6 +172,7 @@ export async function registerConfirmed(page, email, { javaScriptEnabled }) {
   await page.locator('#display_name').fill('Ada Lovelace');
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   if (javaScriptEnabled) await waitForText(page.locator('.strength'), /\S/);
+  await acceptRequired(page);
   await page.getByRole('button', { name: 'Create account', exact: true }).click();
   await waitForPath(page, '/register/sent');
   const mail = await sink.waitForMail({ to: email, subject: 'Confirm your email address for Keyhaven' });

@@ -3,10 +3,11 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 
 import { linkIn } from '../support/smtp-sink.mjs';
 import { open, settle } from '../support/browser.mjs';
-import { sink, server, browser, browserAt, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
+import { sink, server, browser, browserAt, acceptRequired, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
 
 const PASSWORD = 'violet tractor sings at dawn';
 const NEW_PASSWORD = 'copper lantern hums near midnight';
@@ -34,6 +35,7 @@ for (const javaScriptEnabled of [true, false]) {
         // Hydrated: the strength meter asks the server and shows its reading.
         await waitForText(page.locator('.strength'), /\S/);
       }
+      await acceptRequired(page);
       await page.getByRole('button', { name: 'Create account', exact: true }).click();
     }
 
@@ -305,7 +307,57 @@ for (const javaScriptEnabled of [true, false]) {
       const history = page.locator('li[data-consent-record]');
       await waitForText(history.first(), 'Withdrew Marketing email (version 1)');
       await waitForText(history.nth(1), 'Accepted Marketing email (version 1)');
-      assert.equal(await history.count(), 2);
+      // The terms ticked on the registration form are there too.
+      await waitForText(history.nth(3), 'Accepted Terms of service (version 1)');
+      await waitForText(history.nth(3), 'at registration');
+      assert.equal(await history.count(), 4);
+      checkPage(page);
+    });
+
+    test('new terms are asked at the next sign-in, before anything else', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await signedUp(page, email);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await waitForPath(page, '/');
+      await server.cli(['consent', 'publish', 'terms', '--text', `Revised terms ${randomBytes(4).toString('hex')}.`]);
+
+      await signIn(page, { email, password: PASSWORD });
+      await waitForPath(page, '/signin/consent');
+      await waitForText(page.locator('h1'), 'Before you go on');
+      await waitForText(page.locator('main'), 'Our terms have changed since you last accepted them.');
+      // Not signed in meanwhile: the profile sends the browser back to sign in.
+      const other = await page.context().newPage();
+      await other.goto('/profile');
+      await waitForPath(other, '/signin');
+      await other.close();
+      const box = page.getByLabel('I accept the Terms of service (required)');
+      await page.locator('details', { hasText: 'Read it' }).first().locator('summary').click();
+      await waitForText(page.locator('.policy-text').first(), 'Revised terms');
+      await box.check();
+      await page.getByRole('button', { name: 'Accept and continue', exact: true }).click();
+      await waitForPath(page, '/profile');
+      checkPage(page);
+    });
+
+    test('download my data: asked for, prepared, downloaded', async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await signedUp(page, email);
+      await page.getByRole('link', { name: 'Download your data', exact: true }).click();
+      await waitForPath(page, '/profile/data');
+      if (javaScriptEnabled) await settle(page);
+      await waitForText(page.locator('[data-export-state]'), 'You have not asked for your data yet.');
+      await page.getByRole('button', { name: 'Download my data', exact: true }).click();
+      await waitForText(page.locator('[data-export-state="ready"]'), 'Your data is ready', 20_000);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Download as JSON (for other programs)' }).click(),
+      ]);
+      const file = JSON.parse(await readFile(await download.path(), 'utf8'));
+      assert.equal(file.format, 'keyhaven-export/1');
+      assert.equal(file.tables.users.rows[0].email, email);
+      assert.equal(file.tables.users.rows[0].password_hash, undefined);
       checkPage(page);
     });
 

@@ -15,6 +15,7 @@ import { Authenticator } from '../support/authenticator.mjs';
 import {
   server,
   sink,
+  acceptRequired,
   uniqueEmail,
   text,
   waitForText,
@@ -301,6 +302,7 @@ describe('with JavaScript on', () => {
     await person.locator('#display_name').fill('Grace Hopper');
     await person.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await waitForText(person.locator('.strength'), /\S/);
+    await acceptRequired(person);
     await person.getByRole('button', { name: 'Create account', exact: true }).click();
     await waitForPath(person, '/register/sent');
     const mail = await sink.waitForMail({ to: email, subject: 'Confirm your email address for Acme Travel' });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 import { linkIn } from '../support/smtp-sink.mjs';
 import { open } from '../support/browser.mjs';
-import { sink, server, browser, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
+import { sink, server, browser, acceptRequired, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
 
 const PASSWORD = 'violet tractor sings at dawn';
 const SUBJECT = {
@@ -76,6 +76,7 @@ describe('passkeys (JavaScript on)', () => {
     const section = page.getByRole('region', { name: 'Or use a passkey, no password needed' });
     await section.getByLabel('Email').fill(email);
     await section.getByLabel('Your name').fill(name);
+    await acceptRequired(page);
     await section.getByRole('button', { name: 'Create account with a passkey' }).click();
     await waitForPath(page, '/register/sent');
     await waitForText(page.locator('h1'), 'Check your inbox');
@@ -88,6 +89,7 @@ describe('passkeys (JavaScript on)', () => {
     await page.locator('#display_name').fill(name);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await waitForText(page.locator('.strength'), /\S/);
+    await acceptRequired(page);
     await page.getByRole('button', { name: 'Create account', exact: true }).click();
     await waitForPath(page, '/register/sent');
   }

@@ -16,6 +16,7 @@ import {
   usePages,
   registerConfirmed,
   signInWithPassword,
+  answerConsentStep,
 } from '../support/journey.mjs';
 
 let idp;
@@ -78,6 +79,8 @@ describe('social sign-in with an upstream OpenID provider', () => {
     const { page } = await freshPage();
 
     await continueWith(page, PROVIDERS.good, '/register');
+    // A sign-up without the registration form: the terms are asked before the first sign-in.
+    await answerConsentStep(page);
     await waitForPath(page, '/profile');
     await waitForText(page.locator('dl.facts'), person.email);
     await waitForText(page.locator('dl.facts .badge'), /^verified$/);
@@ -222,6 +225,7 @@ describe('social sign-in with a provider that keeps scope claims for userinfo (s
     const { page } = await freshPage();
     await open(page, '/register', mode);
     await page.getByRole('link', { name: `Continue with ${PROVIDER.name}`, exact: true }).click();
+    await answerConsentStep(page);
     await waitForPath(page, '/profile');
     await waitForText(page.locator('dl.facts'), person.email);
     await waitForText(page.locator('dl.facts .badge'), /^verified$/);

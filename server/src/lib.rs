@@ -5,6 +5,7 @@ pub mod audit_export;
 pub mod branding;
 pub mod config;
 pub mod customer_import;
+pub mod data_export;
 pub mod oidc;
 pub mod pages;
 pub mod security;

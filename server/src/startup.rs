@@ -195,6 +195,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(crate::social::routes(state.clone()))
         .merge(crate::step_up::routes(state.clone()))
         .merge(crate::audit_export::routes(state.clone()))
+        .merge(crate::data_export::routes(state.clone()))
         .merge(crate::branding::console_routes(state.clone()))
         .merge(crate::oidc::browser_routes(state.clone()))
         .layer(middleware::from_fn(api_error_status))
@@ -344,6 +345,7 @@ pub async fn start(
     ));
     tokio::spawn(workers::breach::run(state.clone(), stop.clone()));
     tokio::spawn(workers::imports::run(state.clone(), stop.clone()));
+    tokio::spawn(workers::exports::run(state.clone(), stop.clone()));
     tokio::spawn(workers::reports::run(state.db.clone(), stop.clone()));
     tokio::spawn(workers::cleanup::run(
         state.db.clone(),

@@ -16,6 +16,8 @@ async fn a_customer_registers_verifies_signs_in_edits_the_profile_and_signs_out(
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", " Ada@Example.ORG "),
                 ("display_name", "Ada Lovelace"),
                 ("password", GOOD_PASSWORD),
@@ -106,6 +108,8 @@ async fn a_verification_link_works_once(db: PgPool) {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "lin@example.com"),
                 ("display_name", "Lin"),
                 ("password", GOOD_PASSWORD),
@@ -319,6 +323,8 @@ async fn registering_a_taken_address_reveals_nothing_and_tells_the_owner(db: PgP
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "MARY@example.com"),
                 ("display_name", "Mallory"),
                 ("password", GOOD_PASSWORD),
@@ -352,6 +358,8 @@ async fn an_unverified_customer_can_ask_for_a_new_link(db: PgPool) {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "rosalind@example.com"),
                 ("display_name", "Rosalind"),
                 ("password", GOOD_PASSWORD),
@@ -393,6 +401,8 @@ async fn the_session_cookie_is_http_only_lax_and_renewed_at_sign_in(db: PgPool) 
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "ida@example.com"),
                 ("display_name", "Ida"),
                 ("password", GOOD_PASSWORD),

@@ -16,6 +16,8 @@ async fn register(app: &TestApp, email: &str) -> u16 {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", email),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),
@@ -69,6 +71,8 @@ async fn a_sign_up_surge_across_the_site_stops_registrations_everywhere(db: PgPo
                 .call(
                     "register",
                     &[
+                        ("consent[terms]", "1"),
+                        ("consent[privacy]", "1"),
                         ("email", format!("user{n}@example.com").as_str()),
                         ("display_name", "Ada"),
                         ("password", GOOD_PASSWORD),
@@ -85,7 +89,12 @@ async fn a_sign_up_surge_across_the_site_stops_registrations_everywhere(db: PgPo
         .browser_at("198.51.3.7")
         .call(
             "passkeys/sign-up/start",
-            &[("email", "bo@example.com"), ("display_name", "Bo")],
+            &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
+                ("email", "bo@example.com"),
+                ("display_name", "Bo"),
+            ],
         )
         .await;
     assert_eq!(start.status(), 429, "passkey sign-ups count too");
@@ -102,6 +111,8 @@ async fn passkey_sign_ups_are_limited_per_address(db: PgPool) {
             .call(
                 "passkeys/sign-up/start",
                 &[
+                    ("consent[terms]", "1"),
+                    ("consent[privacy]", "1"),
                     ("email", "ada@example.com"),
                     ("display_name", "Ada"),
                     ("proof", &proof),
@@ -216,6 +227,8 @@ async fn a_throwaway_address_cannot_register(db: PgPool) {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "ada@mailinator.com"),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),
@@ -244,6 +257,8 @@ async fn a_bot_filling_the_trap_field_gets_the_usual_answer_and_nothing_else(db:
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "bot@example.com"),
                 ("display_name", "Bot"),
                 ("password", GOOD_PASSWORD),

@@ -24,6 +24,8 @@ async fn register(browser: &Browser, email: &str, proof: &str) -> u16 {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", email),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),

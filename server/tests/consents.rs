@@ -38,8 +38,9 @@ fn history(view: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The ledger's rows, but for the terms accepted at registration.
 async fn ledger_rows(db: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM consent_ledger")
+    sqlx::query_scalar("SELECT count(*) FROM consent_ledger WHERE collected_via <> 'registration'")
         .fetch_one(db)
         .await
         .unwrap()
@@ -100,9 +101,12 @@ async fn granting_and_withdrawing_is_one_click_each_and_every_choice_stays_in_th
         history(&view),
         [
             "Withdrew Marketing email (version 1)",
-            "Accepted Marketing email (version 1)"
+            "Accepted Marketing email (version 1)",
+            "Accepted Privacy policy (version 1)",
+            "Accepted Terms of service (version 1)",
         ]
     );
+    assert_eq!(view["history"][3]["how"], "at registration");
     assert_eq!(view["history"][0]["how"], "in your account");
 
     // Each row proves which text was shown, and keeps where it came from beside it.
@@ -129,8 +133,8 @@ async fn granting_and_withdrawing_is_one_click_each_and_every_choice_stays_in_th
     assert_eq!(
         &told[..2],
         [
-            "You withdrew your consent to marketing email",
-            "You agreed to marketing email"
+            "You withdrew Marketing email (version 1)",
+            "You accepted Marketing email (version 1)"
         ]
     );
 }

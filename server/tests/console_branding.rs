@@ -59,6 +59,8 @@ async fn register_in(app: &TestApp, browser: &Browser, email: &str) {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", email),
                 ("display_name", "Grace Hopper"),
                 ("password", GOOD_PASSWORD),

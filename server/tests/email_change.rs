@@ -185,6 +185,8 @@ async fn a_thief_can_neither_take_the_old_address_nor_undo_the_owners_undo(db: P
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "ada@example.org"),
                 ("display_name", "Not Ada"),
                 ("password", GOOD_PASSWORD),

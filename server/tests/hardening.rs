@@ -200,6 +200,8 @@ async fn forms_work_without_javascript(db: PgPool) {
             "/register",
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "not an email"),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),
@@ -237,6 +239,8 @@ async fn forms_work_without_javascript(db: PgPool) {
             "/register",
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "ada@example.com"),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),
@@ -313,6 +317,8 @@ async fn mail_queued_while_the_mail_server_is_down_is_delivered_when_it_returns(
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "outage@example.com"),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),

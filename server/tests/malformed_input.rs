@@ -25,6 +25,12 @@ const SERVER_FUNCTIONS: &[&str] = &[
     "identities/confirm",
     "identities/discard",
     "register",
+    "registration/purposes",
+    "signin/consent/question",
+    "signin/consent/accept",
+    "signin/consent/decline",
+    "my-data/export",
+    "my-data/export/request",
     "password-strength",
     "verify-email",
     "resend-verification",
@@ -101,6 +107,9 @@ const ROUTES: &[&str] = &[
     "/verify-email",
     "/reset-password",
     "/signin/email",
+    "/signin/consent",
+    "/profile/data",
+    "/profile/data/download",
     "/profile",
     "/oauth2/consent",
     "/oauth2/error",
@@ -141,6 +150,9 @@ const NAMES: &[&str] = &[
     "client_assertion",
     "client_assertion_type",
     "access_token",
+    "consent[terms]",
+    "consent",
+    "format",
 ];
 
 fn random_text(rng: &mut StdRng) -> String {

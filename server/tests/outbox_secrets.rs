@@ -105,6 +105,8 @@ async fn in_development_the_outbox_page_is_where_mail_is_read(db: PgPool) {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "ada@example.com"),
                 ("display_name", "Ada"),
                 ("password", support::GOOD_PASSWORD),

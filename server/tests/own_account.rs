@@ -364,6 +364,8 @@ async fn the_timeline_tells_the_persons_own_story_and_this_wasnt_me_locks_the_in
             "A sign-in failed: wrong password",
             "Signed in with a password",
             "Your email address was confirmed",
+            "You accepted Privacy policy (version 1)",
+            "You accepted Terms of service (version 1)",
             "Your account was created",
         ],
         "newest first, in plain words: {lines:#?}"
@@ -391,7 +393,8 @@ async fn the_timeline_tells_the_persons_own_story_and_this_wasnt_me_locks_the_in
         .json()
         .await
         .unwrap();
-    assert_eq!(second["entries"].as_array().unwrap().len(), 10);
+    // 7 events above, 2 of them the terms accepted at registration, and 25 changes.
+    assert_eq!(second["entries"].as_array().unwrap().len(), 12);
     assert_eq!(second["next"], Value::Null);
 
     // "This wasn't me": everyone is out, the password must be reset, the link is mailed.

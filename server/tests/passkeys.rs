@@ -22,7 +22,12 @@ async fn sign_up_asks_for_a_discoverable_user_verified_passkey(db: PgPool) {
         browser
             .call(
                 "passkeys/sign-up/start",
-                &[("email", "ada@example.com"), ("display_name", "Ada")],
+                &[
+                    ("consent[terms]", "1"),
+                    ("consent[privacy]", "1"),
+                    ("email", "ada@example.com"),
+                    ("display_name", "Ada"),
+                ],
             )
             .await,
     )
@@ -37,7 +42,12 @@ async fn sign_up_asks_for_a_discoverable_user_verified_passkey(db: PgPool) {
     let bad = browser
         .call(
             "passkeys/sign-up/start",
-            &[("email", "ada@"), ("display_name", "Ada")],
+            &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
+                ("email", "ada@"),
+                ("display_name", "Ada"),
+            ],
         )
         .await;
     assert_eq!(bad.status(), 422);

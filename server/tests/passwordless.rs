@@ -249,6 +249,9 @@ async fn a_new_address_is_registered_on_first_use_when_the_business_allows_it(db
         )
         .await;
     assert_eq!(res.status(), 200);
+    // Registered without a form: the terms are asked before the first sign-in goes on.
+    assert_eq!(res.headers()["location"], "/signin/consent");
+    browser.accept_terms().await;
     let me = browser.me().await.unwrap();
     assert_eq!(me["email"], "new.comer@example.com");
     assert_eq!(me["email_verified"], true);

@@ -114,6 +114,8 @@ async fn a_stricter_password_policy_refuses_what_the_default_accepts(db: PgPool)
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "grace@example.com"),
                 ("display_name", "Grace Hopper"),
                 ("password", GOOD_PASSWORD),
@@ -135,6 +137,8 @@ async fn a_stricter_password_policy_refuses_what_the_default_accepts(db: PgPool)
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "grace@example.com"),
                 ("display_name", "Grace Hopper"),
                 ("password", "violet tractor sings at dawn over the bay"),

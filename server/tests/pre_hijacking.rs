@@ -21,6 +21,8 @@ async fn attacker_registers_with_a_password(app: &TestApp) -> Browser {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", VICTIM),
                 ("display_name", "Mallory"),
                 ("password", ATTACKER_PASSWORD),
@@ -100,6 +102,9 @@ async fn owner_signs_in_by_email_link(app: &TestApp) -> Browser {
         .call("email-sign-in/link", &[("token", token.as_str())])
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // Whatever the registrant accepted does not bind the owner: they are asked.
+    assert_eq!(res.headers()["location"], "/signin/consent");
+    owner.accept_terms().await;
     assert!(owner.me().await.is_some());
     owner
 }
@@ -121,6 +126,9 @@ async fn owner_signs_in_by_email_code(app: &TestApp) -> Browser {
         .call("email-sign-in/code", &[("code", code.as_str())])
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // Whatever the registrant accepted does not bind the owner: they are asked.
+    assert_eq!(res.headers()["location"], "/signin/consent");
+    owner.accept_terms().await;
     assert!(owner.me().await.is_some());
     owner
 }
@@ -263,6 +271,8 @@ async fn the_browser_that_registered_keeps_its_password_when_it_proves_the_addre
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", VICTIM),
                 ("display_name", "Ada"),
                 ("password", GOOD_PASSWORD),
@@ -335,27 +345,25 @@ async fn the_attackers_consents_and_app_approvals_are_withdrawn(db: PgPool) {
     .fetch_all(&app.db)
     .await
     .unwrap();
+    let purpose =
+        |granted: bool, via: &str, key: &str| (granted, via.to_owned(), Some(key.to_owned()), None);
+    // The registrant's acceptance of the terms at registration is withdrawn too: the owner is
+    // asked for their own at their first sign-in.
     assert_eq!(
         rows,
         [
-            (
-                true,
-                "registration".into(),
-                Some("partner_sharing".into()),
-                None
-            ),
+            purpose(true, "registration", "terms"),
+            purpose(true, "registration", "privacy"),
+            purpose(true, "registration", "partner_sharing"),
             (
                 false,
                 "service".into(),
                 None,
                 Some(client.client_id.clone())
             ),
-            (
-                false,
-                "service".into(),
-                Some("partner_sharing".into()),
-                None
-            ),
+            purpose(false, "service", "partner_sharing"),
+            purpose(false, "service", "privacy"),
+            purpose(false, "service", "terms"),
         ]
     );
     let grants: i64 = sqlx::query_scalar("SELECT count(*) FROM oauth_grants")

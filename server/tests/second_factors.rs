@@ -415,6 +415,8 @@ async fn the_policy_decides_who_is_asked(db: PgPool) {
         .call(
             "register",
             &[
+                ("consent[terms]", "1"),
+                ("consent[privacy]", "1"),
                 ("email", "bo@example.com"),
                 ("display_name", "Bo"),
                 ("password", GOOD_PASSWORD),

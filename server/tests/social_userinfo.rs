@@ -130,7 +130,10 @@ async fn the_email_comes_from_userinfo_when_the_id_token_lacks_it(db: PgPool) {
         "name": "Grace Hopper",
     });
     let (browser, location) = sign_in(&app, &shared).await;
-    assert_eq!(location, "/profile");
+    // A sign-up by social login accepts the terms before its first sign-in goes on.
+    assert_eq!(location, "/signin/consent");
+    let res = browser.accept_terms().await;
+    assert_eq!(res.headers()["location"], "/profile");
     let me = browser.me().await.unwrap();
     assert_eq!(me["email"], "grace@example.com");
     assert_eq!(me["display_name"], "Grace Hopper");

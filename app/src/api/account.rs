@@ -18,10 +18,14 @@ pub async fn register(
     /// The answer to the proof-of-work puzzle (empty without JavaScript).
     #[server(default)]
     proof: String,
+    /// The purposes ticked, `consent[<purpose>]=<policy version shown>`.
+    #[server(default)]
+    consent: std::collections::HashMap<String, String>,
 ) -> Result<(), AppError> {
     use super::context;
     use crate::domain::{
         accounts::{self, Registration},
+        consents::asked::Answer,
         email::Email,
         names::DisplayName,
         password::Password,
@@ -34,6 +38,7 @@ pub async fn register(
         password: Password::new(password),
         trap_filled: !website.is_empty(),
         proof,
+        consent: Answer::parse(&consent).map_err(|e| AppError::field("consent", e.to_string()))?,
     };
     let state = context::state()?;
     let session = context::session().await?;

@@ -76,6 +76,8 @@ impl From<AccountError> for AppError {
             AccountError::PasswordChange(e) => AppError::Refused(e.to_string()),
             AccountError::SignIns(e) => AppError::Refused(e.to_string()),
             AccountError::Consent(e) => AppError::Refused(e.to_string()),
+            AccountError::Export(e) => AppError::Refused(e.to_string()),
+            AccountError::ConsentAnswer(e) => AppError::field("consent", e.to_string()),
             AccountError::DisplayName(e) => AppError::field("display_name", e.to_string()),
             AccountError::Password(e) => AppError::field("password", e.to_string()),
             AccountError::Token(e) => AppError::Refused(e.to_string()),

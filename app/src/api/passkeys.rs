@@ -61,12 +61,16 @@ pub async fn passkey_sign_up_start(
     /// The answer to the registration's proof-of-work puzzle, when the page solved one.
     #[server(default)]
     proof: String,
+    /// The purposes ticked on the registration form, `consent[<purpose>]=<version shown>`.
+    #[server(default)]
+    consent: std::collections::HashMap<String, String>,
 ) -> Result<String, AppError> {
     use super::context;
-    use crate::domain::{email::Email, names::DisplayName};
+    use crate::domain::{consents::asked::Answer, email::Email, names::DisplayName};
     let email = Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
     let name = DisplayName::parse(&display_name)
         .map_err(|e| AppError::field("display_name", e.to_string()))?;
+    let consent = Answer::parse(&consent).map_err(|e| AppError::field("consent", e.to_string()))?;
     let state = context::state()?;
     let session = context::session().await?;
     let options = crate::domain::passkeys::start_sign_up(
@@ -76,6 +80,7 @@ pub async fn passkey_sign_up_start(
         &email,
         &name,
         &proof,
+        &consent,
     )
     .await?;
     to_json(&options)

@@ -63,7 +63,8 @@ async fn go_on(
     session: &tower_sessions::Session,
     finished: crate::domain::authentication::second_step::Finished,
 ) {
-    let next = if finished.recovery_codes_to_show {
+    let asked = crate::domain::authentication::consent_step::waits(session).await;
+    let next = if finished.recovery_codes_to_show && !asked {
         "/profile/recovery-codes".to_owned()
     } else {
         let next = crate::domain::authentication::landing(session).await;

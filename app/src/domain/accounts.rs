@@ -10,6 +10,7 @@ use super::{
     audit::{self, Actor, AuditEvent, Outcome},
     branding,
     client::ClientInfo,
+    consents,
     email::Email,
     email_change,
     error::AccountError,
@@ -34,6 +35,8 @@ pub struct Registration {
     pub trap_filled: bool,
     /// The browser's answer to the registration's proof of work (empty without JavaScript).
     pub proof: String,
+    /// The purposes ticked on the form, with the policy versions shown.
+    pub consent: consents::asked::Answer,
 }
 
 /// Registers an account and mails a verification link. When the address already has an
@@ -54,6 +57,7 @@ pub async fn register(
         password,
         trap_filled,
         proof,
+        consent,
     } = registration;
     if trap_filled {
         // The same answer as a registration, so the bot learns nothing; nothing is stored or
@@ -73,6 +77,8 @@ pub async fn register(
         &[email.as_str(), display_name.as_str()],
         &policy,
     )?;
+    let question = consents::asked::at_registration(&state.db).await?;
+    let granted = consents::asked::check(&question, &consent)?;
     let proven = proof_of_work::registration_proven(state, client, &proof).await?;
     let keys = throttle::registration_keys(email.as_str(), client.network().as_deref(), proven);
     if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
@@ -91,7 +97,10 @@ pub async fn register(
         verified: false,
         claim_hash: Some(&claim),
     };
-    create_or_warn_owner(state, &mut tx, client, new, "password").await?;
+    if let Some(user_id) = create_or_warn_owner(state, &mut tx, client, new, "password").await? {
+        let via = question.collection();
+        consents::asked::record(&mut tx, client, user_id, &granted, via).await?;
+    }
     tx.commit().await?;
     state.mail_queued.notify_one();
     Ok(())

@@ -19,6 +19,10 @@ pub enum AccountError {
     #[error(transparent)]
     Consent(#[from] super::consents::ledger::ConsentRefusal),
     #[error(transparent)]
+    Export(#[from] super::privacy::export::ExportRefusal),
+    #[error(transparent)]
+    ConsentAnswer(#[from] super::consents::asked::AnswerRefusal),
+    #[error(transparent)]
     DisplayName(#[from] DisplayNameError),
     #[error(transparent)]
     Password(#[from] PasswordRejection),

@@ -20,6 +20,8 @@ pub const UPSTREAM_SECRETS: &str = "secret box v1: upstream client secrets";
 pub const SIGNING_KEYS: &str = "secret box v1: signing keys";
 /// Seals the secrets of people's authenticator apps.
 pub const FACTOR_SECRETS: &str = "secret box v1: authenticator secrets";
+/// Seals the files of people's data exports while they wait to be downloaded.
+pub const DATA_EXPORTS: &str = "secret box v1: data exports";
 /// Hashes recovery codes.
 pub const RECOVERY_CODES: &str = "recovery codes v1";
 /// Signs proof-of-work challenges.

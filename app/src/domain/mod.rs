@@ -19,6 +19,7 @@ pub mod email;
 pub mod email_change;
 pub mod email_sign_in;
 pub mod error;
+pub mod html;
 pub mod imported_hashes;
 pub mod mail;
 pub mod master_key;

@@ -141,6 +141,8 @@ const KNOWN: &[&str] = &[
     "consent.granted",
     "consent.withdrawn",
     "profile.updated",
+    "data_export.requested",
+    "data_export.downloaded",
 ];
 
 /// The plain words for one event.
@@ -194,14 +196,13 @@ fn describe(action: &str, failed: bool, detail: &Value, by_staff: bool) -> Strin
         "identity.unlinked" => "A linked account was removed".to_owned(),
         "oauth.consented" => "An app was connected".to_owned(),
         "oauth.disconnected" => "An app was disconnected".to_owned(),
-        "consent.granted" => match detail["purpose"].as_str() {
-            Some(p) => format!("You agreed to {}", purpose_words(p)),
-            None => "You agreed to a policy".to_owned(),
+        "consent.granted" => format!("You accepted {}", purpose_words(detail)),
+        "data_export.requested" => "You asked for a copy of your data".to_owned(),
+        "data_export.downloaded" => match detail["format"].as_str() {
+            Some("html") => "You downloaded your data as a readable page".to_owned(),
+            _ => "You downloaded your data".to_owned(),
         },
-        "consent.withdrawn" => match detail["purpose"].as_str() {
-            Some(p) => format!("You withdrew your consent to {}", purpose_words(p)),
-            None => "You withdrew a consent".to_owned(),
-        },
+        "consent.withdrawn" => format!("You withdrew {}", purpose_words(detail)),
         "profile.updated" => "Your name was changed".to_owned(),
         _ => "Our team made a change to your account".to_owned(),
     };
@@ -213,8 +214,18 @@ fn describe(action: &str, failed: bool, detail: &Value, by_staff: bool) -> Strin
 }
 
 /// A purpose's key in words ("marketing email" for `marketing_email`).
-fn purpose_words(key: &str) -> String {
-    key.replace('_', " ")
+/// A consent row's purpose: its name and policy version as recorded ("Terms of service
+/// (version 2)"), or, for rows written before names were, its key in words.
+fn purpose_words(detail: &serde_json::Value) -> String {
+    let name = match (detail["name"].as_str(), detail["purpose"].as_str()) {
+        (Some(name), _) => name.to_owned(),
+        (None, Some(key)) => key.replace('_', " "),
+        (None, None) => "a policy".to_owned(),
+    };
+    match detail["version"].as_i64() {
+        Some(v) => format!("{name} (version {v})"),
+        None => name,
+    }
 }
 
 fn method_words(method: &str) -> Option<&'static str> {

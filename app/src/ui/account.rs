@@ -9,17 +9,20 @@ use super::{
     layout::{brand_paragraph, brand_text},
     passkeys::PasskeySignUp,
     proof_of_work::BrowserCheck,
+    signin_consent::PurposeChoices,
     social::SocialButtons,
 };
 use crate::api::{
     account::{Register, VerifyEmail},
     signin::sign_in_options,
+    signin_consent::registration_purposes,
 };
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let options = Resource::new(|| (), |_| sign_in_options());
+    let purposes = Resource::new(|| (), |_| registration_purposes());
     let error = last_error(action.value());
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
@@ -58,6 +61,12 @@ pub fn RegisterPage() -> impl IntoView {
                 >
                     <StrengthMeter password email display_name=name />
                 </Field>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let purposes = purposes.await.unwrap_or_default();
+                        view! { <PurposeChoices purposes error=field_error(error, "consent") /> }
+                    })}
+                </Suspense>
                 // A trap for bots that fill in every field; people never see it.
                 <div class="trap" aria-hidden="true">
                     <label for="website">"Leave this empty"</label>

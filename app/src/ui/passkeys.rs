@@ -26,7 +26,7 @@ pub fn PasskeySignUp() -> impl IntoView {
     view! {
         <section class="alternative" data-passkey-root data-passkey-only hidden aria-labelledby="passkey-signup-heading">
             <h2 id="passkey-signup-heading">"Or use a passkey, no password needed"</h2>
-            <p>"Your device keeps the key and unlocks it with your fingerprint, face or screen lock."</p>
+            <p>"Your device keeps the key and unlocks it with your fingerprint, face or screen lock. The terms and choices you ticked above apply."</p>
             <form data-passkey-form="sign-up">
                 <div class="field">
                     <label for="pk-email">"Email"</label>

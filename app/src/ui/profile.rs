@@ -56,6 +56,7 @@ pub fn ProfilePage() -> impl IntoView {
             </Show>
             <p><a href="/profile/activity">"See your account activity"</a></p>
             <p><a href="/profile/consents">"Your privacy choices"</a></p>
+            <p><a href="/profile/data">"Download your data"</a></p>
             <SignInsSection />
             <SecuritySection />
             <PasskeyManager />

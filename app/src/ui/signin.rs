@@ -41,6 +41,11 @@ pub fn SignInPage() -> impl IntoView {
                 "Every device was signed out of your account. We mailed you a link to choose a \
                  new password; your old one no longer works.",
             )
+        } else if q.get("declined").is_some() {
+            Some(
+                "You were not signed in. Accepting the required terms is needed to use your \
+                 account; sign in again whenever you are ready.",
+            )
         } else if q.get("verified").is_some() {
             Some("Your email address is confirmed. You can sign in now.")
         } else {

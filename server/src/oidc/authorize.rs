@@ -3,7 +3,7 @@
 
 use app::{
     domain::{
-        authentication::second_step,
+        authentication::{consent_step, second_step},
         client::ClientInfo,
         oidc::{
             authorize::AuthorizeParams,
@@ -24,7 +24,8 @@ use tower_sessions::Session;
 use super::{error_page, failed};
 
 /// Where the browser goes for `next`. A step-up starts here: the second step's page, then back
-/// through the continuation to the same request.
+/// through the continuation to the same request; so does a person behind on a required policy,
+/// through the consent step's page.
 async fn respond(state: &AppState, session: &Session, next: Next) -> Response {
     let with_request = |path: &str, id: &str| {
         let query = url::form_urlencoded::Serializer::new(String::new())
@@ -53,6 +54,15 @@ async fn respond(state: &AppState, session: &Session, next: Next) -> Response {
             };
             match second_step::begin_step_up(state, session, user, &back, true).await {
                 Ok(_) => Redirect::to(second_step::PAGE).into_response(),
+                Err(e) => failed(e),
+            }
+        }
+        Next::Policies(id) => {
+            let back = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("request", &id)
+                .finish();
+            match second_step::set_return(session, &format!("/oauth2/continue?{back}")).await {
+                Ok(()) => Redirect::to(consent_step::PAGE).into_response(),
                 Err(e) => failed(e),
             }
         }

@@ -1,7 +1,7 @@
 //! Deletes what has expired: sessions, remembered devices, risk assessments after 180 days,
 //! spent tokens and codes (sign-in and OAuth), spent proofs of work, passkey ceremonies, email
 //! sign-in requests, delivered mail and texts after a week, old throttle counters, the reports of customer
-//! imports after 30 days; and queues
+//! imports after 30 days, data exports after their 24 hours; and queues
 //! logout notices for sign-ins whose session went that way.
 
 use std::time::Duration;
@@ -13,6 +13,7 @@ use tokio::sync::watch;
 pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
     app::domain::sessions::delete_expired(db).await?;
     app::domain::mfa::remembered::delete_expired(db).await?;
+    app::domain::privacy::export::delete_expired(db).await?;
     app::domain::oidc::session_apps::end_orphans(db, issuer).await?;
     for statement in [
         "DELETE FROM one_time_tokens WHERE expires_at < now() - interval '7 days'

@@ -26,6 +26,9 @@ pub use smtp::MailSink;
 pub const GOOD_PASSWORD: &str = "violet tractor sings at dawn";
 /// Another one, for changes.
 pub const NEW_PASSWORD: &str = "amber kettle hums past noon";
+/// The form fields that accept the seeded required purposes (terms of service and privacy
+/// policy) at their first versions.
+pub const ACCEPTED_TERMS: [(&str, &str); 2] = [("consent[terms]", "1"), ("consent[privacy]", "1")];
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -157,6 +160,8 @@ impl TestApp {
             .call(
                 "register",
                 &[
+                    ("consent[terms]", "1"),
+                    ("consent[privacy]", "1"),
                     ("email", email),
                     ("display_name", "Ada Lovelace"),
                     ("password", GOOD_PASSWORD),
@@ -385,6 +390,14 @@ impl Browser {
         assert_eq!(res.status(), 200);
         let puzzle: Option<Challenge> = res.json().await.unwrap();
         puzzle.map(|p| answer(&p.challenge, search(&p, 0, u64::MAX).unwrap()))
+    }
+
+    /// Answers the consent step of a sign-in (or a sign-up's first sign-in) by accepting the
+    /// seeded required purposes' first versions; the sign-in goes on.
+    pub async fn accept_terms(&self) -> Response {
+        let res = self.call("signin/consent/accept", &ACCEPTED_TERMS).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        res
     }
 
     /// The signed-in account's summary, or `None`.

@@ -4,8 +4,10 @@
 //! address when the business requires one), decides whether a second factor is needed (the MFA
 //! policy, the factors the person enrolled, a remembered device) and hands over to
 //! `second_step` when it is, records how the person authenticated (method, factors and their
-//! times, RFC 8176 `amr`) and audits the sign-in. The risk decisions belong here too.
+//! times, RFC 8176 `amr`) and audits the sign-in. The risk decisions belong here too. Last, a
+//! person who has not accepted the current required policies is asked first (`consent_step`).
 
+pub mod consent_step;
 mod return_to;
 pub mod second_step;
 
@@ -91,6 +93,8 @@ pub enum Progress {
     SignedIn,
     /// A second factor is needed first: the browser goes to the second step's page.
     SecondStep,
+    /// The person must answer the consent step's question first.
+    Consent,
 }
 
 /// Signs `session` in as `user_id`, who has just proven a first factor by `method` (see
@@ -211,8 +215,7 @@ pub async fn sign_in_user(
         &proven,
         risk.as_ref(),
     )
-    .await?;
-    Ok(Progress::SignedIn)
+    .await
 }
 
 /// The risk engine's verdict on one attempt, as the sign-in carries it to its end.
@@ -257,8 +260,9 @@ async fn weigh(
     })
 }
 
-/// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in. The weighed
-/// attempt becomes history; after a risky one the owner is mailed "was this you?".
+/// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in, unless the
+/// person must first answer the consent step. The weighed attempt becomes history; after a
+/// risky one the owner is mailed "was this you?".
 pub(crate) async fn complete(
     state: &AppState,
     client: &ClientInfo,
@@ -267,8 +271,20 @@ pub(crate) async fn complete(
     method: Method,
     proven: &[FactorUse],
     risk: Option<&RiskMark>,
-) -> Result<(), AccountError> {
+) -> Result<Progress, AccountError> {
     second_step::clear(session).await?;
+    consent_step::clear(session).await?;
+    if let Some(ask) = super::consents::asked::outstanding(&state.db, user_id).await? {
+        let step = consent_step::Waiting {
+            user_id,
+            method,
+            proven: proven.to_vec(),
+            risk: risk.cloned(),
+            started_at: OffsetDateTime::now_utc().unix_timestamp(),
+        };
+        consent_step::begin(state, client, session, step, &ask).await?;
+        return Ok(Progress::Consent);
+    }
     sessions::sign_in(session, user_id, method.as_str(), proven).await?;
     super::active_sessions::note_client(state, session, client).await?;
     let limits = settings::load(&state.db).await?.limits;
@@ -292,14 +308,18 @@ pub(crate) async fn complete(
             risk::notice::new_sign_in(state, client, user_id, risk.id).await?;
         }
     }
-    Ok(())
+    Ok(Progress::SignedIn)
 }
 
-/// Where a browser goes after proving a factor: the second step while one waits, back to the
-/// page that asked for a step-up, an app's sign-in in progress, or the profile.
+/// Where a browser goes after proving a factor: the second step or the consent step while one
+/// waits, back to the page that asked for a step-up, an app's sign-in in progress, or the
+/// profile.
 pub async fn landing(session: &Session) -> String {
     if second_step::pending(session).await.ok().flatten().is_some() {
         return second_step::PAGE.to_owned();
+    }
+    if consent_step::waits(session).await {
+        return consent_step::PAGE.to_owned();
     }
     if let Ok(Some(path)) = second_step::take_return(session).await {
         return path;

@@ -262,7 +262,8 @@ pub async fn record(
     let event = AuditEvent::new(action, Outcome::Success)
         .by(user_id)
         .detail(json!({
-            "purpose": purpose.key, "version": purpose.version, "collected_via": via.as_str(),
+            "purpose": purpose.key, "name": purpose.name, "version": purpose.version,
+            "collected_via": via.as_str(),
         }));
     audit::record(conn, client, event).await
 }

@@ -1,7 +1,9 @@
 //! Consent: the purposes a business asks its customers to agree to, each with a versioned
 //! policy text (`purposes`), and the append-only ledger of every grant and withdrawal a person
-//! made, app approvals and disconnections included (`ledger`).
+//! made, app approvals and disconnections included (`ledger`), and what a person must answer at
+//! registration or a sign-in (`asked`).
 
+pub mod asked;
 pub mod ledger;
 pub mod purposes;
 

@@ -97,6 +97,11 @@ pub(crate) async fn hold(
     Ok(())
 }
 
+/// Whether new recovery codes wait in `session` to be shown.
+pub async fn holds_codes(session: &Session) -> bool {
+    matches!(session.get::<Vec<u8>>(HELD_CODES_KEY).await, Ok(Some(_)))
+}
+
 /// The new recovery codes held for `user_id`, once: they are gone from the session after.
 pub async fn take_held(
     state: &AppState,

@@ -46,6 +46,9 @@ pub enum Next {
     StepUp(String),
     /// The person must approve the app of the request with this id.
     Consent(String),
+    /// The signed-in person must first accept the current version of a required policy (the
+    /// consent step's page), then the request with this id goes on.
+    Policies(String),
     /// Back through our continuation page (after a form on our site), which goes on with the
     /// request with this id.
     Continue(String),
@@ -193,6 +196,21 @@ pub async fn proceed(
             ));
         }
         return Ok(Next::StepUp(req.id));
+    }
+    if crate::domain::consents::asked::outstanding(&state.db, user_id)
+        .await?
+        .is_some()
+    {
+        if req.silent {
+            end(session, &req.id).await?;
+            return Ok(redirect_error(
+                issuer,
+                &req,
+                "consent_required",
+                "The person has not accepted the current terms.",
+            ));
+        }
+        return Ok(Next::Policies(req.id));
     }
     if req.denied {
         end(session, &req.id).await?;

@@ -18,6 +18,7 @@ use crate::{
         audit::{self, AuditEvent, Outcome},
         authentication::{self, Method},
         client::ClientInfo,
+        consents::asked::{self, Answer},
         email::Email,
         error::AccountError,
         mfa,
@@ -31,6 +32,8 @@ use crate::{
 /// How long a started ceremony may take.
 const CEREMONY_LIFETIME: Duration = Duration::minutes(5);
 const SESSION_KEY: &str = "webauthn_ceremony";
+/// The purposes accepted with a passkey sign-up's start, until its finish creates the account.
+const SIGN_UP_CONSENT_KEY: &str = "sign_up_consent";
 
 fn unverified(e: WebauthnError) -> AccountError {
     tracing::info!(error = %e, "passkey ceremony refused");
@@ -283,9 +286,11 @@ pub async fn start_sign_up(
     email: &Email,
     display_name: &DisplayName,
     proof: &str,
+    consent: &Answer,
 ) -> Result<CreationChallengeResponse, AccountError> {
     ensure_enabled(state).await?;
     email.for_new_account()?;
+    asked::check(&asked::at_registration(&state.db).await?, consent)?;
     let proven = proof_of_work::registration_proven(state, client, proof).await?;
     let keys = throttle::passkey_sign_up_keys(email.as_str(), client.network().as_deref(), proven);
     if let Some(minutes) = throttle::admit(&state.db, &keys).await? {
@@ -305,6 +310,7 @@ pub async fn start_sign_up(
         passkey_name: None,
     };
     save_ceremony(state, session, ceremony, state_json(&registration)?).await?;
+    session.insert(SIGN_UP_CONSENT_KEY, consent).await?;
     Ok(require_resident_key(challenge))
 }
 
@@ -340,8 +346,18 @@ pub async fn finish_sign_up(
         verified: false,
         claim_hash: Some(&claim),
     };
+    let consent = session
+        .remove::<Answer>(SIGN_UP_CONSENT_KEY)
+        .await?
+        .unwrap_or_default();
     if let Some(user_id) = create_or_warn_owner(state, &mut tx, client, new, "passkey").await? {
         insert_passkey(&mut *tx, user_id, "Passkey", &passkey).await?;
+        // The purposes accepted with the start; a policy that changed in between is asked
+        // about at the first sign-in instead.
+        let question = asked::at_registration(&mut *tx).await?;
+        if let Ok(granted) = asked::check(&question, &consent) {
+            asked::record(&mut tx, client, user_id, &granted, question.collection()).await?;
+        }
     }
     tx.commit().await?;
     state.mail_queued.notify_one();

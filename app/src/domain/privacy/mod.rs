@@ -2,7 +2,11 @@
 //! in its `TABLES`, which columns hold personal data, which column names the person a row is
 //! about, and how the table is covered when that person asks for their data (export) and for
 //! its erasure. `INVENTORY` gathers them; a test compares it with the database, so a migration
-//! that adds a table or a column nobody answers for fails the build's tests.
+//! that adds a table or a column nobody answers for fails the build's tests. `export` builds a
+//! person's "Download my data" from this map (`document` writes its files).
+
+pub mod document;
+pub mod export;
 
 use super::{
     audit, branding, consents, customers, email_change, email_sign_in, mail, master_key, mfa, oidc,
@@ -82,6 +86,7 @@ pub const INVENTORY: &[(&str, &[Table])] = &[
     ("domain::social", social::TABLES),
     ("domain::staff", staff::TABLES),
     ("domain::tokens", tokens::TABLES),
+    ("domain::privacy::export", export::TABLES),
 ];
 
 /// Every table, with the module that answers for it.

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use time::Date;
 
 use super::dashboard::Series;
+use crate::domain::html::escape;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 180.0;
@@ -14,13 +15,6 @@ const BOTTOM: f64 = 20.0;
 const COLOURS: [&str; 8] = [
     "#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#4b5563",
 ];
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// A stacked bar chart of `series` over `days`, titled `title`.
 pub fn stacked_bars(title: &str, days: &[Date], series: &[Series]) -> String {

@@ -1,0 +1,165 @@
+//! The consent step of a sign-in: when the person has not accepted the current version of a
+//! required purpose (or, after a social, passkey or email sign-up, was never asked), their
+//! proven sign-in waits in the session (10 minutes, this browser only) while the page asks.
+//! Accepting records the answer in the ledger and signs in; declining ends the attempt with
+//! nothing signed in. A person already signed in whom an app's authorization finds behind on a
+//! required policy is asked on the same page before the app goes on.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{complete, second_step::StepRejection, Method, RiskMark};
+use crate::{
+    domain::{
+        audit::{self, AuditEvent, Outcome},
+        client::ClientInfo,
+        consents::asked::{self, Answer, Ask},
+        error::AccountError,
+        sessions::{self, FactorUse},
+    },
+    state::AppState,
+};
+
+/// The consent step's page.
+pub const PAGE: &str = "/signin/consent";
+const KEY: &str = "consent_step";
+/// How long a proven sign-in waits for the answer.
+const LIFETIME_SECS: i64 = 600;
+
+/// A proven sign-in waiting for the person's answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Waiting {
+    pub user_id: Uuid,
+    pub method: Method,
+    pub proven: Vec<FactorUse>,
+    pub risk: Option<RiskMark>,
+    pub started_at: i64,
+}
+
+/// Holds the proven sign-in of `step` until the person answers; audits the question.
+pub(super) async fn begin(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    step: Waiting,
+    ask: &Ask,
+) -> Result<(), AccountError> {
+    let keys: Vec<&str> = ask.purposes.iter().map(|p| p.key.as_str()).collect();
+    let event = AuditEvent::new("signin.consent_asked", Outcome::Success)
+        .about(Some(step.user_id))
+        .detail(json!({ "method": step.method.as_str(), "purposes": keys }));
+    audit::record(&state.db, client, event).await?;
+    session.insert(KEY, step).await?;
+    Ok(())
+}
+
+/// The waiting sign-in, if one is within its time.
+pub(super) async fn pending(session: &Session) -> Result<Option<Waiting>, AccountError> {
+    let Some(step) = session.get::<Waiting>(KEY).await? else {
+        return Ok(None);
+    };
+    if OffsetDateTime::now_utc().unix_timestamp() - step.started_at > LIFETIME_SECS {
+        clear(session).await?;
+        return Ok(None);
+    }
+    Ok(Some(step))
+}
+
+/// Whether a sign-in waits for an answer.
+pub async fn waits(session: &Session) -> bool {
+    pending(session).await.ok().flatten().is_some()
+}
+
+/// Drops a waiting sign-in.
+pub(super) async fn clear(session: &Session) -> Result<(), AccountError> {
+    session.remove::<Waiting>(KEY).await?;
+    Ok(())
+}
+
+/// Who the page asks: the person whose sign-in waits, else the signed-in person.
+async fn asked_person(session: &Session) -> Result<Option<Uuid>, AccountError> {
+    if let Some(step) = pending(session).await? {
+        return Ok(Some(step.user_id));
+    }
+    Ok(sessions::current_user(session).await?)
+}
+
+/// What the page asks, or `None` when nothing is outstanding.
+pub async fn question(state: &AppState, session: &Session) -> Result<Option<Ask>, AccountError> {
+    let Some(user_id) = asked_person(session).await? else {
+        return Ok(None);
+    };
+    Ok(asked::outstanding(&state.db, user_id).await?)
+}
+
+/// Whether the signed-in `user_id` must answer before an app goes on.
+pub async fn behind(state: &AppState, user_id: Uuid) -> Result<bool, AccountError> {
+    Ok(asked::outstanding(&state.db, user_id).await?.is_some())
+}
+
+/// Records the person's `answer` and goes on: a waiting sign-in is completed. Refused, with
+/// nothing written, when a required purpose is unticked or changed since it was shown.
+pub async fn accept(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    answer: &Answer,
+) -> Result<(), AccountError> {
+    let waiting = pending(session).await?;
+    let user_id = match &waiting {
+        Some(step) => step.user_id,
+        None => sessions::current_user(session)
+            .await?
+            .ok_or(StepRejection::NoStep)?,
+    };
+    let mut tx = state.db.begin().await?;
+    // Serialises two tabs answering at once: the second finds nothing outstanding.
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(ask) = asked::outstanding(&state.db, user_id).await? {
+        let granted = asked::check(&ask, answer)?;
+        asked::record(&mut tx, client, user_id, &granted, ask.collection()).await?;
+    }
+    tx.commit().await?;
+    if let Some(step) = waiting {
+        clear(session).await?;
+        complete(
+            state,
+            client,
+            session,
+            step.user_id,
+            step.method,
+            &step.proven,
+            step.risk.as_ref(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends a waiting sign-in the person would not consent to; nothing is signed in. False when
+/// none waited.
+pub async fn decline(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+) -> Result<bool, AccountError> {
+    let Some(step) = pending(session).await? else {
+        return Ok(false);
+    };
+    clear(session).await?;
+    super::failed(
+        &state.db,
+        client,
+        step.method,
+        Some(step.user_id),
+        "consent_declined",
+    )
+    .await?;
+    Ok(true)
+}
