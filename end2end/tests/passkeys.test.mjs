@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 import { linkIn } from '../support/smtp-sink.mjs';
 import { open } from '../support/browser.mjs';
-import { sink, server, browser, acceptRequired, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
+import { sink, server, browser, acceptRequired, answerConsentStep, uniqueEmail, text, waitForText, waitForPath, usePages } from '../support/journey.mjs';
 
 const PASSWORD = 'violet tractor sings at dawn';
 const SUBJECT = {
@@ -340,6 +340,8 @@ describe('passkeys (JavaScript on)', () => {
     const mail = await sink.waitForMail({ to: email, subject: /sign-in code/ });
     await open(owner, linkIn(mail, '/signin/email'), mode);
     await owner.locator('main').getByRole('button', { name: 'Sign in', exact: true }).click();
+    // What the registrant accepted does not bind the owner: they are asked for the terms.
+    await answerConsentStep(owner);
     await expectProfile(owner, email, []);
 
     // The attacker's passkey no longer opens the account.

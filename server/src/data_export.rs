@@ -1,6 +1,7 @@
 //! `GET /profile/data/download?format=json|html`: the signed-in person's newest data export,
-//! as a file to save (never shown as a page of this site), while it is within its 24 hours.
-//! Each download is audited (`privacy::export::download`).
+//! as a file to save (never shown as a page of this site), while it is within its 24 hours,
+//! to a recent sign-in (else the person confirms it is them first, and comes back to
+//! `/profile/data`). Each download is audited (`privacy::export::download`).
 
 use app::{
     domain::{
@@ -55,8 +56,11 @@ async fn download(
         Ok(None) => return Redirect::to("/signin").into_response(),
         Err(_) => return plain(StatusCode::SERVICE_UNAVAILABLE, "Try again."),
     };
-    let file = match export::download(&state, &client, user_id, format).await {
+    let file = match export::download(&state, &client, &session, user_id, format).await {
         Ok(file) => file,
+        Err(AccountError::StepUp) => {
+            return Redirect::to("/signin/step-up?return_to=%2Fprofile%2Fdata").into_response()
+        }
         Err(AccountError::Export(refusal)) => {
             return plain(StatusCode::NOT_FOUND, &refusal.to_string())
         }

@@ -2,7 +2,8 @@
 //! optional ones unticked), the first sign-in of a sign-up that had no form, and the next
 //! sign-in after a required policy's new version, before anything goes on, an app's
 //! authorization included. The attacks: skipping the question, answering for a version not
-//! shown, two tabs answering at once.
+//! shown, two tabs answering at once, an answer to another sign-in's question, an answer after
+//! the account was locked.
 
 mod support;
 
@@ -41,6 +42,13 @@ async fn sign_in(browser: &Browser, email: &str) -> reqwest::Response {
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     res
+}
+
+/// What the consent step's page asks `browser`.
+async fn question(browser: &Browser) -> serde_json::Value {
+    let res = browser.call("signin/consent/question", &[]).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
 }
 
 async fn new_terms(app: &TestApp) -> i32 {
@@ -146,22 +154,7 @@ async fn registration_needs_the_required_purposes_and_records_what_was_ticked(db
 #[sqlx::test(migrations = "../migrations")]
 async fn a_sign_up_without_a_form_is_asked_at_its_first_sign_in(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    sqlx::query("UPDATE auth_settings SET register_on_email_sign_in = true")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    let browser = app.browser();
-    browser
-        .call("email-sign-in", &[("email", "new.comer@example.com")])
-        .await;
-    let mail = app
-        .mail
-        .wait_for("new.comer@example.com", "sign-in code")
-        .await;
-    let token = TestApp::token_in(&mail.body, "/signin/email");
-    let res = browser
-        .call("email-sign-in/link", &[("token", &token)])
-        .await;
+    let (browser, res) = app.signs_up_by_email_link("new.comer@example.com").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/signin/consent");
     // Not signed in until the question is answered.
@@ -169,18 +162,11 @@ async fn a_sign_up_without_a_form_is_asked_at_its_first_sign_in(db: PgPool) {
     let res = browser.get("/profile").await;
     assert!(res.status().is_redirection());
     assert_eq!(res.headers()["location"], "/signin");
-    let question: serde_json::Value = browser
-        .call("signin/consent/question", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let question = question(&browser).await;
     assert_eq!(question["first_time"], true);
     assert_eq!(question["purposes"].as_array().unwrap().len(), 5);
     // The optional ones may stay unticked; the required ones may not.
-    let res = browser
-        .call("signin/consent/accept", &[("consent[terms]", "1")])
-        .await;
+    let res = browser.answer_consent(&[("consent[terms]", "1")]).await;
     assert_eq!(res.status(), 422);
     assert!(browser.me().await.is_none());
     assert!(ledger(&app, "new.comer@example.com").await.is_empty());
@@ -214,25 +200,16 @@ async fn a_new_required_version_is_asked_at_the_next_sign_in(db: PgPool) {
     let res = sign_in(&browser, "ada@example.com").await;
     assert_eq!(res.headers()["location"], "/signin/consent");
     assert!(browser.me().await.is_none());
-    let question: serde_json::Value = browser
-        .call("signin/consent/question", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let question = question(&browser).await;
     assert_eq!(question["first_time"], false);
     assert_eq!(question["purposes"].as_array().unwrap().len(), 1);
     assert_eq!(question["purposes"][0]["key"], "terms");
     assert_eq!(question["purposes"][0]["version"], 2);
     // Accepting the version the person saw before is not accepting this one.
-    let res = browser
-        .call("signin/consent/accept", &[("consent[terms]", "1")])
-        .await;
+    let res = browser.answer_consent(&[("consent[terms]", "1")]).await;
     assert_eq!(res.status(), 422);
     assert!(browser.me().await.is_none());
-    let res = browser
-        .call("signin/consent/accept", &[("consent[terms]", "2")])
-        .await;
+    let res = browser.answer_consent(&[("consent[terms]", "2")]).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/profile");
     assert!(browser.me().await.is_some());
@@ -253,9 +230,7 @@ async fn a_new_required_version_is_asked_at_the_next_sign_in(db: PgPool) {
     let res = other.call("signin/consent/decline", &[]).await;
     assert_eq!(res.headers()["location"], "/signin?declined=1");
     assert!(other.me().await.is_none());
-    let res = other
-        .call("signin/consent/accept", &[("consent[terms]", "3")])
-        .await;
+    let res = other.answer_consent(&[("consent[terms]", "3")]).await;
     assert_eq!(res.status(), 400, "no sign-in waits any more");
     assert!(other.me().await.is_none());
     let declined: i64 = sqlx::query_scalar(
@@ -283,8 +258,8 @@ async fn two_tabs_answering_at_once_write_one_row(db: PgPool) {
     sign_in(&browser, "ada@example.com").await;
     let answer = [("consent[terms]", "2")];
     let (a, b) = tokio::join!(
-        browser.call("signin/consent/accept", &answer),
-        browser.call("signin/consent/accept", &answer),
+        browser.answer_consent(&answer),
+        browser.answer_consent(&answer),
     );
     assert!(a.status() == 200 || b.status() == 200);
     let twos = ledger(&app, "ada@example.com")
@@ -310,9 +285,7 @@ async fn an_app_waits_for_the_new_terms_inside_its_authorization(db: PgPool) {
     let res = browser.get(&authorize_url(&client, &[])).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/signin/consent");
-    let res = browser
-        .call("signin/consent/accept", &[("consent[terms]", "2")])
-        .await;
+    let res = browser.answer_consent(&[("consent[terms]", "2")]).await;
     assert_eq!(res.status(), 200);
     let next = location(&res);
     assert!(next.starts_with("/oauth2/continue?request="), "{next}");
@@ -330,9 +303,7 @@ async fn an_app_waits_for_the_new_terms_inside_its_authorization(db: PgPool) {
     assert_eq!(location(&res), "/signin");
     let res = sign_in(&fresh, "ada@example.com").await;
     assert_eq!(res.headers()["location"], "/signin/consent");
-    let res = fresh
-        .call("signin/consent/accept", &[("consent[terms]", "3")])
-        .await;
+    let res = fresh.answer_consent(&[("consent[terms]", "3")]).await;
     assert_eq!(res.headers()["location"], "/oauth2/continue");
 }
 
@@ -342,4 +313,47 @@ async fn staff_are_not_asked_the_customers_question(db: PgPool) {
     let admin = app.signed_in_admin("owner@example.com").await;
     assert!(admin.me().await.is_some());
     assert!(ledger(&app, "owner@example.com").await.is_empty());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_answer_counts_only_for_the_sign_in_that_asked_and_not_after_a_lock(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    drop(app.signed_in_customer("ada@example.com").await);
+    drop(app.signed_in_customer("bob@example.com").await);
+    new_terms(&app).await;
+
+    // A question shown for Ada, then Bob signs in in the same browser: Ada's page cannot
+    // answer for Bob's sign-in.
+    let browser = app.browser();
+    sign_in(&browser, "ada@example.com").await;
+    let shown_to_ada = question(&browser).await["step"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sign_in(&browser, "bob@example.com").await;
+    let res = browser
+        .call(
+            "signin/consent/accept",
+            &[("step", shown_to_ada.as_str()), ("consent[terms]", "2")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(browser.me().await.is_none());
+    assert_eq!(
+        ledger(&app, "bob@example.com").await.len(),
+        2,
+        "nothing new for Bob"
+    );
+
+    // Locked while the question waited: the answer signs nobody in and records nothing.
+    let browser = app.browser();
+    sign_in(&browser, "ada@example.com").await;
+    sqlx::query("UPDATE users SET locked_at = now() WHERE email = 'ada@example.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let res = browser.answer_consent(&[("consent[terms]", "2")]).await;
+    assert_ne!(res.status(), 200);
+    assert!(browser.me().await.is_none());
+    assert_eq!(ledger(&app, "ada@example.com").await.len(), 2);
 }

@@ -9,8 +9,11 @@ use app::domain::privacy::{self, Export};
 use reqwest::Response;
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{error_of, eventually, mfa, Browser, TestApp};
+use support::{error_of, eventually, mfa, Browser, TestApp, GOOD_PASSWORD};
 use uuid::Uuid;
+
+/// The browser of a staff member who acted on the account.
+const STAFF_BROWSER: &str = "StaffBrowser/1.0";
 
 /// A user agent a page would run if it were not escaped.
 const MARKUP: &str = "<script>alert(1)</script>";
@@ -63,6 +66,16 @@ async fn the_export_holds_every_row_about_the_person_and_no_secret(db: PgPool) {
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     drop(app.signed_in_customer("bob@example.com").await);
+    // A staff member (Bob, for the test) acted on Ada's account from their own browser.
+    sqlx::query(
+        "INSERT INTO audit_events (actor_id, subject_id, action, outcome, ip, user_agent)
+         SELECT b.id, a.id, 'customer.locked', 'success', '203.0.113.9', $1
+         FROM users a, users b WHERE a.email = 'ada@example.com' AND b.email = 'bob@example.com'",
+    )
+    .bind(STAFF_BROWSER)
+    .execute(&app.db)
+    .await
+    .unwrap();
 
     assert_eq!(status(&browser).await, Value::Null);
     let res = browser.call("my-data/export/request", &[]).await;
@@ -119,6 +132,15 @@ async fn the_export_holds_every_row_about_the_person_and_no_secret(db: PgPool) {
             }
         }
     }
+    // What a staff member did to the account is there, but not who they are or where from.
+    let staff_row = file["tables"]["audit_events"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["action"] == "customer.locked")
+        .expect("the staff member's change");
+    assert!(staff_row.get("actor_id").is_none() && staff_row.get("ip").is_none());
+    assert!(!file.to_string().contains(STAFF_BROWSER));
     let users = &file["tables"]["users"]["rows"][0];
     assert_eq!(users["email"], "ada@example.com");
     assert!(users.get("password_hash").is_none());
@@ -178,6 +200,23 @@ async fn only_the_person_downloads_and_only_for_a_day(db: PgPool) {
         .await
         .unwrap();
     assert!(!String::from_utf8_lossy(&sealed).contains("ada@example.com"));
+
+    // Only from a recent sign-in: a stale one is sent to confirm it is the person.
+    app.age_sign_ins().await;
+    let res = download(&ada, "json").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/signin/step-up?return_to=%2Fprofile%2Fdata"
+    );
+    let res = ada
+        .call(
+            "sign-in",
+            &[("email", "ada@example.com"), ("password", GOOD_PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(download(&ada, "json").await.status(), 200);
 
     // After its 24 hours it is gone.
     sqlx::query("UPDATE data_exports SET expires_at = now() - interval '1 second'")

@@ -230,24 +230,7 @@ async fn an_unknown_address_gets_the_same_answer_and_no_mail(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_new_address_is_registered_on_first_use_when_the_business_allows_it(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    sqlx::query("UPDATE auth_settings SET register_on_email_sign_in = true")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    let browser = app.browser();
-    browser
-        .call("email-sign-in", &[("email", "new.comer@example.com")])
-        .await;
-    let mail = app
-        .mail
-        .wait_for("new.comer@example.com", "sign-in code")
-        .await;
-    let res = browser
-        .call(
-            "email-sign-in/link",
-            &[("token", &TestApp::token_in(&mail.body, "/signin/email"))],
-        )
-        .await;
+    let (browser, res) = app.signs_up_by_email_link("new.comer@example.com").await;
     assert_eq!(res.status(), 200);
     // Registered without a form: the terms are asked before the first sign-in goes on.
     assert_eq!(res.headers()["location"], "/signin/consent");

@@ -24,6 +24,8 @@ pub struct AskedPurpose {
 /// What the consent step's page asks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentQuestion {
+    /// The question's name, sent back with the answer (empty for a person already signed in).
+    pub step: String,
     pub purposes: Vec<AskedPurpose>,
     /// The person was never asked (a sign-up by social login, passkey or email): the optional
     /// purposes are offered too.
@@ -63,16 +65,20 @@ pub async fn signin_consent_question() -> Result<Option<ConsentQuestion>, AppErr
     let state = context::state()?;
     let session = context::session().await?;
     let ask = crate::domain::authentication::consent_step::question(&state, &session).await?;
-    Ok(ask.map(|ask| ConsentQuestion {
+    Ok(ask.map(|(ask, step)| ConsentQuestion {
+        step,
         first_time: ask.first_time,
         purposes: shown(ask.purposes),
     }))
 }
 
-/// Records the answer (`consent[<purpose>]=<policy version shown>` for each one ticked) and
-/// goes on with the sign-in.
+/// Records the answer (`consent[<purpose>]=<policy version shown>` for each one ticked) to the
+/// question named `step` and goes on with the sign-in.
 #[server(prefix = "/api", endpoint = "signin/consent/accept")]
 pub async fn accept_consent(
+    /// The question's name, as the page got it.
+    #[server(default)]
+    step: String,
     #[server(default)] consent: HashMap<String, String>,
 ) -> Result<(), AppError> {
     use super::context;
@@ -81,7 +87,8 @@ pub async fn accept_consent(
     let answer = Answer::parse(&consent).map_err(|e| AppError::field("consent", e.to_string()))?;
     let state = context::state()?;
     let session = context::session().await?;
-    authentication::consent_step::accept(&state, &context::client(), &session, &answer).await?;
+    let client = context::client();
+    authentication::consent_step::accept(&state, &client, &session, &step, &answer).await?;
     let next = if enrolment::holds_codes(&session).await
         && context::signed_in_user(&session).await.is_ok()
     {

@@ -91,6 +91,7 @@ fn Ask(question: ConsentQuestion) -> impl IntoView {
         <h1>"Before you go on"</h1>
         <p>{intro}</p>
         <ActionForm action=accept>
+            <input type="hidden" name="step" value=question.step />
             <FormError error />
             <PurposeChoices purposes=question.purposes error=field_error(error, "consent") />
             <button type="submit" disabled=move || accept.pending().get()>"Accept and continue"</button>

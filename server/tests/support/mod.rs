@@ -180,6 +180,23 @@ impl TestApp {
         browser
     }
 
+    /// With sign-up on first use allowed, a fresh browser asks for a sign-in mail for `email`
+    /// (which has no account yet) and opens its link; returns the browser and the link's answer.
+    pub async fn signs_up_by_email_link(&self, email: &str) -> (Browser, Response) {
+        sqlx::query("UPDATE auth_settings SET register_on_email_sign_in = true")
+            .execute(&self.db)
+            .await
+            .unwrap();
+        let browser = self.browser();
+        browser.call("email-sign-in", &[("email", email)]).await;
+        let mail = self.mail.wait_for(email, "sign-in code").await;
+        let token = Self::token_in(&mail.body, "/signin/email");
+        let res = browser
+            .call("email-sign-in/link", &[("token", &token)])
+            .await;
+        (browser, res)
+    }
+
     /// Makes `email` an administrator (as `server admin create` does) and returns a browser
     /// signed in to it through the one-time link, with [`GOOD_PASSWORD`] chosen there and an
     /// authenticator app set up on the second step (the policy requires one of administrators).
@@ -395,9 +412,21 @@ impl Browser {
     /// Answers the consent step of a sign-in (or a sign-up's first sign-in) by accepting the
     /// seeded required purposes' first versions; the sign-in goes on.
     pub async fn accept_terms(&self) -> Response {
-        let res = self.call("signin/consent/accept", &ACCEPTED_TERMS).await;
+        let res = self.answer_consent(&ACCEPTED_TERMS).await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         res
+    }
+
+    /// Answers the consent step's question with `ticked` (`consent[<purpose>]` fields), naming
+    /// the question as the page does.
+    pub async fn answer_consent(&self, ticked: &[(&str, &str)]) -> Response {
+        let res = self.call("signin/consent/question", &[]).await;
+        assert_eq!(res.status(), 200);
+        let question: serde_json::Value = res.json().await.unwrap();
+        let step = question["step"].as_str().unwrap_or_default().to_owned();
+        let mut form = vec![("step", step.as_str())];
+        form.extend_from_slice(ticked);
+        self.call("signin/consent/accept", &form).await
     }
 
     /// The signed-in account's summary, or `None`.

@@ -142,6 +142,9 @@ pub const TABLES: &[Table] = &[Table {
         "chain_seq",
         "chain_hash",
     ],
-    export: Export::Rows,
+    export: Export::RowsRedactedForOthers {
+        actor: "actor_id",
+        columns: &["actor_id", "ip", "user_agent"],
+    },
     erasure: Erasure::Pseudonymise,
 }];

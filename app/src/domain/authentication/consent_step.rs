@@ -19,6 +19,7 @@ use crate::{
         consents::asked::{self, Answer, Ask},
         error::AccountError,
         sessions::{self, FactorUse},
+        users,
     },
     state::AppState,
 };
@@ -32,6 +33,9 @@ const LIFETIME_SECS: i64 = 600;
 /// A proven sign-in waiting for the person's answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Waiting {
+    /// Names the question this sign-in asked: an answer must name it back, so an answer to a
+    /// question shown before another sign-in in the same browser is not taken for this one.
+    pub id: Uuid,
     pub user_id: Uuid,
     pub method: Method,
     pub proven: Vec<FactorUse>,
@@ -79,20 +83,28 @@ pub(super) async fn clear(session: &Session) -> Result<(), AccountError> {
     Ok(())
 }
 
-/// Who the page asks: the person whose sign-in waits, else the signed-in person.
-async fn asked_person(session: &Session) -> Result<Option<Uuid>, AccountError> {
+/// Who the page asks, and the name of the question: the person whose sign-in waits (the
+/// step's id), else the signed-in person (no name).
+async fn asked_person(session: &Session) -> Result<Option<(Uuid, String)>, AccountError> {
     if let Some(step) = pending(session).await? {
-        return Ok(Some(step.user_id));
+        return Ok(Some((step.user_id, step.id.to_string())));
     }
-    Ok(sessions::current_user(session).await?)
+    Ok(sessions::current_user(session)
+        .await?
+        .map(|id| (id, String::new())))
 }
 
-/// What the page asks, or `None` when nothing is outstanding.
-pub async fn question(state: &AppState, session: &Session) -> Result<Option<Ask>, AccountError> {
-    let Some(user_id) = asked_person(session).await? else {
+/// What the page asks, with the name its answer must give back; `None` when nothing is
+/// outstanding.
+pub async fn question(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<(Ask, String)>, AccountError> {
+    let Some((user_id, name)) = asked_person(session).await? else {
         return Ok(None);
     };
-    Ok(asked::outstanding(&state.db, user_id).await?)
+    let ask = asked::outstanding(&state.db, user_id).await?;
+    Ok(ask.map(|ask| (ask, name)))
 }
 
 /// Whether the signed-in `user_id` must answer before an app goes on.
@@ -100,20 +112,27 @@ pub async fn behind(state: &AppState, user_id: Uuid) -> Result<bool, AccountErro
     Ok(asked::outstanding(&state.db, user_id).await?.is_some())
 }
 
-/// Records the person's `answer` and goes on: a waiting sign-in is completed. Refused, with
-/// nothing written, when a required purpose is unticked or changed since it was shown.
+/// Records the person's `answer` to the question named `shown` and goes on: a waiting sign-in
+/// is completed. Refused, with nothing written, when the question is not the one waiting, the
+/// account was locked or its password reset meanwhile, or a required purpose is unticked or
+/// changed since it was shown.
 pub async fn accept(
     state: &AppState,
     client: &ClientInfo,
     session: &Session,
+    shown: &str,
     answer: &Answer,
 ) -> Result<(), AccountError> {
     let waiting = pending(session).await?;
     let user_id = match &waiting {
-        Some(step) => step.user_id,
-        None => sessions::current_user(session)
+        Some(step) if step.id.to_string() == shown => {
+            still_admitted(state, client, session, step).await?;
+            step.user_id
+        }
+        None if shown.is_empty() => sessions::current_user(session)
             .await?
             .ok_or(StepRejection::NoStep)?,
+        _ => return Err(StepRejection::NoStep.into()),
     };
     let mut tx = state.db.begin().await?;
     // Serialises two tabs answering at once: the second finds nothing outstanding.
@@ -140,6 +159,33 @@ pub async fn accept(
         .await?;
     }
     Ok(())
+}
+
+/// Refuses a waiting sign-in whose account was locked, or whose password must be reset, while
+/// the question waited (the same rules as at the start of every sign-in).
+async fn still_admitted(
+    state: &AppState,
+    client: &ClientInfo,
+    session: &Session,
+    step: &Waiting,
+) -> Result<(), AccountError> {
+    let user = users::find_by_id(&state.db, step.user_id).await?;
+    let refusal = match &user {
+        None => Some(("no_account", AccountError::NoSuchAccount)),
+        Some(u) if u.locked_at.is_some() => Some(("account_locked", AccountError::AccountLocked)),
+        Some(u) if u.password_reset_required && step.method == Method::Password => {
+            Some(("reset_required", AccountError::ResetRequired))
+        }
+        Some(_) => None,
+    };
+    let Some((reason, error)) = refusal else {
+        return Ok(());
+    };
+    clear(session).await?;
+    if user.is_some() {
+        super::failed(&state.db, client, step.method, Some(step.user_id), reason).await?;
+    }
+    Err(error)
 }
 
 /// Ends a waiting sign-in the person would not consent to; nothing is signed in. False when

@@ -276,6 +276,7 @@ pub(crate) async fn complete(
     consent_step::clear(session).await?;
     if let Some(ask) = super::consents::asked::outstanding(&state.db, user_id).await? {
         let step = consent_step::Waiting {
+            id: Uuid::new_v4(),
             user_id,
             method,
             proven: proven.to_vec(),

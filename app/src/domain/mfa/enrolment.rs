@@ -27,8 +27,8 @@ use crate::{
     state::AppState,
 };
 
-/// New recovery codes, sealed, until the page that shows them once has shown them.
-const HELD_CODES_KEY: &str = "new_recovery_codes";
+// New recovery codes, sealed, wait under this key until the page that shows them once has.
+use crate::domain::sessions::HELD_CODES_KEY;
 
 /// Why a change of factors was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

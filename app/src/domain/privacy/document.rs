@@ -26,6 +26,8 @@ pub struct Section {
     pub module: &'static str,
     /// Columns left out of every row (secrets, or hashes of secrets).
     pub without: &'static [&'static str],
+    /// Columns left out of the rows where someone else acted (a staff member).
+    pub others_redacted: &'static [&'static str],
     pub rows: Vec<Value>,
 }
 
@@ -52,6 +54,7 @@ impl Document {
                 let section = json!({
                     "module": s.module,
                     "columns_left_out": s.without,
+                    "columns_left_out_where_others_acted": s.others_redacted,
                     "rows": s.rows,
                 });
                 (s.table.to_owned(), section)
@@ -130,6 +133,12 @@ fn section_html(page: &mut String, s: &Section) {
             escape(&s.without.join(", "))
         ));
     }
+    if !s.others_redacted.is_empty() {
+        page.push_str(&format!(
+            "<p>Where our team acted on your account, their {} are left out.</p>\n",
+            escape(&s.others_redacted.join(", "))
+        ));
+    }
     if s.rows.is_empty() {
         page.push_str("<p>Nothing.</p>\n");
     }
@@ -170,6 +179,7 @@ mod tests {
                 table: "users",
                 module: "domain::users",
                 without: &["password_hash"],
+                others_redacted: &[],
                 rows: vec![json!({ "display_name": "<script>alert(1)</script>", "phone": null })],
             }],
             left_out: vec![("mail_outbox", "mail on its way")],

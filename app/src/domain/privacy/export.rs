@@ -187,13 +187,17 @@ async fn build(state: &AppState, id: Uuid, user_id: Uuid) -> sqlx::Result<()> {
             table: table.name,
             module,
             without: without(table),
+            others_redacted: others_redacted(table).1,
             rows: rows_of(&state.db, table, user_id).await?,
         });
-        sqlx::query("UPDATE data_exports SET tables_done = $2, updated_at = now() WHERE id = $1")
-            .bind(id)
-            .bind(done as i32 + 1)
-            .execute(&state.db)
-            .await?;
+        sqlx::query(
+            "UPDATE data_exports SET tables_done = $2, updated_at = now()
+             WHERE id = $1 AND state = 'building'",
+        )
+        .bind(id)
+        .bind(done as i32 + 1)
+        .execute(&state.db)
+        .await?;
     }
     let left_out = tables()
         .filter_map(|(_, t)| match (t.person, t.export) {
@@ -218,7 +222,7 @@ async fn build(state: &AppState, id: Uuid, user_id: Uuid) -> sqlx::Result<()> {
         "UPDATE data_exports
          SET state = 'ready', json_sealed = $2, html_sealed = $3, ready_at = now(),
              expires_at = now() + make_interval(secs => $4), updated_at = now()
-         WHERE id = $1",
+         WHERE id = $1 AND state = 'building'",
     )
     .bind(id)
     .bind(json)
@@ -237,20 +241,37 @@ fn without(table: &Table) -> &'static [&'static str] {
     }
 }
 
+/// The column naming who acted, and the columns left out where that is someone else.
+fn others_redacted(table: &Table) -> (Option<&'static str>, &'static [&'static str]) {
+    match table.export {
+        Export::RowsRedactedForOthers { actor, columns } => (Some(actor), columns),
+        _ => (None, &[]),
+    }
+}
+
 /// `table`'s rows about `user_id`, each as a JSON object without the columns the inventory
 /// leaves out. The names come from the inventory's constants, never from input.
 async fn rows_of(db: &sqlx::PgPool, table: &Table, user_id: Uuid) -> sqlx::Result<Vec<Value>> {
     let Some(person) = table.person else {
         return Ok(Vec::new());
     };
-    let dropped: Vec<String> = without(table).iter().map(|c| (*c).to_owned()).collect();
+    let names =
+        |columns: &[&str]| -> Vec<String> { columns.iter().map(|c| (*c).to_owned()).collect() };
+    let (actor, redacted) = others_redacted(table);
+    // Rows where someone else acted lose the redacted columns too.
+    let others = match actor {
+        Some(actor) => format!("t.\"{actor}\" IS DISTINCT FROM $1 AND t.\"{actor}\" IS NOT NULL"),
+        None => "false".to_owned(),
+    };
     let sql = format!(
-        "SELECT to_jsonb(t) - $2::text[] FROM \"{}\" t WHERE \"{person}\" = $1",
+        "SELECT CASE WHEN {others} THEN to_jsonb(t) - $3::text[] ELSE to_jsonb(t) END - $2::text[]
+         FROM \"{}\" t WHERE \"{person}\" = $1",
         table.name
     );
     sqlx::query_scalar(&sql)
         .bind(user_id)
-        .bind(dropped)
+        .bind(names(without(table)))
+        .bind(names(redacted))
         .fetch_all(db)
         .await
 }
@@ -271,13 +292,16 @@ impl Format {
     }
 }
 
-/// The file of `user_id`'s newest export in `format`, while it is downloadable; audited.
+/// The file of `user_id`'s newest export in `format`, while it is downloadable, to a recent
+/// sign-in (a session left open elsewhere does not hand it out); audited.
 pub async fn download(
     state: &AppState,
     client: &ClientInfo,
+    session: &Session,
     user_id: Uuid,
     format: Format,
 ) -> Result<Vec<u8>, AccountError> {
+    mfa::freshness::ensure(&state.db, session, user_id).await?;
     let status = latest(&state.db, user_id)
         .await?
         .filter(Status::downloadable)

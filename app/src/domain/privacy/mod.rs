@@ -36,6 +36,12 @@ pub enum Export {
     Rows,
     /// Their rows without these columns (secrets, or hashes of secrets).
     RowsWithout(&'static [&'static str]),
+    /// Their rows; where a row's `actor` column names someone else (a staff member acting on
+    /// the account), without `columns` (that someone's identity, network and browser).
+    RowsRedactedForOthers {
+        actor: &'static str,
+        columns: &'static [&'static str],
+    },
     /// Not exported, and why.
     Not(&'static str),
 }

@@ -47,6 +47,9 @@ pub const APP_REQUESTS_KEY: &str = "oauth_requests";
 pub const RETURN_TO_KEY: &str = "return_to";
 /// This browser's claims on the accounts it registered (`address_proof`).
 pub const REGISTRATION_CLAIMS_KEY: &str = "registration_claims";
+/// New recovery codes held sealed until shown once (`mfa::enrolment`); an enrolment on the
+/// second step can be followed by the consent step before the sign-in completes.
+pub const HELD_CODES_KEY: &str = "new_recovery_codes";
 /// The sign-in's session id as apps see it (`sid` in ID and logout tokens). Unlike the cookie's
 /// id it says nothing that lets anyone take the session over.
 const SID_KEY: &str = "sid";
@@ -88,7 +91,8 @@ impl Authenticated {
 /// id (session fixation defence). Only the sign-in exit (`authentication`) calls this. What
 /// survives: an upstream identity waiting to be linked (signing in is how its owner proves the
 /// account is theirs), the apps' sign-in requests waiting for this sign-in, this browser's
-/// claims on accounts it registered, and where a step-up goes back to.
+/// claims on accounts it registered, where a step-up goes back to, and recovery codes waiting
+/// to be shown (sealed to their account: another person's sign-in cannot open them).
 pub async fn sign_in(
     session: &Session,
     user_id: Uuid,
@@ -101,6 +105,7 @@ pub async fn sign_in(
         APP_REQUESTS_KEY,
         REGISTRATION_CLAIMS_KEY,
         RETURN_TO_KEY,
+        HELD_CODES_KEY,
     ] {
         if let Some(value) = session.get::<serde_json::Value>(key).await? {
             kept.push((key, value));

@@ -186,6 +186,9 @@ pub const TABLES: &[Table] = &[Table {
     person: Some("user_id"),
     personal: &["id", "user_id", "data"],
     other: &["expires_at", "created_at", "updated_at"],
-    export: Export::RowsWithout(&["id"]),
+    // The cookie's id would let anyone take the sign-in over; the data is the sign-in's
+    // working state (sealed values, pending steps, this browser's claims), whose facts the
+    // export gives from the audit trail instead.
+    export: Export::RowsWithout(&["id", "data"]),
     erasure: Erasure::Delete,
 }];
