@@ -161,31 +161,22 @@ pub async fn accept(
     Ok(())
 }
 
-/// Refuses a waiting sign-in whose account was locked, or whose password must be reset, while
-/// the question waited (the same rules as at the start of every sign-in).
+/// Refuses a waiting sign-in whose account is gone, was locked, or must reset its password,
+/// while the question waited (the checks every sign-in starts with, `super::admitted`).
 async fn still_admitted(
     state: &AppState,
     client: &ClientInfo,
     session: &Session,
     step: &Waiting,
 ) -> Result<(), AccountError> {
-    let user = users::find_by_id(&state.db, step.user_id).await?;
-    let refusal = match &user {
-        None => Some(("no_account", AccountError::NoSuchAccount)),
-        Some(u) if u.locked_at.is_some() => Some(("account_locked", AccountError::AccountLocked)),
-        Some(u) if u.password_reset_required && step.method == Method::Password => {
-            Some(("reset_required", AccountError::ResetRequired))
-        }
-        Some(_) => None,
+    let checked = match users::find_by_id(&state.db, step.user_id).await? {
+        Some(user) => super::admitted(state, client, &user, step.method).await,
+        None => Err(AccountError::NoSuchAccount),
     };
-    let Some((reason, error)) = refusal else {
-        return Ok(());
-    };
-    clear(session).await?;
-    if user.is_some() {
-        super::failed(&state.db, client, step.method, Some(step.user_id), reason).await?;
+    if checked.is_err() {
+        clear(session).await?;
     }
-    Err(error)
+    checked
 }
 
 /// Ends a waiting sign-in the person would not consent to; nothing is signed in. False when

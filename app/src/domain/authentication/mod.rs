@@ -129,14 +129,7 @@ pub async fn sign_in_user(
     method: Method,
     password: Option<&Password>,
 ) -> Result<Progress, AccountError> {
-    if user.locked_at.is_some() {
-        failed(&state.db, client, method, Some(user.id), "account_locked").await?;
-        return Err(AccountError::AccountLocked);
-    }
-    if user.password_reset_required && method == Method::Password {
-        failed(&state.db, client, method, Some(user.id), "reset_required").await?;
-        return Err(AccountError::ResetRequired);
-    }
+    admitted(state, client, user, method).await?;
     let policy = settings::load(&state.db).await?;
     if !user.is_verified() && policy.require_verified_email {
         sessions::set_pending_verification(session, user.id).await?;
@@ -216,6 +209,31 @@ pub async fn sign_in_user(
         risk.as_ref(),
     )
     .await
+}
+
+/// Refuses (and audits) a sign-in by `method` to a locked account, or by password to one
+/// whose password must be reset: checked when a sign-in starts and again when a waiting one
+/// goes on.
+pub(super) async fn admitted(
+    state: &AppState,
+    client: &ClientInfo,
+    user: &User,
+    method: Method,
+) -> Result<(), AccountError> {
+    let refusal = if user.locked_at.is_some() {
+        Some(("account_locked", AccountError::AccountLocked))
+    } else if user.password_reset_required && method == Method::Password {
+        Some(("reset_required", AccountError::ResetRequired))
+    } else {
+        None
+    };
+    match refusal {
+        Some((reason, error)) => {
+            failed(&state.db, client, method, Some(user.id), reason).await?;
+            Err(error)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The risk engine's verdict on one attempt, as the sign-in carries it to its end.
