@@ -29,6 +29,7 @@ use ui::{
         dashboard::DashboardPage, import::ImportPage, settings::SettingsPage, social::SocialPage,
         staff::StaffPage, ConsoleHomePage,
     },
+    delete_account::{DeleteAccountPage, DeletionStepPage},
     email_change::{ConfirmEmailChangePage, UndoEmailChangePage},
     home::HomePage,
     layout::Layout,
@@ -90,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signin/sms") view=SmsSignInPage ssr=SsrMode::Async />
                     <Route path=path!("signin/second-factor") view=SecondFactorPage ssr=SsrMode::Async />
                     <Route path=path!("signin/consent") view=ConsentStepPage ssr=SsrMode::Async />
+                    <Route path=path!("signin/deletion") view=DeletionStepPage ssr=SsrMode::Async />
                     <Route path=path!("signin/sms/code") view=SmsCodePage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("forgot-password/sent") view=ForgotSentPage ssr=SsrMode::Async />
@@ -101,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile/activity") view=TimelinePage ssr=SsrMode::Async />
                     <Route path=path!("profile/consents") view=ConsentsPage ssr=SsrMode::Async />
                     <Route path=path!("profile/data") view=MyDataPage ssr=SsrMode::Async />
+                    <Route path=path!("profile/delete") view=DeleteAccountPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=ConsoleHomePage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers") view=CustomersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/customers/:id") view=CustomerPage ssr=SsrMode::Async />

@@ -351,4 +351,78 @@ describe('passkeys (JavaScript on)', () => {
     await waitForPath(attacker, '/signin');
     checkPage(owner);
   });
+
+  test('a passkey account is deleted: a sign-in offers to keep it, then it is erased without a trace', async () => {
+    const email = uniqueEmail();
+    const name = `Pia Passkeyson ${Date.now().toString(36)}`;
+    const { page } = await freshPage();
+    await addAuthenticator(page);
+    await signUpWithPasskey(page, { email, name });
+    await confirmEmail(page, email);
+    await signInWithPasskey(page);
+    await expectProfile(page, email, ['Passkey']);
+
+    // Asked for from the profile, confirmed by a tick: signed out, the date mailed.
+    async function askForDeletion() {
+      await page.getByRole('link', { name: 'Delete your account' }).click();
+      await waitForPath(page, '/profile/delete');
+      await waitForText(page.locator('h1'), 'Delete your account');
+      await waitForText(page.locator('section.card'), /7 days later, your account is deleted/);
+      await page.getByLabel('I understand that my account and my data will be deleted').check();
+      await page.getByRole('button', { name: 'Delete my account' }).click();
+      await waitForPath(page, '/signin', '?deletion=scheduled');
+      await waitForText(page.locator('.notice'), 'Your account will be deleted');
+      const mail = await sink.waitForMail({ to: email, subject: 'Your Keyhaven account will be deleted' });
+      assert.match(mail.text, /sign in and choose to keep your account/);
+    }
+    await askForDeletion();
+    await open(page, '/profile', mode);
+    await waitForPath(page, '/signin');
+
+    // A sign-in offers to keep the account; keeping it signs in.
+    await signInWithPasskey(page);
+    await waitForPath(page, '/signin/deletion');
+    await waitForText(page.locator('h1'), 'Your account is set to be deleted');
+    await page.getByRole('button', { name: 'Keep my account and sign in' }).click();
+    await waitForPath(page, '/profile', '?deletion_cancelled=1');
+    await waitForText(page.locator('.notice'), 'Your account will not be deleted');
+    assert.equal(await server.sql(`select count(*) from account_deletions`), '0');
+
+    // Asked again; this time the sign-in goes on with the deletion, and nobody is signed in.
+    await askForDeletion();
+    await signInWithPasskey(page);
+    await waitForPath(page, '/signin/deletion');
+    await page.getByRole('button', { name: 'Go on with the deletion' }).click();
+    await waitForPath(page, '/signin', '?deletion=kept');
+    await open(page, '/profile', mode);
+    await waitForPath(page, '/signin');
+
+    // The period is over (made so by hand): the server's worker erases her within seconds.
+    await server.sql(`update account_deletions set due_at = now()`);
+    const last = await sink.waitForMail({ to: email, subject: 'Your Keyhaven account was deleted', timeout: 30_000 });
+    assert.match(last.text, /This is the last message we send you/);
+    // No text or JSON column of any table holds her address or her name (the last mail's row
+    // goes once it is delivered).
+    const needles = [email, name].map((n) => `'${n.replaceAll("'", "''")}'`).join(', ');
+    const scan = `
+      select coalesce(string_agg(c.table_name || '.' || c.column_name, ', '), '')
+      from information_schema.columns c cross join unnest(array[${needles}]) as needle
+      where c.table_schema = 'public' and c.table_name not like '\\_sqlx%'
+        and c.data_type in ('text', 'character varying', 'character', 'json', 'jsonb', 'ARRAY')
+        and (xpath('/row/n/text()', query_to_xml(format(
+              'select count(*) as n from %I where position(lower(%L) in lower(%I::text)) > 0',
+              c.table_name, needle, c.column_name), false, true, '')))[1]::text::int > 0`;
+    let found = await server.sql(scan);
+    for (let i = 0; i < 50 && found !== ''; i += 1) {
+      await page.waitForTimeout(200);
+      found = await server.sql(scan);
+    }
+    assert.equal(found, '', 'columns that still hold her address or name');
+    assert.equal(await server.sql(`select count(*) from passkeys p join users u on u.id = p.user_id where u.email = '${email}'`), '0');
+
+    // Her passkey no longer signs anyone in.
+    await signInWithPasskey(page);
+    await waitForText(passkeyError(page), MESSAGE.unknown);
+    checkPage(page);
+  });
 });

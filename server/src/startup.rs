@@ -346,6 +346,7 @@ pub async fn start(
     tokio::spawn(workers::breach::run(state.clone(), stop.clone()));
     tokio::spawn(workers::imports::run(state.clone(), stop.clone()));
     tokio::spawn(workers::exports::run(state.clone(), stop.clone()));
+    tokio::spawn(workers::erasure::run(state.clone(), stop.clone()));
     tokio::spawn(workers::reports::run(state.db.clone(), stop.clone()));
     tokio::spawn(workers::cleanup::run(
         state.db.clone(),

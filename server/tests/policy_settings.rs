@@ -19,6 +19,7 @@ fn limits(min_len: i32, strength: i32, idle: i32, max: i32) -> Limits {
         password_min_strength: strength,
         session_idle_minutes: idle,
         session_max_hours: max,
+        deletion_grace_days: 7,
     }
 }
 

@@ -40,8 +40,7 @@ pub fn client() -> ClientInfo {
 
 /// A moment as every page shows it: "2026-11-29 05:40 UTC".
 pub fn utc(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.format(&format).unwrap_or_default()
+    crate::domain::moments::utc(at)
 }
 
 /// The signed-in caller, or `Unauthorized`.
@@ -77,6 +76,7 @@ impl From<AccountError> for AppError {
             AccountError::SignIns(e) => AppError::Refused(e.to_string()),
             AccountError::Consent(e) => AppError::Refused(e.to_string()),
             AccountError::Export(e) => AppError::Refused(e.to_string()),
+            AccountError::Deletion(e) => AppError::Refused(e.to_string()),
             AccountError::ConsentAnswer(e) => AppError::field("consent", e.to_string()),
             AccountError::DisplayName(e) => AppError::field("display_name", e.to_string()),
             AccountError::Password(e) => AppError::field("password", e.to_string()),

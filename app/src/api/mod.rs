@@ -7,6 +7,7 @@ pub mod admin;
 pub mod branding;
 pub mod consents;
 pub mod console;
+pub mod delete_account;
 pub mod error;
 pub mod my_data;
 pub mod oauth;

@@ -63,7 +63,7 @@ async fn go_on(
     session: &tower_sessions::Session,
     finished: crate::domain::authentication::second_step::Finished,
 ) {
-    let asked = crate::domain::authentication::consent_step::waits(session).await;
+    let asked = crate::domain::authentication::question_waits(session).await;
     let next = if finished.recovery_codes_to_show && !asked {
         "/profile/recovery-codes".to_owned()
     } else {

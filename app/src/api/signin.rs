@@ -114,8 +114,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     .await?;
     // A reset proves the mailbox only: whoever enrolled a second factor still gives it.
     let next = crate::domain::authentication::landing(&session).await;
-    use crate::domain::authentication::{consent_step, second_step};
-    if next == second_step::PAGE || next == consent_step::PAGE {
+    if crate::domain::authentication::is_step_page(&next) {
         leptos_axum::redirect(&next);
     } else {
         leptos_axum::redirect("/profile?password_changed=1");

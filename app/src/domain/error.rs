@@ -21,6 +21,8 @@ pub enum AccountError {
     #[error(transparent)]
     Export(#[from] super::privacy::export::ExportRefusal),
     #[error(transparent)]
+    Deletion(#[from] super::privacy::deletion::DeletionRefusal),
+    #[error(transparent)]
     ConsentAnswer(#[from] super::consents::asked::AnswerRefusal),
     #[error(transparent)]
     DisplayName(#[from] DisplayNameError),

@@ -38,6 +38,10 @@ pub async fn enqueue(db: impl PgExecutor<'_>, mail: &OutgoingMail) -> sqlx::Resu
     Ok(())
 }
 
+/// The kind of the last message to an erased person: its row is deleted as soon as it is
+/// delivered, so the address is not left behind in the outbox.
+pub const ERASED_KIND: &str = "account_erased";
+
 /// One outbox row, as the development outbox page shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxEntry {
@@ -336,6 +340,43 @@ impl<'a> Templates<'a> {
         })
     }
 
+    /// The account is set to be deleted on `due` (as pages show a moment); a sign-in before
+    /// then offers to cancel.
+    pub fn deletion_scheduled(&self, to: &Email, name: &str, due: &str) -> OutgoingMail {
+        let sign_in = format!("{}/signin", self.public_url);
+        self.signed(OutgoingMail {
+            kind: "deletion_scheduled",
+            to: to.to_string(),
+            subject: format!("Your {} account will be deleted", self.product),
+            body: format!(
+                "Hello {name},\n\nas you asked, your {product} account will be deleted on {due}, \
+                 with everything we hold about you. Until then you can change your mind: sign in \
+                 and choose to keep your account.\n\n{sign_in}\n\nWe signed you out everywhere \
+                 and ended the access of the apps you had connected. If you did not ask for this, \
+                 sign in now to cancel it and change your password.\n",
+                product = self.product
+            ),
+            sender: None,
+        })
+    }
+
+    /// The last message: the account is gone. The outbox forgets it once delivered.
+    pub fn account_erased(&self, to: &str, name: &str) -> OutgoingMail {
+        self.signed(OutgoingMail {
+            kind: ERASED_KIND,
+            to: to.to_owned(),
+            subject: format!("Your {} account was deleted", self.product),
+            body: format!(
+                "Hello {name},\n\nyour {product} account and everything we held about you have \
+                 been deleted, as you asked. What the law makes us keep (the record that you \
+                 accepted our terms, and our security log) no longer names you. This is the last \
+                 message we send you.\n",
+                product = self.product
+            ),
+            sender: None,
+        })
+    }
+
     /// The notice of a breach response: the business's words, then what happens next.
     pub fn breach_notice(&self, to: &Email, name: &str, notice: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
@@ -369,5 +410,5 @@ pub const TABLES: &[Table] = &[Table {
         "kind",
     ],
     export: Export::Not("mail on its way; it is the person's own inbox that holds it"),
-    erasure: Erasure::Delete,
+    erasure: Erasure::DeleteNaming("recipient = ANY($1)"),
 }];

@@ -28,6 +28,8 @@ pub const RECOVERY_CODES: &str = "recovery codes v1";
 pub const PROOF_OF_WORK: &str = "proof of work challenges v1";
 /// Seals the audit trail's hash chain.
 pub const AUDIT_CHAIN: &str = "audit chain v1";
+/// Digests the personal columns of audit rows (what the chain seals in their place).
+pub const AUDIT_PERSONAL: &str = "audit personal digest v1";
 /// The fingerprint kept in the database.
 const FINGERPRINT: &str = "master key fingerprint v1";
 

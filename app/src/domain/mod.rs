@@ -24,6 +24,7 @@ pub mod imported_hashes;
 pub mod mail;
 pub mod master_key;
 pub mod mfa;
+pub mod moments;
 pub mod names;
 pub mod oidc;
 pub mod otp;

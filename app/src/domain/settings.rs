@@ -1,6 +1,7 @@
 //! The business's sign-in policy: the `auth_settings` row (edited from the console and the
 //! command line): the methods on offer, verified addresses, who must use a second factor, the
-//! risk engine's thresholds, the password policy and how long a sign-in lasts.
+//! risk engine's thresholds, the password policy, how long a sign-in lasts and how long a
+//! person's "Delete my account" waits.
 
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
@@ -46,6 +47,8 @@ pub struct Limits {
     pub session_idle_minutes: i32,
     /// A sign-in ends this long after it began, however busy.
     pub session_max_hours: i32,
+    /// How long a person's "Delete my account" waits (a sign-in meanwhile can cancel it).
+    pub deletion_grace_days: i32,
 }
 
 impl Limits {
@@ -62,6 +65,10 @@ impl Limits {
 
     pub fn session_max(&self) -> Duration {
         Duration::hours(self.session_max_hours.into())
+    }
+
+    pub fn deletion_grace(&self) -> Duration {
+        Duration::days(self.deletion_grace_days.into())
     }
 
     /// Why these limits cannot be set, if they cannot (the field to fix and what to fix).
@@ -81,15 +88,19 @@ impl Limits {
         if self.session_idle_minutes > self.session_max_hours * 60 {
             return Err(LimitError::IdleAboveMax);
         }
+        if !(1..=90).contains(&self.deletion_grace_days) {
+            return Err(LimitError::DeletionGrace);
+        }
         Ok(())
     }
 
-    fn fields(&self) -> [(&'static str, i32); 4] {
+    fn fields(&self) -> [(&'static str, i32); 5] {
         [
             ("password_min_length", self.password_min_length),
             ("password_min_strength", self.password_min_strength),
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_max_hours", self.session_max_hours),
+            ("deletion_grace_days", self.deletion_grace_days),
         ]
     }
 }
@@ -107,6 +118,8 @@ pub enum LimitError {
     Max,
     #[error("The idle limit must fit within the longest sign-in.")]
     IdleAboveMax,
+    #[error("A grace period before an account is deleted from 1 to 90 days.")]
+    DeletionGrace,
 }
 
 impl LimitError {
@@ -117,6 +130,7 @@ impl LimitError {
             Self::PasswordStrength => "password_min_strength",
             Self::Idle | Self::IdleAboveMax => "session_idle_minutes",
             Self::Max => "session_max_hours",
+            Self::DeletionGrace => "deletion_grace_days",
         }
     }
 }
@@ -134,7 +148,7 @@ pub async fn set_limits(
     let mut tx = db.begin().await?;
     let before: Limits = sqlx::query_as(
         "SELECT password_min_length, password_min_strength, session_idle_minutes,
-                session_max_hours
+                session_max_hours, deletion_grace_days
          FROM auth_settings WHERE id FOR UPDATE",
     )
     .fetch_one(&mut *tx)
@@ -152,13 +166,14 @@ pub async fn set_limits(
     }
     sqlx::query(
         "UPDATE auth_settings SET password_min_length = $1, password_min_strength = $2,
-             session_idle_minutes = $3, session_max_hours = $4
+             session_idle_minutes = $3, session_max_hours = $4, deletion_grace_days = $5
          WHERE id",
     )
     .bind(wanted.password_min_length)
     .bind(wanted.password_min_strength)
     .bind(wanted.session_idle_minutes)
     .bind(wanted.session_max_hours)
+    .bind(wanted.deletion_grace_days)
     .execute(&mut *tx)
     .await?;
     let event = AuditEvent::new("settings.changed", Outcome::Success)
@@ -185,7 +200,7 @@ pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<AuthSettings> {
         "SELECT require_verified_email, email_sign_in_enabled, register_on_email_sign_in,
                 passkeys_enabled, social_enabled, sms_enabled, mfa_policy, risk_engine_enabled,
                 risk_step_up, risk_block, password_min_length, password_min_strength,
-                session_idle_minutes, session_max_hours
+                session_idle_minutes, session_max_hours, deletion_grace_days
          FROM auth_settings WHERE id",
     )
     .fetch_one(db)
@@ -319,6 +334,7 @@ pub const TABLES: &[Table] = &[Table {
         "password_min_strength",
         "session_idle_minutes",
         "session_max_hours",
+        "deletion_grace_days",
     ],
     export: Export::Not("holds nothing about people"),
     erasure: Erasure::Nothing,

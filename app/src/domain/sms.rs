@@ -430,7 +430,7 @@ pub const TABLES: &[Table] = &[
             "created_at",
         ],
         export: Export::Not("texts on their way; the person's phone holds them"),
-        erasure: Erasure::Delete,
+        erasure: Erasure::DeleteNaming("recipient = ANY($1)"),
     },
 ];
 

@@ -297,5 +297,6 @@ pub const TABLES: &[Table] = &[Table {
     personal: &["key"],
     other: &["failures", "window_started_at", "locked_until"],
     export: Export::Not("counters keyed by an address or an account, kept for minutes"),
-    erasure: Erasure::Expires("a counter resets when its window (at most a day) has passed"),
+    // A key is `kind:value`; the value may hold colons itself (an IPv6 address).
+    erasure: Erasure::DeleteNaming("substring(key from position(':' in key) + 1) = ANY($1)"),
 }];

@@ -143,6 +143,8 @@ const KNOWN: &[&str] = &[
     "profile.updated",
     "data_export.requested",
     "data_export.downloaded",
+    "account.deletion_requested",
+    "account.deletion_cancelled",
 ];
 
 /// The plain words for one event.
@@ -203,6 +205,8 @@ fn describe(action: &str, failed: bool, detail: &Value, by_staff: bool) -> Strin
             _ => "You downloaded your data".to_owned(),
         },
         "consent.withdrawn" => format!("You withdrew {}", purpose_words(detail)),
+        "account.deletion_requested" => "You asked for your account to be deleted".to_owned(),
+        "account.deletion_cancelled" => "You cancelled the deletion of your account".to_owned(),
         "profile.updated" => "Your name was changed".to_owned(),
         _ => "Our team made a change to your account".to_owned(),
     };

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod consents;
 pub mod console;
+pub mod delete_account;
 pub mod email_change;
 pub mod form;
 pub mod home;

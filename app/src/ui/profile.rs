@@ -30,6 +30,7 @@ pub fn ProfilePage() -> impl IntoView {
     let passkey_added = move || query.read().get("passkey_added").is_some();
     let linked = move || query.read().get("linked").is_some();
     let authenticator_added = move || query.read().get("authenticator_added").is_some();
+    let deletion_cancelled = move || query.read().get("deletion_cancelled").is_some();
     view! {
         <Title text="Your profile" />
         <section class="card">
@@ -38,6 +39,9 @@ pub fn ProfilePage() -> impl IntoView {
                 <p class="notice" role="status">
                     "Your password was changed and every other device was signed out."
                 </p>
+            </Show>
+            <Show when=deletion_cancelled>
+                <p class="notice" role="status">"Your account will not be deleted. Welcome back."</p>
             </Show>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -57,6 +61,7 @@ pub fn ProfilePage() -> impl IntoView {
             <p><a href="/profile/activity">"See your account activity"</a></p>
             <p><a href="/profile/consents">"Your privacy choices"</a></p>
             <p><a href="/profile/data">"Download your data"</a></p>
+            <p><a href="/profile/delete">"Delete your account"</a></p>
             <SignInsSection />
             <SecuritySection />
             <PasskeyManager />

@@ -41,6 +41,13 @@ pub fn SignInPage() -> impl IntoView {
                 "Every device was signed out of your account. We mailed you a link to choose a \
                  new password; your old one no longer works.",
             )
+        } else if q.get("deletion").as_deref() == Some("scheduled") {
+            Some(
+                "Your account will be deleted, and you were signed out everywhere. We mailed you \
+                 the date; until then, signing in offers to keep your account.",
+            )
+        } else if q.get("deletion").as_deref() == Some("kept") {
+            Some("You were not signed in, and your account will be deleted as you asked.")
         } else if q.get("declined").is_some() {
             Some(
                 "You were not signed in. Accepting the required terms is needed to use your \

@@ -1,5 +1,6 @@
 //! `server settings`: the sign-in policy's switches, who must use a second factor, the risk
-//! engine's thresholds, the password policy and session lifetimes.
+//! engine's thresholds, the password policy, session lifetimes and the grace period of an
+//! account deletion.
 
 use app::domain::{audit::Actor, mfa::policy::MfaPolicy, settings};
 use clap::Subcommand;
@@ -45,6 +46,9 @@ pub enum SettingsCommand {
         /// A sign-in ends this many hours after it began (1 to 720).
         #[arg(long)]
         session_max_hours: Option<i32>,
+        /// A person's "Delete my account" is carried out after this many days (1 to 90).
+        #[arg(long)]
+        deletion_grace_days: Option<i32>,
     },
 }
 
@@ -68,6 +72,7 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
         password_min_strength,
         session_idle_minutes,
         session_max_hours,
+        deletion_grace_days,
     } = &command
     {
         let now = settings::load(db).await?.limits;
@@ -76,6 +81,7 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
             password_min_strength: password_min_strength.unwrap_or(now.password_min_strength),
             session_idle_minutes: session_idle_minutes.unwrap_or(now.session_idle_minutes),
             session_max_hours: session_max_hours.unwrap_or(now.session_max_hours),
+            deletion_grace_days: deletion_grace_days.unwrap_or(now.deletion_grace_days),
         };
         if let Err(e) = settings::set_limits(db, wanted, Actor::Cli).await? {
             anyhow::bail!("{}: {e}", e.field());
@@ -127,6 +133,7 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
         ("password_min_strength", l.password_min_strength),
         ("session_idle_minutes", l.session_idle_minutes),
         ("session_max_hours", l.session_max_hours),
+        ("deletion_grace_days", l.deletion_grace_days),
     ] {
         println!("{name:28} {value}");
     }

@@ -95,6 +95,15 @@ pub async fn deliver_due(
         )
         .await?;
     }
+    // The last message to an erased person leaves no address behind once it is delivered.
+    let ids: Vec<i64> = due.iter().map(|m| m.id).collect();
+    sqlx::query(
+        "DELETE FROM mail_outbox WHERE id = ANY($1) AND kind = $2 AND delivered_at IS NOT NULL",
+    )
+    .bind(&ids)
+    .bind(app::domain::mail::ERASED_KIND)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(due.len())
 }

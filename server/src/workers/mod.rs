@@ -1,12 +1,13 @@
 //! Background work every node runs: mail, SMS and back-channel logout delivery from their
-//! outboxes, sealing the audit trail's hash chain, breach responses, customer imports
-//! queued by the console, people's data exports, the dashboard's rollup, signing key rotation and reloading, the
-//! change notices that keep the in-memory clients, people and revocations true, and cleanup of
-//! expired rows.
+//! outboxes, sealing the audit trail's hash chain, breach responses, customer imports queued by
+//! the console, people's data exports, account erasures come due, the dashboard's rollup,
+//! signing key rotation and reloading, the change notices that keep the in-memory clients,
+//! people and revocations true, and cleanup of expired rows.
 
 pub mod audit_seal;
 pub mod breach;
 pub mod cleanup;
+pub mod erasure;
 pub mod exports;
 pub mod imports;
 pub mod keys;

@@ -39,6 +39,8 @@ pub struct TestApp {
     pub sms: SmsSink,
     /// The configuration the app runs with.
     pub config: Config,
+    /// The running app's state, for driving its background work from a test.
+    pub state: app::state::AppState,
     running: Running,
 }
 
@@ -90,7 +92,9 @@ impl TestApp {
             .await
             .unwrap();
         let state = startup::app_state(served, &config).unwrap();
-        let running = startup::start(listener, state, &config).await.unwrap();
+        let running = startup::start(listener, state.clone(), &config)
+            .await
+            .unwrap();
         Self {
             addr,
             public_url,
@@ -98,6 +102,7 @@ impl TestApp {
             mail,
             sms,
             config,
+            state,
             running,
         }
     }
@@ -120,6 +125,18 @@ impl TestApp {
         let mut headers = header::HeaderMap::new();
         headers.insert(header::USER_AGENT, user_agent.parse().unwrap());
         self.browser_with(headers)
+    }
+
+    /// A new browser sending `headers` (name, value) with every request.
+    pub fn browser_with_headers(&self, headers: &[(&str, &str)]) -> Browser {
+        let mut map = header::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(
+                header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        self.browser_with(map)
     }
 
     fn browser_with(&self, mut headers: header::HeaderMap) -> Browser {

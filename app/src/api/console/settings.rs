@@ -25,6 +25,7 @@ pub struct SettingsView {
     pub password_min_strength: i32,
     pub session_idle_minutes: i32,
     pub session_max_hours: i32,
+    pub deletion_grace_days: i32,
 }
 
 /// The sign-in settings.
@@ -61,6 +62,7 @@ pub async fn sign_in_settings() -> Result<SettingsView, AppError> {
         password_min_strength: s.limits.password_min_strength,
         session_idle_minutes: s.limits.session_idle_minutes,
         session_max_hours: s.limits.session_max_hours,
+        deletion_grace_days: s.limits.deletion_grace_days,
     })
 }
 
@@ -95,6 +97,9 @@ pub struct SettingsForm {
     pub session_idle_minutes: String,
     #[serde(default)]
     pub session_max_hours: String,
+    /// Left out: stays as it is.
+    #[serde(default)]
+    pub deletion_grace_days: String,
 }
 
 impl SettingsForm {
@@ -139,16 +144,20 @@ pub async fn save_settings(
             .parse::<i32>()
             .map_err(|_| AppError::field(field, "A whole number."))
     };
+    let current = sign_in_settings().await?;
     let limits = stored::Limits {
         password_min_length: number(&settings.password_min_length, "password_min_length")?,
         password_min_strength: number(&settings.password_min_strength, "password_min_strength")?,
         session_idle_minutes: number(&settings.session_idle_minutes, "session_idle_minutes")?,
         session_max_hours: number(&settings.session_max_hours, "session_max_hours")?,
+        deletion_grace_days: match settings.deletion_grace_days.trim() {
+            "" => current.deletion_grace_days,
+            raw => number(raw, "deletion_grace_days")?,
+        },
     };
     limits
         .check()
         .map_err(|e| AppError::field(e.field(), e.to_string()))?;
-    let current = sign_in_settings().await?;
     let mut changed = 0;
     // Thresholds first: when they are refused, nothing else changes either.
     if (step_up, block) != (current.risk_step_up, current.risk_block) {

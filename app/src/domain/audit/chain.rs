@@ -1,13 +1,29 @@
 //! The tamper-evident chain over the audit trail. A background task seals rows in the order it
-//! finds them (`chain_seq`), each with HMAC-SHA-256 (under a key derived from the master key,
-//! which the database does not hold) of the previous seal and the row's content, so a row
-//! changed or removed afterwards breaks the link at that row or the one after it, and someone
-//! with only the database cannot seal the chain again; `verify` walks the chain and names the
-//! first broken link. The table itself is append-only: a trigger refuses UPDATE, DELETE and
-//! TRUNCATE, except sealing an unsealed row once.
+//! finds them (`chain_seq`), each with HMAC-SHA-256, under a key derived from the master key
+//! (which the database does not hold), of the previous seal and the row: its id, time, actor
+//! label, action, outcome and `personal_digest`. That digest stands in for the personal columns
+//! (actor_id, subject_id, ip, user_agent, detail): a keyed HMAC of them under a key of its own
+//! (`digest`), stored next to the seal. A row changed or removed afterwards breaks the link at
+//! that row or the one after it; someone with only the database can neither seal the chain
+//! again nor test a guess (an address, a network) against a digest. `verify` walks the chain
+//! and names the first broken link.
+//!
+//! The table is append-only: a trigger refuses UPDATE, DELETE and TRUNCATE, except sealing an
+//! unsealed row once and erasing a row's person once (`erasure`: `erased_as` set to a
+//! pseudonym, which takes the person's place in actor_id/subject_id; ip and user_agent dropped;
+//! `detail` cut to a part of itself; the seal and the digest untouched). For a row not erased,
+//! `verify` recomputes the digest from the columns, so any change to them is found. For an
+//! erased row it takes the stored digest as sealed (of the content before the erasure, or of
+//! the erased content when the row was erased before it was sealed) and checks only what an
+//! erasure leaves: no network, no browser, and the pseudonym as actor or subject. It cannot
+//! prove which column held the person, that the other still holds what it held, or what
+//! `detail` held: past the trigger, those can be changed in an erased row unseen. Through the
+//! trigger, whoever may write the table can erase any row, which can only take away (a
+//! network, a browser, part of `detail`, a person's id replaced by a pseudonym).
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+mod digest;
+
+use digest::{Framed, Personal};
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
@@ -18,36 +34,39 @@ const BATCH: i64 = 1000;
 /// The advisory lock that lets one node at a time seal.
 const SEALER_LOCK: i64 = 0x6175_6469_7463_6861; // "auditcha"
 
-/// A row's content as sealed. `at` is in microseconds, `detail` as Postgres prints the jsonb
-/// (its keys in a fixed order), so the same row always gives the same bytes.
-#[derive(Debug, sqlx::FromRow)]
+/// A row as read to be sealed or checked. `at` is in microseconds, so the same row always
+/// gives the same bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
 struct Sealed {
     id: i64,
     at_micros: i64,
-    actor_id: Option<Uuid>,
     actor: Option<String>,
-    subject_id: Option<Uuid>,
     action: String,
     outcome: String,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    detail: String,
+    #[sqlx(flatten)]
+    personal: Personal,
+    erased_as: Option<Uuid>,
 }
 
 const CONTENT: &str =
-    "id, (extract(epoch FROM at) * 1000000)::int8 AS at_micros, actor_id, actor, \
-                       subject_id, action, outcome, ip, user_agent, detail::text AS detail";
+    "id, (extract(epoch FROM at) * 1000000)::int8 AS at_micros, actor, action, outcome, \
+     actor_id, subject_id, ip, user_agent, detail::text AS detail, erased_as";
 
-/// Seals the audit chain (derived from the master key).
+/// Seals the audit chain, and digests the rows' personal columns (both derived from the master
+/// key, each under its own label).
 #[derive(Clone)]
-pub struct ChainKey([u8; 32]);
+pub struct ChainKey {
+    links: [u8; 32],
+    personal: [u8; 32],
+}
 
 impl ChainKey {
     pub fn derive(master: &[u8; 32]) -> Self {
-        Self(crate::domain::master_key::derive(
-            master,
-            crate::domain::master_key::AUDIT_CHAIN,
-        ))
+        use crate::domain::master_key::{derive, AUDIT_CHAIN, AUDIT_PERSONAL};
+        Self {
+            links: derive(master, AUDIT_CHAIN),
+            personal: derive(master, AUDIT_PERSONAL),
+        }
     }
 }
 
@@ -57,33 +76,41 @@ impl std::fmt::Debug for ChainKey {
     }
 }
 
-/// The seal of `row` after `previous`.
-fn link(key: &ChainKey, previous: &[u8], row: &Sealed) -> [u8; 32] {
-    let mut hash = Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC takes any key size");
-    hash.update(previous);
-    let mut field = |value: Option<&[u8]>| match value {
-        None => hash.update(&[0]),
-        Some(bytes) => {
-            hash.update(&[1]);
-            hash.update(&(bytes.len() as u64).to_be_bytes());
-            hash.update(bytes);
+/// The seal of `row`, whose personal columns digest to `personal_digest`, after `previous`.
+fn link(key: &ChainKey, previous: &[u8], row: &Sealed, personal_digest: &[u8]) -> [u8; 32] {
+    let mut hash = Framed::new(&key.links);
+    hash.fixed(previous);
+    hash.field(Some(&row.id.to_be_bytes()));
+    hash.field(Some(&row.at_micros.to_be_bytes()));
+    hash.field(row.actor.as_deref().map(str::as_bytes));
+    hash.field(Some(row.action.as_bytes()));
+    hash.field(Some(row.outcome.as_bytes()));
+    hash.field(Some(personal_digest));
+    hash.finish()
+}
+
+/// What is wrong with the personal columns of a sealed row whose link holds, if anything (see
+/// the module's doc for what an erased row's check can and cannot prove).
+fn personal_fault(key: &ChainKey, row: &Sealed, stored: &[u8]) -> Option<&'static str> {
+    let personal = &row.personal;
+    match row.erased_as {
+        None => (digest::digest(&key.personal, row.id, personal).as_slice() != stored)
+            .then_some("its content was changed"),
+        Some(_) if personal.ip.is_some() || personal.user_agent.is_some() => {
+            Some("it was erased, but names a network or browser again")
         }
-    };
-    field(Some(&row.id.to_be_bytes()));
-    field(Some(&row.at_micros.to_be_bytes()));
-    field(row.actor_id.as_ref().map(|u| u.as_bytes().as_slice()));
-    field(row.actor.as_deref().map(str::as_bytes));
-    field(row.subject_id.as_ref().map(|u| u.as_bytes().as_slice()));
-    field(Some(row.action.as_bytes()));
-    field(Some(row.outcome.as_bytes()));
-    field(row.ip.as_deref().map(str::as_bytes));
-    field(row.user_agent.as_deref().map(str::as_bytes));
-    field(Some(row.detail.as_bytes()));
-    hash.finalize().into_bytes().into()
+        Some(pseudonym)
+            if personal.actor_id != Some(pseudonym) && personal.subject_id != Some(pseudonym) =>
+        {
+            Some("it was erased, but its pseudonym is neither its actor nor its subject")
+        }
+        Some(_) => None,
+    }
 }
 
 /// Seals up to one batch of unsealed rows; how many it sealed. Nodes take turns (an advisory
-/// lock), so the chain has one order.
+/// lock), so the chain has one order. The rows are locked while they are sealed, so a row
+/// being erased meanwhile is sealed over its erased content.
 pub async fn seal(db: &PgPool, key: &ChainKey) -> sqlx::Result<usize> {
     let mut tx = db.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -97,7 +124,8 @@ pub async fn seal(db: &PgPool, key: &ChainKey) -> sqlx::Result<usize> {
     .fetch_optional(&mut *tx)
     .await?;
     let rows: Vec<Sealed> = sqlx::query_as(&format!(
-        "SELECT {CONTENT} FROM audit_events WHERE chain_seq IS NULL ORDER BY id LIMIT $1"
+        "SELECT {CONTENT} FROM audit_events WHERE chain_seq IS NULL ORDER BY id LIMIT $1
+         FOR UPDATE"
     ))
     .bind(BATCH)
     .fetch_all(&mut *tx)
@@ -106,23 +134,28 @@ pub async fn seal(db: &PgPool, key: &ChainKey) -> sqlx::Result<usize> {
         return Ok(0);
     }
     let (mut seq, mut previous) = head.unwrap_or((0, GENESIS.to_vec()));
-    let (mut ids, mut seqs, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ids, mut seqs, mut hashes, mut digests) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in &rows {
         seq += 1;
-        let hash = link(key, &previous, row);
+        let personal = digest::digest(&key.personal, row.id, &row.personal);
+        let hash = link(key, &previous, row, &personal);
         previous = hash.to_vec();
         ids.push(row.id);
         seqs.push(seq);
         hashes.push(previous.clone());
+        digests.push(personal.to_vec());
     }
     sqlx::query(
-        "UPDATE audit_events AS a SET chain_seq = s.seq, chain_hash = s.hash
-         FROM UNNEST($1::int8[], $2::int8[], $3::bytea[]) AS s(id, seq, hash)
+        "UPDATE audit_events AS a
+         SET chain_seq = s.seq, chain_hash = s.hash, personal_digest = s.digest
+         FROM UNNEST($1::int8[], $2::int8[], $3::bytea[], $4::bytea[]) AS s(id, seq, hash, digest)
          WHERE a.id = s.id",
     )
     .bind(&ids)
     .bind(&seqs)
     .bind(&hashes)
+    .bind(&digests)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -164,11 +197,13 @@ pub struct Verdict {
 /// Rows read per page while walking the chain.
 const PAGE: i64 = 5000;
 
-/// Walks the chain from its start and stops at the first broken link.
+/// Walks the chain from its start and stops at the first broken link: a row missing, a seal
+/// that does not follow from the row and the seal before it, or personal columns that do not
+/// hold (`personal_fault`).
 pub async fn verify(db: &PgPool, key: &ChainKey) -> sqlx::Result<Verdict> {
     let unsealed = unsealed(db).await?;
     let sql = format!(
-        "SELECT chain_seq, chain_hash, {CONTENT} FROM audit_events
+        "SELECT chain_seq, chain_hash, personal_digest, {CONTENT} FROM audit_events
          WHERE chain_seq > $1 ORDER BY chain_seq LIMIT $2"
     );
     let mut previous = GENESIS.to_vec();
@@ -189,12 +224,13 @@ pub async fn verify(db: &PgPool, key: &ChainKey) -> sqlx::Result<Verdict> {
         };
         after = last.chain_seq;
         for row in page {
+            let sealed = link(key, &previous, &row.content, &row.personal_digest);
             let why = if row.chain_seq != checked + 1 {
                 Some("a row before it is missing")
-            } else if link(key, &previous, &row.content).as_slice() != row.chain_hash.as_slice() {
+            } else if sealed.as_slice() != row.chain_hash.as_slice() {
                 Some("its content, or the row before it, was changed")
             } else {
-                None
+                personal_fault(key, &row.content, &row.personal_digest)
             };
             if let Some(why) = why {
                 let broken = Broken {
@@ -218,6 +254,7 @@ pub async fn verify(db: &PgPool, key: &ChainKey) -> sqlx::Result<Verdict> {
 struct SealedRow {
     chain_seq: i64,
     chain_hash: Vec<u8>,
+    personal_digest: Vec<u8>,
     #[sqlx(flatten)]
     content: Sealed,
 }
@@ -237,48 +274,76 @@ mod tests {
         ChainKey::derive(&[3; 32])
     }
 
+    const PERSON: Uuid = Uuid::from_u128(0xada);
+    const PSEUDONYM: Uuid = Uuid::from_u128(0xbee);
+
     fn row() -> Sealed {
         Sealed {
             id: 7,
             at_micros: 1_700_000_000_000_000,
-            actor_id: None,
             actor: Some("cli".into()),
-            subject_id: None,
             action: "settings.changed".into(),
             outcome: "success".into(),
-            ip: None,
-            user_agent: None,
-            detail: r#"{"to": true}"#.into(),
+            personal: Personal {
+                actor_id: None,
+                subject_id: Some(PERSON),
+                ip: Some("192.0.2.7".into()),
+                user_agent: Some("Firefox".into()),
+                detail: r#"{"to": true}"#.into(),
+            },
+            erased_as: None,
         }
     }
 
+    /// `row` as sealed: its personal digest and its seal after the genesis.
+    fn sealed(row: &Sealed) -> ([u8; 32], [u8; 32]) {
+        let personal = digest::digest(&key().personal, row.id, &row.personal);
+        (personal, link(&key(), &GENESIS, row, &personal))
+    }
+
     #[test]
-    fn every_field_and_the_previous_seal_count() {
-        let base = link(&key(), &GENESIS, &row());
+    fn every_sealed_field_and_the_previous_seal_count() {
+        let (personal, base) = sealed(&row());
         assert_eq!(
             base,
-            link(&key(), &GENESIS, &row()),
+            link(&key(), &GENESIS, &row(), &personal),
             "the same row, the same seal"
         );
-        assert_ne!(base, link(&key(), &[1; 32], &row()));
+        assert_ne!(base, link(&key(), &[1; 32], &row(), &personal));
+        assert_ne!(base, link(&key(), &GENESIS, &row(), &[0; 32]));
         assert_ne!(
             base,
-            link(&ChainKey::derive(&[4; 32]), &GENESIS, &row()),
+            link(&ChainKey::derive(&[4; 32]), &GENESIS, &row(), &personal),
             "another key"
         );
-        let changes: [fn(&mut Sealed); 6] = [
+        let changes: [fn(&mut Sealed); 5] = [
             |r| r.id += 1,
             |r| r.at_micros += 1,
             |r| r.actor = None,
             |r| r.action.push('x'),
-            |r| r.ip = Some(String::new()),
-            |r| r.detail = r#"{"to": false}"#.into(),
+            |r| r.outcome = "failure".into(),
         ];
         for change in changes {
             let mut other = row();
             change(&mut other);
-            assert_ne!(base, link(&key(), &GENESIS, &other));
+            assert_ne!(base, link(&key(), &GENESIS, &other, &personal));
         }
+    }
+
+    #[test]
+    fn the_personal_columns_count_through_their_digest_alone() {
+        let (personal, base) = sealed(&row());
+        // The seal itself does not read them: erasing them leaves it as it was.
+        let mut erased = row();
+        erased.personal.ip = None;
+        erased.personal.detail = "{}".into();
+        assert_eq!(base, link(&key(), &GENESIS, &erased, &personal));
+        // But a row not erased must give the digest it was sealed with.
+        assert_eq!(personal_fault(&key(), &row(), &personal), None);
+        assert_eq!(
+            personal_fault(&key(), &erased, &personal),
+            Some("its content was changed")
+        );
     }
 
     #[test]
@@ -290,6 +355,43 @@ mod tests {
         let mut two = row();
         two.action = "a".into();
         two.outcome = "bc".into();
-        assert_ne!(link(&key(), &GENESIS, &one), link(&key(), &GENESIS, &two));
+        let personal = [9; 32];
+        assert_ne!(
+            link(&key(), &GENESIS, &one, &personal),
+            link(&key(), &GENESIS, &two, &personal)
+        );
+    }
+
+    #[test]
+    fn the_two_keys_differ() {
+        let key = key();
+        assert_ne!(key.links, key.personal);
+    }
+
+    #[test]
+    fn an_erased_row_is_checked_for_what_erasure_leaves() {
+        let (personal, _) = sealed(&row());
+        let mut erased = row();
+        erased.erased_as = Some(PSEUDONYM);
+        erased.personal.subject_id = Some(PSEUDONYM);
+        erased.personal.ip = None;
+        erased.personal.user_agent = None;
+        erased.personal.detail = "{}".into();
+        assert_eq!(personal_fault(&key(), &erased, &personal), None);
+
+        let faults: [fn(&mut Sealed); 4] = [
+            |r| r.personal.ip = Some("192.0.2.7".into()),
+            |r| r.personal.user_agent = Some("Firefox".into()),
+            |r| r.personal.subject_id = Some(PERSON),
+            |r| r.erased_as = Some(Uuid::from_u128(1)),
+        ];
+        for fault in faults {
+            let mut other = erased.clone();
+            fault(&mut other);
+            assert!(
+                personal_fault(&key(), &other, &personal).is_some(),
+                "{other:?}"
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! The table is append-only and sealed into a hash chain (`chain`).
 
 pub mod chain;
+pub mod erasure;
 pub mod query;
 
 use serde_json::Value;
@@ -141,6 +142,10 @@ pub const TABLES: &[Table] = &[Table {
         "actor",
         "chain_seq",
         "chain_hash",
+        // A keyed digest of the personal columns (`chain`), and the pseudonym of an erased
+        // person (`erasure`).
+        "personal_digest",
+        "erased_as",
     ],
     export: Export::RowsRedactedForOthers {
         actor: "actor_id",

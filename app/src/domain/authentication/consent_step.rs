@@ -5,21 +5,22 @@
 //! nothing signed in. A person already signed in whom an app's authorization finds behind on a
 //! required policy is asked on the same page before the app goes on.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{complete, second_step::StepRejection, Method, RiskMark};
+use super::{
+    complete,
+    held::{self, Waiting},
+    second_step::StepRejection,
+};
 use crate::{
     domain::{
         audit::{self, AuditEvent, Outcome},
         client::ClientInfo,
         consents::asked::{self, Answer, Ask},
         error::AccountError,
-        sessions::{self, FactorUse},
-        users,
+        sessions,
     },
     state::AppState,
 };
@@ -27,21 +28,6 @@ use crate::{
 /// The consent step's page.
 pub const PAGE: &str = "/signin/consent";
 const KEY: &str = "consent_step";
-/// How long a proven sign-in waits for the answer.
-const LIFETIME_SECS: i64 = 600;
-
-/// A proven sign-in waiting for the person's answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct Waiting {
-    /// Names the question this sign-in asked: an answer must name it back, so an answer to a
-    /// question shown before another sign-in in the same browser is not taken for this one.
-    pub id: Uuid,
-    pub user_id: Uuid,
-    pub method: Method,
-    pub proven: Vec<FactorUse>,
-    pub risk: Option<RiskMark>,
-    pub started_at: i64,
-}
 
 /// Holds the proven sign-in of `step` until the person answers; audits the question.
 pub(super) async fn begin(
@@ -56,20 +42,12 @@ pub(super) async fn begin(
         .about(Some(step.user_id))
         .detail(json!({ "method": step.method.as_str(), "purposes": keys }));
     audit::record(&state.db, client, event).await?;
-    session.insert(KEY, step).await?;
-    Ok(())
+    held::hold(session, KEY, step).await
 }
 
 /// The waiting sign-in, if one is within its time.
-pub(super) async fn pending(session: &Session) -> Result<Option<Waiting>, AccountError> {
-    let Some(step) = session.get::<Waiting>(KEY).await? else {
-        return Ok(None);
-    };
-    if OffsetDateTime::now_utc().unix_timestamp() - step.started_at > LIFETIME_SECS {
-        clear(session).await?;
-        return Ok(None);
-    }
-    Ok(Some(step))
+async fn pending(session: &Session) -> Result<Option<Waiting>, AccountError> {
+    held::pending(session, KEY).await
 }
 
 /// Whether a sign-in waits for an answer.
@@ -79,8 +57,7 @@ pub async fn waits(session: &Session) -> bool {
 
 /// Drops a waiting sign-in.
 pub(super) async fn clear(session: &Session) -> Result<(), AccountError> {
-    session.remove::<Waiting>(KEY).await?;
-    Ok(())
+    held::clear(session, KEY).await
 }
 
 /// Who the page asks, and the name of the question: the person whose sign-in waits (the
@@ -126,7 +103,7 @@ pub async fn accept(
     let waiting = pending(session).await?;
     let user_id = match &waiting {
         Some(step) if step.id.to_string() == shown => {
-            still_admitted(state, client, session, step).await?;
+            held::still_admitted(state, client, session, KEY, step).await?;
             step.user_id
         }
         None if shown.is_empty() => sessions::current_user(session)
@@ -159,24 +136,6 @@ pub async fn accept(
         .await?;
     }
     Ok(())
-}
-
-/// Refuses a waiting sign-in whose account is gone, was locked, or must reset its password,
-/// while the question waited (the checks every sign-in starts with, `super::admitted`).
-async fn still_admitted(
-    state: &AppState,
-    client: &ClientInfo,
-    session: &Session,
-    step: &Waiting,
-) -> Result<(), AccountError> {
-    let checked = match users::find_by_id(&state.db, step.user_id).await? {
-        Some(user) => super::admitted(state, client, &user, step.method).await,
-        None => Err(AccountError::NoSuchAccount),
-    };
-    if checked.is_err() {
-        clear(session).await?;
-    }
-    checked
 }
 
 /// Ends a waiting sign-in the person would not consent to; nothing is signed in. False when

@@ -5,9 +5,13 @@
 //! policy, the factors the person enrolled, a remembered device) and hands over to
 //! `second_step` when it is, records how the person authenticated (method, factors and their
 //! times, RFC 8176 `amr`) and audits the sign-in. The risk decisions belong here too. Last, a
-//! person who has not accepted the current required policies is asked first (`consent_step`).
+//! person whose account is set to be deleted is offered to cancel that (`deletion_step`), and
+//! one who has not accepted the current required policies is asked first (`consent_step`); both
+//! hold the proven sign-in meanwhile (`held`).
 
 pub mod consent_step;
+pub mod deletion_step;
+mod held;
 mod return_to;
 pub mod second_step;
 
@@ -95,6 +99,8 @@ pub enum Progress {
     SecondStep,
     /// The person must answer the consent step's question first.
     Consent,
+    /// The person's account is set to be deleted: they are offered to cancel that first.
+    Deletion,
 }
 
 /// Signs `session` in as `user_id`, who has just proven a first factor by `method` (see
@@ -279,7 +285,8 @@ async fn weigh(
 }
 
 /// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in, unless the
-/// person must first answer the consent step. The weighed attempt becomes history; after a
+/// person's account is set to be deleted (the deletion step offers to cancel that) or they must
+/// first answer the consent step. The weighed attempt becomes history; after a
 /// risky one the owner is mailed "was this you?".
 pub(crate) async fn complete(
     state: &AppState,
@@ -292,16 +299,17 @@ pub(crate) async fn complete(
 ) -> Result<Progress, AccountError> {
     second_step::clear(session).await?;
     consent_step::clear(session).await?;
+    deletion_step::clear(session).await?;
+    let step = || held::Waiting::new(user_id, method, proven, risk);
+    if super::privacy::deletion::pending(&state.db, user_id)
+        .await?
+        .is_some()
+    {
+        deletion_step::begin(session, step()).await?;
+        return Ok(Progress::Deletion);
+    }
     if let Some(ask) = super::consents::asked::outstanding(&state.db, user_id).await? {
-        let step = consent_step::Waiting {
-            id: Uuid::new_v4(),
-            user_id,
-            method,
-            proven: proven.to_vec(),
-            risk: risk.cloned(),
-            started_at: OffsetDateTime::now_utc().unix_timestamp(),
-        };
-        consent_step::begin(state, client, session, step, &ask).await?;
+        consent_step::begin(state, client, session, step(), &ask).await?;
         return Ok(Progress::Consent);
     }
     sessions::sign_in(session, user_id, method.as_str(), proven).await?;
@@ -330,12 +338,15 @@ pub(crate) async fn complete(
     Ok(Progress::SignedIn)
 }
 
-/// Where a browser goes after proving a factor: the second step or the consent step while one
-/// waits, back to the page that asked for a step-up, an app's sign-in in progress, or the
+/// Where a browser goes after proving a factor: the second step, the deletion step or the
+/// consent step while one waits, back to the page that asked for a step-up, an app's sign-in in progress, or the
 /// profile.
 pub async fn landing(session: &Session) -> String {
     if second_step::pending(session).await.ok().flatten().is_some() {
         return second_step::PAGE.to_owned();
+    }
+    if deletion_step::waits(session).await {
+        return deletion_step::PAGE.to_owned();
     }
     if consent_step::waits(session).await {
         return consent_step::PAGE.to_owned();
@@ -346,6 +357,17 @@ pub async fn landing(session: &Session) -> String {
     super::oidc::pending_requests::landing(session)
         .await
         .to_owned()
+}
+
+/// Whether a proven sign-in waits for the person's answer on the deletion or the consent
+/// step's page.
+pub async fn question_waits(session: &Session) -> bool {
+    deletion_step::waits(session).await || consent_step::waits(session).await
+}
+
+/// Whether `page` is one of the pages a sign-in in progress must go to next.
+pub fn is_step_page(page: &str) -> bool {
+    [second_step::PAGE, deletion_step::PAGE, consent_step::PAGE].contains(&page)
 }
 
 /// Records a failed sign-in attempt by `method` (for `user`, when known) and `reason`.

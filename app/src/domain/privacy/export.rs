@@ -200,8 +200,8 @@ async fn build(state: &AppState, id: Uuid, user_id: Uuid) -> sqlx::Result<()> {
         .await?;
     }
     let left_out = tables()
-        .filter_map(|(_, t)| match (t.person, t.export) {
-            (Some(_), Export::Not(why)) => Some((t.name, why)),
+        .filter_map(|(_, t)| match t.export {
+            Export::Not(why) if !t.personal.is_empty() => Some((t.name, why)),
             _ => None,
         })
         .collect();

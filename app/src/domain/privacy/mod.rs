@@ -3,9 +3,12 @@
 //! about, and how the table is covered when that person asks for their data (export) and for
 //! its erasure. `INVENTORY` gathers them; a test compares it with the database, so a migration
 //! that adds a table or a column nobody answers for fails the build's tests. `export` builds a
-//! person's "Download my data" from this map (`document` writes its files).
+//! person's "Download my data" from this map (`document` writes its files); `deletion` takes
+//! their "Delete my account" and `erasure` carries it out from the same map.
 
+pub mod deletion;
 pub mod document;
+pub mod erasure;
 pub mod export;
 
 use super::{
@@ -51,6 +54,10 @@ pub enum Export {
 pub enum Erasure {
     /// Their rows are deleted.
     Delete,
+    /// Rows that name the person by their address, phone number or a network address they
+    /// used (not by their id) are deleted: those `condition` (SQL over the table, with `$1` the
+    /// `text[]` of those names) picks.
+    DeleteNaming(&'static str),
     /// Their rows stay, the person replaced by a pseudonym and the personal columns cleared.
     Pseudonymise,
     /// Their rows stay as they are, and why that is lawful and holds no contact data.
@@ -93,6 +100,7 @@ pub const INVENTORY: &[(&str, &[Table])] = &[
     ("domain::staff", staff::TABLES),
     ("domain::tokens", tokens::TABLES),
     ("domain::privacy::export", export::TABLES),
+    ("domain::privacy::deletion", deletion::TABLES),
 ];
 
 /// Every table, with the module that answers for it.

@@ -37,11 +37,7 @@ pub async fn new_sign_in(
             .await?;
     let brand = branding::for_client(&mut *tx, client).await?;
     let token = tokens::issue(&mut tx, user.id, TokenPurpose::ResetPassword).await?;
-    let when = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute] UTC"
-        ))
-        .unwrap_or_default();
+    let when = crate::domain::moments::utc(time::OffsetDateTime::now_utc());
     let place = match (&country, &client.ip) {
         (Some(country), Some(ip)) => format!("{country} (network address {ip})"),
         (None, Some(ip)) => format!("network address {ip}"),

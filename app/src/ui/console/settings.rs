@@ -98,6 +98,14 @@ pub fn SettingsPage() -> impl IntoView {
                             </div>
                             <p class="aside">"Staff sessions end after 15 idle minutes at most, whatever is set here."</p>
                         </fieldset>
+                        <fieldset>
+                            <legend>"Account deletion"</legend>
+                            <div class="field">
+                                <label for="deletion_grace_days">"A person's \"Delete my account\" is carried out after this many days (1 to 90); signing in before then offers to cancel it"</label>
+                                <input id="deletion_grace_days" name="settings[deletion_grace_days]" type="number" min="1" max="90" value=s.deletion_grace_days />
+                                <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("deletion_grace_days"))}</p>
+                            </div>
+                        </fieldset>
                         <div class="field field-check">
                             <input type="checkbox" id="settings-confirm" name="confirm" value="yes" required />
                             <label for="settings-confirm">"I confirm"</label>
