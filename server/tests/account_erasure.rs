@@ -10,12 +10,17 @@ mod support;
 
 use app::domain::client_address::TrustedProxies;
 use app::domain::{
-    audit::chain::{self, ChainKey},
+    audit::{
+        chain::{self, ChainKey},
+        Actor,
+    },
     oidc::{
         clients::{ClientSecretKey, ClientType},
         registration::{self, NewClient, Registered},
     },
     privacy::{self, erasure, Export},
+    staff::{members, StaffRole},
+    throttle::{self, ThrottlePolicy},
 };
 use serde_json::Value;
 use sqlx::PgPool;
@@ -157,6 +162,19 @@ async fn hits(db: &PgPool, needles: &[&str]) -> Vec<String> {
     found
 }
 
+/// How many of `table`'s rows are about `user` by its person column (none without one).
+async fn rows_naming(db: &PgPool, table: &privacy::Table, user: Uuid) -> i64 {
+    let Some(person) = table.person else { return 0 };
+    sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM \"{}\" WHERE \"{person}\" = $1",
+        table.name
+    ))
+    .bind(user)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
 /// The tables holding something of the person: a row naming them, or a column that holds
 /// one of `needles`.
 async fn tables_holding(db: &PgPool, user: Uuid, needles: &[&str]) -> Vec<String> {
@@ -166,16 +184,7 @@ async fn tables_holding(db: &PgPool, user: Uuid, needles: &[&str]) -> Vec<String
         .map(|hit| hit.split('.').next().unwrap().to_owned())
         .collect();
     for (_, table) in privacy::tables() {
-        let Some(person) = table.person else { continue };
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM \"{}\" WHERE \"{person}\" = $1",
-            table.name
-        ))
-        .bind(user)
-        .fetch_one(db)
-        .await
-        .unwrap();
-        if n > 0 {
+        if rows_naming(db, table, user).await > 0 {
             tables.push(table.name.to_owned());
         }
     }
@@ -199,7 +208,7 @@ async fn connected_app(app: &TestApp, browser: &Browser) -> (Registered, String,
             backchannel_logout_uri: Some("http://127.0.0.1:9/backchannel".into()),
             ..Default::default()
         },
-        app::domain::audit::Actor::Cli,
+        Actor::Cli,
     )
     .await
     .unwrap();
@@ -334,10 +343,43 @@ async fn an_erased_person_leaves_nothing_personal_behind(db: PgPool) {
         .unwrap();
     assert!(matches!(outbox.export, Export::Not(_)));
 
+    // An app holds a code issued a moment before she asks.
+    let res = browser
+        .get(&authorize_url(&client, &[("scope", "openid")]))
+        .await;
+    let waiting_code = answer(&location(&res))["code"].clone();
+
     // She asks; the period passes; the worker erases her.
     let res = ask_for_deletion(&browser).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     app.mail.wait_for(EMAIL, "will be deleted").await;
+    // The code starts no new grant for the grace period.
+    let res = token(&app, &code_form(&client.client_id, &waiting_code), None).await;
+    assert_eq!(res.status(), 400);
+    // Someone hammers her address until it is throttled: failures that name her by address
+    // only, never reaching the account.
+    for _ in 0..ThrottlePolicy::ACCOUNT.max_failures {
+        throttle::record_failure(
+            &app.db,
+            &throttle::account_key(EMAIL),
+            ThrottlePolicy::ACCOUNT,
+        )
+        .await
+        .unwrap();
+    }
+    let res = app
+        .browser()
+        .call("sign-in", &[("email", EMAIL), ("password", "a guess")])
+        .await;
+    assert_eq!(res.status(), 429, "{}", res.text().await.unwrap());
+    let named: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE subject_id IS NULL AND detail->>'email' = $1",
+    )
+    .bind(EMAIL)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(named >= 1);
     erase_now(&app).await;
     let last = app.mail.wait_for(EMAIL, "was deleted").await;
     assert!(last.body.contains("last message"), "{}", last.body);
@@ -349,15 +391,10 @@ async fn an_erased_person_leaves_nothing_personal_behind(db: PgPool) {
     assert_eq!(hits(&app.db, &needles).await, Vec::<String>::new());
     // Nothing names her id but the consent ledger's proof and the apps' logout notices.
     for (_, table) in privacy::tables() {
-        let Some(person) = table.person else { continue };
-        let n: i64 = sqlx::query_scalar(&format!(
-            "SELECT count(*) FROM \"{}\" WHERE \"{person}\" = $1",
-            table.name
-        ))
-        .bind(erin)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+        if table.person.is_none() {
+            continue;
+        }
+        let n = rows_naming(&app.db, table, erin).await;
         let kept = table.name == "consent_ledger";
         assert_eq!(n > 0, kept, "{}: {n} rows still name her", table.name);
     }
@@ -623,4 +660,71 @@ async fn the_grace_period_is_the_businesss_and_an_erasure_runs_once(db: PgPool) 
     app.mail.wait_for(EMAIL, "was deleted").await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(app.mail.count(EMAIL, "was deleted").await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_answer_that_comes_after_the_erasure_signs_nobody_in(db: PgPool) {
+    let app = spawn(db).await;
+    let browser = registered(&app).await;
+    let erin = user_id(&app).await;
+    assert_eq!(ask_for_deletion(&browser).await.status(), 200);
+    sign_in(&browser).await;
+    let question: Value = browser
+        .call("signin/deletion/question", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let step = question["step"].as_str().unwrap().to_owned();
+
+    // The worker gets there while she reads the question.
+    erase_now(&app).await;
+    let res = browser
+        .call("signin/deletion/cancel", &[("step", &step)])
+        .await;
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert!(browser.me().await.is_none());
+    // Nothing names her again: no sign-in audited under her id, no session, no deletion.
+    let naming: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_events WHERE actor_id = $1 OR subject_id = $1",
+    )
+    .bind(erin)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(naming, 0);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = $1")
+        .bind(erin)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!((sessions, deletions(&app).await), (0, 0));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_former_staff_member_is_not_erased_from_the_portal(db: PgPool) {
+    let app = spawn(db).await;
+    let owner = app.signed_in_admin("owner@example.com").await;
+    drop(owner);
+    let browser = registered(&app).await;
+    let erin = user_id(&app).await;
+    let client = app::domain::client::ClientInfo::default();
+    let reason = app::domain::customers::Reason::parse("seasonal help ended").unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    members::grant(&mut tx, erin, StaffRole::Support)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    members::remove(&app.db, &client, Actor::Cli, erin, &reason)
+        .await
+        .unwrap();
+    // A customer again, but what she did in the console stays hers in the audit trail.
+    sign_in(&browser).await;
+    let res = ask_for_deletion(&browser).await;
+    assert_eq!(res.status(), 400);
+    assert!(error_of(res)
+        .await
+        .to_string()
+        .contains("removed by an owner"));
+    assert_eq!(deletions(&app).await, 0);
 }

@@ -252,7 +252,7 @@ type ErasedRow = (String, Option<Uuid>, Option<String>, Option<String>, Value);
 async fn erase(app: &TestApp, person: Uuid) -> (Uuid, u64) {
     let pseudonym = Uuid::new_v4();
     let mut tx = app.db.begin().await.unwrap();
-    let changed = erasure::pseudonymise(&mut tx, person, pseudonym)
+    let changed = erasure::pseudonymise(&mut tx, person, &[], pseudonym)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -301,7 +301,7 @@ async fn an_erased_persons_rows_stay_under_a_pseudonym_and_the_chain_holds(db: P
         sealed >= 3 && unsealed >= 1,
         "{sealed} sealed, {unsealed} not"
     );
-    let changed = erasure::pseudonymise(&mut tx, ada, pseudonym)
+    let changed = erasure::pseudonymise(&mut tx, ada, &[], pseudonym)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -81,7 +81,8 @@ impl EndedSignIns {
 }
 
 /// Ends every sign-in of `user_id` in the caller's transaction: browser sessions, the apps'
-/// sign-ins through them, and every grant at every app, offline access included. Each app with
+/// sign-ins through them, every grant at every app, offline access included, and the codes
+/// not exchanged yet. Each app with
 /// a back-channel logout URI is told once per sign-in or grant.
 pub async fn end_everywhere(
     conn: &mut PgConnection,
@@ -91,8 +92,16 @@ pub async fn end_everywhere(
     let sessions = sessions::end_all_for_user(&mut *conn, user_id).await?;
     // A remembered device would skip the second factor of whoever signs in next on it.
     remembered::forget_all(&mut *conn, user_id).await?;
-    let apps = session_apps::ended_for_user(conn, issuer, user_id).await?;
-    let grants = grant_revocation::revoke(conn, Grants::OfPerson(user_id)).await?;
+    let apps = session_apps::ended_for_user(&mut *conn, issuer, user_id).await?;
+    let grants = grant_revocation::revoke(&mut *conn, Grants::OfPerson(user_id)).await?;
+    // A code issued a moment ago and not yet exchanged would start a new grant afterwards.
+    sqlx::query(
+        "UPDATE authorization_codes SET expires_at = now()
+         WHERE user_id = $1 AND used_at IS NULL AND expires_at > now()",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
     // Grants that outlived their browser sign-in (offline access): their apps are told too,
     // unless a notice for the same sign-in was queued just above (same transaction, same now()).
     let offline = sqlx::query(

@@ -149,12 +149,15 @@ pub const IMPERSONAL: &[(&str, Kind)] = &[
 const PAGE: i64 = 1000;
 
 /// Pseudonymises `person`'s audit rows in the caller's transaction: every row not erased yet
-/// whose subject or actor is `person` gets `pseudonym` in the person's place (and as
-/// `erased_as`), loses its network and browser, and keeps only the impersonal part of its
-/// `detail`. Other people named in the row stay. Returns how many rows changed.
+/// whose subject or actor is `person`, or that is about nobody by id but names one of their
+/// `addresses` (lower case: a failed sign-in under their address that never reached the
+/// account, for one), gets `pseudonym` in the person's place (and as `erased_as`), loses its
+/// network and browser, and keeps only the impersonal part of its `detail`. Other people named
+/// in the row stay. Returns how many rows changed.
 pub async fn pseudonymise(
     tx: &mut PgConnection,
     person: Uuid,
+    addresses: &[String],
     pseudonym: Uuid,
 ) -> sqlx::Result<u64> {
     debug_assert_ne!(person, pseudonym, "a pseudonym must not be the person's id");
@@ -164,12 +167,15 @@ pub async fn pseudonymise(
         // Locked in the order of their ids, as the sealer locks what it seals.
         let rows: Vec<(i64, Value)> = sqlx::query_as(
             "SELECT id, detail FROM audit_events
-             WHERE (subject_id = $1 OR actor_id = $1) AND erased_as IS NULL AND id > $2
+             WHERE (subject_id = $1 OR actor_id = $1
+                    OR (subject_id IS NULL AND lower(detail->>'email') = ANY($4)))
+               AND erased_as IS NULL AND id > $2
              ORDER BY id LIMIT $3 FOR UPDATE",
         )
         .bind(person)
         .bind(after)
         .bind(PAGE)
+        .bind(addresses)
         .fetch_all(&mut *tx)
         .await?;
         let Some(&(last, _)) = rows.last() else {
@@ -184,7 +190,10 @@ pub async fn pseudonymise(
         changed += sqlx::query(
             "UPDATE audit_events AS a SET
                  actor_id = CASE WHEN a.actor_id = $1 THEN $2 ELSE a.actor_id END,
-                 subject_id = CASE WHEN a.subject_id = $1 THEN $2 ELSE a.subject_id END,
+                 subject_id = CASE
+                     WHEN a.subject_id = $1 THEN $2
+                     WHEN a.subject_id IS NULL AND a.actor_id IS DISTINCT FROM $1 THEN $2
+                     ELSE a.subject_id END,
                  ip = NULL, user_agent = NULL, detail = s.detail, erased_as = $2
              FROM UNNEST($3::int8[], $4::jsonb[]) AS s(id, detail)
              WHERE a.id = s.id",

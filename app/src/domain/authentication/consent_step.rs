@@ -10,7 +10,6 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    complete,
     held::{self, Waiting},
     second_step::StepRejection,
 };
@@ -124,16 +123,7 @@ pub async fn accept(
     tx.commit().await?;
     if let Some(step) = waiting {
         clear(session).await?;
-        complete(
-            state,
-            client,
-            session,
-            step.user_id,
-            step.method,
-            &step.proven,
-            step.risk.as_ref(),
-        )
-        .await?;
+        step.go_on(state, client, session).await?;
     }
     Ok(())
 }

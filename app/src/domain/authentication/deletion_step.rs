@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 
 use super::{
-    complete,
     held::{self, Waiting},
     second_step::StepRejection,
     Progress,
@@ -69,16 +68,7 @@ pub async fn cancel(
     deletion::cancel(&mut tx, client, step.user_id).await?;
     tx.commit().await?;
     clear(session).await?;
-    complete(
-        state,
-        client,
-        session,
-        step.user_id,
-        step.method,
-        &step.proven,
-        step.risk.as_ref(),
-    )
-    .await
+    step.go_on(state, client, session).await
 }
 
 /// Ends a waiting sign-in whose person keeps the deletion: nothing is signed in. False when

@@ -46,6 +46,26 @@ impl Waiting {
             started_at: OffsetDateTime::now_utc().unix_timestamp(),
         }
     }
+
+    /// Goes on with the held sign-in once its question is answered (`complete` asks the next
+    /// question, if any, or signs in).
+    pub async fn go_on(
+        &self,
+        state: &AppState,
+        client: &ClientInfo,
+        session: &Session,
+    ) -> Result<super::Progress, AccountError> {
+        super::complete(
+            state,
+            client,
+            session,
+            self.user_id,
+            self.method,
+            &self.proven,
+            self.risk.as_ref(),
+        )
+        .await
+    }
 }
 
 /// Holds `step` under `key`.

@@ -301,12 +301,23 @@ pub(crate) async fn complete(
     consent_step::clear(session).await?;
     deletion_step::clear(session).await?;
     let step = || held::Waiting::new(user_id, method, proven, risk);
-    if super::privacy::deletion::pending(&state.db, user_id)
-        .await?
-        .is_some()
-    {
-        deletion_step::begin(session, step()).await?;
-        return Ok(Progress::Deletion);
+    // The account is held (shared) until the sign-in is audited: an erasure that comes due
+    // meanwhile waits for it and then finds its row, or went first and the account is gone.
+    let mut tx = state.db.begin().await?;
+    let account: Option<Option<OffsetDateTime>> = sqlx::query_scalar(
+        "SELECT d.due_at FROM users u LEFT JOIN account_deletions d ON d.user_id = u.id
+         WHERE u.id = $1 FOR SHARE OF u",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match account {
+        None => return Err(AccountError::NoSuchAccount),
+        Some(Some(_)) => {
+            deletion_step::begin(session, step()).await?;
+            return Ok(Progress::Deletion);
+        }
+        Some(None) => {}
     }
     if let Some(ask) = super::consents::asked::outstanding(&state.db, user_id).await? {
         consent_step::begin(state, client, session, step(), &ask).await?;
@@ -316,7 +327,7 @@ pub(crate) async fn complete(
     super::active_sessions::note_client(state, session, client).await?;
     let limits = settings::load(&state.db).await?.limits;
     sessions::set_lifetimes(session, limits.session_idle(), limits.session_max()).await?;
-    if users::signed_in(&state.db, user_id).await? {
+    if users::signed_in(&mut *tx, user_id).await? {
         sessions::set_idle_limit(session, super::staff::IDLE_TIMEOUT).await?;
     }
     let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
@@ -328,7 +339,8 @@ pub(crate) async fn complete(
             "acr": assurance::acr(&kinds),
             "risk": risk.map(|r| r.id),
         }));
-    audit::record(&state.db, client, event).await?;
+    audit::record(&mut *tx, client, event).await?;
+    tx.commit().await?;
     if let Some(risk) = risk {
         risk::history::completed(&state.db, risk.id).await?;
         if risk.step_up {

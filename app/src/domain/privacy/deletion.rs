@@ -27,7 +27,9 @@ use crate::{
 /// Why a deletion was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DeletionRefusal {
-    #[error("A staff account is removed by an owner in the console, not from here.")]
+    #[error(
+        "A staff account, or a former one, is removed by an owner in the console, not from here."
+    )]
     Staff,
 }
 
@@ -51,8 +53,15 @@ pub async fn request(
             .await?
             .ok_or(AccountError::NoSuchAccount)?;
     // Staff accounts answer for what they did in the console: an owner removes them there,
-    // and the audit trail keeps their name.
-    if role != Role::Customer {
+    // and the audit trail keeps their name. So do former staff, back to a customer's role.
+    let former_staff: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM audit_events
+                        WHERE subject_id = $1 AND action = 'staff.removed')",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if role != Role::Customer || former_staff {
         return Err(DeletionRefusal::Staff.into());
     }
     let due: Option<OffsetDateTime> = sqlx::query_scalar(

@@ -46,6 +46,7 @@ impl Erased {
 
 /// Erases the person whose deletion is the longest overdue, if any; whether there was one.
 /// Nodes take the due deletions one at a time each (`SKIP LOCKED`), so none is done twice.
+/// One that fails is put back 15 minutes and the error returned (the worker logs it).
 pub async fn run_due(state: &AppState) -> sqlx::Result<bool> {
     let mut tx = state.db.begin().await?;
     let due: Option<Uuid> = sqlx::query_scalar(
@@ -57,7 +58,22 @@ pub async fn run_due(state: &AppState) -> sqlx::Result<bool> {
     let Some(user_id) = due else {
         return Ok(false);
     };
-    let erased = erase(&mut tx, state, user_id).await?;
+    let erased = match erase(&mut tx, state, user_id).await {
+        Ok(erased) => erased,
+        Err(error) => {
+            tx.rollback().await?;
+            // One that fails again and again must not hold up the others: it waits its turn
+            // again later, and every failure is logged.
+            sqlx::query(
+                "UPDATE account_deletions SET due_at = now() + interval '15 minutes'
+                 WHERE user_id = $1",
+            )
+            .bind(user_id)
+            .execute(&state.db)
+            .await?;
+            return Err(error);
+        }
+    };
     tx.commit().await?;
     erased.after_commit(state);
     tracing::info!(
@@ -72,7 +88,11 @@ pub async fn run_due(state: &AppState) -> sqlx::Result<bool> {
 struct Names {
     email: String,
     name: String,
-    /// Their address, phone number and every network address the audit trail saw them at.
+    /// Every address of theirs: the current one, and those of email changes on record (lower
+    /// case).
+    addresses: Vec<String>,
+    /// Their addresses (as written and in lower case), phone number and every network
+    /// address the audit trail saw them at.
     all: Vec<String>,
 }
 
@@ -81,7 +101,8 @@ pub async fn erase(tx: &mut PgConnection, state: &AppState, user_id: Uuid) -> sq
     let names = names(&mut *tx, user_id).await?;
     let ended = sign_out::end_everywhere(&mut *tx, &state.settings.public_url, user_id).await?;
     let pseudonym = Uuid::new_v4();
-    let pseudonymised = audit::erasure::pseudonymise(&mut *tx, user_id, pseudonym).await?;
+    let pseudonymised =
+        audit::erasure::pseudonymise(&mut *tx, user_id, &names.addresses, pseudonym).await?;
     let mut deleted = Vec::new();
     let mut account = None;
     for (_, table) in tables() {
@@ -168,8 +189,26 @@ async fn names(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Names> {
     .bind(user_id)
     .fetch_all(&mut *tx)
     .await?;
-    let mut all = vec![email.clone(), email.to_lowercase()];
+    let changes: Vec<(String, String)> =
+        sqlx::query_as("SELECT old_email, new_email FROM email_changes WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut written = vec![email.clone()];
+    written.extend(changes.into_iter().flat_map(|(old, new)| [old, new]));
+    let mut addresses: Vec<String> = written.iter().map(|a| a.to_lowercase()).collect();
+    addresses.sort();
+    addresses.dedup();
+    let mut all = written;
+    all.extend(addresses.iter().cloned());
     all.extend(phone);
     all.extend(networks);
-    Ok(Names { email, name, all })
+    all.sort();
+    all.dedup();
+    Ok(Names {
+        email,
+        name,
+        addresses,
+        all,
+    })
 }
