@@ -181,6 +181,9 @@ async fn bad_fields_are_refused_one_by_one_and_change_nothing(db: PgPool) {
     let cases: &[(&str, &str, &str)] = &[
         ("primary_color", "red", "primary_color"),
         ("text_color", "#12345", "text_color"),
+        // Too faint to read: white on pale yellow buttons, grey text on white cards.
+        ("primary_color", "#ffe066", "primary_color"),
+        ("text_color", "#aaaaaa", "text_color"),
         ("font", "comic-sans", "font"),
         (
             "css_vars",

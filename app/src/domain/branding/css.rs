@@ -32,6 +32,25 @@ pub fn parse_color(raw: &str) -> Result<String, &'static str> {
     }
 }
 
+/// The contrast ratio (WCAG 2.2: 1 to 21) of two colours given as `#rrggbb`.
+pub fn contrast(a: &str, b: &str) -> f64 {
+    let luminance = |colour: &str| {
+        let channel = |i: usize| {
+            let byte = u8::from_str_radix(colour.get(1 + 2 * i..3 + 2 * i).unwrap_or("00"), 16)
+                .unwrap_or(0);
+            let c = f64::from(byte) / 255.0;
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+    };
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
 /// Custom variables, one `--name: value` per line, or why not. Names are lower case with
 /// dashes and may not be the brand's own (`--brand-…`); values are plain CSS values: no
 /// `url(…)`, no quotes, braces, semicolons, backslashes or at-rules, so nothing loads from
@@ -148,6 +167,19 @@ mod tests {
         ] {
             assert!(parse_vars(bad).is_err(), "{bad} passed");
         }
+    }
+
+    #[test]
+    fn contrast_is_wcags_ratio() {
+        assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 1e-9);
+        assert!((contrast("#ffffff", "#ffffff") - 1.0).abs() < 1e-9);
+        // The product's own blue on white, and a pale grey that fails.
+        assert!((contrast("#3a4fd8", "#ffffff") - 6.38).abs() < 0.01);
+        assert!(contrast("#bbbbbb", "#ffffff") < 2.0);
+        assert_eq!(
+            contrast("#aa0000", "#fdf6e3"),
+            contrast("#fdf6e3", "#aa0000")
+        );
     }
 
     #[test]

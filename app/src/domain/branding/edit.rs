@@ -115,6 +115,32 @@ fn text(
     Ok(value)
 }
 
+/// The cards' colour, behind most text.
+const WHITE: &str = "#ffffff";
+
+/// The least contrast text may have with what is behind it (WCAG 2.2 AA, 1.4.3).
+const MIN_CONTRAST: f64 = 4.5;
+
+/// Refuses `colour` for `field` when text in it, or on it, would be hard to read `against`.
+fn readable(
+    field: &'static str,
+    colour: &str,
+    against: &str,
+    what: &str,
+) -> Result<(), BrandError> {
+    let ratio = css::contrast(colour, against);
+    if ratio < MIN_CONTRAST {
+        return Err(refuse(
+            field,
+            format!(
+                "Too little contrast {what} ({ratio:.1}:1; text needs at least \
+                 {MIN_CONTRAST}:1). Choose a darker or lighter colour."
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the console's form.
 pub fn check(form: &BrandSettings) -> Result<Draft, BrandError> {
     let color = |field: &'static str, raw: &str| {
@@ -124,6 +150,19 @@ pub fn check(form: &BrandSettings) -> Result<Draft, BrandError> {
     if css::font_stack(&font).is_none() {
         return Err(refuse("font", "Choose one of the fonts offered."));
     }
+    let primary_color = color("primary_color", &form.primary_color)?;
+    let background_color = color("background_color", &form.background_color)?;
+    let text_color = color("text_color", &form.text_color)?;
+    // Buttons carry white text on the primary colour, and links are primary on white cards;
+    // text sits on the background and on the cards.
+    readable("primary_color", &primary_color, WHITE, "with white")?;
+    readable(
+        "text_color",
+        &text_color,
+        &background_color,
+        "with the background",
+    )?;
+    readable("text_color", &text_color, WHITE, "with white")?;
     let mail_sender_name = text("mail_sender_name", &form.mail_sender_name, 60, false, true)?;
     if mail_sender_name.contains(['<', '>', '"', '@', ',', ';', ':', '\\']) {
         return Err(refuse(
@@ -133,10 +172,10 @@ pub fn check(form: &BrandSettings) -> Result<Draft, BrandError> {
     }
     Ok(Draft {
         product_name: text("product_name", &form.product_name, 60, false, true)?,
-        primary_color: color("primary_color", &form.primary_color)?,
+        primary_color,
         accent_color: color("accent_color", &form.accent_color)?,
-        background_color: color("background_color", &form.background_color)?,
-        text_color: color("text_color", &form.text_color)?,
+        background_color,
+        text_color,
         font,
         css_vars: css::parse_vars(&form.css_vars).map_err(|m| refuse("css_vars", m))?,
         signin_heading: text("signin_heading", &form.signin_heading, 120, false, false)?,
