@@ -158,6 +158,27 @@ async fn the_last_way_to_sign_in_cannot_be_removed(db: PgPool) {
         .await;
     assert_eq!(renamed.status(), 200);
 
+    // Removing a passkey needs a recent proof as strong as the account has: a password
+    // sign-in does not remove a passkey.
+    let weak = browser.call("passkeys/remove", &[("id", "AQI")]).await;
+    assert_eq!(weak.status(), 403);
+    assert_eq!(error_of(weak).await, json!("StepUp"));
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM passkeys")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+    // From here on, as if she had just signed in with the passkey (the row above is no real
+    // credential; the ceremony itself is tested in end2end).
+    sqlx::query(
+        "UPDATE sessions SET data = jsonb_set(data, '{mfa_at}', to_jsonb(extract(epoch from now())::bigint))
+         WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
     // Without a password and with email sign-in off, the passkey is the only way in.
     sqlx::query("UPDATE users SET password_hash = NULL")
         .execute(&app.db)

@@ -167,13 +167,13 @@ pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Removes one of the signed-in account's passkeys.
+/// Removes one of the signed-in account's passkeys (after a recent sign-in).
 #[server(prefix = "/api", endpoint = "passkeys/remove")]
 pub async fn remove_passkey(id: String) -> Result<(), AppError> {
     use super::context;
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    crate::domain::passkeys::remove(&state, &context::client(), user_id, &id).await?;
+    crate::domain::passkeys::remove(&state, &context::client(), &session, user_id, &id).await?;
     Ok(())
 }

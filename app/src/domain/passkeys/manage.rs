@@ -2,6 +2,7 @@
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use time::OffsetDateTime;
+use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{parse_name, PasskeyRejection};
@@ -71,13 +72,16 @@ pub async fn rename(
     finish_change(tx, client, user_id, done.rows_affected(), "passkey.renamed").await
 }
 
-/// Removes one of the account's passkeys, unless the account would have no way to sign in.
+/// Removes one of the account's passkeys, after a recent sign-in, unless the account would
+/// have no way to sign in.
 pub async fn remove(
     state: &AppState,
     client: &ClientInfo,
+    session: &Session,
     user_id: Uuid,
     public_id: &str,
 ) -> Result<(), AccountError> {
+    crate::domain::mfa::freshness::ensure(&state.db, session, user_id).await?;
     let mut tx = state.db.begin().await?;
     let removed = remove_in(&mut tx, user_id, public_id).await?;
     finish_change(tx, client, user_id, u64::from(removed), "passkey.removed").await
