@@ -114,6 +114,32 @@ async fn a_code_is_accepted_once(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn an_account_locked_while_its_second_step_waits_is_not_signed_in(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let (authenticator, _) = customer_with_app(&app).await;
+    // Someone with the password waits at the second step; the owner or an administrator
+    // locks the account meanwhile; the right code then signs nobody in.
+    let intruder = password_only(&app).await;
+    sqlx::query("UPDATE users SET locked_at = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let res = totp(&intruder, &authenticator.next_code(), false).await;
+    assert_eq!(res.status(), 403, "{}", res.text().await.unwrap());
+    assert_eq!(intruder.me().await, None);
+    assert_eq!(mfa::offer(&intruder).await, None);
+    let signed_in: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'signin.succeeded'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        signed_in, 1,
+        "only the owner's own sign-in when setting up the app"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn two_browsers_racing_with_one_code_get_one_sign_in(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let (authenticator, _) = customer_with_app(&app).await;

@@ -285,6 +285,7 @@ async fn weigh(
 }
 
 /// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in, unless the
+/// account was locked or must reset its password meanwhile (refused), the
 /// person's account is set to be deleted (the deletion step offers to cancel that) or they must
 /// first answer the consent step. The weighed attempt becomes history; after a
 /// risky one the owner is mailed "was this you?".
@@ -301,6 +302,12 @@ pub(crate) async fn complete(
     consent_step::clear(session).await?;
     deletion_step::clear(session).await?;
     let step = || held::Waiting::new(user_id, method, proven, risk);
+    // Whatever waited between the first factor and here (a second factor, a question), the
+    // account may have been locked or put behind a reset meanwhile.
+    let user = users::find_by_id(&state.db, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)?;
+    admitted(state, client, &user, method).await?;
     // The account is held (shared) until the sign-in is audited: an erasure that comes due
     // meanwhile waits for it and then finds its row, or went first and the account is gone.
     let mut tx = state.db.begin().await?;
