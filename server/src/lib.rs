@@ -6,6 +6,7 @@ pub mod branding;
 pub mod config;
 pub mod customer_import;
 pub mod data_export;
+pub mod languages;
 pub mod oidc;
 pub mod pages;
 pub mod security;

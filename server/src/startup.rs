@@ -200,6 +200,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(crate::oidc::browser_routes(state.clone()))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(strip_foreign_form_errors))
+        .layer(middleware::from_fn(crate::languages::reading))
         .layer(middleware::from_fn(crate::branding::flow_app))
         .layer(sessions.clone())
         .layer(middleware::from_fn_with_state(

@@ -25,6 +25,7 @@ async fn a_user(db: &PgPool, email: &str) -> Uuid {
             role: Role::Customer,
             verified: false,
             claim_hash: None,
+            locale: None,
         },
     )
     .await
@@ -46,6 +47,7 @@ async fn addresses_are_unique_whatever_their_case(db: PgPool) {
             role: Role::Customer,
             verified: false,
             claim_hash: None,
+            locale: None,
         },
     )
     .await

@@ -54,15 +54,19 @@ const HISTORY: i64 = 200;
 #[server(prefix = "/api", endpoint = "consents")]
 pub async fn consents() -> Result<ConsentsView, AppError> {
     use super::context;
-    use crate::domain::{
-        client::device_summary,
-        consents::{ledger, purposes},
-        error::AccountError,
+    use crate::{
+        domain::{
+            client::device_summary,
+            consents::{ledger, purposes},
+            error::AccountError,
+        },
+        i18n::td_string,
     };
 
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
+    let locale = context::client().reading.language();
     let (all, choices, history) = async {
         let all = purposes::list(&state.db, false).await?;
         let choices = ledger::current(&state.db, user_id).await?;
@@ -78,15 +82,25 @@ pub async fn consents() -> Result<ConsentsView, AppError> {
             PurposeView {
                 granted: choice.is_some_and(|c| c.granted),
                 choice: choice.map(|c| {
-                    let verb = if c.granted { "Accepted" } else { "Declined" };
-                    format!(
-                        "{verb} version {} on {}",
-                        c.policy_version,
-                        context::utc(c.at)
-                    )
+                    let when = context::moment(c.at);
+                    if c.granted {
+                        td_string!(
+                            locale,
+                            consent_words.accepted_version_on,
+                            version = c.policy_version,
+                            when = &when,
+                        )
+                    } else {
+                        td_string!(
+                            locale,
+                            consent_words.declined_version_on,
+                            version = c.policy_version,
+                            when = &when,
+                        )
+                    }
                 }),
                 outdated: choice.is_some_and(|c| c.granted && c.policy_version < p.version),
-                basis: p.lawful_basis.describe().to_owned(),
+                basis: basis_words(p.lawful_basis, locale).to_owned(),
                 key: p.key,
                 name: p.name,
                 required: p.required,
@@ -101,16 +115,22 @@ pub async fn consents() -> Result<ConsentsView, AppError> {
         .map(|e| {
             let name = e.name.unwrap_or_default();
             let what = match (e.client_id.is_some(), e.granted, e.policy_version) {
-                (true, true, _) => format!("Allowed {name} to sign you in"),
-                (true, false, _) => format!("Disconnected {name}"),
-                (false, true, Some(v)) => format!("Accepted {name} (version {v})"),
-                (false, false, Some(v)) => format!("Withdrew {name} (version {v})"),
+                (true, true, _) => td_string!(locale, consent_words.app_allowed, name = &name),
+                (true, false, _) => {
+                    td_string!(locale, consent_words.app_disconnected, name = &name)
+                }
+                (false, true, Some(v)) => {
+                    td_string!(locale, consent_words.accepted, name = &name, version = v)
+                }
+                (false, false, Some(v)) => {
+                    td_string!(locale, consent_words.withdrew, name = &name, version = v)
+                }
                 (false, _, None) => name,
             };
             ConsentRecord {
-                at: context::utc(e.at),
+                at: context::moment(e.at),
                 what,
-                how: e.collected_via.describe().to_owned(),
+                how: collection_words(e.collected_via, locale).to_owned(),
                 text_hash: e
                     .policy_hash
                     .map(|h| h.iter().take(8).map(|b| format!("{b:02x}")).collect()),
@@ -125,16 +145,17 @@ pub async fn consents() -> Result<ConsentsView, AppError> {
 #[server(prefix = "/api", endpoint = "consents/choose")]
 pub async fn choose_consent(purpose: String, granted: String) -> Result<(), AppError> {
     use super::context;
-    use crate::domain::consents::ledger;
+    use crate::{domain::consents::ledger, i18n::td_string};
 
     let granted = match granted.as_str() {
         "true" => true,
         "false" => false,
         _ => {
+            let locale = context::client().reading.language();
             return Err(AppError::field(
                 "granted",
-                "Choose to grant or to withdraw.",
-            ))
+                td_string!(locale, consent_words.choose_grant_or_withdraw),
+            ));
         }
     };
     let state = context::state()?;
@@ -143,4 +164,40 @@ pub async fn choose_consent(purpose: String, granted: String) -> Result<(), AppE
     ledger::choose(&state, &context::client(), user_id, &purpose, granted).await?;
     leptos_axum::redirect("/profile/consents?saved=1");
     Ok(())
+}
+
+/// A lawful basis in plain words of `locale` ("your consent", "our contract with you", ...).
+#[cfg(feature = "ssr")]
+pub fn basis_words(
+    basis: crate::domain::consents::LawfulBasis,
+    locale: crate::i18n::Locale,
+) -> &'static str {
+    use crate::{domain::consents::LawfulBasis, i18n::td_string};
+    match basis {
+        LawfulBasis::Consent => td_string!(locale, consent_words.basis_consent),
+        LawfulBasis::Contract => td_string!(locale, consent_words.basis_contract),
+        LawfulBasis::LegalObligation => td_string!(locale, consent_words.basis_legal_obligation),
+        LawfulBasis::VitalInterests => td_string!(locale, consent_words.basis_vital_interests),
+        LawfulBasis::PublicTask => td_string!(locale, consent_words.basis_public_task),
+        LawfulBasis::LegitimateInterests => {
+            td_string!(locale, consent_words.basis_legitimate_interests)
+        }
+    }
+}
+
+/// Where a ledger entry was collected, in plain words of `locale` ("in your account", ...).
+#[cfg(feature = "ssr")]
+pub fn collection_words(
+    how: crate::domain::consents::Collection,
+    locale: crate::i18n::Locale,
+) -> &'static str {
+    use crate::{domain::consents::Collection, i18n::td_string};
+    match how {
+        Collection::Registration => td_string!(locale, consent_words.via_registration),
+        Collection::Portal => td_string!(locale, consent_words.via_portal),
+        Collection::Reconsent => td_string!(locale, consent_words.via_reconsent),
+        Collection::Api => td_string!(locale, consent_words.via_api),
+        Collection::AppAuthorization => td_string!(locale, consent_words.via_app_authorization),
+        Collection::Service => td_string!(locale, consent_words.via_service),
+    }
 }

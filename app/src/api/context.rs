@@ -10,7 +10,7 @@ use crate::{
     domain::{
         authentication::second_step::StepRejection, client::ClientInfo,
         email_change::EmailChangeError, error::AccountError, mfa::enrolment::FactorRejection,
-        password_change::PasswordChangeError, sessions, users::User,
+        password_change::PasswordChangeError, preferences::Reading, sessions, users::User,
     },
     state::AppState,
 };
@@ -38,9 +38,18 @@ pub fn client() -> ClientInfo {
         .unwrap_or_default()
 }
 
-/// A moment as every page shows it: "2026-11-29 05:40 UTC".
-pub fn utc(at: time::OffsetDateTime) -> String {
-    crate::domain::moments::utc(at)
+/// A moment as every page shows it, in the reader's time zone: "2026-11-29 06:40 CET".
+pub fn moment(at: time::OffsetDateTime) -> String {
+    let zone = use_context::<Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<Reading>()
+            .map(|reading| reading.time_zone.clone())
+    });
+    match zone {
+        Some(zone) => crate::domain::moments::in_zone(at, &zone),
+        None => crate::domain::moments::utc(at),
+    }
 }
 
 /// The signed-in caller, or `Unauthorized`.

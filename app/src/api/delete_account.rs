@@ -61,7 +61,7 @@ pub async fn deletion_question() -> Result<Option<DeletionOffer>, AppError> {
     let asked = crate::domain::authentication::deletion_step::question(&state, &session).await?;
     Ok(asked.map(|(due, step)| DeletionOffer {
         step,
-        due: context::utc(due),
+        due: context::moment(due),
     }))
 }
 

@@ -37,8 +37,8 @@ pub async fn data_export() -> Result<Option<ExportView>, AppError> {
         },
         tables_done: s.tables_done,
         tables_total: s.tables_total,
-        requested_at: context::utc(s.requested_at),
-        expires_at: s.expires_at.map(context::utc),
+        requested_at: context::moment(s.requested_at),
+        expires_at: s.expires_at.map(context::moment),
     }))
 }
 

@@ -84,7 +84,7 @@ pub async fn connected_apps() -> Result<Vec<ConnectedApp>, AppError> {
                     .filter_map(|s| describe_scope(s))
                     .map(str::to_owned)
                     .collect(),
-                since: context::utc(a.since),
+                since: context::moment(a.since),
                 client_id: a.client_id,
                 name: a.client_name,
             })

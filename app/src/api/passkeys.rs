@@ -149,8 +149,8 @@ pub async fn list_passkeys() -> Result<Vec<PasskeySummary>, AppError> {
         .into_iter()
         .map(|p| PasskeySummary {
             id: p.public_id(),
-            created_at: context::utc(p.created_at),
-            last_used_at: p.last_used_at.map(context::utc),
+            created_at: context::moment(p.created_at),
+            last_used_at: p.last_used_at.map(context::moment),
             name: p.name,
         })
         .collect())

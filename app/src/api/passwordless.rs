@@ -53,7 +53,7 @@ pub async fn describe_email_link(token: String) -> Result<EmailLinkDetails, AppE
     let details = crate::domain::email_sign_in::link_details(&state, &session, &token).await?;
     Ok(EmailLinkDetails {
         email: details.email,
-        requested_at: context::utc(details.requested_at),
+        requested_at: context::moment(details.requested_at),
         device: details.device,
         ip: details.ip,
         same_browser: details.same_browser,

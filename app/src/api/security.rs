@@ -53,8 +53,8 @@ pub async fn security_summary() -> Result<SecurityOverview, AppError> {
         .map(|d| RememberedDeviceView {
             id: d.id.to_string(),
             device: d.device,
-            last_used: context::utc(d.last_used_at),
-            expires: context::utc(d.expires_at),
+            last_used: context::moment(d.last_used_at),
+            expires: context::moment(d.expires_at),
         })
         .collect();
     Ok(SecurityOverview {

@@ -16,7 +16,7 @@ pub struct SignInView {
     pub place: Option<String>,
     /// The address it signed in from.
     pub network: Option<String>,
-    /// How it signed in ("password", "passkey", ...).
+    /// How it signed in, in the reader's language ("password", "passkey", ...).
     pub method: String,
     /// UTC, e.g. "2026-11-29 05:40 UTC".
     pub signed_in: String,
@@ -34,6 +34,7 @@ pub async fn sign_ins() -> Result<Vec<SignInView>, AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
+    let locale = context::client().reading.language();
     let current = sessions::existing_sid(&session)
         .await
         .map_err(AccountError::from)?;
@@ -47,9 +48,9 @@ pub async fn sign_ins() -> Result<Vec<SignInView>, AppError> {
             device: s.device,
             place: s.country,
             network: s.ip,
-            method: s.method,
-            signed_in: context::utc(s.signed_in_at),
-            last_seen: context::utc(s.last_seen_at),
+            method: crate::domain::timeline::method_name(&s.method, locale),
+            signed_in: context::moment(s.signed_in_at),
+            last_seen: context::moment(s.last_seen_at),
             this_device: s.current,
         })
         .collect())

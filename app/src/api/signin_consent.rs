@@ -34,10 +34,11 @@ pub struct ConsentQuestion {
 
 #[cfg(feature = "ssr")]
 fn shown(purposes: Vec<crate::domain::consents::purposes::Purpose>) -> Vec<AskedPurpose> {
+    let locale = super::context::client().reading.language();
     purposes
         .into_iter()
         .map(|p| AskedPurpose {
-            basis: p.lawful_basis.describe().to_owned(),
+            basis: super::consents::basis_words(p.lawful_basis, locale).to_owned(),
             key: p.key,
             name: p.name,
             required: p.required,

@@ -67,7 +67,7 @@ pub async fn linked_identities() -> Result<IdentityOverview, AppError> {
         linked: linked
             .into_iter()
             .map(|l| LinkedIdentity {
-                linked_at: context::utc(l.created_at),
+                linked_at: context::moment(l.created_at),
                 provider_id: l.provider_id,
                 provider_name: l.provider_name,
                 email: l.email,

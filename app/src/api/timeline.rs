@@ -10,6 +10,7 @@ use super::error::AppError;
 pub struct TimelineEntry {
     /// UTC, e.g. "2026-11-29 05:40 UTC".
     pub at: String,
+    /// What happened, in plain words of the reader's language.
     pub what: String,
     pub failed: bool,
     pub device: String,
@@ -31,13 +32,14 @@ pub async fn timeline(before: Option<i64>) -> Result<TimelinePage, AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
-    let page = crate::domain::timeline::page(&state, user_id, before).await?;
+    let locale = context::client().reading.language();
+    let page = crate::domain::timeline::page(&state, user_id, before, locale).await?;
     Ok(TimelinePage {
         entries: page
             .entries
             .into_iter()
             .map(|e| TimelineEntry {
-                at: context::utc(e.at),
+                at: context::moment(e.at),
                 what: e.what,
                 failed: e.failed,
                 device: e.device,

@@ -96,6 +96,7 @@ pub async fn register(
         role: Role::Customer,
         verified: false,
         claim_hash: Some(&claim),
+        locale: Some(&client.reading.locale),
     };
     if let Some(user_id) = create_or_warn_owner(state, &mut tx, client, new, "password").await? {
         let via = question.collection();
@@ -118,7 +119,6 @@ pub(super) async fn create_or_warn_owner(
 ) -> Result<Option<Uuid>, AccountError> {
     let (email, name) = (new.email, new.display_name);
     let brand = branding::for_client(&mut *tx, client).await?;
-    let templates = templates(state, &brand);
     // An address whose owner just moved their account away from it stays theirs while the
     // change can be undone.
     let inserted = match email_change::reserver(&mut *tx, email, Uuid::nil()).await? {
@@ -128,7 +128,12 @@ pub(super) async fn create_or_warn_owner(
     match inserted {
         Some(user_id) => {
             let token = tokens::issue(&mut *tx, user_id, TokenPurpose::VerifyEmail).await?;
-            let message = templates.verify_email(email, name.as_str(), token.expose());
+            // The new account's language is the page's.
+            let message = templates(state, &brand, client.reading.language()).verify_email(
+                email,
+                name.as_str(),
+                token.expose(),
+            );
             mail::enqueue(&mut *tx, &message).await?;
             let event = AuditEvent::new("account.registered", Outcome::Success)
                 .by(user_id)
@@ -137,7 +142,9 @@ pub(super) async fn create_or_warn_owner(
         }
         None => {
             if let Some(owner) = email_change::holder(&mut *tx, email, Uuid::nil()).await? {
-                let message = templates.already_registered(&owner.email, &owner.display_name);
+                // Told in the owner's language, not the page's.
+                let message = templates(state, &brand, owner.language)
+                    .already_registered(&owner.email, &owner.display_name);
                 mail::enqueue(&mut *tx, &message).await?;
                 let event = AuditEvent::new("account.registered", Outcome::Failure)
                     .about(Some(owner.id))
@@ -211,8 +218,11 @@ pub(crate) async fn queue_verification(
 ) -> Result<(), AccountError> {
     let brand = branding::for_client(&mut *tx, client).await?;
     let token = tokens::issue(tx, user.id, TokenPurpose::VerifyEmail).await?;
-    let message =
-        templates(state, &brand).verify_email(&user.email(), &user.display_name, token.expose());
+    let message = templates(state, &brand, user.language()).verify_email(
+        &user.email(),
+        &user.display_name,
+        token.expose(),
+    );
     mail::enqueue(&mut *tx, &message).await?;
     Ok(())
 }
@@ -273,6 +283,7 @@ pub async fn ensure_admin(
                     role: Role::Admin,
                     verified: true,
                     claim_hash: None,
+                    locale: None,
                 },
             )
             .await?
@@ -311,7 +322,12 @@ pub async fn invite_staff(
     };
     let mut tx = state.db.begin().await?;
     let brand = branding::default_brand(&mut *tx).await?;
-    let message = templates(state, &brand).staff_invite(email, role.as_str(), &link);
+    // The staff member's language once they chose one (a new account has none: English).
+    let language = users::find_by_email(&mut *tx, email)
+        .await?
+        .map(|user| user.language())
+        .unwrap_or_default();
+    let message = templates(state, &brand, language).staff_invite(email, role.as_str(), &link);
     mail::enqueue(&mut *tx, &message).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();
@@ -359,7 +375,11 @@ async fn admin_setup_link(
     ))
 }
 
-/// The messages of `brand`.
-pub(super) fn templates<'a>(state: &'a AppState, brand: &'a branding::Brand) -> Templates<'a> {
-    Templates::new(&state.settings.public_url, brand)
+/// The messages of `brand`, in `locale` (the recipient's language).
+pub(super) fn templates<'a>(
+    state: &'a AppState,
+    brand: &'a branding::Brand,
+    locale: crate::i18n::Locale,
+) -> Templates<'a> {
+    Templates::new(&state.settings.public_url, brand, locale)
 }

@@ -8,7 +8,10 @@ use std::net::SocketAddr;
 use axum::extract::ConnectInfo;
 use http::{header::USER_AGENT, request::Parts};
 
-use super::client_address::{network_of, ClientAddress};
+use super::{
+    client_address::{network_of, ClientAddress},
+    preferences::Reading,
+};
 
 /// The browser's device cookie: a random value the server gives every browser once (see the
 /// server's `security::device`), so a sign-in can tell a device it has seen from a new one.
@@ -30,6 +33,8 @@ pub struct ClientInfo {
     pub device: Option<String>,
     /// The partner app whose sign-in flow the browser is in, if any.
     pub app: Option<String>,
+    /// The language and time zone the server chose for this request (see `preferences`).
+    pub reading: Reading,
 }
 
 impl ClientInfo {
@@ -58,11 +63,17 @@ impl ClientInfo {
             .extensions
             .get::<FlowApp>()
             .map(|FlowApp(client_id)| client_id.clone());
+        let reading = parts
+            .extensions
+            .get::<Reading>()
+            .cloned()
+            .unwrap_or_default();
         Self {
             ip,
             user_agent,
             device,
             app,
+            reading,
         }
     }
 

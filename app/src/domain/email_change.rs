@@ -73,11 +73,12 @@ pub async fn request(
         return Err(EmailChangeError::Same.into());
     }
     let brand = branding::for_client(&mut *tx, client).await?;
-    let templates = Templates::new(&state.settings.public_url, &brand);
     let event = AuditEvent::new("email.change_requested", Outcome::Success).by(user_id);
     match holder(&mut tx, new, user_id).await? {
         Some(owner) => {
-            let message = templates.email_change_to_taken(&owner.email, &owner.display_name);
+            // Told in the language of the address's owner, not the asker's.
+            let message = Templates::new(&state.settings.public_url, &brand, owner.language)
+                .email_change_to_taken(&owner.email, &owner.display_name);
             mail::enqueue(&mut *tx, &message).await?;
             let event = event.detail(json!({ "to": new.masked(), "refused": "email_taken" }));
             audit::record(&mut *tx, client, event).await?;
@@ -98,7 +99,8 @@ pub async fn request(
             .bind(CONFIRM_WITHIN.whole_seconds() as f64)
             .execute(&mut *tx)
             .await?;
-            let message = templates.confirm_new_email(new, &user.display_name, &token);
+            let message = Templates::new(&state.settings.public_url, &brand, user.language())
+                .confirm_new_email(new, &user.display_name, &token);
             mail::enqueue(&mut *tx, &message).await?;
             let event = event.detail(json!({ "to": new.masked() }));
             audit::record(&mut *tx, client, event).await?;
@@ -160,12 +162,8 @@ pub async fn confirm(
     .await?;
     let brand = branding::default_brand(&mut *tx).await?;
     let old = user.email();
-    let notice = Templates::new(&state.settings.public_url, &brand).email_changed_by_owner(
-        &old,
-        &user.display_name,
-        &new.masked(),
-        &undo,
-    );
+    let notice = Templates::new(&state.settings.public_url, &brand, user.language())
+        .email_changed_by_owner(&old, &user.display_name, &new.masked(), &undo);
     mail::enqueue(&mut *tx, &notice).await?;
     let event = AuditEvent::new("email.changed", Outcome::Success)
         .by(user.id)
@@ -245,6 +243,8 @@ pub struct Holder {
     /// The address itself, where its holder is told.
     pub email: Email,
     pub display_name: String,
+    /// The language mail to the holder is written in.
+    pub language: crate::i18n::Locale,
 }
 
 /// Who holds `email`, other than the account `except`: the account with that address, or one
@@ -258,6 +258,7 @@ pub async fn holder(
         return Ok((owner.id != except).then(|| Holder {
             id: owner.id,
             email: owner.email(),
+            language: owner.language(),
             display_name: owner.display_name,
         }));
     }
@@ -270,8 +271,9 @@ pub async fn reserver(
     email: &Email,
     except: Uuid,
 ) -> sqlx::Result<Option<Holder>> {
-    let reserver: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT u.id, u.display_name FROM email_changes c JOIN users u ON u.id = c.user_id
+    let reserver: Option<(Uuid, String, Option<String>)> = sqlx::query_as(
+        "SELECT u.id, u.display_name, u.locale
+         FROM email_changes c JOIN users u ON u.id = c.user_id
          WHERE lower(c.old_email) = lower($1) AND c.undo_hash IS NOT NULL AND c.user_id <> $2
            AND c.undone_at IS NULL AND c.ended_at IS NULL AND c.undo_expires_at > now()
          LIMIT 1",
@@ -280,10 +282,11 @@ pub async fn reserver(
     .bind(except)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(reserver.map(|(id, display_name)| Holder {
+    Ok(reserver.map(|(id, display_name, locale)| Holder {
         id,
         email: email.clone(),
         display_name,
+        language: crate::domain::preferences::language_of(locale.as_deref()),
     }))
 }
 

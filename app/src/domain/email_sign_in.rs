@@ -83,8 +83,15 @@ pub async fn request(
     // A throwaway address gets no new account (and the same answer).
     if user.is_some() || (policy.register_on_email_sign_in && !email.is_disposable()) {
         let brand = branding::for_client(&mut *tx, client).await?;
-        let name = user.as_ref().map_or("there", |u| u.display_name.as_str());
-        let message = templates(state, &brand).sign_in_link(email, name, &link, &code);
+        // The account's language; a new address reads the page's.
+        let language = user
+            .as_ref()
+            .map_or(client.reading.language(), |u| u.language());
+        let templates = templates(state, &brand, language);
+        let name = user
+            .as_ref()
+            .map_or(templates.no_name(), |u| u.display_name.as_str());
+        let message = templates.sign_in_link(email, name, &link, &code);
         mail::enqueue(&mut *tx, &message).await?;
     }
     let event = AuditEvent::new("email_sign_in.requested", Outcome::Success)
@@ -246,7 +253,8 @@ async fn complete(
         return Ok((existing.id, proof));
     }
     let name = DisplayName::from_email(&email);
-    let user_id = users::insert_passwordless(&mut *tx, &email, &name).await?;
+    let user_id =
+        users::insert_passwordless(&mut *tx, &email, &name, &client.reading.locale).await?;
     let event = AuditEvent::new("account.registered", Outcome::Success)
         .by(user_id)
         .detail(json!({ "method": "email_sign_in" }));

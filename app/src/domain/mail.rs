@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::email::Email;
 use crate::domain::privacy::{Erasure, Export, Table};
+use crate::i18n::{td_string, Locale};
 
 /// A message ready to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +68,48 @@ pub async fn recent(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxEntry>> {
     .await
 }
 
-/// Builds the product's messages in a brand's words; links start at the public URL.
+/// What changed about how a person signs in, as the "factors changed" message words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorChange {
+    /// They added an authenticator app.
+    AuthenticatorAdded,
+    /// They removed their authenticator app.
+    AuthenticatorRemoved,
+    /// They made a new set of recovery codes.
+    RecoveryCodesReplaced,
+    /// They gave their passwordless account a password.
+    PasswordAdded,
+    /// They removed their password.
+    PasswordRemoved,
+    /// Support removed their authenticator app.
+    AuthenticatorRemovedBySupport,
+    /// Support removed one of their passkeys.
+    PasskeyRemovedBySupport,
+}
+
+impl FactorChange {
+    /// The change in words, in `locale`, as it completes the message's sentence.
+    pub fn words(self, locale: Locale) -> &'static str {
+        match self {
+            Self::AuthenticatorAdded => td_string!(locale, mail.factor_authenticator_added),
+            Self::AuthenticatorRemoved => td_string!(locale, mail.factor_authenticator_removed),
+            Self::RecoveryCodesReplaced => {
+                td_string!(locale, mail.factor_recovery_codes_replaced)
+            }
+            Self::PasswordAdded => td_string!(locale, mail.factor_password_added),
+            Self::PasswordRemoved => td_string!(locale, mail.factor_password_removed),
+            Self::AuthenticatorRemovedBySupport => {
+                td_string!(locale, mail.factor_authenticator_removed_by_support)
+            }
+            Self::PasskeyRemovedBySupport => {
+                td_string!(locale, mail.factor_passkey_removed_by_support)
+            }
+        }
+    }
+}
+
+/// Builds the product's messages in a brand's words and the recipient's language; links start
+/// at the public URL.
 #[derive(Debug, Clone)]
 pub struct Templates<'a> {
     pub product: &'a str,
@@ -76,16 +118,19 @@ pub struct Templates<'a> {
     pub sender: &'a str,
     /// The brand's closing, added under every message (may be empty).
     pub footer: &'a str,
+    /// The language the recipient reads: the messages are written in it.
+    pub locale: Locale,
 }
 
 impl<'a> Templates<'a> {
-    /// The messages of `brand`.
-    pub fn new(public_url: &'a str, brand: &'a super::branding::Brand) -> Self {
+    /// The messages of `brand`, in `locale` (the recipient's language).
+    pub fn new(public_url: &'a str, brand: &'a super::branding::Brand, locale: Locale) -> Self {
         Self {
             product: &brand.product_name,
             public_url,
             sender: &brand.mail_sender_name,
             footer: &brand.mail_footer,
+            locale,
         }
     }
 
@@ -105,11 +150,16 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "verify_email",
             to: to.to_string(),
-            subject: format!("Confirm your email address for {}", self.product),
-            body: format!(
-                "Hello {name},\n\nplease confirm your email address by opening this link:\n\n{link}\n\n\
-                 The link works once and expires in 24 hours. If you did not create an account \
-                 with {product}, ignore this message.\n",
+            subject: td_string!(
+                self.locale,
+                mail.verify_email_subject,
+                product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.verify_email_body,
+                name = name,
+                link = link,
                 product = self.product
             ),
             sender: None,
@@ -122,13 +172,18 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "already_registered",
             to: to.to_string(),
-            subject: format!("Someone tried to register with your address at {}", self.product),
-            body: format!(
-                "Hello {name},\n\nsomeone just tried to create a {product} account with this email \
-                 address, which already has an account.\n\nIf it was you, sign in here:\n{signin}\n\n\
-                 Forgot your password? Reset it here:\n{reset}\n\nIf it was not you, you can ignore \
-                 this message; your account is unchanged.\n",
+            subject: td_string!(
+                self.locale,
+                mail.already_registered_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.already_registered_body,
+                name = name,
+                product = self.product,
+                signin = signin,
+                reset = reset
             ),
             sender: None,
         })
@@ -139,11 +194,16 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "reset_password",
             to: to.to_string(),
-            subject: format!("Reset your {} password", self.product),
-            body: format!(
-                "Hello {name},\n\nopen this link to choose a new password:\n\n{link}\n\n\
-                 The link works once and expires in 1 hour. If you did not ask for it, ignore \
-                 this message; your password stays as it is.\n"
+            subject: td_string!(
+                self.locale,
+                mail.reset_password_subject,
+                product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.reset_password_body,
+                name = name,
+                link = link
             ),
             sender: None,
         })
@@ -154,27 +214,43 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "sign_in_link",
             to: to.to_string(),
-            subject: format!("Your {} sign-in code is {code}", self.product),
-            body: format!(
-                "Hello {name},\n\nyour sign-in code is:\n\n    {code}\n\nType it in the browser \
-                 where you asked for it, or open this link to sign in:\n\n{link}\n\n\
-                 Both work once and expire in 15 minutes. If you did not ask to sign in, ignore \
-                 this message; nobody can sign in without it.\n"
+            subject: td_string!(
+                self.locale,
+                mail.sign_in_link_subject,
+                product = self.product,
+                code = code
+            ),
+            body: td_string!(
+                self.locale,
+                mail.sign_in_link_body,
+                name = name,
+                code = code,
+                link = link
             ),
             sender: None,
         })
+    }
+
+    /// The name a sign-in link greets an address without an account by ("Hello there,").
+    pub fn no_name(&self) -> &'static str {
+        td_string!(self.locale, mail.sign_in_link_no_name)
     }
 
     pub fn second_factor_code(&self, to: &Email, name: &str, code: &str) -> OutgoingMail {
         self.signed(OutgoingMail {
             kind: "second_factor_code",
             to: to.to_string(),
-            subject: format!("Your {} confirmation code is {code}", self.product),
-            body: format!(
-                "Hello {name},\n\nto finish signing in, type this code in the browser where \
-                 you asked for it:\n\n    {code}\n\nIt works once, in that browser only. If you \
-                 are not signing in right now, someone knows your password: reset it now at \
-                 {public_url}/forgot-password\n",
+            subject: td_string!(
+                self.locale,
+                mail.second_factor_code_subject,
+                product = self.product,
+                code = code
+            ),
+            body: td_string!(
+                self.locale,
+                mail.second_factor_code_body,
+                name = name,
+                code = code,
                 public_url = self.public_url
             ),
             sender: None,
@@ -194,33 +270,58 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "new_sign_in",
             to: to.to_string(),
-            subject: format!(
-                "New sign-in to your {} account — was this you?",
-                self.product
-            ),
-            body: format!(
-                "Hello {name},\n\nyour {product} account was just signed in to from a sign-in \
-                 that did not look like your usual ones:\n\n    Device: {device}\n    Place: \
-                 {place}\n    Time: {when}\n\nIf this was you, there is nothing to do.\n\nIf it \
-                 was not you, choose a new password now with this link (it works once, for an \
-                 hour); that signs every device out of your account:\n\n{reset}\n",
+            subject: td_string!(
+                self.locale,
+                mail.new_sign_in_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.new_sign_in_body,
+                name = name,
+                product = self.product,
+                device = device,
+                place = place,
+                when = when,
+                reset = reset
             ),
             sender: None,
         })
     }
 
-    pub fn factors_changed(&self, to: &Email, name: &str, what: &str) -> OutgoingMail {
+    /// Where a risky sign-in came from, in words for [`Self::new_sign_in`]: the country the
+    /// network address was placed in, and the address, as far as they are known.
+    pub fn sign_in_place(&self, country: Option<&str>, ip: Option<&str>) -> String {
+        match (country, ip) {
+            (Some(country), Some(ip)) => td_string!(
+                self.locale,
+                mail.new_sign_in_place_country_network,
+                country = country,
+                ip = ip
+            ),
+            (None, Some(ip)) => td_string!(self.locale, mail.new_sign_in_place_network, ip = ip),
+            (Some(country), None) => country.to_owned(),
+            (None, None) => td_string!(self.locale, mail.new_sign_in_place_unknown).to_owned(),
+        }
+    }
+
+    pub fn factors_changed(&self, to: &Email, name: &str, what: FactorChange) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
         self.signed(OutgoingMail {
             kind: "factors_changed",
             to: to.to_string(),
-            subject: format!("How you sign in to {} changed", self.product),
-            body: format!(
-                "Hello {name},\n\non your {product} account, {what}.\n\nIf this was you, there is \
-                 nothing to do. If it was not, reset your password now, which signs every device \
-                 out:\n{reset}\n",
+            subject: td_string!(
+                self.locale,
+                mail.factors_changed_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.factors_changed_body,
+                name = name,
+                product = self.product,
+                what = what.words(self.locale),
+                reset = reset
             ),
             sender: None,
         })
@@ -231,12 +332,17 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "password_changed",
             to: to.to_string(),
-            subject: format!("Your {} password was changed", self.product),
-            body: format!(
-                "Hello {name},\n\nthe password of your {product} account was just changed, and \
-                 every other signed-in device was signed out.\n\nIf this was not you, reset your \
-                 password now:\n{reset}\n",
+            subject: td_string!(
+                self.locale,
+                mail.password_changed_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.password_changed_body,
+                name = name,
+                product = self.product,
+                reset = reset
             ),
             sender: None,
         })
@@ -248,13 +354,17 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "email_changed",
             to: to.to_string(),
-            subject: format!("The email address of your {} account changed", self.product),
-            body: format!(
-                "Hello {name},\n\nat your request, our support team changed the email address \
-                 of your {product} account to {new_address}. Mail about your account now goes \
-                 there, and the links we sent to this address no longer work.\n\nIf you did not \
-                 ask for this, reply to this message or contact support at once.\n",
+            subject: td_string!(
+                self.locale,
+                mail.email_changed_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.email_changed_body,
+                name = name,
+                product = self.product,
+                new_address = new_address
             ),
             sender: None,
         })
@@ -266,16 +376,17 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "confirm_new_email",
             to: to.to_string(),
-            subject: format!(
-                "Confirm the new email address of your {} account",
-                self.product
-            ),
-            body: format!(
-                "Hello {name},\n\nopen this link to make this the email address of your \
-                 {product} account:\n\n{link}\n\nThe link works once and expires in 24 hours. \
-                 Until you open it, your account keeps its current address. If you did not ask \
-                 for this, ignore this message.\n",
+            subject: td_string!(
+                self.locale,
+                mail.confirm_new_email_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.confirm_new_email_body,
+                name = name,
+                product = self.product,
+                link = link
             ),
             sender: None,
         })
@@ -286,12 +397,15 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "email_change_to_taken",
             to: to.to_string(),
-            subject: format!("Someone tried to use your address at {}", self.product),
-            body: format!(
-                "Hello {name},\n\nsomeone signed in to another {product} account asked to move \
-                 it to this address. This address already belongs to your account, so nothing \
-                 changed.\n\nIf that was you, keep using this account, or remove this address \
-                 from it first. If it was not you, you need to do nothing.\n",
+            subject: td_string!(
+                self.locale,
+                mail.email_change_to_taken_subject,
+                product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.email_change_to_taken_body,
+                name = name,
                 product = self.product
             ),
             sender: None,
@@ -311,14 +425,18 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "email_changed_by_owner",
             to: to.to_string(),
-            subject: format!("The email address of your {} account changed", self.product),
-            body: format!(
-                "Hello {name},\n\nthe email address of your {product} account was changed to \
-                 {new_address}. Mail about your account now goes there, and the links we sent to \
-                 this address no longer work.\n\nIf this wasn't you, open this link within 7 \
-                 days:\n\n{link}\n\nIt puts this address back, signs out every device and asks \
-                 for a new password.\n",
+            subject: td_string!(
+                self.locale,
+                mail.email_changed_by_owner_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.email_changed_by_owner_body,
+                name = name,
+                product = self.product,
+                new_address = new_address,
+                link = link
             ),
             sender: None,
         })
@@ -329,12 +447,17 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "staff_invite",
             to: to.to_string(),
-            subject: format!("You are invited to the {} console", self.product),
-            body: format!(
-                "Hello,\n\nyou were made {role} in the {product} console. Open this link to choose \
-                 your password (it works once, for 15 minutes):\n\n{link}\n\nThen you will set up \
-                 a second factor. If the link has expired, ask whoever invited you for a new one.\n",
+            subject: td_string!(
+                self.locale,
+                mail.staff_invite_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.staff_invite_body,
+                role = role,
+                product = self.product,
+                link = link
             ),
             sender: None,
         })
@@ -347,14 +470,18 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: "deletion_scheduled",
             to: to.to_string(),
-            subject: format!("Your {} account will be deleted", self.product),
-            body: format!(
-                "Hello {name},\n\nas you asked, your {product} account will be deleted on {due}, \
-                 with everything we hold about you. Until then you can change your mind: sign in \
-                 and choose to keep your account.\n\n{sign_in}\n\nWe signed you out everywhere \
-                 and ended the access of the apps you had connected. If you did not ask for this, \
-                 sign in now to cancel it and change your password.\n",
+            subject: td_string!(
+                self.locale,
+                mail.deletion_scheduled_subject,
                 product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.deletion_scheduled_body,
+                name = name,
+                product = self.product,
+                due = due,
+                sign_in = sign_in
             ),
             sender: None,
         })
@@ -365,29 +492,39 @@ impl<'a> Templates<'a> {
         self.signed(OutgoingMail {
             kind: ERASED_KIND,
             to: to.to_owned(),
-            subject: format!("Your {} account was deleted", self.product),
-            body: format!(
-                "Hello {name},\n\nyour {product} account and everything we held about you have \
-                 been deleted, as you asked. What the law makes us keep (the record that you \
-                 accepted our terms, and our security log) no longer names you. This is the last \
-                 message we send you.\n",
+            subject: td_string!(
+                self.locale,
+                mail.account_erased_subject,
+                product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.account_erased_body,
+                name = name,
                 product = self.product
             ),
             sender: None,
         })
     }
 
-    /// The notice of a breach response: the business's words, then what happens next.
+    /// The notice of a breach response: the business's words (as written, in whatever
+    /// language the business wrote them), then what happens next.
     pub fn breach_notice(&self, to: &Email, name: &str, notice: &str) -> OutgoingMail {
         let reset = format!("{}/forgot-password", self.public_url);
         self.signed(OutgoingMail {
             kind: "breach_notice",
             to: to.to_string(),
-            subject: format!("Important: secure your {} account", self.product),
-            body: format!(
-                "Hello {name},\n\n{notice}\n\nTo keep your account safe we signed it out \
-                 everywhere. Before you sign in with a password again, choose a new one:\n\
-                 {reset}\n\nAt your next sign-in you will also set up a second factor.\n"
+            subject: td_string!(
+                self.locale,
+                mail.breach_notice_subject,
+                product = self.product
+            ),
+            body: td_string!(
+                self.locale,
+                mail.breach_notice_body,
+                name = name,
+                notice = notice,
+                reset = reset
             ),
             sender: None,
         })

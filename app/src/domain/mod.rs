@@ -33,6 +33,7 @@ pub mod password;
 pub mod password_change;
 pub mod password_sign_in;
 pub mod phone;
+pub mod preferences;
 pub mod privacy;
 pub mod proof_of_work;
 pub mod recovery;

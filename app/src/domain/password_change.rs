@@ -14,7 +14,7 @@ use super::{
     branding,
     client::ClientInfo,
     error::AccountError,
-    mail::{self, OutgoingMail},
+    mail::{self, FactorChange, OutgoingMail},
     mfa,
     password::{NewPassword, Password, Verification},
     sessions, settings,
@@ -77,7 +77,8 @@ pub async fn change(
         .by(user_id)
         .detail(json!({ "proven_by": proof, "ended": ended.detail() }));
     let brand = branding::for_client(&mut *tx, client).await?;
-    let message = templates(state, &brand).password_changed(&user.email(), &user.display_name);
+    let message = templates(state, &brand, user.language())
+        .password_changed(&user.email(), &user.display_name);
     finish(tx, state, client, event, message, ended).await
 }
 
@@ -106,10 +107,10 @@ pub async fn set(
     users::set_password_hash(&mut *tx, user_id, &hash).await?;
     let event = AuditEvent::new("password.set", Outcome::Success).by(user_id);
     let brand = branding::for_client(&mut *tx, client).await?;
-    let message = templates(state, &brand).factors_changed(
+    let message = templates(state, &brand, user.language()).factors_changed(
         &user.email(),
         &user.display_name,
-        "a password was added",
+        FactorChange::PasswordAdded,
     );
     finish(tx, state, client, event, message, EndedSignIns::default()).await
 }
@@ -141,10 +142,10 @@ pub async fn remove(
         .by(user_id)
         .detail(json!({ "ended": ended.detail() }));
     let brand = branding::for_client(&mut *tx, client).await?;
-    let message = templates(state, &brand).factors_changed(
+    let message = templates(state, &brand, user.language()).factors_changed(
         &user.email(),
         &user.display_name,
-        "the password was removed",
+        FactorChange::PasswordRemoved,
     );
     finish(tx, state, client, event, message, ended).await
 }

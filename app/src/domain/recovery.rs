@@ -44,7 +44,7 @@ pub async fn request_reset(
     if let Some(user) = user {
         let brand = branding::for_client(&mut *tx, client).await?;
         let token = tokens::issue(&mut tx, user.id, TokenPurpose::ResetPassword).await?;
-        let message = templates(state, &brand).reset_password(
+        let message = templates(state, &brand, user.language()).reset_password(
             &user.email(),
             &user.display_name,
             token.expose(),
@@ -93,7 +93,8 @@ pub async fn reset_password(
     users::set_password_hash(&mut *tx, user_id, &hash).await?;
     let ended = sign_out::end_everywhere(&mut tx, issuer, user_id).await?;
     let brand = branding::for_client(&mut *tx, client).await?;
-    let message = templates(state, &brand).password_changed(&user.email(), &user.display_name);
+    let message = templates(state, &brand, user.language())
+        .password_changed(&user.email(), &user.display_name);
     mail::enqueue(&mut *tx, &message).await?;
     let event = AuditEvent::new("password.reset", Outcome::Success)
         .by(user_id)
@@ -128,8 +129,13 @@ pub(crate) async fn lock_out_intruder(
     .await?;
     let ended = sign_out::end_everywhere(&mut *conn, &state.settings.public_url, user_id).await?;
     let brand = branding::default_brand(&mut *conn).await?;
+    // In the owner's language (English when the account is not found).
+    let language = users::find_by_id(&mut *conn, user_id)
+        .await?
+        .map(|user| user.language())
+        .unwrap_or_default();
     let reset = tokens::issue(&mut *conn, user_id, TokenPurpose::ResetPassword).await?;
-    let message = templates(state, &brand).reset_password(to, name, reset.expose());
+    let message = templates(state, &brand, language).reset_password(to, name, reset.expose());
     mail::enqueue(&mut *conn, &message).await?;
     Ok(ended)
 }

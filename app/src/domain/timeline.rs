@@ -12,7 +12,10 @@ use super::{
     error::AccountError,
     recovery, users,
 };
-use crate::state::AppState;
+use crate::{
+    i18n::{td_string, Locale},
+    state::AppState,
+};
 
 /// Events on one page.
 pub const PAGE: i64 = 20;
@@ -55,11 +58,13 @@ struct Row {
     detail: Value,
 }
 
-/// The newest events about `user_id` older than event `before` (from the start when `None`).
+/// The newest events about `user_id` older than event `before` (from the start when `None`),
+/// in words of `locale`.
 pub async fn page(
     state: &AppState,
     user_id: Uuid,
     before: Option<i64>,
+    locale: Locale,
 ) -> Result<Page, AccountError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, at, actor_id, actor, action, outcome, ip, user_agent, detail
@@ -85,7 +90,7 @@ pub async fn page(
             Entry {
                 id: row.id,
                 at: row.at,
-                what: describe(&row.action, failed, &row.detail, by_staff),
+                what: describe(&row.action, failed, &row.detail, by_staff, locale),
                 failed,
                 device: device_summary(row.user_agent.as_deref()),
                 country: country_of(state, row.ip.as_deref()),
@@ -147,102 +152,134 @@ const KNOWN: &[&str] = &[
     "account.deletion_cancelled",
 ];
 
-/// The plain words for one event.
-fn describe(action: &str, failed: bool, detail: &Value, by_staff: bool) -> String {
-    let method = detail["method"].as_str().and_then(method_words);
+/// The plain words for one event, in the reader's language.
+fn describe(action: &str, failed: bool, detail: &Value, by_staff: bool, locale: Locale) -> String {
     let text = match action {
-        "account.registered" if failed => {
-            "Someone tried to register again with your address".to_owned()
+        "consent.granted" => {
+            let purpose = purpose_words(detail, locale);
+            td_string!(locale, timeline_words.consent_granted, purpose = &purpose)
         }
-        "account.registered" => "Your account was created".to_owned(),
-        "account.reported_unrecognised" => {
-            "You reported activity you did not recognise: every device was signed out".to_owned()
+        "consent.withdrawn" => {
+            let purpose = purpose_words(detail, locale);
+            td_string!(locale, timeline_words.consent_withdrawn, purpose = &purpose)
         }
-        "signin.succeeded" => match method {
-            Some(m) => format!("Signed in {m}"),
-            None => "Signed in".to_owned(),
-        },
-        "signin.failed" => match detail["reason"].as_str() {
-            Some("invalid_credentials") => "A sign-in failed: wrong password".to_owned(),
-            Some("risk_blocked") => "A sign-in was stopped as too risky".to_owned(),
-            Some("account_locked") => "A sign-in was refused: the account is locked".to_owned(),
-            _ => "A sign-in failed".to_owned(),
-        },
-        "signin.owner_told" => "A sign-in from a new device: we mailed you about it".to_owned(),
-        "session.ended" => match detail["reason"].as_str() {
-            Some("signed_out") => "Signed out".to_owned(),
-            Some("ended_by_owner") => "You signed out another device".to_owned(),
-            _ => "A sign-in ended".to_owned(),
-        },
-        "session.others_ended" => "You signed out every other device".to_owned(),
-        "password.changed" => "Your password was changed".to_owned(),
-        "password.change_failed" => "A password change failed: wrong current password".to_owned(),
-        "password.reset" => "Your password was reset with a mailed link".to_owned(),
-        "password.reset_requested" => "A password reset link was asked for".to_owned(),
-        "password.set" => "A password was added".to_owned(),
-        "password.removed" => "Your password was removed".to_owned(),
-        "email.verified" => "Your email address was confirmed".to_owned(),
-        "email.change_requested" => "A move to another email address was asked for".to_owned(),
-        "email.changed" => "Your email address was changed".to_owned(),
-        "email.change_undone" => "An email address change was undone".to_owned(),
-        "passkey.added" => "A passkey was added".to_owned(),
-        "passkey.removed" => "A passkey was removed".to_owned(),
-        "passkey.renamed" => "A passkey was renamed".to_owned(),
-        "mfa.totp_enrolled" => "An authenticator app was set up".to_owned(),
-        "mfa.totp_removed" => "The authenticator app was removed".to_owned(),
-        "mfa.recovery_codes_replaced" => "New recovery codes were made".to_owned(),
-        "device.forgotten" => "A remembered device was forgotten".to_owned(),
-        "phone.verified" => "A phone number was confirmed".to_owned(),
-        "phone.removed" => "The phone number was removed".to_owned(),
-        "identity.linked" => "Another account was linked for signing in".to_owned(),
-        "identity.unlinked" => "A linked account was removed".to_owned(),
-        "oauth.consented" => "An app was connected".to_owned(),
-        "oauth.disconnected" => "An app was disconnected".to_owned(),
-        "consent.granted" => format!("You accepted {}", purpose_words(detail)),
-        "data_export.requested" => "You asked for a copy of your data".to_owned(),
-        "data_export.downloaded" => match detail["format"].as_str() {
-            Some("html") => "You downloaded your data as a readable page".to_owned(),
-            _ => "You downloaded your data".to_owned(),
-        },
-        "consent.withdrawn" => format!("You withdrew {}", purpose_words(detail)),
-        "account.deletion_requested" => "You asked for your account to be deleted".to_owned(),
-        "account.deletion_cancelled" => "You cancelled the deletion of your account".to_owned(),
-        "profile.updated" => "Your name was changed".to_owned(),
-        _ => "Our team made a change to your account".to_owned(),
+        _ => fixed_words(action, failed, detail, locale).to_owned(),
     };
     if by_staff && KNOWN.contains(&action) {
-        format!("{text} (by our team)")
+        td_string!(locale, timeline_words.by_our_team, text = &text)
     } else {
         text
+    }
+}
+
+/// The words for an event that names nothing of the person's own.
+fn fixed_words(action: &str, failed: bool, detail: &Value, locale: Locale) -> &'static str {
+    match action {
+        "account.registered" if failed => td_string!(locale, timeline_words.registered_again),
+        "account.registered" => td_string!(locale, timeline_words.registered),
+        "account.reported_unrecognised" => {
+            td_string!(locale, timeline_words.reported_unrecognised)
+        }
+        "signin.succeeded" => signed_in_words(detail["method"].as_str(), locale),
+        "signin.failed" => match detail["reason"].as_str() {
+            Some("invalid_credentials") => {
+                td_string!(locale, timeline_words.signin_failed_password)
+            }
+            Some("risk_blocked") => td_string!(locale, timeline_words.signin_risk_blocked),
+            Some("account_locked") => td_string!(locale, timeline_words.signin_account_locked),
+            _ => td_string!(locale, timeline_words.signin_failed),
+        },
+        "signin.owner_told" => td_string!(locale, timeline_words.signin_owner_told),
+        "session.ended" => match detail["reason"].as_str() {
+            Some("signed_out") => td_string!(locale, timeline_words.signed_out),
+            Some("ended_by_owner") => td_string!(locale, timeline_words.session_ended_by_owner),
+            _ => td_string!(locale, timeline_words.session_ended),
+        },
+        "session.others_ended" => td_string!(locale, timeline_words.others_ended),
+        "password.changed" => td_string!(locale, timeline_words.password_changed),
+        "password.change_failed" => td_string!(locale, timeline_words.password_change_failed),
+        "password.reset" => td_string!(locale, timeline_words.password_reset),
+        "password.reset_requested" => td_string!(locale, timeline_words.password_reset_requested),
+        "password.set" => td_string!(locale, timeline_words.password_set),
+        "password.removed" => td_string!(locale, timeline_words.password_removed),
+        "email.verified" => td_string!(locale, timeline_words.email_verified),
+        "email.change_requested" => td_string!(locale, timeline_words.email_change_requested),
+        "email.changed" => td_string!(locale, timeline_words.email_changed),
+        "email.change_undone" => td_string!(locale, timeline_words.email_change_undone),
+        "passkey.added" => td_string!(locale, timeline_words.passkey_added),
+        "passkey.removed" => td_string!(locale, timeline_words.passkey_removed),
+        "passkey.renamed" => td_string!(locale, timeline_words.passkey_renamed),
+        "mfa.totp_enrolled" => td_string!(locale, timeline_words.totp_enrolled),
+        "mfa.totp_removed" => td_string!(locale, timeline_words.totp_removed),
+        "mfa.recovery_codes_replaced" => td_string!(locale, timeline_words.recovery_codes_replaced),
+        "device.forgotten" => td_string!(locale, timeline_words.device_forgotten),
+        "phone.verified" => td_string!(locale, timeline_words.phone_verified),
+        "phone.removed" => td_string!(locale, timeline_words.phone_removed),
+        "identity.linked" => td_string!(locale, timeline_words.identity_linked),
+        "identity.unlinked" => td_string!(locale, timeline_words.identity_unlinked),
+        "oauth.consented" => td_string!(locale, timeline_words.app_connected),
+        "oauth.disconnected" => td_string!(locale, timeline_words.app_disconnected),
+        "data_export.requested" => td_string!(locale, timeline_words.data_export_requested),
+        "data_export.downloaded" => match detail["format"].as_str() {
+            Some("html") => td_string!(locale, timeline_words.data_export_downloaded_html),
+            _ => td_string!(locale, timeline_words.data_export_downloaded),
+        },
+        "account.deletion_requested" => td_string!(locale, timeline_words.deletion_requested),
+        "account.deletion_cancelled" => td_string!(locale, timeline_words.deletion_cancelled),
+        "profile.updated" => td_string!(locale, timeline_words.profile_updated),
+        _ => td_string!(locale, timeline_words.changed_by_our_team),
     }
 }
 
 /// A purpose's key in words ("marketing email" for `marketing_email`).
 /// A consent row's purpose: its name and policy version as recorded ("Terms of service
 /// (version 2)"), or, for rows written before names were, its key in words.
-fn purpose_words(detail: &serde_json::Value) -> String {
+fn purpose_words(detail: &serde_json::Value, locale: Locale) -> String {
     let name = match (detail["name"].as_str(), detail["purpose"].as_str()) {
         (Some(name), _) => name.to_owned(),
         (None, Some(key)) => key.replace('_', " "),
-        (None, None) => "a policy".to_owned(),
+        (None, None) => td_string!(locale, timeline_words.a_policy).to_owned(),
     };
     match detail["version"].as_i64() {
-        Some(v) => format!("{name} (version {v})"),
+        Some(v) => td_string!(
+            locale,
+            timeline_words.purpose_version,
+            name = &name,
+            version = v
+        ),
         None => name,
     }
 }
 
-fn method_words(method: &str) -> Option<&'static str> {
-    Some(match method {
-        "password" => "with a password",
-        "passkey" => "with a passkey",
-        "email_link" => "with a mailed link",
-        "email_code" => "with a mailed code",
-        "sms_code" => "with a text message code",
-        "social" => "with a linked account",
-        "password_reset" => "with a password reset",
-        _ => return None,
-    })
+/// "Signed in with a password": one whole sentence per method, so that each language can
+/// word it its own way.
+fn signed_in_words(method: Option<&str>, locale: Locale) -> &'static str {
+    match method {
+        Some("password") => td_string!(locale, timeline_words.signed_in_password),
+        Some("passkey") => td_string!(locale, timeline_words.signed_in_passkey),
+        Some("email_link") => td_string!(locale, timeline_words.signed_in_email_link),
+        Some("email_code") => td_string!(locale, timeline_words.signed_in_email_code),
+        Some("sms_code") => td_string!(locale, timeline_words.signed_in_sms_code),
+        Some("social") => td_string!(locale, timeline_words.signed_in_social),
+        Some("password_reset") => td_string!(locale, timeline_words.signed_in_password_reset),
+        _ => td_string!(locale, timeline_words.signed_in),
+    }
+}
+
+/// A sign-in method as the list of live sign-ins names it ("signed in … by password"), in
+/// `locale`; a method this does not know keeps its name.
+pub fn method_name(method: &str, locale: Locale) -> String {
+    let words = match method {
+        "password" => td_string!(locale, timeline_words.method_password),
+        "passkey" => td_string!(locale, timeline_words.method_passkey),
+        "email_link" => td_string!(locale, timeline_words.method_email_link),
+        "email_code" => td_string!(locale, timeline_words.method_email_code),
+        "sms_code" => td_string!(locale, timeline_words.method_sms_code),
+        "social" => td_string!(locale, timeline_words.method_social),
+        "password_reset" => td_string!(locale, timeline_words.method_password_reset),
+        other => other,
+    };
+    words.to_owned()
 }
 
 /// "This wasn't me": every sign-in ends (this one too), a password must be reset before it

@@ -47,6 +47,10 @@ pub struct User {
     pub mfa_required: bool,
     pub created_at: OffsetDateTime,
     pub last_sign_in_at: Option<OffsetDateTime>,
+    /// The language the person reads (a tag the product speaks), once known.
+    pub locale: Option<String>,
+    /// The IANA zone their moments are shown in, once they chose one.
+    pub time_zone: Option<String>,
 }
 
 impl User {
@@ -58,6 +62,26 @@ impl User {
         self.role == Role::Admin
     }
 
+    /// The language mail to this person is written in.
+    pub fn language(&self) -> crate::i18n::Locale {
+        super::preferences::language_of(self.locale.as_deref())
+    }
+
+    /// The zone moments are shown to this person in.
+    pub fn zone(&self) -> &str {
+        self.time_zone
+            .as_deref()
+            .unwrap_or(super::preferences::DEFAULT_TIME_ZONE)
+    }
+
+    /// The person's setting, as their sessions keep it.
+    pub fn preferences(&self) -> super::preferences::Preferences {
+        super::preferences::Preferences {
+            locale: self.locale.clone(),
+            time_zone: self.time_zone.clone(),
+        }
+    }
+
     /// The stored address (it went through `Email::parse` before it was stored).
     pub fn email(&self) -> Email {
         Email::from_stored(self.email.clone())
@@ -67,7 +91,7 @@ impl User {
 const COLUMNS: &str =
     "id, email, email_verified_at, display_name, password_hash, role, phone, failed_sign_ins,
      password_locked_at, locked_at, password_reset_required, mfa_required, created_at,
-     last_sign_in_at";
+     last_sign_in_at, locale, time_zone";
 
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &Email) -> sqlx::Result<Option<User>> {
     sqlx::query_as(&format!(
@@ -97,6 +121,8 @@ pub struct NewUser<'a> {
     /// The hash of the registering browser's claim, for an account whose address is not proven
     /// yet (see `address_proof`).
     pub claim_hash: Option<&'a [u8]>,
+    /// The language of the page the account was registered on.
+    pub locale: Option<&'a str>,
 }
 
 /// Creates a customer account with a proven address and no password (its owner signs in by
@@ -105,6 +131,7 @@ pub async fn insert_passwordless(
     conn: &mut PgConnection,
     email: &Email,
     name: &DisplayName,
+    locale: &str,
 ) -> anyhow::Result<Uuid> {
     let new = NewUser {
         id: Uuid::new_v4(),
@@ -114,18 +141,50 @@ pub async fn insert_passwordless(
         role: Role::Customer,
         verified: true,
         claim_hash: None,
+        locale: Some(locale),
     };
     insert(conn, new)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the address was registered concurrently"))
 }
 
+/// Sets the person's language and zone; returns the setting it replaced.
+pub async fn set_preferences(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    setting: &super::preferences::Preferences,
+) -> sqlx::Result<super::preferences::Preferences> {
+    let (locale, time_zone): (Option<String>, Option<String>) = sqlx::query_as(
+        "UPDATE users u SET locale = $2, time_zone = $3, updated_at = now()
+         FROM (SELECT id, locale, time_zone FROM users WHERE id = $1 FOR UPDATE) before
+         WHERE u.id = before.id
+         RETURNING before.locale, before.time_zone",
+    )
+    .bind(id)
+    .bind(&setting.locale)
+    .bind(&setting.time_zone)
+    .fetch_one(db)
+    .await?;
+    Ok(super::preferences::Preferences { locale, time_zone })
+}
+
+/// Gives an account that has no language yet the one it was just used in.
+pub async fn fill_locale(db: impl PgExecutor<'_>, id: Uuid, locale: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET locale = $2 WHERE id = $1 AND locale IS NULL")
+        .bind(id)
+        .bind(locale)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Inserts the account unless the address is taken; `None` means it was.
 pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
         "INSERT INTO users
-           (id, email, display_name, password_hash, role, email_verified_at, unproven_claim_hash)
-         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END, $7)
+           (id, email, display_name, password_hash, role, email_verified_at, unproven_claim_hash,
+            locale)
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END, $7, $8)
          ON CONFLICT ((lower(email))) DO NOTHING
          RETURNING id",
     )
@@ -136,6 +195,7 @@ pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<O
     .bind(new.role)
     .bind(new.verified)
     .bind(new.claim_hash)
+    .bind(new.locale)
     .fetch_optional(conn)
     .await
 }
@@ -349,6 +409,8 @@ pub const TABLES: &[Table] = &[Table {
         "phone",
         "unproven_claim_hash",
         "last_sign_in_at",
+        "locale",
+        "time_zone",
     ],
     other: &[
         "email_verified_at",

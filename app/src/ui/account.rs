@@ -17,6 +17,7 @@ use crate::api::{
     signin::sign_in_options,
     signin_consent::registration_purposes,
 };
+use crate::i18n::{tu_string, use_i18n};
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
@@ -28,15 +29,16 @@ pub fn RegisterPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let checking = RwSignal::new(false);
+    let i18n = use_i18n();
     view! {
-        <Title text="Create account" />
+        <Title text=tu_string!(i18n, account.title) />
         <section class="card">
-            <h1>{brand_text(|b| &b.register_heading, "Create your account")}</h1>
+            <h1>{brand_text(|b| &b.register_heading, tu_string!(i18n, account.heading))}</h1>
             {brand_paragraph(|b| &b.register_intro)}
             <ActionForm action>
                 <FormError error />
                 <Field
-                    label="Email"
+                    label=tu_string!(i18n, account.email_label)
                     name="email"
                     kind="email"
                     autocomplete="email"
@@ -44,18 +46,18 @@ pub fn RegisterPage() -> impl IntoView {
                     error=field_error(error, "email")
                 />
                 <Field
-                    label="Your name"
+                    label=tu_string!(i18n, account.name_label)
                     name="display_name"
                     autocomplete="name"
                     value=name
                     error=field_error(error, "display_name")
                 />
                 <Field
-                    label="Password"
+                    label=tu_string!(i18n, account.password_label)
                     name="password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters. A few unrelated words make a strong password."
+                    hint=tu_string!(i18n, account.password_hint)
                     value=password
                     error=field_error(error, "password")
                 >
@@ -69,12 +71,12 @@ pub fn RegisterPage() -> impl IntoView {
                 </Suspense>
                 // A trap for bots that fill in every field; people never see it.
                 <div class="trap" aria-hidden="true">
-                    <label for="website">"Leave this empty"</label>
+                    <label for="website">{tu_string!(i18n, account.trap_label)}</label>
                     <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" />
                 </div>
                 <BrowserCheck purpose="register" renew=action.version() working=checking />
                 <button type="submit" disabled=move || action.pending().get() || checking.get()>
-                    "Create account"
+                    {tu_string!(i18n, account.submit)}
                 </button>
             </ActionForm>
             <PasskeySignUp />
@@ -83,21 +85,25 @@ pub fn RegisterPage() -> impl IntoView {
                     view! { <SocialButtons providers=options.await.unwrap_or_default().social /> }
                 })}
             </Suspense>
-            <p class="aside">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+            <p class="aside">
+                {tu_string!(i18n, account.have_account)}
+                <a href="/signin">{tu_string!(i18n, account.sign_in_link)}</a>
+            </p>
         </section>
     }
 }
 
 #[component]
 pub fn RegisterSentPage() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <Title text="Check your inbox" />
+        <Title text=tu_string!(i18n, account.sent_title) />
         <section class="card">
-            <h1>"Check your inbox"</h1>
+            <h1>{tu_string!(i18n, account.sent_heading)}</h1>
             <p>
-                "We sent a link to confirm your email address. It works once and expires in 24 hours."
+                {tu_string!(i18n, account.sent_body)}
             </p>
-            <p class="aside">"No mail after a few minutes? Look in your spam folder."</p>
+            <p class="aside">{tu_string!(i18n, account.sent_spam)}</p>
         </section>
     }
 }
@@ -108,15 +114,16 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let action = ServerAction::<VerifyEmail>::new();
     let error = last_error(action.value());
+    let i18n = use_i18n();
     view! {
-        <Title text="Confirm your email" />
+        <Title text=tu_string!(i18n, account.verify_title) />
         <section class="card">
-            <h1>"Confirm your email address"</h1>
+            <h1>{tu_string!(i18n, account.verify_heading)}</h1>
             <ActionForm action>
                 <FormError error />
                 <input type="hidden" name="token" value=token />
                 <button type="submit" disabled=move || action.pending().get()>
-                    "Confirm my email address"
+                    {tu_string!(i18n, account.verify_submit)}
                 </button>
             </ActionForm>
         </section>

@@ -4,21 +4,25 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::{
-    admin::{recent_mail, recent_texts},
-    error::AppError,
+use crate::{
+    api::{
+        admin::{recent_mail, recent_texts},
+        error::AppError,
+    },
+    i18n::{tu_string, use_i18n},
 };
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     let mail = Resource::new(|| (), |_| recent_mail());
     let texts = Resource::new(|| (), |_| recent_texts());
+    let i18n = use_i18n();
     view! {
-        <Title text="Mail outbox" />
+        <Title text=tu_string!(i18n, admin.outbox_heading) />
         <section class="card card-wide">
-            <h1>"Mail outbox"</h1>
-            <p>"The newest 50 messages the product queued, delivered or not."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{tu_string!(i18n, admin.outbox_heading)}</h1>
+            <p>{tu_string!(i18n, admin.outbox_intro)}</p>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, admin.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match mail.await {
                         Ok(list) => view! {
@@ -29,7 +33,11 @@ pub fn OutboxPage() -> impl IntoView {
                                             <strong>{m.subject}</strong>
                                             " → " {m.recipient}
                                             " · " {m.created_at}
-                                            " · " {if m.delivered { "delivered".to_string() } else { format!("pending ({} attempts)", m.attempts) }}
+                                            " · " {if m.delivered {
+                                                tu_string!(i18n, admin.mail_delivered).to_string()
+                                            } else {
+                                                tu_string!(i18n, admin.mail_pending, attempts = m.attempts)
+                                            }}
                                         </p>
                                         <pre>{m.body_text}</pre>
                                     </li>
@@ -41,11 +49,11 @@ pub fn OutboxPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <h2>"Text messages"</h2>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h2>{tu_string!(i18n, admin.texts_heading)}</h2>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, admin.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match texts.await {
-                        Ok(list) if list.is_empty() => view! { <p>"No texts yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p>{tu_string!(i18n, admin.no_texts)}</p> }.into_any(),
                         Ok(list) => view! {
                             <ul class="outbox">
                                 {list.into_iter().map(|t| view! {
@@ -53,7 +61,7 @@ pub fn OutboxPage() -> impl IntoView {
                                         <p class="outbox-head">
                                             <strong>{t.recipient}</strong>
                                             " · " {t.created_at}
-                                            " · " {t.status} " (" {t.attempts} " attempts)"
+                                            " · " {t.status} {tu_string!(i18n, admin.text_attempts, attempts = t.attempts)}
                                         </p>
                                         <pre>{t.body}</pre>
                                     </li>

@@ -6,7 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{last_error, FormError};
-use crate::api::consents::{consents, ChooseConsent, ConsentRecord, PurposeView};
+use crate::{
+    api::consents::{consents, ChooseConsent, ConsentRecord, PurposeView},
+    i18n::{tu_string, use_i18n},
+};
 
 #[component]
 pub fn ConsentsPage() -> impl IntoView {
@@ -14,16 +17,17 @@ pub fn ConsentsPage() -> impl IntoView {
     let page = Resource::new(move || choose.version().get(), |_| consents());
     let query = use_query_map();
     let saved = move || query.read().get("saved").is_some();
+    let i18n = use_i18n();
     view! {
-        <Title text="Your privacy choices" />
+        <Title text=tu_string!(i18n, consents.heading) />
         <section class="card">
-            <h1>"Your privacy choices"</h1>
-            <p><a href="/profile">"Back to your profile"</a></p>
+            <h1>{tu_string!(i18n, consents.heading)}</h1>
+            <p><a href="/profile">{tu_string!(i18n, consents.back_to_profile)}</a></p>
             <Show when=saved>
-                <p class="notice" role="status">"Your choice is saved."</p>
+                <p class="notice" role="status">{tu_string!(i18n, consents.notice_saved)}</p>
             </Show>
             <FormError error=last_error(choose.value()) />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, consents.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => view! {
@@ -31,7 +35,7 @@ pub fn ConsentsPage() -> impl IntoView {
                                 {page.purposes.into_iter().map(|p| view! { <PurposeItem p choose /> }).collect_view()}
                             </ul>
                             <section class="subsection" aria-labelledby="consent-history-heading">
-                                <h2 id="consent-history-heading">"History"</h2>
+                                <h2 id="consent-history-heading">{tu_string!(i18n, consents.history_heading)}</h2>
                                 <ol class="timeline">
                                     {page.history.into_iter().map(|r| view! { <Record r /> }).collect_view()}
                                 </ol>
@@ -47,33 +51,42 @@ pub fn ConsentsPage() -> impl IntoView {
 
 #[component]
 fn PurposeItem(p: PurposeView, choose: ServerAction<ChooseConsent>) -> impl IntoView {
+    let i18n = use_i18n();
     let mut facts = vec![
-        if p.required { "Required" } else { "Optional" }.to_owned(),
-        format!("based on {}", p.basis),
-        format!("version {}", p.version),
+        if p.required {
+            tu_string!(i18n, consents.required)
+        } else {
+            tu_string!(i18n, consents.optional)
+        }
+        .to_owned(),
+        tu_string!(i18n, consents.based_on, basis = &p.basis),
+        tu_string!(i18n, consents.version, version = p.version),
     ];
     if let Some(region) = &p.region {
-        facts.push(format!("applies in {region}"));
+        facts.push(tu_string!(i18n, consents.applies_in, region = region));
     }
-    let status = p.choice.clone().unwrap_or_else(|| "Not chosen yet".into());
+    let status = p
+        .choice
+        .clone()
+        .unwrap_or_else(|| tu_string!(i18n, consents.not_chosen_yet).into());
     // A required purpose is not withdrawn here; an outdated acceptance can be renewed.
     let button = match (p.granted && !p.outdated, p.required) {
         (true, true) => None,
-        (true, false) => Some(("false", format!("Withdraw {}", p.name))),
-        (false, _) => Some(("true", format!("Accept {}", p.name))),
+        (true, false) => Some(("false", tu_string!(i18n, consents.withdraw, name = &p.name))),
+        (false, _) => Some(("true", tu_string!(i18n, consents.accept, name = &p.name))),
     };
     let key = p.key.clone();
     view! {
         <li data-purpose=key>
             <strong>{p.name.clone()}</strong>
-            {p.granted.then(|| view! { " " <span class="badge badge-ok">"on"</span> })}
+            {p.granted.then(|| view! { " " <span class="badge badge-ok">{tu_string!(i18n, consents.badge_on)}</span> })}
             <br />
             <span class="aside">{facts.join(" · ")}</span>
             <br />
             <span data-choice>{status}</span>
-            {p.outdated.then(|| view! { <span>" (the text has changed since)"</span> })}
+            {p.outdated.then(|| view! { <span>{tu_string!(i18n, consents.text_changed)}</span> })}
             <details>
-                <summary>"Read the text"</summary>
+                <summary>{tu_string!(i18n, consents.read_text)}</summary>
                 <p class="policy-text">{p.text}</p>
             </details>
             {button.map(|(granted, label)| view! {
@@ -89,9 +102,10 @@ fn PurposeItem(p: PurposeView, choose: ServerAction<ChooseConsent>) -> impl Into
 
 #[component]
 fn Record(r: ConsentRecord) -> impl IntoView {
+    let i18n = use_i18n();
     let mut facts = vec![r.how, r.device];
     if let Some(hash) = r.text_hash {
-        facts.push(format!("text {hash}"));
+        facts.push(tu_string!(i18n, consents.text_hash, hash = hash));
     }
     view! {
         <li data-consent-record>

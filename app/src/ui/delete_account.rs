@@ -6,21 +6,25 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use super::form::{last_error, FormError};
-use crate::api::delete_account::{
-    deletion_grace_days, deletion_question, CancelDeletion, DeletionOffer, KeepDeletion,
-    RequestAccountDeletion,
+use crate::{
+    api::delete_account::{
+        deletion_grace_days, deletion_question, CancelDeletion, DeletionOffer, KeepDeletion,
+        RequestAccountDeletion,
+    },
+    i18n::{tu_string, use_i18n},
 };
 
 #[component]
 pub fn DeleteAccountPage() -> impl IntoView {
+    let i18n = use_i18n();
     let request = ServerAction::<RequestAccountDeletion>::new();
     let grace = Resource::new(|| (), |_| deletion_grace_days());
     view! {
-        <Title text="Delete your account" />
+        <Title text=tu_string!(i18n, delete_account.title) />
         <section class="card">
-            <h1>"Delete your account"</h1>
-            <p><a href="/profile">"Back to your profile"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{tu_string!(i18n, delete_account.heading)}</h1>
+            <p><a href="/profile">{tu_string!(i18n, delete_account.back_to_profile)}</a></p>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, delete_account.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match grace.await {
                         Ok(days) => view! { <WhatHappens days /> }.into_any(),
@@ -29,16 +33,16 @@ pub fn DeleteAccountPage() -> impl IntoView {
                 })}
             </Suspense>
             <p>
-                "You may want to "<a href="/profile/data">"download your data"</a>" first."
+                {tu_string!(i18n, delete_account.data_before_link)}<a href="/profile/data">{tu_string!(i18n, delete_account.data_link)}</a>{tu_string!(i18n, delete_account.data_after_link)}
             </p>
             <ActionForm action=request>
                 <FormError error=last_error(request.value()) />
                 <div class="field field-check">
                     <input type="checkbox" id="delete-confirm" name="confirm" value="yes" required />
-                    <label for="delete-confirm">"I understand that my account and my data will be deleted"</label>
+                    <label for="delete-confirm">{tu_string!(i18n, delete_account.confirm_label)}</label>
                 </div>
                 <button type="submit" class="button-danger" disabled=move || request.pending().get()>
-                    "Delete my account"
+                    {tu_string!(i18n, delete_account.submit)}
                 </button>
             </ActionForm>
         </section>
@@ -47,28 +51,23 @@ pub fn DeleteAccountPage() -> impl IntoView {
 
 #[component]
 fn WhatHappens(days: i32) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <p>{format!(
-            "We will sign you out everywhere and end the access of the apps you connected. \
-             {days} days later, your account is deleted with everything we hold about you: \
-             your profile, addresses and phone, sign-in methods, devices, sessions, privacy \
-             choices and connected apps."
-        )}</p>
+        <p>{tu_string!(i18n, delete_account.what_happens, days = days)}</p>
         <p>
-            "Until then you can change your mind: sign in, and you will be offered to keep your \
-             account. What we must keep afterwards is only the record that you accepted our \
-             terms and our security log, neither of which will name you."
+            {tu_string!(i18n, delete_account.change_your_mind)}
         </p>
     }
 }
 
 #[component]
 pub fn DeletionStepPage() -> impl IntoView {
+    let i18n = use_i18n();
     let question = Resource::new(|| (), |_| deletion_question());
     view! {
-        <Title text="Your account is set to be deleted" />
+        <Title text=tu_string!(i18n, delete_account.offer_title) />
         <section class="card">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, delete_account.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match question.await {
                         Ok(Some(question)) => view! { <Offer question /> }.into_any(),
@@ -83,22 +82,19 @@ pub fn DeletionStepPage() -> impl IntoView {
 
 #[component]
 fn Offer(question: DeletionOffer) -> impl IntoView {
+    let i18n = use_i18n();
     let cancel = ServerAction::<CancelDeletion>::new();
     let keep = ServerAction::<KeepDeletion>::new();
     view! {
-        <h1>"Your account is set to be deleted"</h1>
-        <p>{format!(
-            "You asked us to delete your account. It will be deleted on {}, with everything we \
-             hold about you. Do you want to keep it?",
-            question.due
-        )}</p>
+        <h1>{tu_string!(i18n, delete_account.offer_heading)}</h1>
+        <p>{tu_string!(i18n, delete_account.offer_question, date = question.due)}</p>
         <ActionForm action=cancel>
             <input type="hidden" name="step" value=question.step />
             <FormError error=last_error(cancel.value()) />
-            <button type="submit" disabled=move || cancel.pending().get()>"Keep my account and sign in"</button>
+            <button type="submit" disabled=move || cancel.pending().get()>{tu_string!(i18n, delete_account.offer_keep_account)}</button>
         </ActionForm>
         <ActionForm action=keep>
-            <button type="submit" class="button-secondary">"Go on with the deletion"</button>
+            <button type="submit" class="button-secondary">{tu_string!(i18n, delete_account.offer_go_on)}</button>
         </ActionForm>
     }
 }

@@ -6,11 +6,15 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{field_error, last_error, Field, FormError};
-use crate::api::profile::{ChangeEmail, ConfirmEmailChange, UndoEmailChange};
+use crate::{
+    api::profile::{ChangeEmail, ConfirmEmailChange, UndoEmailChange},
+    i18n::{tu_string, use_i18n},
+};
 
 /// The profile's "change email" form, with what happened last.
 #[component]
 pub fn EmailChangeForm() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let sent = move || query.read().get("email_change_sent").is_some();
     let changed = move || query.read().get("email_changed").is_some();
@@ -18,20 +22,19 @@ pub fn EmailChangeForm() -> impl IntoView {
     let error = last_error(action.value());
     view! {
         <Show when=changed>
-            <p class="notice" role="status">"Your email address is changed."</p>
+            <p class="notice" role="status">{tu_string!(i18n, email_change.notice_changed)}</p>
         </Show>
         <Show when=sent>
             <p class="notice" role="status">
-                "We sent a link to the new address. Open it within 24 hours to finish the change; \
-                 until then your account keeps its current address."
+                {tu_string!(i18n, email_change.notice_sent)}
             </p>
         </Show>
         <section class="subsection" aria-labelledby="email-change-heading">
-            <h2 id="email-change-heading">"Change email address"</h2>
+            <h2 id="email-change-heading">{tu_string!(i18n, email_change.heading)}</h2>
             <ActionForm action>
                 <FormError error />
                 <Field
-                    label="New email address"
+                    label=tu_string!(i18n, email_change.new_email_label)
                     name="email"
                     id="new-email"
                     kind="email"
@@ -39,7 +42,7 @@ pub fn EmailChangeForm() -> impl IntoView {
                     error=field_error(error, "email")
                 />
                 <button type="submit" disabled=move || action.pending().get()>
-                    "Send a confirmation link"
+                    {tu_string!(i18n, email_change.submit)}
                 </button>
             </ActionForm>
         </section>
@@ -49,20 +52,21 @@ pub fn EmailChangeForm() -> impl IntoView {
 /// `/confirm-email-change?token=…`: the link mailed to the new address.
 #[component]
 pub fn ConfirmEmailChangePage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let action = ServerAction::<ConfirmEmailChange>::new();
     let error = last_error(action.value());
     view! {
-        <Title text="Confirm your new email address" />
+        <Title text=tu_string!(i18n, email_change.confirm_title) />
         <section class="card">
-            <h1>"Confirm your new email address"</h1>
-            <p>"Mail about your account will go to this address from now on."</p>
+            <h1>{tu_string!(i18n, email_change.confirm_heading)}</h1>
+            <p>{tu_string!(i18n, email_change.confirm_intro)}</p>
             <ActionForm action>
                 <FormError error />
                 <input type="hidden" name="token" value=token />
                 <button type="submit" disabled=move || action.pending().get()>
-                    "Use this address"
+                    {tu_string!(i18n, email_change.confirm_submit)}
                 </button>
             </ActionForm>
         </section>
@@ -72,23 +76,23 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
 /// `/undo-email-change?token=…`: the link mailed to the old address ("this wasn't me").
 #[component]
 pub fn UndoEmailChangePage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
     let action = ServerAction::<UndoEmailChange>::new();
     let error = last_error(action.value());
     view! {
-        <Title text="Undo the email change" />
+        <Title text=tu_string!(i18n, email_change.undo_title) />
         <section class="card">
-            <h1>"This wasn't me"</h1>
+            <h1>{tu_string!(i18n, email_change.undo_heading)}</h1>
             <p>
-                "We will put this address back on your account, sign out every device, and mail \
-                 you a link to choose a new password."
+                {tu_string!(i18n, email_change.undo_intro)}
             </p>
             <ActionForm action>
                 <FormError error />
                 <input type="hidden" name="token" value=token />
                 <button type="submit" disabled=move || action.pending().get()>
-                    "Put my address back"
+                    {tu_string!(i18n, email_change.undo_submit)}
                 </button>
             </ActionForm>
         </section>

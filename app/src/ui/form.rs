@@ -3,7 +3,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::{account::PasswordStrength, error::AppError};
+use crate::{
+    api::{account::PasswordStrength, error::AppError},
+    i18n::{tu_string, use_i18n},
+    I18n,
+};
 
 /// The error of the last submission of a form, if it failed.
 pub fn last_error<T, V>(value: V) -> Signal<Option<AppError>>
@@ -97,10 +101,11 @@ pub fn CodeFields(
     error: Signal<Option<AppError>>,
     #[prop(default = "code")] id: &'static str,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <FormError error />
         <Field
-            label="Code"
+            label=tu_string!(i18n, common.code_label)
             name="code"
             id=id
             inputmode="numeric"
@@ -110,20 +115,45 @@ pub fn CodeFields(
     }
 }
 
+/// The message of `error` for the form as a whole, in the page's language: the server's own
+/// wording for refusals that carry one, a translation for the fixed cases.
+pub fn form_message(i18n: I18n, error: &AppError) -> Option<String> {
+    let fixed = match error {
+        AppError::Field { .. } => return None,
+        AppError::Refused(_) | AppError::Locked(_) | AppError::BadRequest(_) => {
+            return error.form_message()
+        }
+        AppError::Throttled { minutes: 1 } => tu_string!(i18n, common.error_throttled_one),
+        AppError::Throttled { minutes } => {
+            return Some(tu_string!(i18n, common.error_throttled, minutes = *minutes))
+        }
+        AppError::InvalidCredentials => tu_string!(i18n, common.error_invalid_credentials),
+        AppError::ProofOfWork => tu_string!(i18n, common.error_proof_of_work),
+        AppError::EmailNotVerified => tu_string!(i18n, common.error_email_not_verified),
+        AppError::StepUp => tu_string!(i18n, common.error_step_up),
+        AppError::Unauthorized => tu_string!(i18n, common.error_unauthorized),
+        AppError::Forbidden => tu_string!(i18n, common.error_forbidden),
+        AppError::NotFound => tu_string!(i18n, common.error_not_found),
+        AppError::Internal => tu_string!(i18n, common.error_internal),
+    };
+    Some(fixed.to_owned())
+}
+
 /// The message of an error that is not about one field. A change that needs a recent proof
 /// offers the link that asks for it and comes back to this page.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
+    let i18n = use_i18n();
     let step_up = move || {
         let here = format!("{}{}", location.pathname.get(), location.search.get());
         format!("/signin/step-up?return_to={}", query_value(&here))
     };
     view! {
         <div class="form-error" role="alert">
-            {move || error.get().and_then(|e| e.form_message()).map(|m| view! { <p>{m}</p> })}
+            {move || error.get().and_then(|e| form_message(i18n, &e)).map(|m| view! { <p>{m}</p> })}
             <Show when=move || error.get() == Some(AppError::StepUp)>
-                <p><a href=step_up class="button">"Confirm it's you"</a></p>
+                <p><a href=step_up class="button">{tu_string!(i18n, common.confirm_its_you)}</a></p>
             </Show>
         </div>
     }
@@ -151,6 +181,7 @@ pub fn StrengthMeter(
     #[prop(optional)] display_name: RwSignal<String>,
 ) -> impl IntoView {
     let rate = ServerAction::<PasswordStrength>::new();
+    let i18n = use_i18n();
     Effect::new(move |_| {
         let password = password.get();
         if !password.is_empty() {
@@ -176,7 +207,7 @@ pub fn StrengthMeter(
                         view! {
                             <meter min="0" max="4" low="2" high="3" optimum="4" value=r.score>
                                 {r.score}
-                                " of 4"
+                                {tu_string!(i18n, common.strength_of_4)}
                             </meter>
                             <span class=class>{r.message}</span>
                         }

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use crate::i18n::{tu_string, use_i18n};
+
 use crate::api::{
     branding::{get_branding, Branding},
     error::AppError,
@@ -70,9 +72,10 @@ pub fn Layout(children: Children) -> impl IntoView {
     provide_context(sign_out);
     let branding = Resource::new(|| (), |_| get_branding());
     provide_context(CurrentBrand(branding));
+    let i18n = use_i18n();
 
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{tu_string!(i18n, common.skip_to_content)}</a>
         <header class="site-header">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -88,7 +91,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <nav aria-label="Account">
+            <nav aria-label=tu_string!(i18n, common.account_nav)>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match user.await {
@@ -97,7 +100,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                                     <a href="/profile">{me.display_name}</a>
                                     <ActionForm action=sign_out attr:class="inline-form">
                                         <button type="submit" class="link-button">
-                                            "Sign out"
+                                            {tu_string!(i18n, common.sign_out)}
                                         </button>
                                     </ActionForm>
                                 }
@@ -105,9 +108,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                             }
                             _ => {
                                 view! {
-                                    <a href="/signin">"Sign in"</a>
+                                    <a href="/signin">{tu_string!(i18n, common.sign_in)}</a>
                                     <a href="/register" class="button button-small">
-                                        "Create account"
+                                        {tu_string!(i18n, common.create_account)}
                                     </a>
                                 }
                                     .into_any()
@@ -121,7 +124,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             {children()}
         </main>
         <footer class="site-footer">
-            <p>{brand_text(|b| &b.footer_text, "Your data stays yours: we use it only to sign you in.")}</p>
+            <p>{brand_text(|b| &b.footer_text, tu_string!(i18n, common.footer))}</p>
         </footer>
     }
 }

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::form::{last_error, FormError};
-use crate::api::my_data::{data_export, ExportView, RequestDataExport};
+use crate::{
+    api::my_data::{data_export, ExportView, RequestDataExport},
+    i18n::{tu_string, use_i18n},
+};
 
 #[component]
 pub fn MyDataPage() -> impl IntoView {
@@ -16,18 +19,14 @@ pub fn MyDataPage() -> impl IntoView {
         move || (request.version().get(), tick.get()),
         |_| data_export(),
     );
+    let i18n = use_i18n();
     view! {
-        <Title text="Your data" />
+        <Title text=tu_string!(i18n, my_data.heading) />
         <section class="card">
-            <h1>"Your data"</h1>
-            <p><a href="/profile">"Back to your profile"</a></p>
-            <p>
-                "Download a copy of everything we hold about you: your profile, addresses and phone, "
-                "sign-in methods (without their secrets), devices and sign-ins, privacy choices "
-                "with their history, connected apps and your account's activity. We prepare it "
-                "in the background; it stays ready to download for 24 hours."
-            </p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{tu_string!(i18n, my_data.heading)}</h1>
+            <p><a href="/profile">{tu_string!(i18n, my_data.back_to_profile)}</a></p>
+            <p>{tu_string!(i18n, my_data.intro)}</p>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, my_data.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match export.await {
                         Ok(view) => view! { <ExportStatus view tick /> }.into_any(),
@@ -37,7 +36,7 @@ pub fn MyDataPage() -> impl IntoView {
             </Suspense>
             <ActionForm action=request>
                 <FormError error=last_error(request.value()) />
-                <button type="submit" disabled=move || request.pending().get()>"Download my data"</button>
+                <button type="submit" disabled=move || request.pending().get()>{tu_string!(i18n, my_data.submit)}</button>
             </ActionForm>
         </section>
     }
@@ -45,8 +44,9 @@ pub fn MyDataPage() -> impl IntoView {
 
 #[component]
 fn ExportStatus(view: Option<ExportView>, tick: RwSignal<u32>) -> impl IntoView {
+    let i18n = use_i18n();
     let Some(view) = view else {
-        return view! { <p data-export-state="none">"You have not asked for your data yet."</p> }
+        return view! { <p data-export-state="none">{tu_string!(i18n, my_data.state_none)}</p> }
             .into_any();
     };
     let state = view.state.clone();
@@ -58,34 +58,40 @@ fn ExportStatus(view: Option<ExportView>, tick: RwSignal<u32>) -> impl IntoView 
             });}
             <noscript><meta http-equiv="refresh" content="2" /></noscript>
             <div data-export-state=state role="status" aria-live="polite">
-                <p>{format!("Preparing your data: {} of {} parts done.", view.tables_done, view.tables_total)}</p>
+                <p>{tu_string!(
+                    i18n,
+                    my_data.state_preparing,
+                    done = view.tables_done,
+                    total = view.tables_total,
+                )}</p>
                 <progress max=view.tables_total value=view.tables_done>
-                    {format!("{} of {}", view.tables_done, view.tables_total)}
+                    {tu_string!(i18n, my_data.progress, done = view.tables_done, total = view.tables_total)}
                 </progress>
             </div>
         }
         .into_any(),
         "ready" => view! {
             <div data-export-state=state role="status">
-                <p>{format!(
-                    "Your data is ready (asked for on {}). You can download it until {}.",
-                    view.requested_at,
-                    view.expires_at.unwrap_or_default(),
+                <p>{tu_string!(
+                    i18n,
+                    my_data.state_ready,
+                    requested = view.requested_at,
+                    expires = view.expires_at.unwrap_or_default(),
                 )}</p>
                 <ul>
-                    <li><a href="/profile/data/download?format=json" rel="external" download>"Download as JSON (for other programs)"</a></li>
-                    <li><a href="/profile/data/download?format=html" rel="external" download>"Download as a readable page (HTML)"</a></li>
+                    <li><a href="/profile/data/download?format=json" rel="external" download>{tu_string!(i18n, my_data.download_json)}</a></li>
+                    <li><a href="/profile/data/download?format=html" rel="external" download>{tu_string!(i18n, my_data.download_html)}</a></li>
                 </ul>
             </div>
         }
         .into_any(),
         "expired" => view! {
-            <p data-export-state=state>"Your last export is no longer available. Ask for a new one."</p>
+            <p data-export-state=state>{tu_string!(i18n, my_data.state_expired)}</p>
         }
         .into_any(),
         _ => view! {
             <p data-export-state=state class="form-error" role="alert">
-                "We could not prepare your data. Please ask again."
+                {tu_string!(i18n, my_data.state_failed)}
             </p>
         }
         .into_any(),

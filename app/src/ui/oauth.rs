@@ -9,9 +9,12 @@ use super::{
     form::{last_error, FormError},
     layout::brand_paragraph,
 };
-use crate::api::{
-    error::AppError,
-    oauth::{connected_apps, consent_details, AuthorizeProblem, DisconnectApp},
+use crate::{
+    api::{
+        error::AppError,
+        oauth::{connected_apps, consent_details, AuthorizeProblem, DisconnectApp},
+    },
+    i18n::{tu_string, use_i18n},
 };
 
 /// Asks the signed-in person to approve an app. A plain form, so the answer is a navigation
@@ -23,32 +26,33 @@ pub fn ConsentPage() -> impl IntoView {
         move || query.read().get("request").unwrap_or_default(),
         consent_details,
     );
+    let i18n = use_i18n();
     view! {
-        <Title text="Allow access" />
+        <Title text=tu_string!(i18n, oauth.consent_title) />
         <section class="card">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, oauth.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match details.await {
                         Ok(Some(d)) => view! {
-                            <h1>{format!("Allow {} to use your account?", d.client_name)}</h1>
+                            <h1>{tu_string!(i18n, oauth.consent_heading, app = &d.client_name)}</h1>
                             {brand_paragraph(|b| &b.consent_intro)}
-                            <p>{format!("{} will be able to:", d.client_name)}</p>
+                            <p>{tu_string!(i18n, oauth.will_be_able_to, app = &d.client_name)}</p>
                             <ul class="permissions">
                                 {d.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
                             </ul>
-                            <p class="aside">"You can withdraw this later from your profile."</p>
+                            <p class="aside">{tu_string!(i18n, oauth.withdraw_later)}</p>
                             <form method="post" action="/oauth2/consent" class="consent">
                                 <input type="hidden" name="request" value=d.request />
-                                <button type="submit" name="decision" value="approve">"Allow"</button>
+                                <button type="submit" name="decision" value="approve">{tu_string!(i18n, oauth.allow)}</button>
                                 " "
                                 <button type="submit" name="decision" value="deny" class="button-secondary">
-                                    "Deny"
+                                    {tu_string!(i18n, oauth.deny)}
                                 </button>
                             </form>
                         }.into_any(),
                         Ok(None) => view! {
-                            <h1>"Nothing to approve"</h1>
-                            <p>"No app is waiting for your approval in this browser."</p>
+                            <h1>{tu_string!(i18n, oauth.nothing_heading)}</h1>
+                            <p>{tu_string!(i18n, oauth.nothing_text)}</p>
                         }.into_any(),
                         Err(AppError::Unauthorized) => view! { <Redirect path="/signin" /> }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -79,12 +83,13 @@ pub fn ContinueToAppPage() -> impl IntoView {
         }
         _ => "/oauth2/authorize/continue".to_owned(),
     };
+    let i18n = use_i18n();
     view! {
-        <Title text="Returning to the app" />
+        <Title text=tu_string!(i18n, oauth.continue_title) />
         <Meta http_equiv="refresh" content=move || format!("0;url={}", target()) />
         <section class="card">
-            <h1>"Signed in"</h1>
-            <p><a href=target rel="external">"Continue to the app"</a></p>
+            <h1>{tu_string!(i18n, oauth.continue_heading)}</h1>
+            <p><a href=target rel="external">{tu_string!(i18n, oauth.continue_link)}</a></p>
         </section>
     }
 }
@@ -92,15 +97,16 @@ pub fn ContinueToAppPage() -> impl IntoView {
 /// An app asked to sign the person out without proof that it is theirs: they confirm here.
 #[component]
 pub fn ConfirmSignOutPage() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <Title text="Sign out" />
+        <Title text=tu_string!(i18n, oauth.sign_out) />
         <section class="card">
-            <h1>"Sign out?"</h1>
-            <p>"An app asked to sign you out of your account on this device."</p>
+            <h1>{tu_string!(i18n, oauth.sign_out_heading)}</h1>
+            <p>{tu_string!(i18n, oauth.sign_out_text)}</p>
             <form method="post" action="/oauth2/logout/confirm">
-                <button type="submit">"Sign out"</button>
+                <button type="submit">{tu_string!(i18n, oauth.sign_out)}</button>
                 " "
-                <a href="/profile" class="button button-secondary">"Stay signed in"</a>
+                <a href="/profile" class="button button-secondary">{tu_string!(i18n, oauth.stay_signed_in)}</a>
             </form>
         </section>
     }
@@ -110,20 +116,21 @@ pub fn ConfirmSignOutPage() -> impl IntoView {
 #[component]
 pub fn AuthorizeErrorPage() -> impl IntoView {
     let query = use_query_map();
+    let i18n = use_i18n();
     let message = move || {
         query
             .read()
             .get("reason")
             .and_then(|r| AuthorizeProblem::from_code(&r))
             .map(|p| p.to_string())
-            .unwrap_or_else(|| "The app's sign-in request could not be completed.".into())
+            .unwrap_or_else(|| tu_string!(i18n, oauth.error_fallback).into())
     };
     view! {
-        <Title text="Sign-in stopped" />
+        <Title text=tu_string!(i18n, oauth.error_title) />
         <section class="card">
-            <h1>"We could not sign you in to the app"</h1>
+            <h1>{tu_string!(i18n, oauth.error_heading)}</h1>
             <p class="form-error" role="alert">{message}</p>
-            <p><a href="/">"Go to the home page"</a></p>
+            <p><a href="/">{tu_string!(i18n, oauth.home_link)}</a></p>
         </section>
     }
 }
@@ -134,27 +141,28 @@ pub fn ConnectedApps() -> impl IntoView {
     let disconnect = ServerAction::<DisconnectApp>::new();
     let error = last_error(disconnect.value());
     let apps = Resource::new(move || disconnect.version().get(), |_| connected_apps());
+    let i18n = use_i18n();
     view! {
         <section class="subsection" aria-labelledby="apps-heading">
-            <h2 id="apps-heading">"Connected apps"</h2>
+            <h2 id="apps-heading">{tu_string!(i18n, oauth.apps_heading)}</h2>
             <FormError error />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, oauth.loading)}</p> }>
                 {move || Suspend::new(async move {
                     let apps = apps.await.unwrap_or_default();
                     if apps.is_empty() {
-                        return view! { <p>"No apps are connected to your account."</p> }.into_any();
+                        return view! { <p>{tu_string!(i18n, oauth.no_apps)}</p> }.into_any();
                     }
                     view! {
                         <ul class="identities">
                             {apps.into_iter().map(|a| view! {
                                 <li>
                                     <strong>{a.name.clone()}</strong>
-                                    " · since " {a.since}
+                                    {tu_string!(i18n, oauth.since, since = a.since)}
                                     " · " {a.permissions.join(", ")}
                                     <ActionForm action=disconnect attr:class="inline-form">
                                         <input type="hidden" name="client_id" value=a.client_id />
                                         <button type="submit" class="link-button">
-                                            {format!("Disconnect {}", a.name)}
+                                            {tu_string!(i18n, oauth.disconnect, name = &a.name)}
                                         </button>
                                     </ActionForm>
                                 </li>

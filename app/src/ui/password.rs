@@ -9,6 +9,7 @@ use crate::api::{
     error::AppError,
     password::{ChangePassword, RemovePassword, SetPassword},
 };
+use crate::i18n::{tu_string, use_i18n};
 
 /// "Password": what the account has, and the forms that change it.
 #[component]
@@ -16,15 +17,16 @@ pub fn PasswordSection(has_password: bool) -> impl IntoView {
     let query = use_query_map();
     let set = move || query.read().get("password_set").is_some();
     let removed = move || query.read().get("password_removed").is_some();
+    let i18n = use_i18n();
     view! {
         <section class="subsection" aria-labelledby="password-heading">
-            <h2 id="password-heading">"Password"</h2>
+            <h2 id="password-heading">{tu_string!(i18n, password.heading)}</h2>
             <Show when=set>
-                <p class="notice" role="status">"Your account has a password now."</p>
+                <p class="notice" role="status">{tu_string!(i18n, password.notice_set)}</p>
             </Show>
             <Show when=removed>
                 <p class="notice" role="status">
-                    "Your password is removed and every other device was signed out."
+                    {tu_string!(i18n, password.notice_removed)}
                 </p>
             </Show>
             {if has_password {
@@ -40,20 +42,21 @@ pub fn PasswordSection(has_password: bool) -> impl IntoView {
 fn ChangeForm() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let error = last_error(action.value());
+    let i18n = use_i18n();
     view! {
         <ActionForm action>
             <FormError error />
             <Field
-                label="Current password"
+                label=tu_string!(i18n, password.current_label)
                 name="current_password"
                 kind="password"
                 autocomplete="current-password"
-                hint="Forgot it? Leave it empty and confirm it's you another way."
+                hint=tu_string!(i18n, password.current_hint)
                 error=field_error(error, "current_password")
             />
             <NewPasswordField error />
             <button type="submit" disabled=move || action.pending().get()>
-                "Change password"
+                {tu_string!(i18n, password.change_submit)}
             </button>
         </ActionForm>
     }
@@ -63,13 +66,14 @@ fn ChangeForm() -> impl IntoView {
 fn SetForm() -> impl IntoView {
     let action = ServerAction::<SetPassword>::new();
     let error = last_error(action.value());
+    let i18n = use_i18n();
     view! {
-        <p>"You sign in without a password. You can add one as another way in."</p>
+        <p>{tu_string!(i18n, password.set_intro)}</p>
         <ActionForm action>
             <FormError error />
             <NewPasswordField error />
             <button type="submit" disabled=move || action.pending().get()>
-                "Set password"
+                {tu_string!(i18n, password.set_submit)}
             </button>
         </ActionForm>
     }
@@ -79,11 +83,12 @@ fn SetForm() -> impl IntoView {
 fn RemoveForm() -> impl IntoView {
     let action = ServerAction::<RemovePassword>::new();
     let error = last_error(action.value());
+    let i18n = use_i18n();
     view! {
         <ActionForm action>
             <FormError error />
             <button type="submit" class="button-secondary" disabled=move || action.pending().get()>
-                "Remove password"
+                {tu_string!(i18n, password.remove_submit)}
             </button>
         </ActionForm>
     }
@@ -93,9 +98,10 @@ fn RemoveForm() -> impl IntoView {
 #[component]
 fn NewPasswordField(error: Signal<Option<AppError>>) -> impl IntoView {
     let password = RwSignal::new(String::new());
+    let i18n = use_i18n();
     view! {
         <Field
-            label="New password"
+            label=tu_string!(i18n, password.new_label)
             name="password"
             id="new-password"
             kind="password"

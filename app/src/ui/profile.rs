@@ -1,5 +1,5 @@
-//! The signed-in customer's profile: address, name, password, sign-ins, second factors,
-//! passkeys, linked accounts and connected apps.
+//! The signed-in customer's profile: address, name, password, language and time zone,
+//! sign-ins, second factors, passkeys, linked accounts and connected apps.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,18 +12,23 @@ use super::{
     oauth::ConnectedApps,
     passkeys::PasskeyManager,
     password::PasswordSection,
+    preferences::PreferencesSection,
     security::SecuritySection,
     sign_ins::SignInsSection,
     sms::PhoneSection,
     social::LinkedAccounts,
 };
-use crate::api::profile::{AccountSummary, UpdateProfile};
+use crate::{
+    api::profile::{AccountSummary, UpdateProfile},
+    i18n::{tu_string, use_i18n},
+};
 
 /// The page's sections that load data of their own sit outside the account's `Suspense`:
 /// resources created while a `Suspense` resolves would make the server's stream wait on
 /// boundaries it re-walks.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    let i18n = use_i18n();
     let CurrentUser(user) = expect_context::<CurrentUser>();
     let query = use_query_map();
     let password_changed = move || query.read().get("password_changed").is_some();
@@ -32,18 +37,18 @@ pub fn ProfilePage() -> impl IntoView {
     let authenticator_added = move || query.read().get("authenticator_added").is_some();
     let deletion_cancelled = move || query.read().get("deletion_cancelled").is_some();
     view! {
-        <Title text="Your profile" />
+        <Title text=tu_string!(i18n, profile.title) />
         <section class="card">
-            <h1>"Your profile"</h1>
+            <h1>{tu_string!(i18n, profile.heading)}</h1>
             <Show when=password_changed>
                 <p class="notice" role="status">
-                    "Your password was changed and every other device was signed out."
+                    {tu_string!(i18n, profile.notice_password_changed)}
                 </p>
             </Show>
             <Show when=deletion_cancelled>
-                <p class="notice" role="status">"Your account will not be deleted. Welcome back."</p>
+                <p class="notice" role="status">{tu_string!(i18n, profile.notice_deletion_cancelled)}</p>
             </Show>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, profile.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(me)) => view! { <ProfileFacts me /> }.into_any(),
@@ -53,20 +58,21 @@ pub fn ProfilePage() -> impl IntoView {
                 })}
             </Suspense>
             <Show when=passkey_added>
-                <p class="notice" role="status">"Your passkey was added."</p>
+                <p class="notice" role="status">{tu_string!(i18n, profile.notice_passkey_added)}</p>
             </Show>
             <Show when=authenticator_added>
-                <p class="notice" role="status">"Your authenticator app is on."</p>
+                <p class="notice" role="status">{tu_string!(i18n, profile.notice_authenticator_added)}</p>
             </Show>
-            <p><a href="/profile/activity">"See your account activity"</a></p>
-            <p><a href="/profile/consents">"Your privacy choices"</a></p>
-            <p><a href="/profile/data">"Download your data"</a></p>
-            <p><a href="/profile/delete">"Delete your account"</a></p>
+            <p><a href="/profile/activity">{tu_string!(i18n, profile.activity_link)}</a></p>
+            <p><a href="/profile/consents">{tu_string!(i18n, profile.consents_link)}</a></p>
+            <p><a href="/profile/data">{tu_string!(i18n, profile.data_link)}</a></p>
+            <p><a href="/profile/delete">{tu_string!(i18n, profile.delete_link)}</a></p>
+            <PreferencesSection />
             <SignInsSection />
             <SecuritySection />
             <PasskeyManager />
             <Show when=linked>
-                <p class="notice" role="status">"Your account is linked."</p>
+                <p class="notice" role="status">{tu_string!(i18n, profile.notice_linked)}</p>
             </Show>
             <LinkedAccounts />
             <ConnectedApps />
@@ -77,6 +83,7 @@ pub fn ProfilePage() -> impl IntoView {
 /// The account's address, name (editable) and phone number.
 #[component]
 fn ProfileFacts(me: AccountSummary) -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let phone_added = move || query.read().get("phone_added").is_some();
     let action = ServerAction::<UpdateProfile>::new();
@@ -85,13 +92,13 @@ fn ProfileFacts(me: AccountSummary) -> impl IntoView {
     let name = RwSignal::new(me.display_name.clone());
     view! {
         <dl class="facts">
-            <dt>"Email"</dt>
+            <dt>{tu_string!(i18n, profile.email_label)}</dt>
             <dd>
                 {me.email.clone()}
                 {if me.email_verified {
-                    view! { <span class="badge badge-ok">"verified"</span> }.into_any()
+                    view! { <span class="badge badge-ok">{tu_string!(i18n, profile.badge_verified)}</span> }.into_any()
                 } else {
-                    view! { <span class="badge">"not verified"</span> }.into_any()
+                    view! { <span class="badge">{tu_string!(i18n, profile.badge_not_verified)}</span> }.into_any()
                 }}
             </dd>
         </dl>
@@ -99,26 +106,26 @@ fn ProfileFacts(me: AccountSummary) -> impl IntoView {
         <ActionForm action>
             <FormError error />
             <Field
-                label="Display name"
+                label=tu_string!(i18n, profile.display_name_label)
                 name="display_name"
                 autocomplete="name"
                 value=name
                 error=field_error(error, "display_name")
             />
             <button type="submit" disabled=move || action.pending().get()>
-                "Save"
+                {tu_string!(i18n, profile.save)}
             </button>
             <Show when=saved>
-                <p class="notice" role="status">"Saved."</p>
+                <p class="notice" role="status">{tu_string!(i18n, profile.notice_saved)}</p>
             </Show>
         </ActionForm>
         <PasswordSection has_password=me.has_password />
         <Show when=phone_added>
-            <p class="notice" role="status">"Your phone number is confirmed."</p>
+            <p class="notice" role="status">{tu_string!(i18n, profile.notice_phone_added)}</p>
         </Show>
         <PhoneSection phone=me.phone.clone() />
         {me.is_admin.then(|| view! {
-            <p class="aside"><a href="/admin">"Console"</a> " · " <a href="/admin/outbox">"Development mail and SMS outbox"</a></p>
+            <p class="aside"><a href="/admin">{tu_string!(i18n, profile.console_link)}</a> " · " <a href="/admin/outbox">{tu_string!(i18n, profile.outbox_link)}</a></p>
         })}
     }
 }

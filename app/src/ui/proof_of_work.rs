@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::signin::proof_challenge,
+    i18n::{tu_string, use_i18n},
     model::proof_of_work::{answer, search, Challenge},
 };
 
@@ -28,6 +29,7 @@ pub fn BrowserCheck(
         move || renew.get(),
         move |_| proof_challenge(purpose.to_owned()),
     );
+    let i18n = use_i18n();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
@@ -36,7 +38,7 @@ pub fn BrowserCheck(
             })}
         </Suspense>
         <Show when=move || working.get()>
-            <p class="aside" role="status">"Checking your browser…"</p>
+            <p class="aside" role="status">{tu_string!(i18n, proof_of_work.checking)}</p>
         </Show>
     }
 }

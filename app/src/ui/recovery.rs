@@ -6,27 +6,29 @@ use leptos_router::hooks::use_query_map;
 
 use super::form::{field_error, last_error, Field, FormError, StrengthMeter};
 use crate::api::signin::{ForgotPassword, ResetPassword};
+use crate::i18n::{tu_string, use_i18n};
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<ForgotPassword>::new();
     let error = last_error(action.value());
+    let i18n = use_i18n();
     view! {
-        <Title text="Forgot password" />
+        <Title text=tu_string!(i18n, recovery.forgot_title) />
         <section class="card">
-            <h1>"Reset your password"</h1>
-            <p>"Enter your email address and we will send you a link to choose a new password."</p>
+            <h1>{tu_string!(i18n, recovery.forgot_heading)}</h1>
+            <p>{tu_string!(i18n, recovery.forgot_intro)}</p>
             <ActionForm action>
                 <FormError error />
                 <Field
-                    label="Email"
+                    label=tu_string!(i18n, recovery.email_label)
                     name="email"
                     kind="email"
                     autocomplete="email"
                     error=field_error(error, "email")
                 />
                 <button type="submit" disabled=move || action.pending().get()>
-                    "Send reset link"
+                    {tu_string!(i18n, recovery.forgot_submit)}
                 </button>
             </ActionForm>
         </section>
@@ -35,12 +37,13 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn ForgotSentPage() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <Title text="Check your inbox" />
+        <Title text=tu_string!(i18n, recovery.sent_title) />
         <section class="card">
-            <h1>"Check your inbox"</h1>
+            <h1>{tu_string!(i18n, recovery.sent_heading)}</h1>
             <p>
-                "If an account uses that address, we sent it a link to reset the password. The link works once and expires in 1 hour."
+                {tu_string!(i18n, recovery.sent_body)}
             </p>
         </section>
     }
@@ -53,27 +56,28 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
     let error = last_error(action.value());
     let password = RwSignal::new(String::new());
+    let i18n = use_i18n();
     view! {
-        <Title text="Choose a new password" />
+        <Title text=tu_string!(i18n, recovery.reset_title) />
         <section class="card">
-            <h1>"Choose a new password"</h1>
-            <p>"Every other device signed in to your account will be signed out."</p>
+            <h1>{tu_string!(i18n, recovery.reset_heading)}</h1>
+            <p>{tu_string!(i18n, recovery.reset_intro)}</p>
             <ActionForm action>
                 <FormError error />
                 <input type="hidden" name="token" value=token />
                 <Field
-                    label="New password"
+                    label=tu_string!(i18n, recovery.new_password_label)
                     name="password"
                     kind="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters. A few unrelated words make a strong password."
+                    hint=tu_string!(i18n, recovery.password_hint)
                     value=password
                     error=field_error(error, "password")
                 >
                     <StrengthMeter password />
                 </Field>
                 <button type="submit" disabled=move || action.pending().get()>
-                    "Set new password"
+                    {tu_string!(i18n, recovery.reset_submit)}
                 </button>
             </ActionForm>
         </section>

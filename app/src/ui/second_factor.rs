@@ -11,18 +11,22 @@ use super::{
     passkeys::PasskeySignIn,
     security::AuthenticatorSetupView,
 };
-use crate::api::second_factor::{
-    second_step_enrol_start, second_step_offer, SecondStepEmail, SecondStepEnrol,
-    SecondStepRecoveryCode, SecondStepSendEmail, SecondStepTotp, StepOffer,
+use crate::{
+    api::second_factor::{
+        second_step_enrol_start, second_step_offer, SecondStepEmail, SecondStepEnrol,
+        SecondStepRecoveryCode, SecondStepSendEmail, SecondStepTotp, StepOffer,
+    },
+    i18n::{tu_string, use_i18n},
 };
 
 #[component]
 pub fn SecondFactorPage() -> impl IntoView {
+    let i18n = use_i18n();
     let offer = Resource::new(|| (), |_| second_step_offer());
     view! {
-        <Title text="Confirm it's you" />
+        <Title text=tu_string!(i18n, second_factor.title) />
         <section class="card">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, second_factor.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match offer.await {
                         Ok(Some(offer)) if offer.must_enrol => view! { <Enrol offer /> }.into_any(),
@@ -39,62 +43,65 @@ pub fn SecondFactorPage() -> impl IntoView {
 /// "Remember this device for 30 days".
 #[component]
 fn RememberDevice() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="field field-check">
             <input id="remember" name="remember" type="checkbox" value="on" />
-            <label for="remember">"Remember this device for 30 days"</label>
+            <label for="remember">{tu_string!(i18n, second_factor.remember_device)}</label>
         </div>
     }
 }
 
 #[component]
 fn Choices(offer: StepOffer) -> impl IntoView {
+    let i18n = use_i18n();
     let totp = ServerAction::<SecondStepTotp>::new();
     let recovery = ServerAction::<SecondStepRecoveryCode>::new();
     view! {
-        <h1>"Confirm it's you"</h1>
-        <p>"Your account is protected by a second step. Use one of these to go on."</p>
+        <h1>{tu_string!(i18n, second_factor.heading)}</h1>
+        <p>{tu_string!(i18n, second_factor.intro)}</p>
         {offer.totp.then(|| view! {
             <section aria-labelledby="totp-heading">
-                <h2 id="totp-heading">"Code from your authenticator app"</h2>
+                <h2 id="totp-heading">{tu_string!(i18n, second_factor.totp_heading)}</h2>
                 <ActionForm action=totp>
                     <CodeFields error=last_error(totp.value()) />
                     <RememberDevice />
-                    <button type="submit" disabled=move || totp.pending().get()>"Confirm"</button>
+                    <button type="submit" disabled=move || totp.pending().get()>{tu_string!(i18n, second_factor.confirm)}</button>
                 </ActionForm>
             </section>
         })}
         {offer.passkey.then(|| view! { <PasskeySignIn /> })}
         {offer.recovery_codes.then(|| view! {
             <details class="alternative">
-                <summary>"Use a recovery code"</summary>
+                <summary>{tu_string!(i18n, second_factor.recovery_summary)}</summary>
                 <ActionForm action=recovery>
                     <FormError error=last_error(recovery.value()) />
                     <div class="field">
-                        <label for="recovery-code">"Recovery code"</label>
+                        <label for="recovery-code">{tu_string!(i18n, second_factor.recovery_code_label)}</label>
                         <input id="recovery-code" name="code" autocomplete="off" required=true />
                     </div>
                     <RememberDevice />
-                    <button type="submit" class="button-secondary">"Use this code"</button>
+                    <button type="submit" class="button-secondary">{tu_string!(i18n, second_factor.recovery_submit)}</button>
                 </ActionForm>
             </details>
         })}
         {offer.email.then(|| view! {
             <section class="alternative" aria-labelledby="email-heading">
-                <h2 id="email-heading">"Or a code by email"</h2>
+                <h2 id="email-heading">{tu_string!(i18n, second_factor.email_heading)}</h2>
                 <p class="notice">
-                    "A code by email is weaker than an authenticator app or a passkey: anyone who can read your mail can use it."
+                    {tu_string!(i18n, second_factor.email_warning)}
                 </p>
                 <EmailCode sent=offer.email_sent remember=true />
             </section>
         })}
-        <p class="aside"><a href="/signin">"Start again"</a></p>
+        <p class="aside"><a href="/signin">{tu_string!(i18n, second_factor.start_again)}</a></p>
     }
 }
 
 /// The mailed code: the button that sends it, then (once sent, in this browser) its form.
 #[component]
 fn EmailCode(sent: bool, remember: bool) -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let send = ServerAction::<SecondStepSendEmail>::new();
     let email = ServerAction::<SecondStepEmail>::new();
@@ -108,14 +115,14 @@ fn EmailCode(sent: bool, remember: bool) -> impl IntoView {
             fallback=move || view! {
                 <ActionForm action=send>
                     <FormError error=last_error(send.value()) />
-                    <button type="submit" class="button-secondary">"Email me a code"</button>
+                    <button type="submit" class="button-secondary">{tu_string!(i18n, second_factor.email_send)}</button>
                 </ActionForm>
             }
         >
             <ActionForm action=email>
                 <CodeFields error=last_error(email.value()) id="email-code" />
                 {remember.then(|| view! { <RememberDevice /> })}
-                <button type="submit" class="button-secondary">"Confirm"</button>
+                <button type="submit" class="button-secondary">{tu_string!(i18n, second_factor.confirm)}</button>
             </ActionForm>
         </Show>
     }
@@ -124,14 +131,15 @@ fn EmailCode(sent: bool, remember: bool) -> impl IntoView {
 /// Setting up an authenticator app before going on.
 #[component]
 fn Enrol(offer: StepOffer) -> impl IntoView {
+    let i18n = use_i18n();
     let setup = Resource::new(|| (), |_| second_step_enrol_start());
     let confirm = ServerAction::<SecondStepEnrol>::new();
     view! {
-        <h1>"Set up a second step"</h1>
+        <h1>{tu_string!(i18n, second_factor.enrol_heading)}</h1>
         <p>
-            "This account must sign in with a second step. Set up an authenticator app (such as one on your phone) now; you will use it each time you sign in."
+            {tu_string!(i18n, second_factor.enrol_intro)}
         </p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{tu_string!(i18n, second_factor.loading)}</p> }>
             {move || Suspend::new(async move {
                 match setup.await {
                     Ok(setup) => view! { <AuthenticatorSetupView setup /> }.into_any(),
@@ -142,12 +150,12 @@ fn Enrol(offer: StepOffer) -> impl IntoView {
         <ActionForm action=confirm>
             <CodeFields error=last_error(confirm.value()) />
             <RememberDevice />
-            <button type="submit" disabled=move || confirm.pending().get()>"Confirm and go on"</button>
+            <button type="submit" disabled=move || confirm.pending().get()>{tu_string!(i18n, second_factor.enrol_submit)}</button>
         </ActionForm>
         {offer.email.then(|| view! {
             <section class="alternative" aria-labelledby="email-heading">
-                <h2 id="email-heading">"Not now: a code by email"</h2>
-                <p class="notice">"Weaker than an authenticator app: anyone who can read your mail can use it."</p>
+                <h2 id="email-heading">{tu_string!(i18n, second_factor.enrol_email_heading)}</h2>
+                <p class="notice">{tu_string!(i18n, second_factor.enrol_email_warning)}</p>
                 <EmailCode sent=offer.email_sent remember=false />
             </section>
         })}

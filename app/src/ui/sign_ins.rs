@@ -5,7 +5,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{last_error, FormError};
-use crate::api::sign_ins::{sign_ins, EndOtherSignIns, EndSignIn, SignInView};
+use crate::{
+    api::sign_ins::{sign_ins, EndOtherSignIns, EndSignIn, SignInView},
+    i18n::{tu_string, use_i18n},
+};
 
 #[component]
 pub fn SignInsSection() -> impl IntoView {
@@ -18,14 +21,15 @@ pub fn SignInsSection() -> impl IntoView {
     let query = use_query_map();
     let ended = move || query.read().get("sign_in_ended").is_some();
     let others_ended = move || query.read().get("others_ended").is_some();
+    let i18n = use_i18n();
     view! {
         <section class="subsection" aria-labelledby="sign-ins-heading">
-            <h2 id="sign-ins-heading">"Where you're signed in"</h2>
+            <h2 id="sign-ins-heading">{tu_string!(i18n, sign_ins.heading)}</h2>
             <Show when=ended>
-                <p class="notice" role="status">"That device is signed out."</p>
+                <p class="notice" role="status">{tu_string!(i18n, sign_ins.notice_ended)}</p>
             </Show>
             <Show when=others_ended>
-                <p class="notice" role="status">"Every other device is signed out."</p>
+                <p class="notice" role="status">{tu_string!(i18n, sign_ins.notice_others_ended)}</p>
             </Show>
             <FormError error=last_error(end.value()) />
             <FormError error=last_error(end_others.value()) />
@@ -40,7 +44,7 @@ pub fn SignInsSection() -> impl IntoView {
                         {(others > 0).then(|| view! {
                             <ActionForm action=end_others>
                                 <button type="submit" class="button-secondary">
-                                    "Sign out every other device"
+                                    {tu_string!(i18n, sign_ins.end_others)}
                                 </button>
                             </ActionForm>
                         })}
@@ -53,24 +57,30 @@ pub fn SignInsSection() -> impl IntoView {
 
 #[component]
 fn SignInItem(s: SignInView, end: ServerAction<EndSignIn>) -> impl IntoView {
-    let mut facts = vec![format!("signed in {} by {}", s.signed_in, s.method)];
-    facts.push(format!("last seen {}", s.last_seen));
+    let i18n = use_i18n();
+    let mut facts = vec![tu_string!(
+        i18n,
+        sign_ins.signed_in_by,
+        when = &s.signed_in,
+        method = &s.method,
+    )];
+    facts.push(tu_string!(i18n, sign_ins.last_seen, when = &s.last_seen));
     if let Some(place) = &s.place {
-        facts.push(format!("in {place}"));
+        facts.push(tu_string!(i18n, sign_ins.in_place, place = place));
     }
     if let Some(network) = &s.network {
-        facts.push(format!("from {network}"));
+        facts.push(tu_string!(i18n, sign_ins.from_network, network = network));
     }
     view! {
         <li data-sign-in>
             <strong>{s.device}</strong>
-            {s.this_device.then(|| view! { " " <span class="badge badge-ok">"this device"</span> })}
+            {s.this_device.then(|| view! { " " <span class="badge badge-ok">{tu_string!(i18n, sign_ins.badge_this_device)}</span> })}
             <br />
             <span class="aside">{facts.join(" · ")}</span>
             {(!s.this_device).then(|| view! {
                 <ActionForm action=end attr:class="inline">
                     <input type="hidden" name="id" value=s.id />
-                    <button type="submit" class="button-secondary">"End sign-in"</button>
+                    <button type="submit" class="button-secondary">{tu_string!(i18n, sign_ins.end)}</button>
                 </ActionForm>
             })}
         </li>

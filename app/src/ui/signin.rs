@@ -17,44 +17,28 @@ use crate::api::{
     error::AppError,
     signin::{sign_in_options, SignIn},
 };
+use crate::i18n::{tu_string, use_i18n};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
+    let i18n = use_i18n();
     let notice = move || {
         let q = query.read();
         if q.get("credentials_removed").is_some() {
-            Some(
-                "Your email address is confirmed. The account was registered from another \
-                 browser, so to keep anyone else out, the password and passkeys set there were \
-                 removed: sign in with a code by email, or choose a new password with \
-                 \"Forgot your password?\".",
-            )
+            Some(tu_string!(i18n, signin.notice_credentials_removed))
         } else if q.get("email_restored").is_some() {
-            Some(
-                "Your email address is back, and every device was signed out. We mailed you a \
-                 link to choose a new password: check your passkeys and authenticator app too \
-                 once you are in.",
-            )
+            Some(tu_string!(i18n, signin.notice_email_restored))
         } else if q.get("reported").is_some() {
-            Some(
-                "Every device was signed out of your account. We mailed you a link to choose a \
-                 new password; your old one no longer works.",
-            )
+            Some(tu_string!(i18n, signin.notice_reported))
         } else if q.get("deletion").as_deref() == Some("scheduled") {
-            Some(
-                "Your account will be deleted, and you were signed out everywhere. We mailed you \
-                 the date; until then, signing in offers to keep your account.",
-            )
+            Some(tu_string!(i18n, signin.notice_deletion_scheduled))
         } else if q.get("deletion").as_deref() == Some("kept") {
-            Some("You were not signed in, and your account will be deleted as you asked.")
+            Some(tu_string!(i18n, signin.notice_deletion_kept))
         } else if q.get("declined").is_some() {
-            Some(
-                "You were not signed in. Accepting the required terms is needed to use your \
-                 account; sign in again whenever you are ready.",
-            )
+            Some(tu_string!(i18n, signin.notice_declined))
         } else if q.get("verified").is_some() {
-            Some("Your email address is confirmed. You can sign in now.")
+            Some(tu_string!(i18n, signin.notice_verified))
         } else {
             None
         }
@@ -69,9 +53,9 @@ pub fn SignInPage() -> impl IntoView {
     let unverified = move || error.get() == Some(AppError::EmailNotVerified);
     let checking = RwSignal::new(false);
     view! {
-        <Title text="Sign in" />
+        <Title text=tu_string!(i18n, signin.title) />
         <section class="card">
-            <h1>{brand_text(|b| &b.signin_heading, "Sign in")}</h1>
+            <h1>{brand_text(|b| &b.signin_heading, tu_string!(i18n, signin.heading))}</h1>
             {brand_paragraph(|b| &b.signin_intro)}
             {move || notice().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <SocialErrorNotice />
@@ -79,7 +63,7 @@ pub fn SignInPage() -> impl IntoView {
             <ActionForm action>
                 <FormError error />
                 <Field
-                    label="Email"
+                    label=tu_string!(i18n, signin.email_label)
                     name="email"
                     kind="email"
                     autocomplete="username webauthn"
@@ -87,7 +71,7 @@ pub fn SignInPage() -> impl IntoView {
                     error=field_error(error, "email")
                 />
                 <Field
-                    label="Password"
+                    label=tu_string!(i18n, signin.password_label)
                     name="password"
                     kind="password"
                     autocomplete="current-password"
@@ -95,13 +79,13 @@ pub fn SignInPage() -> impl IntoView {
                 />
                 <BrowserCheck purpose="sign-in" renew=action.version() working=checking />
                 <button type="submit" disabled=move || action.pending().get() || checking.get()>
-                    "Sign in"
+                    {tu_string!(i18n, signin.submit)}
                 </button>
             </ActionForm>
             <Show when=unverified>
                 <ActionForm action=resend attr:class="resend">
                     <button type="submit" class="button-secondary">
-                        "Resend confirmation link"
+                        {tu_string!(i18n, signin.resend_confirmation)}
                     </button>
                 </ActionForm>
             </Show>
@@ -114,7 +98,9 @@ pub fn SignInPage() -> impl IntoView {
                     view! {
                         {options.sms.then(|| view! {
                             <p class="alternative">
-                                <a href="/signin/sms" class="button button-secondary">"Sign in with a text message"</a>
+                                <a href="/signin/sms" class="button button-secondary">
+                                    {tu_string!(i18n, signin.sms_link)}
+                                </a>
                             </p>
                         })}
                         <SocialButtons providers=options.social />
@@ -122,9 +108,9 @@ pub fn SignInPage() -> impl IntoView {
                 })}
             </Suspense>
             <p class="aside">
-                <a href="/forgot-password">"Forgot your password?"</a>
+                <a href="/forgot-password">{tu_string!(i18n, signin.forgot_password)}</a>
                 " · "
-                <a href="/register">"Create an account"</a>
+                <a href="/register">{tu_string!(i18n, signin.create_account)}</a>
             </p>
         </section>
     }

@@ -6,8 +6,11 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use super::form::{field_error, last_error, FormError};
-use crate::api::signin_consent::{
-    signin_consent_question, AcceptConsent, AskedPurpose, ConsentQuestion, DeclineConsent,
+use crate::{
+    api::signin_consent::{
+        signin_consent_question, AcceptConsent, AskedPurpose, ConsentQuestion, DeclineConsent,
+    },
+    i18n::{tu_string, use_i18n},
 };
 
 /// The purposes as checkboxes, each sending `consent[<key>]=<version shown>` when ticked.
@@ -18,9 +21,10 @@ pub fn PurposeChoices(
     #[prop(into)]
     error: Signal<Option<String>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <fieldset class="purposes-asked" aria-describedby="consent-error">
-            <legend>"Terms and your choices"</legend>
+            <legend>{tu_string!(i18n, signin_consent.legend)}</legend>
             <p id="consent-error" class="field-error" role="alert" aria-live="assertive">
                 {move || error.get()}
             </p>
@@ -33,10 +37,11 @@ pub fn PurposeChoices(
 fn PurposeBox(p: AskedPurpose) -> impl IntoView {
     let id = format!("consent-{}", p.key);
     let text_id = format!("{id}-text");
+    let i18n = use_i18n();
     let label = if p.required {
-        format!("I accept the {} (required)", p.name)
+        tu_string!(i18n, signin_consent.accept_required, name = &p.name)
     } else {
-        format!("{} (optional)", p.name)
+        tu_string!(i18n, signin_consent.optional_label, name = &p.name)
     };
     view! {
         <div class="field field-check" data-purpose=p.key.clone()>
@@ -50,7 +55,12 @@ fn PurposeBox(p: AskedPurpose) -> impl IntoView {
             />
             <label for=id>{label}</label>
             <details id=text_id>
-                <summary>{format!("Read it (version {}, based on {})", p.version, p.basis)}</summary>
+                <summary>{tu_string!(
+                    i18n,
+                    signin_consent.read_it,
+                    version = p.version,
+                    basis = &p.basis,
+                )}</summary>
                 <p class="policy-text">{p.text}</p>
             </details>
         </div>
@@ -61,10 +71,11 @@ fn PurposeBox(p: AskedPurpose) -> impl IntoView {
 #[component]
 pub fn ConsentStepPage() -> impl IntoView {
     let question = Resource::new(|| (), |_| signin_consent_question());
+    let i18n = use_i18n();
     view! {
-        <Title text="Before you go on" />
+        <Title text=tu_string!(i18n, signin_consent.heading) />
         <section class="card">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, signin_consent.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match question.await {
                         Ok(Some(question)) => view! { <Ask question /> }.into_any(),
@@ -82,22 +93,23 @@ fn Ask(question: ConsentQuestion) -> impl IntoView {
     let accept = ServerAction::<AcceptConsent>::new();
     let decline = ServerAction::<DeclineConsent>::new();
     let error = last_error(accept.value());
+    let i18n = use_i18n();
     let intro = if question.first_time {
-        "Welcome. Before your first sign-in, please read and accept our terms. The optional choices are yours to make, now or later in your account."
+        tu_string!(i18n, signin_consent.intro_first_time)
     } else {
-        "Our terms have changed since you last accepted them. Please read the new version and accept it to go on."
+        tu_string!(i18n, signin_consent.intro_changed)
     };
     view! {
-        <h1>"Before you go on"</h1>
+        <h1>{tu_string!(i18n, signin_consent.heading)}</h1>
         <p>{intro}</p>
         <ActionForm action=accept>
             <input type="hidden" name="step" value=question.step />
             <FormError error />
             <PurposeChoices purposes=question.purposes error=field_error(error, "consent") />
-            <button type="submit" disabled=move || accept.pending().get()>"Accept and continue"</button>
+            <button type="submit" disabled=move || accept.pending().get()>{tu_string!(i18n, signin_consent.accept)}</button>
         </ActionForm>
         <ActionForm action=decline>
-            <button type="submit" class="button-secondary">"Don't accept, and cancel"</button>
+            <button type="submit" class="button-secondary">{tu_string!(i18n, signin_consent.decline)}</button>
         </ActionForm>
     }
 }

@@ -5,7 +5,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::form::{last_error, FormError};
-use crate::api::timeline::{timeline, ReportUnrecognised, TimelineEntry};
+use crate::{
+    api::timeline::{timeline, ReportUnrecognised, TimelineEntry},
+    i18n::{tu_string, use_i18n},
+};
 
 #[component]
 pub fn TimelinePage() -> impl IntoView {
@@ -18,12 +21,13 @@ pub fn TimelinePage() -> impl IntoView {
     };
     let page = Resource::new(before, timeline);
     let report = ServerAction::<ReportUnrecognised>::new();
+    let i18n = use_i18n();
     view! {
-        <Title text="Your account activity" />
+        <Title text=tu_string!(i18n, timeline.heading) />
         <section class="card">
-            <h1>"Your account activity"</h1>
-            <p><a href="/profile">"Back to your profile"</a></p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <h1>{tu_string!(i18n, timeline.heading)}</h1>
+            <p><a href="/profile">{tu_string!(i18n, timeline.back_to_profile)}</a></p>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, timeline.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => view! {
@@ -31,7 +35,7 @@ pub fn TimelinePage() -> impl IntoView {
                                 {page.entries.into_iter().map(|e| view! { <Line e /> }).collect_view()}
                             </ol>
                             {page.next.map(|next| view! {
-                                <p><a href=format!("/profile/activity?before={next}")>"Older activity"</a></p>
+                                <p><a href=format!("/profile/activity?before={next}")>{tu_string!(i18n, timeline.older)}</a></p>
                             })}
                         }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -39,14 +43,11 @@ pub fn TimelinePage() -> impl IntoView {
                 })}
             </Suspense>
             <section class="subsection" aria-labelledby="not-me-heading">
-                <h2 id="not-me-heading">"Something you don't recognise?"</h2>
-                <p>
-                    "Sign every device out, this one included, and get a link by mail to choose a \
-                     new password. Your old password stops working."
-                </p>
+                <h2 id="not-me-heading">{tu_string!(i18n, timeline.not_me_heading)}</h2>
+                <p>{tu_string!(i18n, timeline.not_me_text)}</p>
                 <ActionForm action=report>
                     <FormError error=last_error(report.value()) />
-                    <button type="submit" class="button-secondary">"This wasn't me"</button>
+                    <button type="submit" class="button-secondary">{tu_string!(i18n, timeline.not_me_submit)}</button>
                 </ActionForm>
             </section>
         </section>
@@ -55,12 +56,13 @@ pub fn TimelinePage() -> impl IntoView {
 
 #[component]
 fn Line(e: TimelineEntry) -> impl IntoView {
+    let i18n = use_i18n();
     let mut from = vec![e.device];
     if let Some(place) = e.place {
-        from.push(format!("in {place}"));
+        from.push(tu_string!(i18n, timeline.in_place, place = place));
     }
     if let Some(network) = e.network {
-        from.push(format!("from {network}"));
+        from.push(tu_string!(i18n, timeline.from_network, network = network));
     }
     view! {
         <li data-event class:failed=e.failed>

@@ -95,8 +95,8 @@ pub async fn flow_app(session: Session, mut request: Request, next: Next) -> Res
     let path = request.uri().path();
     if !path.starts_with("/pkg/") && !path.starts_with("/brand/") {
         match pending_requests::flow_app(&session).await {
-            Ok(Some(app)) => {
-                request.extensions_mut().insert(FlowApp(app));
+            Ok(Some(flow)) => {
+                request.extensions_mut().insert(FlowApp(flow.client_id));
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "reading the waiting app requests failed"),

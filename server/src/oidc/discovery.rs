@@ -18,6 +18,7 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
+        "ui_locales_supported": app::domain::preferences::spoken().collect::<Vec<_>>(),
         "scopes_supported": ["openid", "profile", "email", "phone", "consents", "offline_access"],
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],

@@ -154,17 +154,28 @@ async fn session(
 
 fn parse(raw: &str) -> Received {
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+    // Folded header lines continue with white space (RFC 5322 §2.2.3).
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
     let header = |name: &str| {
-        head.lines()
+        unfolded
+            .lines()
             .find_map(|l| {
                 l.strip_prefix(name)
                     .and_then(|rest| rest.strip_prefix(':'))
-                    .map(|v| v.trim().to_owned())
+                    .map(|v| decode_words(v.trim()))
             })
             .unwrap_or_default()
     };
-    let body = if header("Content-Transfer-Encoding").eq_ignore_ascii_case("quoted-printable") {
+    let encoding = header("Content-Transfer-Encoding");
+    let body = if encoding.eq_ignore_ascii_case("quoted-printable") {
         decode_quoted_printable(body)
+    } else if encoding.eq_ignore_ascii_case("base64") {
+        use base64::Engine;
+        let packed: String = body.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(packed)
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
     } else {
         body.to_owned()
     };
@@ -174,6 +185,38 @@ fn parse(raw: &str) -> Received {
         subject: header("Subject"),
         body: body.replace("\r\n", "\n"),
     }
+}
+
+/// A header value with its RFC 2047 encoded words (`=?utf-8?b?...?=`, `=?utf-8?q?...?=`)
+/// decoded; white space between two encoded words goes.
+fn decode_words(value: &str) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let (before, word) = rest.split_at(start);
+        let parts: Vec<&str> = word[2..].splitn(3, '?').collect();
+        let Some(end) = parts.get(2).and_then(|p| p.find("?=")) else {
+            break;
+        };
+        if !(after_word && before.trim().is_empty()) {
+            out.push_str(before);
+        }
+        let text = &parts[2][..end];
+        let bytes = if parts[1].eq_ignore_ascii_case("b") {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .unwrap_or_default()
+        } else {
+            decode_quoted_printable(&text.replace('_', " ")).into_bytes()
+        };
+        out.push_str(&String::from_utf8_lossy(&bytes));
+        rest = &parts[2][end + 2..];
+        after_word = true;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn decode_quoted_printable(text: &str) -> String {

@@ -48,7 +48,7 @@ pub async fn list_apps() -> Result<Vec<AppRow>, AppError> {
                 a.refresh_tokens_week,
                 a.live_refresh_tokens,
                 a.last_code_at
-                    .map(|at| format!("; last sign-in {}", super::utc(at)))
+                    .map(|at| format!("; last sign-in {}", super::moment(at)))
                     .unwrap_or_default()
             ),
             client_id: app.id,

@@ -123,7 +123,7 @@ pub async fn read_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
             .into_iter()
             .map(|e| AuditRow {
                 id: e.id,
-                at: super::utc(e.at),
+                at: super::moment(e.at),
                 actor: e.actor.unwrap_or_default(),
                 subject: e.subject.unwrap_or_default(),
                 action: e.action,

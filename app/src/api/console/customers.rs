@@ -130,8 +130,8 @@ pub async fn search_customers(query: CustomerQuery) -> Result<CustomerPage, AppE
                 email: r.email,
                 display_name: r.display_name,
                 phone: r.phone,
-                created: super::utc(r.created_at),
-                last_sign_in: r.last_sign_in_at.map(super::utc),
+                created: super::moment(r.created_at),
+                last_sign_in: r.last_sign_in_at.map(super::moment),
                 verified: r.verified,
                 locked: r.locked,
                 password_locked: r.password_locked,
@@ -184,11 +184,11 @@ pub(super) fn customer_id(raw: &str) -> Result<uuid::Uuid, AppError> {
 /// The record of one customer.
 #[server(prefix = "/api", endpoint = "console/customer")]
 pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
-    use super::utc;
+    use super::moment;
     use crate::domain::{customers::record, staff::Permission};
     let allowed = super::guard(Permission::CustomersRead).await?;
     let r = record::load(&allowed.state.db, customer_id(&id)?).await?;
-    let when = |at: Option<time::OffsetDateTime>| at.map_or_else(|| "never".to_owned(), utc);
+    let when = |at: Option<time::OffsetDateTime>| at.map_or_else(|| "never".to_owned(), moment);
     Ok(CustomerDetail {
         id: r.user.id.to_string(),
         verified: r.user.is_verified(),
@@ -197,8 +197,8 @@ pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
         reset_required: r.user.password_reset_required,
         mfa_required: r.user.mfa_required,
         has_password: r.user.password_hash.is_some(),
-        created: utc(r.user.created_at),
-        last_sign_in: r.user.last_sign_in_at.map(utc),
+        created: moment(r.user.created_at),
+        last_sign_in: r.user.last_sign_in_at.map(moment),
         totp: r.factors.totp,
         recovery_codes_left: r.factors.recovery_codes_left,
         passkeys: r
@@ -209,7 +209,7 @@ pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
                 title: p.name.clone(),
                 detail: format!(
                     "added {}, last used {}",
-                    utc(p.created_at),
+                    moment(p.created_at),
                     when(p.last_used_at)
                 ),
             })
@@ -223,7 +223,7 @@ pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
                 detail: format!(
                     "{} · linked {} · last used {}",
                     i.email.unwrap_or_default(),
-                    utc(i.created_at),
+                    moment(i.created_at),
                     when(i.last_used_at)
                 ),
             })
@@ -238,7 +238,7 @@ pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
                     "since {} · last seen {} · ends by {}",
                     when(s.signed_in_at),
                     when(s.last_seen_at),
-                    utc(s.expires_at)
+                    moment(s.expires_at)
                 ),
             })
             .collect(),
@@ -248,7 +248,7 @@ pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
             .map(|a| Line {
                 id: None,
                 title: a.client_name,
-                detail: format!("{} · since {}", a.scopes.join(" "), utc(a.since)),
+                detail: format!("{} · since {}", a.scopes.join(" "), moment(a.since)),
             })
             .collect(),
         risk: r
@@ -259,7 +259,7 @@ pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
                 title: format!("{} (score {})", e.decision, e.score),
                 detail: format!(
                     "{} · {} {} · {}{}",
-                    utc(e.created_at),
+                    moment(e.created_at),
                     e.ip.unwrap_or_default(),
                     e.country.unwrap_or_default(),
                     reasons(&e.reasons),
@@ -275,7 +275,7 @@ pub async fn customer_record(id: String) -> Result<CustomerDetail, AppError> {
                 title: format!("{} ({})", e.action, e.outcome),
                 detail: format!(
                     "{} · by {} · {} · {}",
-                    utc(e.at),
+                    moment(e.at),
                     e.actor.unwrap_or_else(|| "them".into()),
                     e.ip.unwrap_or_default(),
                     e.detail

@@ -59,7 +59,7 @@ fn row(job: &crate::domain::customers::import_jobs::Job) -> ImportRow {
         imported: job.imported,
         skipped: job.skipped,
         failure: job.failure.clone(),
-        created_at: super::utc(job.created_at),
+        created_at: super::moment(job.created_at),
         finished: matches!(job.state, JobState::Done | JobState::Failed),
     }
 }

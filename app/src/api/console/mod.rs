@@ -87,4 +87,4 @@ pub(crate) fn lines(raw: &str) -> Vec<String> {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) use super::context::utc;
+pub(crate) use super::context::moment;

@@ -73,6 +73,6 @@ pub async fn dashboard(days: i64) -> Result<DashboardView, AppError> {
         live_sessions: d.live_sessions,
         failure_rate: percent(failed, attempts),
         block_rate: percent(blocked, attempts),
-        measured_at: d.measured_at.map(super::utc),
+        measured_at: d.measured_at.map(super::moment),
     })
 }

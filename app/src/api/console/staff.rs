@@ -50,8 +50,8 @@ pub async fn console_me() -> Result<ConsoleView, AppError> {
             .map(|p| PresentStaff {
                 email: p.email,
                 role: p.role.to_string(),
-                signed_in_at: super::utc(p.signed_in_at),
-                last_seen_at: super::utc(p.last_seen_at),
+                signed_in_at: super::moment(p.signed_in_at),
+                last_seen_at: super::moment(p.last_seen_at),
             })
             .collect()
     } else {
@@ -89,7 +89,7 @@ pub async fn list_staff() -> Result<Vec<StaffMember>, AppError> {
             email: m.email,
             display_name: m.display_name,
             role: m.role.to_string(),
-            since: super::utc(m.granted_at),
+            since: super::moment(m.granted_at),
         })
         .collect())
 }

@@ -331,6 +331,14 @@ pub(crate) async fn complete(
         return Ok(Progress::Consent);
     }
     sessions::sign_in(session, user_id, method.as_str(), proven).await?;
+    // The person reads in their language from now on; an account that has none yet (made
+    // before languages were kept) takes the one it was just used in.
+    let mut setting = user.preferences();
+    if setting.locale.is_none() {
+        users::fill_locale(&mut *tx, user_id, &client.reading.locale).await?;
+        setting.locale = Some(client.reading.locale.clone());
+    }
+    super::preferences::remember(session, &setting).await?;
     super::active_sessions::note_client(state, session, client).await?;
     let limits = settings::load(&state.db).await?.limits;
     sessions::set_lifetimes(session, limits.session_idle(), limits.session_max()).await?;

@@ -281,8 +281,11 @@ pub async fn send_email_code(
     let code = otp::random_code();
     let mut tx = state.db.begin().await?;
     let brand = branding::for_client(&mut *tx, client).await?;
-    let message =
-        templates(state, &brand).second_factor_code(&user.email(), &user.display_name, &code);
+    let message = templates(state, &brand, user.language()).second_factor_code(
+        &user.email(),
+        &user.display_name,
+        &code,
+    );
     mail::enqueue(&mut *tx, &message).await?;
     tx.commit().await?;
     state.mail_queued.notify_one();

@@ -16,7 +16,7 @@ use crate::{
         email::{Email, EmailError},
         email_change,
         error::AccountError,
-        mail,
+        mail::{self, FactorChange},
         mfa::{enrolment::notify_changed, recovery_codes, totp},
         names::DisplayName,
         passkeys,
@@ -197,11 +197,8 @@ pub async fn change_email(
     // The owner's own change links, and the old address's undo, end with it.
     email_change::end_all(&mut tx, user.id).await?;
     let brand = crate::domain::branding::default_brand(&mut *tx).await?;
-    let notice = mail::Templates::new(&state.settings.public_url, &brand).email_changed(
-        &old,
-        &user.display_name,
-        &new.masked(),
-    );
+    let notice = mail::Templates::new(&state.settings.public_url, &brand, user.language())
+        .email_changed(&old, &user.display_name, &new.masked());
     mail::enqueue(&mut *tx, &notice).await?;
     let detail = json!({ "email": { "before": old.as_str(), "after": new.as_str() } });
     audit_done(&mut tx, request, "email.changed_by_staff", detail).await?;
@@ -288,16 +285,13 @@ pub async fn remove_factor(
             if !strong_left {
                 recovery_codes::remove(&mut *tx, user.id).await?;
             }
-            (
-                "authenticator",
-                "our support team removed the authenticator app",
-            )
+            ("authenticator", FactorChange::AuthenticatorRemovedBySupport)
         }
         FactorToRemove::Passkey(id) => {
             if !passkeys::remove_in(&mut tx, user.id, id).await? {
                 return Ok(false);
             }
-            ("passkey", "our support team removed a passkey")
+            ("passkey", FactorChange::PasskeyRemovedBySupport)
         }
     };
     notify_changed(state, &mut tx, &user, what).await?;

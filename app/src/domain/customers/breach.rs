@@ -289,7 +289,7 @@ async fn handle(
     .execute(&mut *tx)
     .await?;
     let brand = crate::domain::branding::default_brand(&mut *tx).await?;
-    let templates = mail::Templates::new(&state.settings.public_url, &brand);
+    let templates = mail::Templates::new(&state.settings.public_url, &brand, user.language());
     let message = templates.breach_notice(&user.email(), &user.display_name, notice);
     mail::enqueue(&mut *tx, &message).await?;
     Ok(ended)

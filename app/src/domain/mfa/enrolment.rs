@@ -21,7 +21,8 @@ use crate::{
         branding,
         client::ClientInfo,
         error::AccountError,
-        mail, sessions, settings,
+        mail::{self, FactorChange},
+        sessions, settings,
         users::{self, User},
     },
     state::AppState,
@@ -183,7 +184,7 @@ pub(crate) async fn finish(
         client,
         user,
         "mfa.totp_enrolled",
-        "an authenticator app was added",
+        FactorChange::AuthenticatorAdded,
     )
     .await?;
     tx.commit().await?;
@@ -222,7 +223,7 @@ pub async fn remove_totp(
         client,
         &user,
         "mfa.totp_removed",
-        "the authenticator app was removed",
+        FactorChange::AuthenticatorRemoved,
     )
     .await?;
     tx.commit().await?;
@@ -252,7 +253,7 @@ pub async fn new_recovery_codes(
         client,
         &user,
         "mfa.recovery_codes_replaced",
-        "a new set of recovery codes was made (the old codes no longer work)",
+        FactorChange::RecoveryCodesReplaced,
     )
     .await?;
     tx.commit().await?;
@@ -273,22 +274,26 @@ pub(crate) async fn changed(
     client: &ClientInfo,
     user: &User,
     action: &'static str,
-    what: &str,
+    what: FactorChange,
 ) -> Result<(), AccountError> {
     let event = AuditEvent::new(action, Outcome::Success).by(user.id);
     audit::record(&mut *tx, client, event.detail(json!({}))).await?;
     notify_changed(state, tx, user, what).await
 }
 
-/// Mails `user` the notice that their factors changed (`what`, in words).
+/// Mails `user` the notice that their factors changed (`what`), in their language.
 pub(crate) async fn notify_changed(
     state: &AppState,
     tx: &mut sqlx::PgConnection,
     user: &User,
-    what: &str,
+    what: FactorChange,
 ) -> Result<(), AccountError> {
     let brand = branding::default_brand(&mut *tx).await?;
-    let notice = templates(state, &brand).factors_changed(&user.email(), &user.display_name, what);
+    let notice = templates(state, &brand, user.language()).factors_changed(
+        &user.email(),
+        &user.display_name,
+        what,
+    );
     mail::enqueue(&mut *tx, &notice).await?;
     Ok(())
 }

@@ -59,6 +59,8 @@ mod tests {
             mfa_required: false,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             last_sign_in_at: None,
+            locale: None,
+            time_zone: None,
         }
     }
 

@@ -42,6 +42,9 @@ pub struct AuthorizeParams {
     pub id_token_hint: Option<String>,
     /// The sign-in the app suggests (an email address), filled in on the sign-in page.
     pub login_hint: Option<String>,
+    /// The languages the app would like the pages in, most wanted first (OpenID Connect Core
+    /// §3.1.2.1); the person's own setting wins over it.
+    pub ui_locales: Option<String>,
     /// A pushed request's reference (RFC 9126), instead of the parameters above.
     pub request_uri: Option<String>,
 }
@@ -84,6 +87,9 @@ pub struct AuthRequest {
     /// The app is registered to require multi-factor sign-in.
     #[serde(default)]
     pub require_mfa: bool,
+    /// `ui_locales`: the languages the app asked the pages to be in.
+    #[serde(default)]
+    pub ui_locales: Option<String>,
     pub created_at: i64,
 }
 /// Why a request was refused before anything happened.
@@ -189,6 +195,12 @@ pub async fn check(
             .login_hint
             .as_deref()
             .filter(|h| !h.is_empty() && h.len() <= 320)
+            .map(str::to_owned),
+        ui_locales: params
+            .ui_locales
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && l.len() <= 200)
             .map(str::to_owned),
         acr_values: params
             .acr_values

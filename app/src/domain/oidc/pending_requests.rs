@@ -93,15 +93,26 @@ pub async fn pending(
 }
 
 /// The app of the newest request still waiting in this browser's session: the flow the
-/// browser is in, whose brand its pages and mail wear.
-pub async fn flow_app(session: &Session) -> Result<Option<String>, AccountError> {
+/// browser is in, whose brand its pages and mail wear and whose `ui_locales` they read in.
+pub async fn flow_app(session: &Session) -> Result<Option<FlowRequest>, AccountError> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
     Ok(all(session)
         .await?
         .into_iter()
         .rev()
         .find(|r| now - r.created_at <= REQUEST_LIFETIME_SECS)
-        .map(|r| r.client_id))
+        .map(|r| FlowRequest {
+            client_id: r.client_id,
+            ui_locales: r.ui_locales,
+        }))
+}
+
+/// What the pages of an app's sign-in flow take from its newest waiting request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRequest {
+    pub client_id: String,
+    /// The languages the app asked for (`ui_locales`).
+    pub ui_locales: Option<String>,
 }
 
 /// Puts `req` back (changed), or adds it as the newest.

@@ -345,6 +345,7 @@ pub async fn finish_sign_up(
         role: Role::Customer,
         verified: false,
         claim_hash: Some(&claim),
+        locale: Some(&client.reading.locale),
     };
     let consent = session
         .remove::<Answer>(SIGN_UP_CONSENT_KEY)

@@ -19,7 +19,7 @@ use crate::{
         email::Email,
         error::AccountError,
         mail, mfa, sessions, settings, sign_out,
-        users::Role,
+        users::{self, Role},
     },
     state::AppState,
 };
@@ -89,9 +89,13 @@ pub async fn request(
         .detail(detail);
     audit::record(&mut *tx, client, event).await?;
     let brand = branding::for_client(&mut *tx, client).await?;
-    let when = crate::domain::moments::utc(due);
+    // The date in the person's own zone, the words in their language.
+    let reader = users::find_by_id(&mut *tx, user_id)
+        .await?
+        .ok_or(AccountError::NoSuchAccount)?;
+    let when = crate::domain::moments::in_zone(due, reader.zone());
     let to = Email::parse(&email).map_err(|_| AccountError::NoSuchAccount)?;
-    let notice = mail::Templates::new(&state.settings.public_url, &brand)
+    let notice = mail::Templates::new(&state.settings.public_url, &brand, reader.language())
         .deletion_scheduled(&to, &name, &when);
     mail::enqueue(&mut *tx, &notice).await?;
     tx.commit().await?;

@@ -88,6 +88,8 @@ pub async fn run_due(state: &AppState) -> sqlx::Result<bool> {
 struct Names {
     email: String,
     name: String,
+    /// The language their last message is written in.
+    language: crate::i18n::Locale,
     /// Every address of theirs: the current one, and those of email changes on record (lower
     /// case).
     addresses: Vec<String>,
@@ -146,7 +148,7 @@ pub async fn erase(tx: &mut PgConnection, state: &AppState, user_id: Uuid) -> sq
         }));
     audit::record(&mut *tx, &ClientInfo::default(), event).await?;
     let brand = branding::for_client(&mut *tx, &ClientInfo::default()).await?;
-    let last = mail::Templates::new(&state.settings.public_url, &brand)
+    let last = mail::Templates::new(&state.settings.public_url, &brand, names.language)
         .account_erased(&names.email, &names.name);
     mail::enqueue(&mut *tx, &last).await?;
     Ok(Erased {
@@ -177,11 +179,13 @@ async fn delete_rows(
 /// The person's address, name, phone number and the network addresses the audit trail has for
 /// them (read before anything is changed).
 async fn names(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Names> {
-    let (email, name, phone): (String, String, Option<String>) =
-        sqlx::query_as("SELECT email, display_name, phone FROM users WHERE id = $1 FOR UPDATE")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (email, name, phone, locale): (String, String, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT email, display_name, phone, locale FROM users WHERE id = $1 FOR UPDATE",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
     let networks: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT ip FROM audit_events
          WHERE (subject_id = $1 OR actor_id = $1) AND ip IS NOT NULL",
@@ -208,6 +212,7 @@ async fn names(tx: &mut PgConnection, user_id: Uuid) -> sqlx::Result<Names> {
     Ok(Names {
         email,
         name,
+        language: crate::domain::preferences::language_of(locale.as_deref()),
         addresses,
         all,
     })

@@ -37,14 +37,10 @@ pub async fn new_sign_in(
             .await?;
     let brand = branding::for_client(&mut *tx, client).await?;
     let token = tokens::issue(&mut tx, user.id, TokenPurpose::ResetPassword).await?;
-    let when = crate::domain::moments::utc(time::OffsetDateTime::now_utc());
-    let place = match (&country, &client.ip) {
-        (Some(country), Some(ip)) => format!("{country} (network address {ip})"),
-        (None, Some(ip)) => format!("network address {ip}"),
-        (Some(country), None) => country.clone(),
-        (None, None) => "an unknown place".into(),
-    };
-    let message = templates(state, &brand).new_sign_in(
+    let when = crate::domain::moments::in_zone(time::OffsetDateTime::now_utc(), user.zone());
+    let templates = templates(state, &brand, user.language());
+    let place = templates.sign_in_place(country.as_deref(), client.ip.as_deref());
+    let message = templates.new_sign_in(
         &user.email(),
         &user.display_name,
         &device_summary(client.user_agent.as_deref()),

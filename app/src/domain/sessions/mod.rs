@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use tower_sessions::{session, Session};
 use uuid::Uuid;
 
-pub use self::store::{delete_expired, end_all_for_user, PgSessionStore, TABLES};
+pub use self::store::{delete_expired, end_all_for_user, set_everywhere, PgSessionStore, TABLES};
 use super::assurance::{self, Factor};
 
 /// A session ends after this long without a request (NIST 800-63B AAL2: 30 minutes), unless

@@ -163,6 +163,27 @@ impl SessionStore for PgSessionStore {
 }
 
 /// Ends every session of `user_id`.
+/// Sets `key` to `value` in every session of `user_id` (a setting their other devices read at
+/// their next request). The store writes back only the keys a request changed, so a request in
+/// flight on another device does not undo it.
+pub async fn set_everywhere(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    key: &str,
+    value: &serde_json::Value,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE sessions SET data = jsonb_set(data, ARRAY[$2], $3), updated_at = now()
+         WHERE user_id = $1 AND expires_at > now()",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(value)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn end_all_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)

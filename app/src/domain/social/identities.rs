@@ -176,7 +176,8 @@ pub async fn arrive(
         .as_deref()
         .and_then(|n| DisplayName::parse(n).ok())
         .unwrap_or_else(|| DisplayName::from_email(&email));
-    let user_id = users::insert_passwordless(&mut tx, &email, &name).await?;
+    let user_id =
+        users::insert_passwordless(&mut tx, &email, &name, &client.reading.locale).await?;
     insert(&mut tx, user_id, &provider.id, person).await?;
     let event = AuditEvent::new("account.registered", Outcome::Success)
         .by(user_id)

@@ -15,23 +15,34 @@ use crate::{
         },
         error::AppError,
     },
+    i18n::{tu_string, use_i18n},
     ui::form::{last_error, FormError},
+    I18n,
 };
 
 /// What the logo upload's answer (in the query) means.
-fn logo_outcome(code: &str) -> Option<(&'static str, bool)> {
+fn logo_outcome(i18n: I18n, code: &str) -> Option<(&'static str, bool)> {
     Some(match code {
-        "saved" => ("The logo is saved.", true),
-        "confirm" => ("Tick the box to confirm the upload.", false),
-        "empty" => ("Choose an image file to upload.", false),
-        "too_large" => ("The logo may be at most 256 KiB.", false),
-        "not_an_image" => (
-            "The logo must be a PNG, JPEG, GIF or WebP image (SVG is not accepted).",
-            false,
-        ),
-        "no_such_app" => ("There is no such app.", false),
+        "saved" => (tu_string!(i18n, console_branding.logo_saved), true),
+        "confirm" => (tu_string!(i18n, console_branding.logo_confirm), false),
+        "empty" => (tu_string!(i18n, console_branding.logo_empty), false),
+        "too_large" => (tu_string!(i18n, console_branding.logo_too_large), false),
+        "not_an_image" => (tu_string!(i18n, console_branding.logo_not_an_image), false),
+        "no_such_app" => (tu_string!(i18n, console_branding.logo_no_such_app), false),
         _ => return None,
     })
+}
+
+/// A font's name on the page, by its value; `label` for a font this page does not know.
+fn font_label(i18n: I18n, value: &str, label: &'static str) -> &'static str {
+    match value {
+        "system" => tu_string!(i18n, console_branding.font_system),
+        "humanist" => tu_string!(i18n, console_branding.font_humanist),
+        "serif" => tu_string!(i18n, console_branding.font_serif),
+        "rounded" => tu_string!(i18n, console_branding.font_rounded),
+        "mono" => tu_string!(i18n, console_branding.font_mono),
+        _ => label,
+    }
 }
 
 /// The preview frame's address for the saved `settings` of `app`.
@@ -72,6 +83,7 @@ fn encode(value: &str) -> String {
 
 #[component]
 pub fn BrandingPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query = use_query_map();
     let save = ServerAction::<SaveBrand>::new();
     let reset = ServerAction::<ResetBrand>::new();
@@ -82,21 +94,26 @@ pub fn BrandingPage() -> impl IntoView {
     );
     let save_error = last_error(save.value());
     let reset_error = last_error(reset.value());
-    let logo = move || query.read().get("logo").and_then(|c| logo_outcome(&c));
+    let logo = move || {
+        query
+            .read()
+            .get("logo")
+            .and_then(|c| logo_outcome(i18n, &c))
+    };
     view! {
-        <Title text="Branding" />
+        <Title text=tu_string!(i18n, console_branding.title) />
         <section class="card card-wide console">
             <ConsoleFrame data=brand page={move |view: ConsoleView, b: BrandPage| {
                 let write = view.permissions.iter().any(|p| p == "settings.write");
                 view! {
-                    <h1>"Branding"</h1>
+                    <h1>{tu_string!(i18n, console_branding.heading)}</h1>
                     <BrandChooser b=b.clone() />
                     <h2 id="brand-title">{b.title.clone()}</h2>
                     {(!b.own).then(|| view! {
-                        <p class="aside">"This app wears the default brand. Saving gives it a brand of its own."</p>
+                        <p class="aside">{tu_string!(i18n, console_branding.default_brand_note)}</p>
                     })}
                     {move || save.value().get().and_then(Result::ok).map(|n| view! {
-                        <p class="notice" role="status">{format!("{n} change(s) saved.")}</p>
+                        <p class="notice" role="status">{tu_string!(i18n, console.changes_saved, changes = n)}</p>
                     })}
                     {move || logo().map(|(text, ok)| view! {
                         <p class=if ok { "notice" } else { "form-error" } role="status">{text}</p>
@@ -104,21 +121,21 @@ pub fn BrandingPage() -> impl IntoView {
                     <div class="brand-editor">
                         <BrandForm b=b.clone() write save error=save_error />
                         <div class="brand-preview-pane">
-                            <h3>"Preview"</h3>
-                            <iframe id="brand-preview" name="brand-preview" title="Preview of the sign-in page" src=preview_src(&b.app, &b.settings)></iframe>
+                            <h3>{tu_string!(i18n, console_branding.preview_heading)}</h3>
+                            <iframe id="brand-preview" name="brand-preview" title=tu_string!(i18n, console_branding.preview_frame_title) src=preview_src(&b.app, &b.settings)></iframe>
                         </div>
                     </div>
                     {write.then(|| view! { <LogoForm b=b.clone() /> })}
                     {(write && !b.app.is_empty() && b.own).then(|| view! {
-                        <h3>"Use the default brand"</h3>
+                        <h3>{tu_string!(i18n, console_branding.reset_heading)}</h3>
                         <ActionForm action=reset attr:id="brand-reset">
                             <FormError error=reset_error />
                             <input type="hidden" name="app" value=b.app.clone() />
                             <div class="field field-check">
                                 <input type="checkbox" id="reset-confirm" name="confirm" value="yes" required />
-                                <label for="reset-confirm">"I confirm"</label>
+                                <label for="reset-confirm">{tu_string!(i18n, console.i_confirm)}</label>
                             </div>
-                            <button type="submit" class="button-secondary">"Drop this app's brand"</button>
+                            <button type="submit" class="button-secondary">{tu_string!(i18n, console_branding.reset_submit)}</button>
                         </ActionForm>
                     })}
                 }
@@ -130,19 +147,24 @@ pub fn BrandingPage() -> impl IntoView {
 /// Which brand to edit: the default or an app's (a plain GET form).
 #[component]
 fn BrandChooser(b: BrandPage) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <form method="get" action="/admin/branding" class="inline-form" id="brand-choose">
-            <label for="brand-app">"Brand of "</label>
+            <label for="brand-app">{tu_string!(i18n, console_branding.chooser_label)}</label>
             <select id="brand-app" name="app">
-                <option value="" selected=b.app.is_empty()>"Every page (the default)"</option>
+                <option value="" selected=b.app.is_empty()>{tu_string!(i18n, console_branding.chooser_default)}</option>
                 {b.apps.into_iter().map(|a| {
-                    let label = if a.own { format!("{} (own brand)", a.name) } else { a.name.clone() };
+                    let label = if a.own {
+                        tu_string!(i18n, console_branding.own_brand, name = &a.name)
+                    } else {
+                        a.name.clone()
+                    };
                     let selected = a.client_id == b.app;
                     view! { <option value=a.client_id selected=selected>{label}</option> }
                 }).collect_view()}
             </select>
             " "
-            <button type="submit" class="button-small">"Open"</button>
+            <button type="submit" class="button-small">{tu_string!(i18n, console_branding.open)}</button>
         </form>
     }
 }
@@ -154,6 +176,7 @@ fn BrandForm(
     save: ServerAction<SaveBrand>,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let s = b.settings;
     let field_error = move |name: &'static str| {
         view! { <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field(name))}</p> }
@@ -194,44 +217,44 @@ fn BrandForm(
             <FormError error />
             <input type="hidden" name="app" value=b.app />
             <fieldset>
-                <legend>"Look"</legend>
-                {text("product_name", "Product name", s.product_name, "60")}
-                {color("primary_color", "Primary colour", s.primary_color)}
-                {color("accent_color", "Accent colour", s.accent_color)}
-                {color("background_color", "Background colour", s.background_color)}
-                {color("text_color", "Text colour", s.text_color)}
+                <legend>{tu_string!(i18n, console_branding.look_legend)}</legend>
+                {text("product_name", tu_string!(i18n, console_branding.product_name_label), s.product_name, "60")}
+                {color("primary_color", tu_string!(i18n, console_branding.primary_color_label), s.primary_color)}
+                {color("accent_color", tu_string!(i18n, console_branding.accent_color_label), s.accent_color)}
+                {color("background_color", tu_string!(i18n, console_branding.background_color_label), s.background_color)}
+                {color("text_color", tu_string!(i18n, console_branding.text_color_label), s.text_color)}
                 <div class="field">
-                    <label for="brand-font">"Font"</label>
+                    <label for="brand-font">{tu_string!(i18n, console_branding.font_label)}</label>
                     <select id="brand-font" name="brand[font]">
                         {FONTS.into_iter().map(|(value, label)| view! {
-                            <option value=value selected=font == value>{label}</option>
+                            <option value=value selected=font == value>{font_label(i18n, value, label)}</option>
                         }).collect_view()}
                     </select>
                     {field_error("font")}
                 </div>
-                {area("css_vars", "Custom CSS variables (one --name: value per line, e.g. --radius: 4px)", s.css_vars)}
+                {area("css_vars", tu_string!(i18n, console_branding.css_vars_label), s.css_vars)}
             </fieldset>
             <fieldset>
-                <legend>"Page texts (empty: the built-in wording)"</legend>
-                {text("signin_heading", "Sign-in heading", s.signin_heading, "120")}
-                {area("signin_intro", "Sign-in introduction", s.signin_intro)}
-                {text("register_heading", "Registration heading", s.register_heading, "120")}
-                {area("register_intro", "Registration introduction", s.register_intro)}
-                {area("consent_intro", "Consent introduction", s.consent_intro)}
-                {area("footer_text", "Footer", s.footer_text)}
+                <legend>{tu_string!(i18n, console_branding.texts_legend)}</legend>
+                {text("signin_heading", tu_string!(i18n, console_branding.signin_heading_label), s.signin_heading, "120")}
+                {area("signin_intro", tu_string!(i18n, console_branding.signin_intro_label), s.signin_intro)}
+                {text("register_heading", tu_string!(i18n, console_branding.register_heading_label), s.register_heading, "120")}
+                {area("register_intro", tu_string!(i18n, console_branding.register_intro_label), s.register_intro)}
+                {area("consent_intro", tu_string!(i18n, console_branding.consent_intro_label), s.consent_intro)}
+                {area("footer_text", tu_string!(i18n, console_branding.footer_text_label), s.footer_text)}
             </fieldset>
             <fieldset>
-                <legend>"Mail"</legend>
-                {text("mail_sender_name", "Sender name", s.mail_sender_name, "60")}
-                {area("mail_footer", "Closing under every message", s.mail_footer)}
+                <legend>{tu_string!(i18n, console_branding.mail_legend)}</legend>
+                {text("mail_sender_name", tu_string!(i18n, console_branding.mail_sender_name_label), s.mail_sender_name, "60")}
+                {area("mail_footer", tu_string!(i18n, console_branding.mail_footer_label), s.mail_footer)}
             </fieldset>
             {write.then(|| view! {
                 <div class="field field-check">
                     <input type="checkbox" id="brand-confirm" name="confirm" value="yes" required />
-                    <label for="brand-confirm">"I confirm"</label>
+                    <label for="brand-confirm">{tu_string!(i18n, console.i_confirm)}</label>
                     {field_error("confirm")}
                 </div>
-                <button type="submit">"Save"</button>
+                <button type="submit">{tu_string!(i18n, console.save)}</button>
             })}
         </ActionForm>
     }
@@ -240,20 +263,21 @@ fn BrandForm(
 /// The logo upload: a multipart form to the server's upload route.
 #[component]
 fn LogoForm(b: BrandPage) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <h3>"Logo"</h3>
-        <p><img src=b.logo_path alt="The current logo" width="48" height="48" id="brand-logo" /></p>
+        <h3>{tu_string!(i18n, console_branding.logo_heading)}</h3>
+        <p><img src=b.logo_path alt=tu_string!(i18n, console_branding.logo_alt) width="48" height="48" id="brand-logo" /></p>
         <form method="post" action="/admin/branding/logo" enctype="multipart/form-data" id="brand-logo-form">
             <input type="hidden" name="app" value=b.app />
             <div class="field">
-                <label for="brand-logo-file">"PNG, JPEG, GIF or WebP, at most 256 KiB"</label>
+                <label for="brand-logo-file">{tu_string!(i18n, console_branding.logo_file_label)}</label>
                 <input id="brand-logo-file" type="file" name="logo" accept="image/png,image/jpeg,image/gif,image/webp" required />
             </div>
             <div class="field field-check">
                 <input type="checkbox" id="logo-confirm" name="confirm" value="yes" required />
-                <label for="logo-confirm">"I confirm"</label>
+                <label for="logo-confirm">{tu_string!(i18n, console.i_confirm)}</label>
             </div>
-            <button type="submit">"Upload"</button>
+            <button type="submit">{tu_string!(i18n, console_branding.upload)}</button>
         </form>
     }
 }

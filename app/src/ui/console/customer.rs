@@ -13,11 +13,14 @@ use crate::{
         customers::{customer_record, CustomerDetail, Line},
         staff::ConsoleView,
     },
+    i18n::{tu_string, use_i18n},
     ui::form::{last_error, FormError},
+    I18n,
 };
 
 #[component]
 pub fn CustomerPage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let act = ServerAction::<ActOnCustomer>::new();
@@ -35,7 +38,7 @@ pub fn CustomerPage() -> impl IntoView {
         |(id, ..)| customer_record(id),
     );
     view! {
-        <Title text="Customer" />
+        <Title text=tu_string!(i18n, console_customer.title) />
         <section class="card card-wide console">
             <ConsoleFrame data=detail page={move |view: ConsoleView, customer: CustomerDetail| {
                 view! {
@@ -46,11 +49,11 @@ pub fn CustomerPage() -> impl IntoView {
     }
 }
 
-fn lines(id: &'static str, title: &'static str, list: Vec<Line>) -> impl IntoView {
+fn lines(i18n: I18n, id: &'static str, title: &'static str, list: Vec<Line>) -> impl IntoView {
     view! {
         <h2>{title}</h2>
         {if list.is_empty() {
-            view! { <p class="aside">"None."</p> }.into_any()
+            view! { <p class="aside">{tu_string!(i18n, console_customer.none)}</p> }.into_any()
         } else {
             view! {
                 <ul class="console-list" id=id>
@@ -71,23 +74,24 @@ fn Customer(
     rename: ServerAction<RenameCustomer>,
     move_email: ServerAction<ChangeCustomerEmail>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let may = move |p: &str| permissions.iter().any(|x| x == p);
     let c = customer;
     let mut flags = Vec::new();
     if c.locked {
-        flags.push("Locked");
+        flags.push(tu_string!(i18n, console_customer.flag_locked));
     }
     if c.password_locked {
-        flags.push("Password locked after failures");
+        flags.push(tu_string!(i18n, console_customer.flag_password_locked));
     }
     if c.reset_required {
-        flags.push("Must reset the password");
+        flags.push(tu_string!(i18n, console_customer.flag_reset_required));
     }
     if c.mfa_required {
-        flags.push("Must use a second factor");
+        flags.push(tu_string!(i18n, console_customer.flag_mfa_required));
     }
     if !c.verified {
-        flags.push("Address not verified");
+        flags.push(tu_string!(i18n, console_customer.flag_not_verified));
     }
     let act_error = last_error(act.value());
     let done = move || act.value().get().and_then(Result::ok);
@@ -116,7 +120,7 @@ fn Customer(
                         <input type="hidden" name="action" value="remove_passkey" />
                         <input type="hidden" name="passkey" value=pid />
                         <ReasonFields id=form_id error=act_error />
-                        <button type="submit">"Remove passkey “" {name} "”"</button>
+                        <button type="submit">{tu_string!(i18n, console_customer.remove_passkey, name = name)}</button>
                     </ActionForm>
                 }
             })
@@ -130,60 +134,66 @@ fn Customer(
     view! {
         <h1 id="customer-email">{c.email.clone()}</h1>
         <p>{c.display_name.clone()} {c.phone.clone().map(|p| format!(" · {p}"))}</p>
-        <p class="aside">"Created " {c.created.clone()} " · last sign-in " {c.last_sign_in.clone().unwrap_or_else(|| "never".into())} " · id " {c.id.clone()}</p>
-        <p id="customer-state">{if flags.is_empty() { "Active".to_owned() } else { flags.join(" · ") }}</p>
-        <h2>"Ways in"</h2>
+        <p class="aside">{tu_string!(
+            i18n,
+            console_customer.created_line,
+            created = c.created.clone(),
+            last_sign_in = c.last_sign_in.clone().unwrap_or_else(|| tu_string!(i18n, console_customer.never).into()),
+            id = c.id.clone()
+        )}</p>
+        <p id="customer-state">{if flags.is_empty() { tu_string!(i18n, console_customer.active).to_owned() } else { flags.join(" · ") }}</p>
+        <h2>{tu_string!(i18n, console_customer.ways_in)}</h2>
         <ul class="console-list">
-            <li>{if c.has_password { "Password" } else { "No password" }}</li>
-            <li>{if c.totp { "Authenticator app" } else { "No authenticator app" }}</li>
-            <li>{format!("{} recovery code(s) left", c.recovery_codes_left)}</li>
+            <li>{if c.has_password { tu_string!(i18n, console_customer.password) } else { tu_string!(i18n, console_customer.no_password) }}</li>
+            <li>{if c.totp { tu_string!(i18n, console_customer.authenticator) } else { tu_string!(i18n, console_customer.no_authenticator) }}</li>
+            <li>{tu_string!(i18n, console_customer.recovery_codes_left, n = c.recovery_codes_left)}</li>
         </ul>
-        {lines("passkeys", "Passkeys", c.passkeys.clone())}
-        {lines("identities", "Linked identities", c.identities)}
-        {lines("sessions", "Sessions", c.sessions)}
-        {lines("apps", "Connected apps", c.apps)}
-        {lines("risk", "Risk history", c.risk)}
-        {lines("audit", "Audit trail", c.audit)}
-        <h2>"Actions"</h2>
+        {lines(i18n, "passkeys", tu_string!(i18n, console_customer.passkeys), c.passkeys.clone())}
+        {lines(i18n, "identities", tu_string!(i18n, console_customer.identities), c.identities)}
+        {lines(i18n, "sessions", tu_string!(i18n, console_customer.sessions), c.sessions)}
+        {lines(i18n, "apps", tu_string!(i18n, console_customer.apps), c.apps)}
+        {lines(i18n, "risk", tu_string!(i18n, console_customer.risk), c.risk)}
+        {lines(i18n, "audit", tu_string!(i18n, console_customer.audit), c.audit)}
+        <h2>{tu_string!(i18n, console_customer.actions)}</h2>
         <FormError error=act_error />
         {move || done().map(|said| view! { <p class="notice" role="status">{said}</p> })}
         <div class="console-actions">
-            {may("customers.lock").then(|| button("lock", "Lock the account"))}
-            {may("customers.unlock").then(|| button("unlock", "Unlock"))}
-            {may("customers.sessions").then(|| button("end_sessions", "End all sessions"))}
-            {may("customers.reset").then(|| button("require_reset", "Require a password reset"))}
-            {(may("customers.edit") && !c.verified).then(|| button("verify_email", "Mark the address verified"))}
-            {(may("customers.edit") && has_phone).then(|| button("remove_phone", "Remove the phone number"))}
-            {(may("customers.mail") && !c.verified).then(|| button("resend_verification", "Resend the verification mail"))}
-            {(may("customers.factors") && c.totp).then(|| button("remove_authenticator", "Remove the authenticator app"))}
+            {may("customers.lock").then(|| button("lock", tu_string!(i18n, console_customer.lock)))}
+            {may("customers.unlock").then(|| button("unlock", tu_string!(i18n, console_customer.unlock)))}
+            {may("customers.sessions").then(|| button("end_sessions", tu_string!(i18n, console_customer.end_sessions)))}
+            {may("customers.reset").then(|| button("require_reset", tu_string!(i18n, console_customer.require_reset)))}
+            {(may("customers.edit") && !c.verified).then(|| button("verify_email", tu_string!(i18n, console_customer.verify_email)))}
+            {(may("customers.edit") && has_phone).then(|| button("remove_phone", tu_string!(i18n, console_customer.remove_phone)))}
+            {(may("customers.mail") && !c.verified).then(|| button("resend_verification", tu_string!(i18n, console_customer.resend_verification)))}
+            {(may("customers.factors") && c.totp).then(|| button("remove_authenticator", tu_string!(i18n, console_customer.remove_authenticator)))}
             {passkey_forms}
-            {may("customers.delete").then(|| button("delete", "Delete the account"))}
+            {may("customers.delete").then(|| button("delete", tu_string!(i18n, console_customer.delete)))}
         </div>
         {may("customers.edit").then(|| view! {
-            <h2>"Profile"</h2>
+            <h2>{tu_string!(i18n, console_customer.profile)}</h2>
             <ActionForm action=rename attr:class="console-action">
                 <FormError error=rename_error />
                 <input type="hidden" name="id" value=rename_for />
                 <div class="field">
-                    <label for="display_name">"Display name"</label>
+                    <label for="display_name">{tu_string!(i18n, console_customer.display_name_label)}</label>
                     <input id="display_name" name="display_name" value=c.display_name.clone() required maxlength="100" />
                 </div>
                 <ReasonFields id="rename".to_owned() error=rename_error />
-                <button type="submit">"Save"</button>
+                <button type="submit">{tu_string!(i18n, console_customer.save)}</button>
             </ActionForm>
-            <h3>"Email address"</h3>
-            <p class="aside">"The new address counts as proven: say in the reason how you checked it belongs to this customer. The old address is told, and links sent to it stop working."</p>
+            <h3>{tu_string!(i18n, console_customer.email_heading)}</h3>
+            <p class="aside">{tu_string!(i18n, console_customer.email_intro)}</p>
             <ActionForm action=move_email attr:class="console-action" attr:id="customer-email-form">
                 <FormError error=email_error />
                 {move || move_email.value().get().and_then(Result::ok).map(|said| view! { <p class="notice" role="status">{said}</p> })}
                 <input type="hidden" name="id" value=email_for />
                 <div class="field">
-                    <label for="customer-new-email">"New address"</label>
+                    <label for="customer-new-email">{tu_string!(i18n, console_customer.new_email_label)}</label>
                     <input id="customer-new-email" name="email" type="email" value=current_email required maxlength="254" />
                     <p class="field-error" role="alert">{move || email_error.get().and_then(|e| e.for_field("email"))}</p>
                 </div>
                 <ReasonFields id="move-email".to_owned() error=email_error />
-                <button type="submit">"Change the address"</button>
+                <button type="submit">{tu_string!(i18n, console_customer.change_email)}</button>
             </ActionForm>
         })}
     }

@@ -8,20 +8,24 @@ use leptos_router::hooks::use_query_map;
 use super::Refused;
 use crate::api::console::customers::{search_customers, CustomerQuery, CustomerRow};
 use crate::ui::form::query_value;
+use crate::{
+    i18n::{tu_string, use_i18n},
+    I18n,
+};
 
 fn options(
     name: &'static str,
     label: &'static str,
-    choices: &'static [(&'static str, &'static str)],
+    choices: Vec<(&'static str, &'static str)>,
     current: String,
 ) -> impl IntoView {
     view! {
         <div class="field">
             <label for=name>{label}</label>
             <select id=name name=name>
-                {choices.iter().map(|(value, text)| {
-                    let selected = current == *value;
-                    view! { <option value=*value selected=selected>{*text}</option> }
+                {choices.into_iter().map(|(value, text)| {
+                    let selected = current == value;
+                    view! { <option value=value selected=selected>{text}</option> }
                 }).collect_view()}
             </select>
         </div>
@@ -39,6 +43,7 @@ fn date(name: &'static str, label: &'static str, current: String) -> impl IntoVi
 
 #[component]
 pub fn CustomersPage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_query_map();
     let query = move || {
         params.with(|p| {
@@ -61,46 +66,46 @@ pub fn CustomersPage() -> impl IntoView {
     let results = Resource::new(query, search_customers);
     let deleted = move || params.with(|p| p.get("deleted").is_some());
     view! {
-        <Title text="Customers" />
+        <Title text=tu_string!(i18n, console_customers.title) />
         <section class="card card-wide console">
-            <nav class="console-nav" aria-label="Console"><a href="/admin">"Console"</a></nav>
-            <h1>"Customers"</h1>
+            <nav class="console-nav" aria-label=tu_string!(i18n, console_customers.console_nav)><a href="/admin">{tu_string!(i18n, console_customers.console_link)}</a></nav>
+            <h1>{tu_string!(i18n, console_customers.heading)}</h1>
             <Show when=deleted>
-                <p class="notice" role="status">"The account is deleted."</p>
+                <p class="notice" role="status">{tu_string!(i18n, console_customers.notice_deleted)}</p>
             </Show>
             {move || {
                 let q = query();
                 view! {
                     <form method="get" action="/admin/customers" class="console-search" role="search">
                         <div class="field">
-                            <label for="q">"Email, name, phone (+…) or id"</label>
+                            <label for="q">{tu_string!(i18n, console_customers.q_label)}</label>
                             <input id="q" name="q" type="search" value=q.q.clone() maxlength="200" />
                         </div>
-                        {options("status", "Status", &[("", "Any"), ("active", "Active"), ("locked", "Locked"), ("password_locked", "Password locked")], q.status.clone())}
-                        {options("verified", "Verified", &[("", "Any"), ("yes", "Yes"), ("no", "No")], q.verified.clone())}
-                        {options("mfa", "Second factor", &[("", "Any"), ("yes", "Yes"), ("no", "No")], q.mfa.clone())}
-                        {options("way_in", "Signs in with", &[("", "Any"), ("password", "Password"), ("passkey", "Passkey"), ("social", "Social"), ("phone", "Phone")], q.way_in.clone())}
-                        {date("created_from", "Created from", q.created_from.clone())}
-                        {date("created_to", "Created to", q.created_to.clone())}
-                        {date("signed_in_from", "Last sign-in from", q.signed_in_from.clone())}
-                        {date("signed_in_to", "Last sign-in to", q.signed_in_to.clone())}
-                        {options("sort", "Order", &[("newest", "Newest first"), ("oldest", "Oldest first"), ("email", "By address")], q.sort.clone())}
-                        <button type="submit">"Search"</button>
+                        {options("status", tu_string!(i18n, console_customers.status_label), vec![("", tu_string!(i18n, console_customers.any)), ("active", tu_string!(i18n, console_customers.status_active)), ("locked", tu_string!(i18n, console_customers.status_locked)), ("password_locked", tu_string!(i18n, console_customers.status_password_locked))], q.status.clone())}
+                        {options("verified", tu_string!(i18n, console_customers.verified_label), vec![("", tu_string!(i18n, console_customers.any)), ("yes", tu_string!(i18n, console_customers.yes)), ("no", tu_string!(i18n, console_customers.no))], q.verified.clone())}
+                        {options("mfa", tu_string!(i18n, console_customers.mfa_label), vec![("", tu_string!(i18n, console_customers.any)), ("yes", tu_string!(i18n, console_customers.yes)), ("no", tu_string!(i18n, console_customers.no))], q.mfa.clone())}
+                        {options("way_in", tu_string!(i18n, console_customers.way_in_label), vec![("", tu_string!(i18n, console_customers.any)), ("password", tu_string!(i18n, console_customers.way_in_password)), ("passkey", tu_string!(i18n, console_customers.way_in_passkey)), ("social", tu_string!(i18n, console_customers.way_in_social)), ("phone", tu_string!(i18n, console_customers.way_in_phone))], q.way_in.clone())}
+                        {date("created_from", tu_string!(i18n, console_customers.created_from_label), q.created_from.clone())}
+                        {date("created_to", tu_string!(i18n, console_customers.created_to_label), q.created_to.clone())}
+                        {date("signed_in_from", tu_string!(i18n, console_customers.signed_in_from_label), q.signed_in_from.clone())}
+                        {date("signed_in_to", tu_string!(i18n, console_customers.signed_in_to_label), q.signed_in_to.clone())}
+                        {options("sort", tu_string!(i18n, console_customers.sort_label), vec![("newest", tu_string!(i18n, console_customers.sort_newest)), ("oldest", tu_string!(i18n, console_customers.sort_oldest)), ("email", tu_string!(i18n, console_customers.sort_email))], q.sort.clone())}
+                        <button type="submit">{tu_string!(i18n, console_customers.search)}</button>
                     </form>
                 }
             }}
-            <Suspense fallback=|| view! { <p>"Searching…"</p> }>
+            <Suspense fallback=move || view! { <p>{tu_string!(i18n, console_customers.searching)}</p> }>
                 {move || Suspend::new(async move {
                     match results.await {
-                        Ok(page) if page.rows.is_empty() => view! { <p id="no-results">"No customers match."</p> }.into_any(),
+                        Ok(page) if page.rows.is_empty() => view! { <p id="no-results">{tu_string!(i18n, console_customers.no_results)}</p> }.into_any(),
                         Ok(page) => {
                             let next = page.next.map(|cursor| next_link(&query(), &cursor));
                             view! {
                                 <table class="console-table" id="customers">
-                                    <thead><tr><th>"Customer"</th><th>"Created"</th><th>"Last sign-in"</th><th>"State"</th></tr></thead>
-                                    <tbody>{page.rows.into_iter().map(row).collect_view()}</tbody>
+                                    <thead><tr><th>{tu_string!(i18n, console_customers.col_customer)}</th><th>{tu_string!(i18n, console_customers.col_created)}</th><th>{tu_string!(i18n, console_customers.col_last_sign_in)}</th><th>{tu_string!(i18n, console_customers.col_state)}</th></tr></thead>
+                                    <tbody>{page.rows.into_iter().map(|c| row(i18n, c)).collect_view()}</tbody>
                                 </table>
-                                {next.map(|href| view! { <p><a href=href rel="next">"Next page"</a></p> })}
+                                {next.map(|href| view! { <p><a href=href rel="next">{tu_string!(i18n, console_customers.next_page)}</a></p> })}
                             }.into_any()
                         }
                         Err(error) => view! { <Refused error /> }.into_any(),
@@ -111,19 +116,19 @@ pub fn CustomersPage() -> impl IntoView {
     }
 }
 
-fn row(c: CustomerRow) -> impl IntoView {
+fn row(i18n: I18n, c: CustomerRow) -> impl IntoView {
     let mut state = Vec::new();
     if c.locked {
-        state.push("locked");
+        state.push(tu_string!(i18n, console_customers.state_locked));
     }
     if c.password_locked {
-        state.push("password locked");
+        state.push(tu_string!(i18n, console_customers.state_password_locked));
     }
     if !c.verified {
-        state.push("unverified");
+        state.push(tu_string!(i18n, console_customers.state_unverified));
     }
     if c.mfa {
-        state.push("second factor");
+        state.push(tu_string!(i18n, console_customers.state_second_factor));
     }
     view! {
         <tr>
@@ -132,7 +137,7 @@ fn row(c: CustomerRow) -> impl IntoView {
                 <br /><span class="aside">{c.display_name} {c.phone.map(|p| format!(" · {p}"))}</span>
             </td>
             <td>{c.created}</td>
-            <td>{c.last_sign_in.unwrap_or_else(|| "never".into())}</td>
+            <td>{c.last_sign_in.unwrap_or_else(|| tu_string!(i18n, console_customers.never).into())}</td>
             <td>{state.join(", ")}</td>
         </tr>
     }
