@@ -84,6 +84,7 @@ fn risk_costs(c: &mut Criterion) {
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0".into()),
         device: Some("a".repeat(43)),
         app: None,
+        reading: Default::default(),
     };
     let password = Password::new("violet tractor sings at dawn".into());
     let mut group = c.benchmark_group("risk: weigh one sign-in (Postgres)");
