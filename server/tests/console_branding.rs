@@ -11,7 +11,7 @@ use reqwest::header;
 use sqlx::PgPool;
 use support::{
     oidc::{authorize_url, location, register},
-    Browser, TestApp, GOOD_PASSWORD,
+    Browser, TestApp,
 };
 
 /// The brand form with `changes` over sensible values.
@@ -52,23 +52,6 @@ async fn branding(browser: &Browser) -> serde_json::Value {
     let res = browser.call("branding", &[]).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
-}
-
-async fn register_in(app: &TestApp, browser: &Browser, email: &str) {
-    let res = browser
-        .call(
-            "register",
-            &[
-                ("consent[terms]", "1"),
-                ("consent[privacy]", "1"),
-                ("email", email),
-                ("display_name", "Grace Hopper"),
-                ("password", GOOD_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let _ = app;
 }
 
 async fn brand_audits(app: &TestApp, action: &str) -> Vec<serde_json::Value> {
@@ -116,7 +99,9 @@ async fn an_apps_brand_dresses_its_flow_and_its_mail_and_the_default_stays_elsew
     assert!(css.contains("Georgia"));
 
     // The mail of that flow wears the brand: subject, sender name and closing.
-    register_in(&app, &traveller, "grace@example.com").await;
+    traveller
+        .register("grace@example.com", "Grace Hopper")
+        .await;
     let mail = app
         .mail
         .wait_for(
@@ -136,7 +121,7 @@ async fn an_apps_brand_dresses_its_flow_and_its_mail_and_the_default_stays_elsew
     assert_eq!(branding(&walker).await["product_name"], "Keyhaven");
     let page = walker.get("/signin").await.text().await.unwrap();
     assert!(!page.contains("Welcome to Acme Travel"));
-    register_in(&app, &walker, "ada@example.com").await;
+    walker.register("ada@example.com", "Grace Hopper").await;
     let mail = app
         .mail
         .wait_for("ada@example.com", "Confirm your email address for Keyhaven")

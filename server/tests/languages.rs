@@ -29,22 +29,6 @@ async fn page_language(browser: &Browser, path: &str) -> String {
     lang.unwrap_or_else(|| panic!("no lang on {tag}"))
 }
 
-async fn register(browser: &Browser, email: &str) {
-    let res = browser
-        .call(
-            "register",
-            &[
-                ("consent[terms]", "1"),
-                ("consent[privacy]", "1"),
-                ("email", email),
-                ("display_name", "Grete Weiss"),
-                ("password", GOOD_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-}
-
 async fn stored_setting(app: &TestApp, email: &str) -> (Option<String>, Option<String>) {
     sqlx::query_as("SELECT locale, time_zone FROM users WHERE email = $1")
         .bind(email)
@@ -87,7 +71,7 @@ async fn pages_follow_the_browser_and_speak_english_otherwise(db: PgPool) {
 async fn a_german_registration_is_mailed_in_german_and_stays_german(db: PgPool) {
     let app = TestApp::spawn(db).await;
     let browser = app.browser_with_headers(&[GERMAN]);
-    register(&browser, "grete@example.de").await;
+    browser.register("grete@example.de", "Grete Weiss").await;
     let mail = app
         .mail
         .wait_for("grete@example.de", "Bestätigen Sie Ihre E-Mail-Adresse")
@@ -117,7 +101,7 @@ async fn a_german_registration_is_mailed_in_german_and_stays_german(db: PgPool) 
 
     // Someone registering the same address from an English browser: the owner is told, in
     // the owner's language.
-    register(&english, "grete@example.de").await;
+    english.register("grete@example.de", "Grete Weiss").await;
     let notice = app
         .mail
         .wait_for("grete@example.de", "Jemand wollte sich bei Keyhaven")

@@ -173,19 +173,7 @@ impl TestApp {
 
     /// As [`TestApp::signed_in_customer`], in `browser`.
     pub async fn signed_in_customer_on(&self, browser: Browser, email: &str) -> Browser {
-        let res = browser
-            .call(
-                "register",
-                &[
-                    ("consent[terms]", "1"),
-                    ("consent[privacy]", "1"),
-                    ("email", email),
-                    ("display_name", "Ada Lovelace"),
-                    ("password", GOOD_PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        browser.register(email, "Ada Lovelace").await;
         let mail = self.mail.wait_for(email, "Confirm your email").await;
         let token = Self::token_in(&mail.body, "/verify-email");
         let res = browser.call("verify-email", &[("token", &token)]).await;
@@ -331,6 +319,24 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Registers `email` as `display_name` with [`GOOD_PASSWORD`], accepting the required
+    /// purposes, from the registration form's endpoint.
+    pub async fn register(&self, email: &str, display_name: &str) {
+        let res = self
+            .call(
+                "register",
+                &[
+                    ("consent[terms]", "1"),
+                    ("consent[privacy]", "1"),
+                    ("email", email),
+                    ("display_name", display_name),
+                    ("password", GOOD_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+
     /// Calls a server function the way the hydrated page does (JSON answers).
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Response {
         self.client
