@@ -1,10 +1,10 @@
 //! Chooses the language and time zone of each request (see `app::domain::preferences`): the
 //! signed-in person's setting kept in the session, then the `ui_locales` of the app whose
-//! sign-in flow the browser is in, then `Accept-Language`. Pages, server functions and mail
-//! read the choice from the request's `Reading` extension.
+//! sign-in flow the browser is in (read by `branding::flow_app`), then `Accept-Language`.
+//! Pages, server functions and mail read the choice from the request's `Reading` extension.
 
 use app::domain::{
-    oidc::pending_requests,
+    oidc::pending_requests::FlowRequest,
     preferences::{self, Reading},
 };
 use axum::{extract::Request, http::header::ACCEPT_LANGUAGE, middleware::Next, response::Response};
@@ -18,15 +18,11 @@ pub async fn reading(session: Session, mut request: Request, next: Next) -> Resp
             tracing::warn!(error = %e, "reading the session's language failed");
             None
         });
-        let app_locales = match setting.as_ref().and_then(|s| s.locale.as_ref()) {
-            // The person's own setting wins: no need to look at the app's request.
-            Some(_) => None,
-            None => pending_requests::flow_app(&session)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|flow| flow.ui_locales),
-        };
+        // The flow's request, as `branding::flow_app` (the layer before this one) found it.
+        let app_locales = request
+            .extensions()
+            .get::<FlowRequest>()
+            .and_then(|flow| flow.ui_locales.clone());
         let accept_language = request
             .headers()
             .get(ACCEPT_LANGUAGE)

@@ -96,7 +96,11 @@ pub async fn flow_app(session: Session, mut request: Request, next: Next) -> Res
     if !path.starts_with("/pkg/") && !path.starts_with("/brand/") {
         match pending_requests::flow_app(&session).await {
             Ok(Some(flow)) => {
-                request.extensions_mut().insert(FlowApp(flow.client_id));
+                request
+                    .extensions_mut()
+                    .insert(FlowApp(flow.client_id.clone()));
+                // The languages middleware after this one reads the app's `ui_locales` here.
+                request.extensions_mut().insert(flow);
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "reading the waiting app requests failed"),
