@@ -12,7 +12,7 @@ use crate::domain::{
     master_key,
     mfa::recovery_codes::RecoveryCodeKey,
     oidc::{
-        client_cache::ClientCache, clients::ClientSecretKey, jws::KeyRing,
+        client_cache::ClientCache, clients::ClientSecretKey, dpop::NonceKey, jws::KeyRing,
         person_cache::PersonCache, revoked::RevokedTokens, subjects::SubjectKey,
     },
     otp::CodeKey,
@@ -109,6 +109,8 @@ pub struct AppState {
     pub proof_key: ProofKey,
     /// Seals the audit trail's hash chain.
     pub audit_chain: ChainKey,
+    /// Makes and checks DPoP nonces.
+    pub dpop_nonces: NonceKey,
 }
 
 impl AppState {
@@ -146,6 +148,7 @@ impl AppState {
             risk: Arc::new(RiskSources::default()),
             proof_key: ProofKey::derive(master_key),
             audit_chain: ChainKey::derive(master_key),
+            dpop_nonces: NonceKey::derive(master_key),
         })
     }
 }

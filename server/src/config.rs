@@ -45,6 +45,64 @@ pub struct Config {
     pub breached_passwords_url: Option<String>,
     /// The countries texts may go to (ISO 3166 alpha-2); `None`: every country.
     pub sms_countries: Option<Vec<String>>,
+    /// Where `/metrics` is served; by default nowhere.
+    pub metrics: MetricsConfig,
+}
+
+/// How the Prometheus page `/metrics` is reached: on a listener of its own (`listen`, for a
+/// network only the monitoring reaches: no authentication), and/or on the main listener behind
+/// a bearer token (`token`). With neither, it is not served.
+#[derive(Clone, Default)]
+pub struct MetricsConfig {
+    /// `CIAM_METRICS_LISTEN`: the address of the listener serving only `/metrics`.
+    pub listen: Option<SocketAddr>,
+    /// `CIAM_METRICS_TOKEN`: the bearer token `/metrics` asks for on the main listener.
+    pub token: Option<String>,
+}
+
+/// The shortest metrics token accepted.
+pub const MIN_METRICS_TOKEN_LEN: usize = 32;
+
+impl MetricsConfig {
+    /// Whether `/metrics` is served at all (and the recorder installed).
+    pub fn enabled(&self) -> bool {
+        self.listen.is_some() || self.token.is_some()
+    }
+
+    /// Reads `CIAM_METRICS_LISTEN` and `CIAM_METRICS_TOKEN`.
+    fn from_env() -> anyhow::Result<Self> {
+        let listen: Option<SocketAddr> = match var("CIAM_METRICS_LISTEN") {
+            None => None,
+            Some(addr) => Some(addr.trim().parse().with_context(|| {
+                format!("CIAM_METRICS_LISTEN must be an address like 127.0.0.1:9464, not {addr:?}")
+            })?),
+        };
+        let token = var("CIAM_METRICS_TOKEN")
+            .map(|token| check_metrics_token(&token).map(|()| token))
+            .transpose()?;
+        Ok(Self { listen, token })
+    }
+}
+
+/// A metrics token must be hard to guess and fit in a header: at least
+/// [`MIN_METRICS_TOKEN_LEN`] visible ASCII characters (`openssl rand -hex 32` makes one).
+pub fn check_metrics_token(token: &str) -> anyhow::Result<()> {
+    if token.len() < MIN_METRICS_TOKEN_LEN || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!(
+            "CIAM_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LEN} visible ASCII \
+             characters without spaces, such as the output of `openssl rand -hex 32`"
+        );
+    }
+    Ok(())
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "[configured]"))
+            .finish()
+    }
 }
 
 /// How log lines are written.
@@ -76,6 +134,7 @@ impl std::fmt::Debug for Config {
                 &self.sms_webhook_url.as_ref().map(|_| "[configured]"),
             )
             .field("log_format", &self.log_format)
+            .field("metrics", &self.metrics)
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +194,7 @@ impl Config {
             bad_networks_file: var("CIAM_BAD_NETWORKS_FILE").map(Into::into),
             breached_passwords_url: var("CIAM_BREACHED_PASSWORDS_URL"),
             sms_countries: sms_countries(var("CIAM_SMS_COUNTRIES").as_deref())?,
+            metrics: MetricsConfig::from_env()?,
         };
         config.check_delivery()?;
         Ok(config)
@@ -344,6 +404,24 @@ mod tests {
     fn a_public_url_without_scheme_is_refused() {
         assert!(parse_public_url("id.example.com").is_err());
         assert!(parse_public_url("https://").is_err());
+    }
+
+    #[test]
+    fn metrics_tokens_must_be_long_and_fit_in_a_header() {
+        assert!(check_metrics_token(&"a1".repeat(16)).is_ok());
+        assert!(check_metrics_token(&"a".repeat(MIN_METRICS_TOKEN_LEN - 1)).is_err());
+        assert!(check_metrics_token(&format!("{} x", "a".repeat(40))).is_err());
+        assert!(check_metrics_token(&format!("{}é", "a".repeat(40))).is_err());
+        let config = MetricsConfig {
+            listen: None,
+            token: Some("a1".repeat(16)),
+        };
+        assert!(config.enabled());
+        assert!(
+            !format!("{config:?}").contains("a1a1"),
+            "the token never prints"
+        );
+        assert!(!MetricsConfig::default().enabled());
     }
 
     #[test]

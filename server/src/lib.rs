@@ -7,6 +7,7 @@ pub mod config;
 pub mod customer_import;
 pub mod data_export;
 pub mod languages;
+pub mod metrics;
 pub mod oidc;
 pub mod pages;
 pub mod security;

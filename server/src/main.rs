@@ -137,6 +137,9 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("binding {}", config.listen))?;
             let running = startup::start(listener, state, &config).await?;
             tracing::info!(addr = %running.addr, public_url = %config.public_url, "serving");
+            if let Some(addr) = running.metrics_addr {
+                tracing::info!(%addr, "serving /metrics on its own listener");
+            }
             shutdown_signal().await;
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = running.shutdown.send(true);

@@ -180,6 +180,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(readyz))
         .route("/.well-known/jwks.json", get(jwks))
         .with_state(state.clone())
+        .merge(crate::metrics::routes(&state, config))
         .merge(crate::branding::asset_routes(state.clone()))
         .merge(crate::oidc::api_routes(state.clone(), &config.public_url));
 
@@ -239,7 +240,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
             resolve_client_address,
         ))
     };
-    app.layer(middleware::from_fn_with_state(
+    let app = app
+        .layer(middleware::from_fn_with_state(
             HeaderPolicy {
                 https: config.is_https(),
             },
@@ -256,7 +258,14 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
             }),
         )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    // Outermost, so the latency covers every layer; applied route by route, so each request
+    // knows its route's template.
+    if config.metrics.enabled() {
+        app.layer(middleware::from_fn(crate::metrics::measure))
+    } else {
+        app
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -280,9 +289,11 @@ async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// A running server: its address and the switch that stops it.
+/// A running server: its address (and that of its metrics listener, when it has one) and the
+/// switch that stops it.
 pub struct Running {
     pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
     pub shutdown: watch::Sender<bool>,
     pub handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -360,6 +371,7 @@ pub async fn start(
         stop.clone(),
     ));
 
+    let metrics_addr = crate::metrics::start(&state, config, stop.clone()).await?;
     let app = router(state, config);
     let mut stop_http = stop;
     let handle = tokio::spawn(async move {
@@ -375,6 +387,7 @@ pub async fn start(
     });
     Ok(Running {
         addr,
+        metrics_addr,
         shutdown,
         handle,
     })

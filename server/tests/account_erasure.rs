@@ -6,8 +6,10 @@
 //! network address, their app's tokens are dead, its back-channel logout is queued, the audit
 //! chain still holds and the consent ledger keeps its proof.
 
-mod support;
-
+use crate::support::{
+    cli::server_command, error_of, eventually, mfa, oidc::*, social::add_provider, Browser,
+    SmsSink, TestApp, GOOD_PASSWORD,
+};
 use app::domain::client_address::TrustedProxies;
 use app::domain::{
     audit::{
@@ -24,10 +26,6 @@ use app::domain::{
 };
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{
-    cli::server_command, error_of, eventually, mfa, oidc::*, social::add_provider, Browser,
-    SmsSink, TestApp, GOOD_PASSWORD,
-};
 use uuid::Uuid;
 
 const EMAIL: &str = "erin.quill@example.com";

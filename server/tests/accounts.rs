@@ -1,11 +1,9 @@
 //! Email+password accounts over HTTP: registration, verification, sign-in, profile, sign-out,
 //! throttling and password reset, against a real Postgres and a real SMTP exchange.
 
-mod support;
-
+use crate::support::{error_of, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 use serde_json::json;
 use sqlx::PgPool;
-use support::{error_of, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_customer_registers_verifies_signs_in_edits_the_profile_and_signs_out(db: PgPool) {

@@ -3,10 +3,8 @@
 //! across lockout windows stays locked until a reset (NIST 800-63B §5.2.2), throwaway
 //! addresses cannot register, and a bot filling the hidden trap field registers nothing.
 
-mod support;
-
+use crate::support::{error_of, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 use sqlx::PgPool;
-use support::{error_of, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 
 /// A registration as the page sends it, with its proof of work solved.
 async fn register(app: &TestApp, email: &str) -> u16 {

@@ -4,8 +4,7 @@
 //! verify`, which names the first broken link. A person's erasure keeps their rows under a
 //! pseudonym, and the chain still holds.
 
-mod support;
-
+use crate::support::{cli::server_command, TestApp};
 use app::domain::{
     audit::{
         self,
@@ -16,7 +15,6 @@ use app::domain::{
 };
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{cli::server_command, TestApp};
 use uuid::Uuid;
 
 fn key() -> ChainKey {

@@ -4,12 +4,10 @@
 //! is even checked, while a customer on another network signs in as usual; a surge across
 //! the site asks everyone for a small puzzle.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{error_of, Browser, TestApp, GOOD_PASSWORD};
 use sqlx::PgPool;
-use support::{error_of, Browser, TestApp, GOOD_PASSWORD};
 
 async fn spawn(db: PgPool) -> TestApp {
     TestApp::spawn_with(db, |c| {

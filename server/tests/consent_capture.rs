@@ -5,11 +5,9 @@
 //! shown, two tabs answering at once, an answer to another sign-in's question, an answer after
 //! the account was locked.
 
-mod support;
-
+use crate::support::{error_of, oidc::*, Browser, TestApp, ACCEPTED_TERMS, GOOD_PASSWORD};
 use app::domain::{audit::Actor, consents::purposes, oidc::clients::ClientType};
 use sqlx::PgPool;
-use support::{error_of, oidc::*, Browser, TestApp, ACCEPTED_TERMS, GOOD_PASSWORD};
 
 /// The person's ledger rows about purposes: (purpose, granted, version, collected via), oldest
 /// first.

@@ -2,15 +2,13 @@
 //! the portal with the history kept, new policy versions, the operator's changes audited, and a
 //! ledger that no UPDATE, DELETE or TRUNCATE can rewrite.
 
-mod support;
-
+use crate::support::{error_of, Browser, TestApp};
 use app::domain::{
     audit::Actor,
     consents::purposes::{self, NewPurpose, PurposeError},
 };
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{error_of, Browser, TestApp};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
@@ -325,8 +323,8 @@ async fn the_ledger_and_the_policy_texts_are_append_only(db: PgPool) {
 /// every request.
 #[sqlx::test(migrations = "../migrations")]
 async fn an_app_with_the_consents_scope_reads_the_current_choices(db: PgPool) {
+    use crate::support::oidc::{code_for, code_form, register, token, userinfo};
     use app::domain::oidc::clients::ClientType;
-    use support::oidc::{code_for, code_form, register, token, userinfo};
 
     let app = TestApp::spawn(db).await;
     let client = register(&app, ClientType::Public, true).await;

@@ -3,11 +3,9 @@
 //! scale and its pagination, the actions on an account and what each does to the customer, the
 //! staff session's shorter idle limit, and the last owner.
 
-mod support;
-
+use crate::support::{error_of, Browser, TestApp, GOOD_PASSWORD};
 use app::domain::{audit::Actor, customers::seed, staff::StaffRole};
 use sqlx::PgPool;
-use support::{error_of, Browser, TestApp, GOOD_PASSWORD};
 
 const CUSTOMER: &str = "grace@example.com";
 
@@ -303,7 +301,7 @@ async fn every_console_action_is_refused_or_allowed_by_role(db: PgPool) {
     app.signed_in_customer(CUSTOMER).await;
     let customer = customer_id(&app, CUSTOMER).await;
 
-    let app_id = support::oidc::register(
+    let app_id = crate::support::oidc::register(
         &app,
         app::domain::oidc::clients::ClientType::Confidential,
         false,
@@ -711,7 +709,7 @@ async fn the_customer_page_holds_their_record_and_no_secret(db: PgPool) {
         .signed_in_staff("support@staff.example.com", StaffRole::Support)
         .await;
     let customer = app.signed_in_customer(CUSTOMER).await;
-    support::mfa::enrol_from_profile(&customer).await;
+    crate::support::mfa::enrol_from_profile(&customer).await;
     let id = customer_id(&app, CUSTOMER).await;
     let res = support.call("console/customer", &[("id", &id)]).await;
     assert_eq!(res.status(), 200);
@@ -753,7 +751,10 @@ async fn an_owner_invites_staff_whose_setup_link_is_mailed_to_them_alone(db: PgP
     // A customer's address is not made staff.
     let res = invite(CUSTOMER).await;
     assert_eq!(res.status(), 422);
-    assert_eq!(support::error_of(res).await["Field"]["field"], "email");
+    assert_eq!(
+        crate::support::error_of(res).await["Field"]["field"],
+        "email"
+    );
 
     let res = invite("new.agent@staff.example.com").await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());

@@ -3,16 +3,14 @@
 //! rotated (the old one refused at once); the token activity counted. The sign-in settings
 //! saved from the console, each change audited with its before and after.
 
-mod support;
-
-use app::domain::staff::StaffRole;
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     oidc::{answer, authorize_url, location, token, REDIRECT, VERIFIER},
     TestApp,
 };
+use app::domain::staff::StaffRole;
+use sqlx::PgPool;
 
-async fn create(admin: &support::Browser) -> serde_json::Value {
+async fn create(admin: &crate::support::Browser) -> serde_json::Value {
     let res = admin
         .call(
             "console/apps/create",
@@ -29,7 +27,7 @@ async fn create(admin: &support::Browser) -> serde_json::Value {
     res.json().await.unwrap()
 }
 
-async fn code(browser: &support::Browser, client_id: &str) -> String {
+async fn code(browser: &crate::support::Browser, client_id: &str) -> String {
     let registered = app::domain::oidc::registration::Registered {
         client_id: client_id.to_owned(),
         client_secret: None,
@@ -400,7 +398,7 @@ async fn an_app_edited_in_the_console_takes_its_new_settings_and_bad_edits_chang
     assert_eq!(detail["changes"]["refresh_tokens"]["to"], false);
 
     // The provider's copies learn of it from the change notice.
-    let fresh = support::eventually(|| async {
+    let fresh = crate::support::eventually(|| async {
         let res = exchange(
             &app,
             &client_id,

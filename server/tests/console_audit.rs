@@ -2,11 +2,9 @@
 //! pages by cursor, exports the filtered view as CSV or JSON (audited itself), and refuses
 //! roles without the permission; the dashboard counts from the sealed trail.
 
-mod support;
-
+use crate::support::{Browser, TestApp};
 use app::domain::{client_address::TrustedProxies, staff::StaffRole};
 use sqlx::PgPool;
-use support::{Browser, TestApp};
 
 async fn view(browser: &Browser, pairs: &[(&str, &str)]) -> serde_json::Value {
     let form: Vec<(String, &str)> = pairs

@@ -4,15 +4,13 @@
 //! refused) and served from the site; the preview may be framed by the console only; an app's
 //! brand dropped brings the default back. Every change is audited with its before and after.
 
-mod support;
-
-use app::domain::{oidc::clients::ClientType, staff::StaffRole};
-use reqwest::header;
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     oidc::{authorize_url, location, register},
     Browser, TestApp,
 };
+use app::domain::{oidc::clients::ClientType, staff::StaffRole};
+use reqwest::header;
+use sqlx::PgPool;
 
 /// The brand form with `changes` over sensible values.
 fn brand_form<'a>(app: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
@@ -189,7 +187,7 @@ async fn bad_fields_are_refused_one_by_one_and_change_nothing(db: PgPool) {
     for (field, value, named) in cases {
         let res = save(&admin, &brand_form(&partner.client_id, &[(field, value)])).await;
         assert_eq!(res.status(), 422, "{field}={value}");
-        let error = support::error_of(res).await;
+        let error = crate::support::error_of(res).await;
         assert_eq!(error["Field"]["field"], *named, "{field}={value}: {error}");
     }
     // An app that does not exist, and a change without the box ticked.

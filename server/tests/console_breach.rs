@@ -3,15 +3,13 @@
 //! second factor, mails the notice, writes one audit row naming everyone, and does nothing
 //! more when started again. The network-and-window target finds who signed in from there.
 
-mod support;
-
-use app::domain::{client_address::TrustedProxies, oidc::clients::ClientType, staff::StaffRole};
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     error_of,
     oidc::{code_for, code_form, register, token},
     Browser, TestApp, GOOD_PASSWORD,
 };
+use app::domain::{client_address::TrustedProxies, oidc::clients::ClientType, staff::StaffRole};
+use sqlx::PgPool;
 
 const ADA: &str = "ada@example.com";
 const GRACE: &str = "grace@example.com";
@@ -154,7 +152,7 @@ async fn a_breach_response_ends_everything_and_demands_a_reset_and_a_second_fact
     let owner = app
         .reset_password(GRACE, "a fresh horse battery staple")
         .await;
-    let step = support::mfa::offer(&owner)
+    let step = crate::support::mfa::offer(&owner)
         .await
         .expect("a second step waits");
     assert_eq!(step["must_enrol"], true, "{step}");

@@ -3,10 +3,8 @@
 //! refused with nothing changed) and removing the phone number; each audited with the staff
 //! member, the reason, and the before and after.
 
-mod support;
-
+use crate::support::{error_of, Browser, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 use sqlx::PgPool;
-use support::{error_of, Browser, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 
 async fn user_id(app: &TestApp, email: &str) -> uuid::Uuid {
     sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")

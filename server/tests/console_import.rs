@@ -4,8 +4,7 @@
 //! the console: a file uploaded by staff allowed to import, run by the worker as a dry run or
 //! the real import, its progress and report kept, the file itself gone once it ends.
 
-mod support;
-
+use crate::support::{oidc::location, Browser, TestApp};
 use app::domain::staff::StaffRole;
 use app::domain::{
     audit::Actor,
@@ -13,7 +12,6 @@ use app::domain::{
 };
 use scrypt::password_hash::{PasswordHasher, SaltString};
 use sqlx::PgPool;
-use support::{oidc::location, Browser, TestApp};
 
 const PASSWORD: &str = "violet tractor sings at dawn";
 

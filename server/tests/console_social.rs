@@ -3,13 +3,11 @@
 //! named in the audit trail, not shown), turned off and removed; bad configurations refused
 //! with nothing stored.
 
-mod support;
-
+use crate::support::{Browser, TestApp};
 use app::domain::{social::providers, staff::StaffRole};
 use axum::{routing::get, Json, Router};
 use serde_json::json;
 use sqlx::PgPool;
-use support::{Browser, TestApp};
 
 /// An issuer serving its discovery document and a key set of one key.
 async fn issuer() -> String {

@@ -3,13 +3,11 @@
 //! database, table by table) without the secrets it names, a readable page that escapes what
 //! people wrote, downloads by the person only and for 24 hours, all of it audited.
 
-mod support;
-
+use crate::support::{error_of, eventually, mfa, Browser, TestApp, GOOD_PASSWORD};
 use app::domain::privacy::{self, Export};
 use reqwest::Response;
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{error_of, eventually, mfa, Browser, TestApp, GOOD_PASSWORD};
 use uuid::Uuid;
 
 /// The browser of a staff member who acted on the account.

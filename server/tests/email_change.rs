@@ -1,11 +1,9 @@
 //! A person moving their account to another address over HTTP: the link to the new address,
 //! the undo link to the old one, and what an attacker would try against both.
 
-mod support;
-
+use crate::support::{error_of, Browser, TestApp, GOOD_PASSWORD};
 use serde_json::json;
 use sqlx::PgPool;
-use support::{error_of, Browser, TestApp, GOOD_PASSWORD};
 
 const CHANGED: &str = "The email address of your Keyhaven account changed";
 

@@ -1,13 +1,11 @@
 //! Bad input, forged requests, forms without JavaScript, security headers and mail that must
 //! survive a mail server outage.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{error_of, TestApp, GOOD_PASSWORD};
 use serde_json::json;
 use sqlx::PgPool;
-use support::{error_of, TestApp, GOOD_PASSWORD};
 
 async fn count(db: &PgPool, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))

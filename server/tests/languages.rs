@@ -2,15 +2,13 @@
 //! app's `ui_locales`, then `Accept-Language`), mail in the recipient's language, and the
 //! profile setting that changes both, with the input an attacker would send.
 
-mod support;
-
-use serde_json::{json, Value};
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     error_of,
     oidc::{self, authorize_url, location},
     Browser, TestApp, GOOD_PASSWORD,
 };
+use serde_json::{json, Value};
+use sqlx::PgPool;
 
 const GERMAN: (&str, &str) = ("accept-language", "de-DE,de;q=0.9,en;q=0.5");
 const ENGLISH: (&str, &str) = ("accept-language", "en-GB,en;q=0.9");

@@ -3,19 +3,20 @@
 //! content types, huge values and bad `Authorization` and `DPoP` headers at every public
 //! endpoint.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::TestApp;
 use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 use reqwest::{header, Client, Method};
 use sqlx::PgPool;
-use support::TestApp;
 
 /// Every server function the site's pages call.
 const SERVER_FUNCTIONS: &[&str] = &[
     "me",
     "update-profile",
+    "postal-address",
+    "update-postal-address",
+    "clear-postal-address",
     "change-email",
     "confirm-email-change",
     "undo-email-change",
@@ -87,6 +88,7 @@ const ROUTES: &[&str] = &[
     "/oauth2/authorize/continue",
     "/oauth2/consent",
     "/oauth2/logout",
+    "/signed-out",
     "/oauth2/logout/confirm",
     "/oauth2/token",
     "/oauth2/userinfo",

@@ -1,14 +1,12 @@
 //! Partner app registration for the OpenID provider: `server client create` (the command
 //! itself, run on the test database), secrets stored as a keyed hash, client authentication.
 
-mod support;
-
+use crate::support::{cli::server_command, oidc::post, TestApp};
 use app::domain::audit::Actor;
 use app::domain::oidc::clients::ClientType;
 use app::domain::oidc::registration::{self, NewClient};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{cli::server_command, oidc::post, TestApp};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_create_command_prints_the_secret_once_and_stores_only_its_hash(db: PgPool) {

@@ -3,8 +3,11 @@
 //! require it, sends a one-factor sign-in through the second step first (and `prompt=none`
 //! hears `interaction_required`).
 
-mod support;
-
+use crate::support::{
+    mfa,
+    oidc::{answer, authorize_url, code_form, location, register, token, REDIRECT},
+    Browser, TestApp,
+};
 use app::domain::{
     assurance::{ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR},
     audit::Actor,
@@ -16,11 +19,6 @@ use app::domain::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{
-    mfa,
-    oidc::{answer, authorize_url, code_form, location, register, token, REDIRECT},
-    Browser, TestApp,
-};
 
 const EMAIL: &str = "ada@example.com";
 

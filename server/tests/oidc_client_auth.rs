@@ -3,8 +3,7 @@
 //! that are unsigned, HMAC-signed, addressed elsewhere, expired, too long-lived, replayed or
 //! signed by another key are refused with `invalid_client`.
 
-mod support;
-
+use crate::support::{oidc::*, TestApp};
 use app::domain::audit::Actor;
 use app::domain::oidc::clients::{ClientSecretKey, ClientType};
 use app::domain::oidc::registration::{self, NewClient, Registered};
@@ -16,7 +15,6 @@ use ring::{
 };
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{oidc::*, TestApp};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 

@@ -2,14 +2,12 @@
 //! consent, prompt, max_age), the token endpoint with PKCE and client authentication, userinfo,
 //! and the RFC's errors for each bad request.
 
-mod support;
-
+use crate::support::{oidc::*, TestApp, GOOD_PASSWORD};
 use app::domain::oidc::clients::ClientType;
 use app::domain::oidc::registration::Registered;
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{oidc::*, TestApp, GOOD_PASSWORD};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_signed_in_person_gets_a_code_then_tokens_then_their_claims(db: PgPool) {
@@ -439,7 +437,11 @@ async fn discovery_lists_the_endpoints_and_userinfo_wants_a_valid_token(db: PgPo
 }
 
 /// Signs `browser` in through `client` and returns the ID token it got.
-async fn id_token_for(app: &TestApp, browser: &support::Browser, client: &Registered) -> String {
+async fn id_token_for(
+    app: &TestApp,
+    browser: &crate::support::Browser,
+    client: &Registered,
+) -> String {
     let code = code_for(browser, client, &[]).await;
     let form = code_form(&client.client_id, &code);
     let tokens: Value = token(app, &form, None).await.json().await.unwrap();
@@ -521,7 +523,7 @@ async fn logout_without_a_hint_asks_the_person_first(db: PgPool) {
             "sign-in",
             &[
                 ("email", "ada@example.com"),
-                ("password", support::GOOD_PASSWORD),
+                ("password", crate::support::GOOD_PASSWORD),
             ],
         )
         .await;

@@ -2,13 +2,11 @@
 //! rotated refresh token and every access token of the grant), a refresh token family ends at
 //! its absolute lifetime, and a password reset ends the person's grants at every app.
 
-mod support;
-
+use crate::support::{oidc::*, Browser, TestApp, NEW_PASSWORD};
 use app::domain::oidc::clients::ClientType;
 use app::domain::oidc::registration::Registered;
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{oidc::*, Browser, TestApp, NEW_PASSWORD};
 
 const OFFLINE: &[(&str, &str)] = &[("scope", "openid email offline_access")];
 
@@ -215,7 +213,7 @@ async fn a_sign_in_ended_from_the_portal_ends_the_grants_made_through_it(db: PgP
             "sign-in",
             &[
                 ("email", "ada@example.com"),
-                ("password", support::GOOD_PASSWORD),
+                ("password", crate::support::GOOD_PASSWORD),
             ],
         )
         .await;

@@ -2,12 +2,10 @@
 //! token of this provider whose `sid` is the session's. A hint from another sign-in of the same
 //! person (another device, an old token) asks first.
 
-mod support;
-
+use crate::support::{oidc::*, Browser, TestApp, GOOD_PASSWORD};
 use app::domain::oidc::{clients::ClientType, registration::Registered};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{oidc::*, Browser, TestApp, GOOD_PASSWORD};
 
 async fn id_token_for(app: &TestApp, browser: &Browser, client: &Registered) -> String {
     let code = code_for(browser, client, &[]).await;

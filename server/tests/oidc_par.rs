@@ -1,14 +1,12 @@
 //! Pushed authorization requests (RFC 9126): the app posts its request, the browser brings only
 //! the single-use request_uri; bad pushes get the RFC's error JSON and store nothing.
 
-mod support;
-
+use crate::support::{oidc::*, TestApp};
 use app::domain::audit::Actor;
 use app::domain::oidc::clients::{ClientSecretKey, ClientType};
 use app::domain::oidc::registration::{self, NewClient};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{oidc::*, TestApp};
 
 type Form<'a> = Vec<(&'a str, &'a str)>;
 type Basic<'a> = Option<(&'a str, &'a str)>;

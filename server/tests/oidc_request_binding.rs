@@ -2,8 +2,7 @@
 //! in (RFC 9700 §2.1.1), and a consent answer that names the request whose screen was shown, so
 //! a request opened in another tab can never ride on it.
 
-mod support;
-
+use crate::support::{oidc::*, Browser, TestApp};
 use app::domain::{
     audit::Actor,
     oidc::{
@@ -12,7 +11,6 @@ use app::domain::{
     },
 };
 use sqlx::PgPool;
-use support::{oidc::*, Browser, TestApp};
 
 /// The value of `name` in the query of a relative `location`.
 fn query_param(location: &str, name: &str) -> Option<String> {

@@ -3,14 +3,13 @@
 //! logout token by back-channel, retried when the app fails; the end-session page loads
 //! front-channel logout pages.
 
-mod support;
-
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
+use crate::support::{oidc::*, Browser, TestApp, GOOD_PASSWORD};
 use app::domain::audit::Actor;
 use app::domain::oidc::clients::{ClientSecretKey, ClientType};
 use app::domain::oidc::registration::{self, NewClient, Registered};
@@ -18,7 +17,6 @@ use axum::{extract::Path, http::StatusCode, routing::post, Form, Router};
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{oidc::*, Browser, TestApp, GOOD_PASSWORD};
 
 /// A stand-in for the apps' back-channel endpoints: records each logout token by app, and
 /// answers 500 to the first `fail_first` posts of an app named `flaky`.
@@ -262,7 +260,10 @@ async fn a_password_reset_or_an_expired_session_ends_the_apps_sign_ins_too(db: P
     let res = stranger
         .call(
             "reset-password",
-            &[("token", &reset), ("password", support::NEW_PASSWORD)],
+            &[
+                ("token", &reset),
+                ("password", crate::support::NEW_PASSWORD),
+            ],
         )
         .await;
     assert!(res.status().is_redirection() || res.status() == 200);

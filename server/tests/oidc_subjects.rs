@@ -2,14 +2,12 @@
 //! sector, stable across sign-ins, shared by apps of one sector, different across sectors, and
 //! accepted back at userinfo and as a logout hint.
 
-mod support;
-
+use crate::support::{oidc::*, Browser, TestApp};
 use app::domain::audit::Actor;
 use app::domain::oidc::clients::{ClientSecretKey, ClientType};
 use app::domain::oidc::registration::{self, NewClient, Registered};
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{oidc::*, Browser, TestApp};
 
 async fn app_with(
     app: &TestApp,

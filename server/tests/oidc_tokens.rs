@@ -3,13 +3,11 @@
 //! client_credentials for service clients; and the in-memory copies (clients, people,
 //! revocations) following changes made elsewhere.
 
-mod support;
-
+use crate::support::{eventually, oidc::*, Browser, TestApp};
 use app::domain::oidc::clients::ClientType;
 use app::domain::oidc::registration::Registered;
 use serde_json::Value;
 use sqlx::PgPool;
-use support::{eventually, oidc::*, Browser, TestApp};
 
 const OFFLINE: &[(&str, &str)] = &[("scope", "openid email offline_access")];
 

@@ -2,10 +2,8 @@
 //! row no longer holds the link or code it carried; delivered rows are purged after a week; and
 //! the development outbox pages do not exist while a real sender is configured.
 
-mod support;
-
+use crate::support::{eventually, SmsSink, TestApp};
 use sqlx::PgPool;
-use support::{eventually, SmsSink, TestApp};
 
 /// Rows of `table` whose `columns` (concatenated) contain `secret`.
 async fn rows_holding(app: &TestApp, table: &str, columns: &str, secret: &str) -> i64 {
@@ -109,7 +107,7 @@ async fn in_development_the_outbox_page_is_where_mail_is_read(db: PgPool) {
                 ("consent[privacy]", "1"),
                 ("email", "ada@example.com"),
                 ("display_name", "Ada"),
-                ("password", support::GOOD_PASSWORD),
+                ("password", crate::support::GOOD_PASSWORD),
             ],
         )
         .await;

@@ -1,11 +1,9 @@
 //! A person managing their own way in over HTTP: changing, setting and removing the password,
 //! and seeing and ending their sign-ins; with what a thief holding one session would try.
 
-mod support;
-
+use crate::support::{error_of, Browser, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{error_of, Browser, TestApp, GOOD_PASSWORD, NEW_PASSWORD};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";

@@ -2,11 +2,9 @@
 //! session and used once, fresh sign-in for adding, and never removing the last way in.
 //! (The full ceremonies with an authenticator run in the browser suite.)
 
-mod support;
-
+use crate::support::{error_of, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{error_of, TestApp};
 
 async fn options(res: reqwest::Response) -> Value {
     assert_eq!(res.status(), 200);

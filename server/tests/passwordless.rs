@@ -1,11 +1,9 @@
 //! Passwordless sign-in by email: the mailed code and link, their limits, and first-use
 //! registration.
 
-mod support;
-
+use crate::support::{error_of, smtp::Received, Browser, TestApp};
 use serde_json::json;
 use sqlx::PgPool;
-use support::{error_of, smtp::Received, Browser, TestApp};
 
 /// The 6-digit code in a sign-in mail.
 fn code_in(body: &str) -> String {

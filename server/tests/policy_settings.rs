@@ -3,15 +3,13 @@
 //! floor; a sign-in ends after the business's idle and absolute limits, staff's never later
 //! than 15 idle minutes; bad values are refused whole and each change is audited.
 
-mod support;
-
+use crate::support::{error_of, TestApp, GOOD_PASSWORD};
 use app::domain::{
     audit::Actor,
     settings::{self, Limits},
     staff::StaffRole,
 };
 use sqlx::PgPool;
-use support::{error_of, TestApp, GOOD_PASSWORD};
 
 fn limits(min_len: i32, strength: i32, idle: i32, max: i32) -> Limits {
     Limits {

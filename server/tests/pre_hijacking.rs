@@ -3,11 +3,9 @@
 //! another browser, whichever way they prove it: the verification link, an email sign-in link
 //! or code, or a password reset.
 
-mod support;
-
+use crate::support::{mfa, Browser, TestApp, GOOD_PASSWORD};
 use app::domain::tokens::{self, TokenPurpose};
 use sqlx::PgPool;
-use support::{mfa, Browser, TestApp, GOOD_PASSWORD};
 use uuid::Uuid;
 
 const VICTIM: &str = "victim@example.com";
@@ -309,7 +307,8 @@ async fn the_attackers_consents_and_app_approvals_are_withdrawn(db: PgPool) {
         .await
         .unwrap();
     let client =
-        support::oidc::register(&app, app::domain::oidc::clients::ClientType::Public, false).await;
+        crate::support::oidc::register(&app, app::domain::oidc::clients::ClientType::Public, false)
+            .await;
     let scopes = vec!["openid".to_owned(), "email".to_owned()];
     sqlx::query("INSERT INTO oauth_grants (user_id, client_id, scopes) VALUES ($1, $2, $3)")
         .bind(victim)

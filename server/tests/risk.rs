@@ -3,14 +3,12 @@
 //! owner is mailed; travel nobody makes is refused, with the reasons in plain words; a breached
 //! password or a known-bad network counts; every attempt is stored with its signals and weights.
 
-mod support;
-
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     error_of,
     geo::{self, BERLIN, GERMANY, TOKYO},
     mfa, Browser, TestApp, GOOD_PASSWORD,
 };
+use sqlx::PgPool;
 
 const EMAIL: &str = "ada@example.com";
 

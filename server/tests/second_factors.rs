@@ -3,14 +3,12 @@
 //! mailed code as the weaker fallback; remembered devices; administrators made to enrol; and
 //! the attacks on each (replays, guessing, a reset around it, secrets left readable).
 
-mod support;
-
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     error_of,
     mfa::{self, Authenticator},
     Browser, TestApp, GOOD_PASSWORD,
 };
+use sqlx::PgPool;
 
 const EMAIL: &str = "ada@example.com";
 
@@ -274,7 +272,9 @@ async fn a_remembered_device_skips_the_step_until_it_is_forgotten(db: PgPool) {
 async fn a_password_reset_does_not_skip_the_second_factor(db: PgPool) {
     let app = TestApp::spawn(db).await;
     customer_with_app(&app).await;
-    let browser = app.reset_password(EMAIL, support::NEW_PASSWORD).await;
+    let browser = app
+        .reset_password(EMAIL, crate::support::NEW_PASSWORD)
+        .await;
     assert_eq!(browser.me().await, None);
     let offer = mfa::offer(&browser).await.expect("the second step waits");
     assert_eq!(offer["email"], false, "the mailbox was the first factor");

@@ -3,14 +3,12 @@
 //! command refuses another one, with a clear message), and a development key that stays in one
 //! place whatever directory a command runs from.
 
-mod support;
-
-use app::domain::oidc::clients::ClientType;
-use sqlx::PgPool;
-use support::{
+use crate::support::{
     cli::{server_command, server_command_with, tempdir, MASTER_KEY},
     TestApp,
 };
+use app::domain::oidc::clients::ClientType;
+use sqlx::PgPool;
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -45,7 +43,7 @@ async fn the_admin_link_lives_fifteen_minutes_and_the_cli_can_give_a_fresh_one(d
             "reset-password",
             &[
                 ("token", first.as_str()),
-                ("password", support::GOOD_PASSWORD),
+                ("password", crate::support::GOOD_PASSWORD),
             ],
         )
         .await;
@@ -55,7 +53,7 @@ async fn the_admin_link_lives_fifteen_minutes_and_the_cli_can_give_a_fresh_one(d
             "reset-password",
             &[
                 ("token", second.as_str()),
-                ("password", support::GOOD_PASSWORD),
+                ("password", crate::support::GOOD_PASSWORD),
             ],
         )
         .await;
@@ -209,12 +207,13 @@ async fn every_change_an_operator_makes_is_audited(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_operator_ends_every_sign_in_of_an_account(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    let client = support::oidc::register(&app, ClientType::Public, true).await;
+    let client = crate::support::oidc::register(&app, ClientType::Public, true).await;
     let browser = app.signed_in_customer("ada@example.com").await;
     let code =
-        support::oidc::code_for(&browser, &client, &[("scope", "openid offline_access")]).await;
-    let form = support::oidc::code_form(&client.client_id, &code);
-    let issued: serde_json::Value = support::oidc::token(&app, &form, None)
+        crate::support::oidc::code_for(&browser, &client, &[("scope", "openid offline_access")])
+            .await;
+    let form = crate::support::oidc::code_form(&client.client_id, &code);
+    let issued: serde_json::Value = crate::support::oidc::token(&app, &form, None)
         .await
         .json()
         .await
@@ -234,12 +233,14 @@ async fn an_operator_ends_every_sign_in_of_an_account(db: PgPool) {
         ("client_id", client.client_id.as_str()),
     ];
     assert_eq!(
-        support::oidc::token(&app, &refresh, None).await.status(),
+        crate::support::oidc::token(&app, &refresh, None)
+            .await
+            .status(),
         400
     );
     // The access token is refused too, once the change notice reaches this node.
-    let refused = support::eventually(|| async {
-        support::oidc::userinfo(&app, access).await.status() == 401
+    let refused = crate::support::eventually(|| async {
+        crate::support::oidc::userinfo(&app, access).await.status() == 401
     })
     .await;
     assert!(refused);
@@ -269,7 +270,7 @@ async fn an_operator_unlocks_a_locked_password(db: PgPool) {
                 "sign-in",
                 &[
                     ("email", "ada@example.com"),
-                    ("password", support::GOOD_PASSWORD),
+                    ("password", crate::support::GOOD_PASSWORD),
                 ],
             )
             .await

@@ -1,13 +1,11 @@
 //! The OpenID provider's signing keys: made at first start, sealed at rest, published as a JWKS
 //! with the next and previous keys, and rotated without breaking tokens in flight.
 
-mod support;
-
+use crate::support::TestApp;
 use app::domain::oidc::keys::{self, Alg};
 use jsonwebtoken::{jwk::JwkSet, DecodingKey, Validation};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::TestApp;
 
 async fn published(app: &TestApp) -> JwkSet {
     let res = app.browser().get("/.well-known/jwks.json").await;

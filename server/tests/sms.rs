@@ -1,11 +1,9 @@
 //! SMS one-time codes: proving a phone number, signing in with it, the HTTP gateway sender with
 //! its retries, and the limits (attempts, expiry, sends per number and per client).
 
-mod support;
-
+use crate::support::{error_of, Browser, SmsSink, TestApp};
 use serde_json::json;
 use sqlx::PgPool;
-use support::{error_of, Browser, SmsSink, TestApp};
 
 const PHONE: &str = "+447911123456";
 

@@ -2,15 +2,13 @@
 //! sealed at rest), the redirect out (PKCE S256, state, nonce), and a callback that does not
 //! match this browser's flow. Whole journeys against a real OpenID provider are in end2end.
 
-mod support;
-
 use std::collections::HashMap;
 
+use crate::support::{social::add_provider, TestApp};
 use app::domain::social::providers;
 use axum::{routing::get, Json, Router};
 use serde_json::json;
 use sqlx::PgPool;
-use support::{social::add_provider, TestApp};
 
 /// Serves an OpenID discovery document for its own address (nothing else).
 async fn discovery_only_issuer() -> String {
@@ -208,14 +206,14 @@ async fn a_link_needs_a_waiting_identity_of_ones_own(db: PgPool) {
     let res = browser.call("identities/confirm", &[]).await;
     assert_eq!(res.status(), 400);
     assert_eq!(
-        support::error_of(res).await,
+        crate::support::error_of(res).await,
         json!({ "Refused": "There is no sign-in to link waiting; start again from the sign-in page." })
     );
     let res = browser
         .call("identities/unlink", &[("provider", "upstream")])
         .await;
     assert_eq!(
-        support::error_of(res).await,
+        crate::support::error_of(res).await,
         json!({ "Refused": "No such linked account." })
     );
     let res = browser.call("identities", &[]).await;

@@ -2,13 +2,12 @@
 //! `email` and `profile` scopes come from its userinfo endpoint when the ID token lacks them,
 //! and userinfo must be about the same person as the ID token.
 
-mod support;
-
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
 
+use crate::support::{social::add_provider, TestApp};
 use axum::{
     extract::State,
     routing::{get, post},
@@ -17,7 +16,6 @@ use axum::{
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use support::{social::add_provider, TestApp};
 
 /// What the provider will answer: the nonce of the flow in progress, and userinfo's claims.
 #[derive(Default)]
@@ -99,7 +97,7 @@ async fn userinfo(
 }
 
 /// Runs a social sign-in in a fresh browser; returns where the callback sent it.
-async fn sign_in(app: &TestApp, shared: &Shared) -> (support::Browser, String) {
+async fn sign_in(app: &TestApp, shared: &Shared) -> (crate::support::Browser, String) {
     let browser = app.browser();
     let res = browser.get("/signin/social/upstream").await;
     let location = res.headers()["location"].to_str().unwrap().to_owned();

@@ -2,11 +2,9 @@
 //! and the audit trail see the real client (one attacker behind a shared proxy locks out only
 //! themselves), and the scheme those proxies report keeps an https site on https.
 
-mod support;
-
+use crate::support::TestApp;
 use app::domain::client_address::TrustedProxies;
 use sqlx::PgPool;
-use support::TestApp;
 
 async fn sign_in_from(app: &TestApp, forwarded_for: &str, password: &str) -> u16 {
     app.browser()
@@ -74,16 +72,21 @@ async fn behind_a_trusted_proxy_each_client_counts_by_its_own_address(db: PgPool
     // The attacker's address is locked; everyone else behind the same proxy still gets in.
     lock_client(&app, "203.0.113.7").await;
     assert_eq!(
-        sign_in_from(&app, "203.0.113.7", support::GOOD_PASSWORD).await,
+        sign_in_from(&app, "203.0.113.7", crate::support::GOOD_PASSWORD).await,
         429
     );
     assert_eq!(
-        sign_in_from(&app, "198.51.100.9", support::GOOD_PASSWORD).await,
+        sign_in_from(&app, "198.51.100.9", crate::support::GOOD_PASSWORD).await,
         200
     );
     // A forged entry on the left of the list is the client's own invention.
     assert_eq!(
-        sign_in_from(&app, "198.51.100.9, 203.0.113.7", support::GOOD_PASSWORD).await,
+        sign_in_from(
+            &app,
+            "198.51.100.9, 203.0.113.7",
+            crate::support::GOOD_PASSWORD
+        )
+        .await,
         429
     );
 }

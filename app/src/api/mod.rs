@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod passkeys;
 pub mod password;
 pub mod passwordless;
+pub mod postal_address;
 pub mod preferences;
 pub mod profile;
 pub mod second_factor;

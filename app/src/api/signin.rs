@@ -69,18 +69,32 @@ pub async fn sign_in(
     Ok(())
 }
 
-/// Ends the caller's session.
+/// Ends the caller's session and goes home. When apps the sign-in was used for registered a
+/// front-channel logout page (OpenID Connect Front-Channel Logout 1.0 §2), the answer is the
+/// signed-out page that loads them instead: a form posted without JavaScript is redirected
+/// there; the hydrated page loads it in full (a client-side navigation would keep this page's
+/// frame sources, which allow none).
 #[server(prefix = "/api", endpoint = "sign-out")]
-pub async fn sign_out() -> Result<(), AppError> {
+pub async fn sign_out() -> Result<Option<String>, AppError> {
     use super::context;
+    use crate::domain::sign_out::{hold_front_channel, SIGNED_OUT_PAGE};
+
     let state = context::state()?;
     let session = context::session().await?;
-    // Apps hear of it by back-channel; front-channel pages are loaded only on the provider's
-    // own end-session page.
-    let _front_channel =
+    // Apps with a back-channel logout URI were told already.
+    let front_channel =
         crate::domain::sign_out::sign_out(&state, &context::client(), &session).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    if !hold_front_channel(&session, front_channel).await? {
+        leptos_axum::redirect("/");
+        return Ok(None);
+    }
+    let plain_form = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
+        .is_some_and(|accept| accept.to_str().is_ok_and(|v| v.contains("text/html")));
+    if plain_form {
+        leptos_axum::redirect(SIGNED_OUT_PAGE);
+    }
+    Ok(Some(SIGNED_OUT_PAGE.to_owned()))
 }
 
 /// Mails a password reset link when the address has an account; answers the same either way.

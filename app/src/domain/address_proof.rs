@@ -1,11 +1,11 @@
 //! What proving an address does to the account behind it: the account pre-hijacking defence.
 //! Anyone can register any address, so until its owner proves it, what is attached to the
-//! account (a password, passkeys, a phone number, linked identities, sessions, app grants) may
-//! be an attacker's, waiting. The first proof keeps them only when it comes from the browser
-//! that registered the account (that browser holds a claim whose hash is on the account);
-//! proven from anywhere else, they are all removed and every sign-in of the account ends, so
-//! only the person who just proved the address gets in; what the registrant agreed to (app
-//! approvals, consents) is withdrawn in the consent ledger.
+//! account (a password, passkeys, a phone number, a postal address, linked identities,
+//! sessions, app grants) may be an attacker's, waiting. The first proof keeps them only when it
+//! comes from the browser that registered the account (that browser holds a claim whose hash is
+//! on the account); proven from anywhere else, they are all removed and every sign-in of the
+//! account ends, so only the person who just proved the address gets in; what the registrant
+//! agreed to (app approvals, consents) is withdrawn in the consent ledger.
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -17,7 +17,7 @@ use super::{
     client::ClientInfo,
     consents,
     error::AccountError,
-    mfa, oidc, passkeys,
+    mfa, oidc, passkeys, postal_address,
     sessions::REGISTRATION_CLAIMS_KEY,
     sign_out::{self, EndedSignIns},
     social,
@@ -66,6 +66,8 @@ pub struct Removed {
     /// Authenticator app and recovery code rows.
     pub second_factors: u64,
     pub phone: bool,
+    /// A postal address the registrant left (shops would otherwise deliver there).
+    pub postal_address: bool,
     /// App approvals forgotten, and consents withdrawn (both written to the consent ledger).
     pub apps: usize,
     pub consents: usize,
@@ -122,6 +124,7 @@ pub async fn prove(
         detail["identities"] = json!(removed.identities);
         detail["second_factors"] = json!(removed.second_factors);
         detail["phone"] = json!(removed.phone);
+        detail["postal_address"] = json!(removed.postal_address);
         detail["apps"] = json!(removed.apps);
         detail["consents_withdrawn"] = json!(removed.consents);
         let event = AuditEvent::new("account.unproven_credentials_removed", Outcome::Success)
@@ -141,6 +144,7 @@ async fn remove_unproven(
     user_id: Uuid,
 ) -> Result<Removed, AccountError> {
     let (password, phone) = users::remove_unproven_ways_in(tx, user_id).await?;
+    let postal_address = postal_address::delete(tx, user_id).await?.is_some();
     let passkeys = passkeys::remove_all(tx, user_id).await?;
     let identities = social::identities::remove_all(tx, user_id).await?;
     let second_factors = mfa::factors::remove_all(tx, user_id).await?;
@@ -153,6 +157,7 @@ async fn remove_unproven(
         identities,
         second_factors,
         phone,
+        postal_address,
         apps,
         consents,
         ended,

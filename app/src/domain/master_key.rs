@@ -26,6 +26,8 @@ pub const DATA_EXPORTS: &str = "secret box v1: data exports";
 pub const RECOVERY_CODES: &str = "recovery codes v1";
 /// Signs proof-of-work challenges.
 pub const PROOF_OF_WORK: &str = "proof of work challenges v1";
+/// Makes the server's DPoP nonces (RFC 9449 §8).
+pub const DPOP_NONCES: &str = "dpop nonces v1";
 /// Seals the audit trail's hash chain.
 pub const AUDIT_CHAIN: &str = "audit chain v1";
 /// Digests the personal columns of audit rows (what the chain seals in their place).
@@ -110,6 +112,7 @@ mod tests {
             CLIENT_SECRETS,
             PAIRWISE_SUBJECTS,
             UPSTREAM_SECRETS,
+            DPOP_NONCES,
         ]
         .map(|label| derive(&master, label));
         for (i, a) in keys.iter().enumerate() {

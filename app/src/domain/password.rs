@@ -1,7 +1,13 @@
 //! Password policy (NIST 800-63B: length, common-password and strength checks) and argon2id
 //! hashing on a bounded blocking pool.
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, SaltString},
@@ -177,12 +183,34 @@ pub enum Verification {
 
 /// Hashes and verifies passwords with argon2id (OWASP: m=19456 KiB, t=2, p=1) on tokio's
 /// blocking pool, never more at once than `permits` so a burst of sign-ins cannot starve the
-/// machine of memory or threads.
+/// machine of memory or threads. How many run and wait is kept for the metrics ([`HashingLoad`]).
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// The permits there are.
+    slots: usize,
+    /// Hashes waiting for a permit.
+    waiting: Arc<AtomicUsize>,
     params: Params,
     dummy_hash: Arc<str>,
+}
+
+/// What the hasher is doing at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingLoad {
+    /// Hashes running now.
+    pub in_progress: usize,
+    /// Hashes waiting for a free slot.
+    pub waiting: usize,
+}
+
+/// Ends one hash's wait when dropped (a request given up while it waits included).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl PasswordHasher {
@@ -191,8 +219,11 @@ impl PasswordHasher {
         let params = Params::new(19_456, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let dummy_hash = hash_with(&params, "not a real password: timing equaliser")?;
+        let slots = concurrency.max(1);
         Ok(Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(slots)),
+            slots,
+            waiting: Arc::new(AtomicUsize::new(0)),
             params,
             dummy_hash: dummy_hash.into(),
         })
@@ -243,11 +274,23 @@ impl PasswordHasher {
         .await
     }
 
+    /// How many hashes run and wait now.
+    pub fn load(&self) -> HashingLoad {
+        HashingLoad {
+            in_progress: self.slots.saturating_sub(self.permits.available_permits()),
+            waiting: self.waiting.load(Ordering::Relaxed),
+        }
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let _permit = self.permits.acquire().await?;
+        let _permit = {
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+            let _waiting = Waiting(&self.waiting);
+            self.permits.acquire().await?
+        };
         tokio::task::spawn_blocking(work).await?
     }
 }
@@ -350,6 +393,26 @@ mod tests {
             hasher.verify(pw.as_password(), None).await.unwrap(),
             Verification::Mismatch
         );
+    }
+
+    #[tokio::test]
+    async fn the_load_counts_hashes_running_and_waiting() {
+        let hasher = PasswordHasher::new(1).unwrap();
+        let load = |h: &PasswordHasher| (h.load().in_progress, h.load().waiting);
+        let held = hasher.permits.clone().acquire_owned().await.unwrap();
+        let policy = PasswordPolicy::default();
+        let pw = NewPassword::parse("violet tractor sings at dawn".into(), &[], &policy).unwrap();
+        let queued = hasher.clone();
+        let hashing = tokio::spawn(async move { queued.hash(&pw).await });
+        while hasher.load().waiting == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(load(&hasher), (1, 1));
+        hashing.abort();
+        let _ = hashing.await;
+        assert_eq!(load(&hasher), (1, 0), "a hash given up waits no more");
+        drop(held);
+        assert_eq!(load(&hasher), (0, 0));
     }
 
     #[tokio::test]

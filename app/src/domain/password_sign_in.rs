@@ -12,6 +12,7 @@ use super::{
     client::ClientInfo,
     email::Email,
     error::AccountError,
+    measures::{self, SignInOutcome},
     password::{Password, Verification},
     proof_of_work::{self, Purpose},
     stuffing,
@@ -47,6 +48,7 @@ pub async fn sign_in(
             json!({ "method": "password", "reason": "throttled", "email": email.as_str() }),
         );
         audit::record(&state.db, client, event).await?;
+        measures::sign_in(Method::Password, SignInOutcome::Throttled);
         return Err(AccountError::Throttled { minutes });
     }
     pay_for_pressure(state, client, email, proof).await?;
@@ -82,6 +84,7 @@ pub async fn sign_in(
                     "password_locked": locked,
                 }));
             audit::record(&state.db, client, event).await?;
+            measures::sign_in(Method::Password, SignInOutcome::Failure);
             return match throttle::locked_minutes(&state.db, &keys).await? {
                 Some(minutes) => Err(AccountError::Throttled { minutes }),
                 None => Err(AccountError::InvalidCredentials),
@@ -152,6 +155,7 @@ async fn pay_for_pressure(
                 "email": email.as_str(),
             }));
             audit::record(&state.db, client, event).await?;
+            measures::sign_in(Method::Password, SignInOutcome::Failure);
             return Err(AccountError::ProofOfWork);
         }
     }

@@ -1,7 +1,8 @@
 //! The business's sign-in policy: the `auth_settings` row (edited from the console and the
 //! command line): the methods on offer, verified addresses, who must use a second factor, the
-//! risk engine's thresholds, the password policy, how long a sign-in lasts and how long a
-//! person's "Delete my account" waits.
+//! risk engine's thresholds, the password policy, how long a sign-in lasts, how long a
+//! person's "Delete my account" waits, and whether apps' DPoP proofs must carry the server's
+//! nonce.
 
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
@@ -29,6 +30,9 @@ pub struct AuthSettings {
     pub mfa_policy: MfaPolicy,
     /// The risk engine weighs every sign-in (on unless the business turns it off).
     pub risk_engine_enabled: bool,
+    /// DPoP proofs must carry the server's current nonce (RFC 9449 §8, §9); on unless the
+    /// business turns it off for apps that cannot send one.
+    pub dpop_nonce_required: bool,
     /// The risk engine's thresholds, when the business set its own.
     pub risk_step_up: Option<i32>,
     pub risk_block: Option<i32>,
@@ -199,8 +203,9 @@ pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<AuthSettings> {
     sqlx::query_as(
         "SELECT require_verified_email, email_sign_in_enabled, register_on_email_sign_in,
                 passkeys_enabled, social_enabled, sms_enabled, mfa_policy, risk_engine_enabled,
-                risk_step_up, risk_block, password_min_length, password_min_strength,
-                session_idle_minutes, session_max_hours, deletion_grace_days
+                dpop_nonce_required, risk_step_up, risk_block, password_min_length,
+                password_min_strength, session_idle_minutes, session_max_hours,
+                deletion_grace_days
          FROM auth_settings WHERE id",
     )
     .fetch_one(db)
@@ -208,7 +213,7 @@ pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<AuthSettings> {
 }
 
 /// The switches [`set`] may change, as named on the command line.
-pub const SWITCHES: [&str; 7] = [
+pub const SWITCHES: [&str; 8] = [
     "require_verified_email",
     "email_sign_in_enabled",
     "register_on_email_sign_in",
@@ -216,6 +221,7 @@ pub const SWITCHES: [&str; 7] = [
     "social_enabled",
     "sms_enabled",
     "risk_engine_enabled",
+    "dpop_nonce_required",
 ];
 
 /// Turns one switch of the sign-in policy on or off (audited, with `actor` and the change);
@@ -328,6 +334,7 @@ pub const TABLES: &[Table] = &[Table {
         "sms_enabled",
         "mfa_policy",
         "risk_engine_enabled",
+        "dpop_nonce_required",
         "risk_step_up",
         "risk_block",
         "password_min_length",

@@ -1,9 +1,12 @@
 //! Ending sign-ins: one browser's (sign-out), or every one of a person's, everywhere: each
 //! browser session, each app's grant (refresh tokens, offline access included, and the access
 //! tokens issued under them), with a back-channel logout notice to every app that asked for one.
+//! The apps' front-channel logout pages of a portal sign-out wait, once, for the signed-out page.
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgConnection;
+use time::OffsetDateTime;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -16,9 +19,27 @@ use super::{
         grant_revocation::{self, Grants, RevokedGrants},
         session_apps,
     },
+    preferences::Reading,
     sessions,
 };
-use crate::state::AppState;
+use crate::{i18n::td_string, state::AppState};
+
+/// The page that loads the apps' front-channel logout pages after the portal's own sign-out.
+pub const SIGNED_OUT_PAGE: &str = "/signed-out";
+
+/// Where the front-channel logout URLs wait for [`SIGNED_OUT_PAGE`], in the browser's new
+/// anonymous session.
+const FRONT_CHANNEL_KEY: &str = "front_channel_logout";
+
+/// How long they wait, in seconds: the browser goes there at once.
+const FRONT_CHANNEL_WAIT: i64 = 120;
+
+/// Front-channel logout URLs waiting for the signed-out page, and until when (Unix seconds).
+#[derive(Debug, Serialize, Deserialize)]
+struct HeldFrontChannel {
+    uris: Vec<String>,
+    until: i64,
+}
 
 /// Ends the session of a signed-in user. The apps the sign-in was used for are told (by
 /// back-channel notices queued here); the front-channel logout URLs are returned for the
@@ -46,6 +67,56 @@ pub async fn sign_out(
         state.logout_queued.notify_one();
     }
     Ok(apps.front_channel)
+}
+
+/// Keeps the front-channel logout URLs [`sign_out`] returned for [`SIGNED_OUT_PAGE`] to load
+/// once (OpenID Connect Front-Channel Logout 1.0 §2): in the ended session's place, a new
+/// anonymous one with a fresh id, for two minutes. They name the sign-in (`sid`), so they never
+/// travel in an address the browser keeps. Whether there were any: with none, nothing is kept
+/// and the browser has no session, as after any sign-out.
+pub async fn hold_front_channel(
+    session: &Session,
+    uris: Vec<String>,
+) -> Result<bool, AccountError> {
+    if uris.is_empty() {
+        return Ok(false);
+    }
+    let until = OffsetDateTime::now_utc().unix_timestamp() + FRONT_CHANNEL_WAIT;
+    session
+        .insert(FRONT_CHANNEL_KEY, HeldFrontChannel { uris, until })
+        .await?;
+    // The flushed record keeps the ended session's id; the new session must not reuse it.
+    session.cycle_id().await?;
+    Ok(true)
+}
+
+/// The front-channel logout URLs waiting for this browser's signed-out page, removed as they
+/// are read: a second load, or one after two minutes, finds none.
+pub async fn take_front_channel(session: &Session) -> Result<Vec<String>, AccountError> {
+    if session
+        .get::<HeldFrontChannel>(FRONT_CHANNEL_KEY)
+        .await?
+        .is_none()
+    {
+        return Ok(Vec::new());
+    }
+    let held = session
+        .remove::<HeldFrontChannel>(FRONT_CHANNEL_KEY)
+        .await?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    Ok(held
+        .filter(|held| held.until >= now)
+        .map(|held| held.uris)
+        .unwrap_or_default())
+}
+
+/// The signed-out page's title and message, in the reader's language.
+pub fn signed_out_words(reading: &Reading) -> (&'static str, &'static str) {
+    let locale = reading.language();
+    (
+        td_string!(locale, signed_out.title),
+        td_string!(locale, signed_out.message),
+    )
 }
 
 /// What ending sign-ins (all of one person's, or some) did; [`EndedSignIns::after_commit`]

@@ -25,10 +25,14 @@ pub enum AuthorizeProblem {
         "The app's sign-in request has expired or was already used. Go back to the app and start again."
     )]
     BadPushedRequest,
+    #[error(
+        "The app's sign-in request could not be verified, so we stopped here. Go back to the app and start again."
+    )]
+    BadRequestObject,
 }
 
 impl AuthorizeProblem {
-    pub const ALL: [AuthorizeProblem; 7] = [
+    pub const ALL: [AuthorizeProblem; 8] = [
         Self::NoClient,
         Self::UnknownClient,
         Self::BadRedirectUri,
@@ -36,6 +40,7 @@ impl AuthorizeProblem {
         Self::Expired,
         Self::BadLogoutHint,
         Self::BadPushedRequest,
+        Self::BadRequestObject,
     ];
 
     pub fn code(self) -> &'static str {
@@ -47,6 +52,7 @@ impl AuthorizeProblem {
             Self::Expired => "expired",
             Self::BadLogoutHint => "bad_logout_hint",
             Self::BadPushedRequest => "bad_pushed_request",
+            Self::BadRequestObject => "bad_request_object",
         }
     }
 

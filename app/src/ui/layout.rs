@@ -70,6 +70,16 @@ pub fn Layout(children: Children) -> impl IntoView {
     );
     provide_context(CurrentUser(user));
     provide_context(sign_out);
+    // A sign-out whose apps have front-channel logout pages answers with the page that loads
+    // them: a full load, which allows their origins as frame sources (without JavaScript the
+    // server's redirect does the same).
+    Effect::new(move |_| {
+        if let Some(Ok(Some(page))) = sign_out.value().get() {
+            if page.starts_with('/') && !page.starts_with("//") {
+                let _ = window().location().set_href(&page);
+            }
+        }
+    });
     let branding = Resource::new(|| (), |_| get_branding());
     provide_context(CurrentBrand(branding));
     let i18n = use_i18n();

@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod passkeys;
 pub mod password;
 pub mod passwordless;
+pub mod postal_address;
 pub mod preferences;
 pub mod profile;
 pub mod proof_of_work;

@@ -1,5 +1,5 @@
-//! The signed-in customer's profile: address, name, password, language and time zone,
-//! sign-ins, second factors, passkeys, linked accounts and connected apps.
+//! The signed-in customer's profile: address, name, password, postal address, language and
+//! time zone, sign-ins, second factors, passkeys, linked accounts and connected apps.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,6 +12,7 @@ use super::{
     oauth::ConnectedApps,
     passkeys::PasskeyManager,
     password::PasswordSection,
+    postal_address::PostalAddressSection,
     preferences::PreferencesSection,
     security::SecuritySection,
     sign_ins::SignInsSection,
@@ -67,6 +68,7 @@ pub fn ProfilePage() -> impl IntoView {
             <p><a href="/profile/consents">{tu_string!(i18n, profile.consents_link)}</a></p>
             <p><a href="/profile/data">{tu_string!(i18n, profile.data_link)}</a></p>
             <p><a href="/profile/delete">{tu_string!(i18n, profile.delete_link)}</a></p>
+            <PostalAddressSection />
             <PreferencesSection />
             <SignInsSection />
             <SecuritySection />

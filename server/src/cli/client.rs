@@ -1,4 +1,5 @@
-//! `server client`: registering partner apps (OAuth clients) and listing them.
+//! `server client`: registering partner apps (OAuth clients), listing them, and (in
+//! `client_update`) showing one's settings and changing them.
 
 use anyhow::Context;
 use app::{
@@ -13,12 +14,23 @@ use app::{
 };
 use clap::Subcommand;
 
+use super::client_update::{self, UpdateArgs};
+
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register an app; prints its id and, once, its secret.
     Create(Box<CreateArgs>),
     /// List the registered apps.
     List,
+    /// Print an app's settings (its secret is never shown: only a keyed hash of it is kept).
+    Show {
+        client_id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an app's settings: only the flags given change; the rest stay as they are.
+    Update(Box<UpdateArgs>),
 }
 
 /// What `client create` registers.
@@ -153,6 +165,10 @@ pub async fn run(state: &AppState, command: ClientCommand) -> anyhow::Result<()>
                 }
             }
         }
+        ClientCommand::Show { client_id, json } => {
+            client_update::show(state, &client_id, json).await?
+        }
+        ClientCommand::Update(args) => client_update::update(state, *args).await?,
         ClientCommand::List => {
             for c in clients::list(&state.db).await? {
                 println!(

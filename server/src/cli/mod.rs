@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod audit;
 pub mod client;
+pub mod client_update;
 pub mod consent;
 pub mod import;
 pub mod keys;

@@ -1,5 +1,6 @@
-//! `server settings`: the sign-in policy's switches, who must use a second factor, the risk
-//! engine's thresholds, the password policy, session lifetimes and the grace period of an
+//! `server settings`: the sign-in policy's switches (among them `dpop_nonce_required`: apps'
+//! DPoP proofs must carry the server's nonce, RFC 9449 §8), who must use a second factor, the
+//! risk engine's thresholds, the password policy, session lifetimes and the grace period of an
 //! account deletion.
 
 use app::domain::{audit::Actor, mfa::policy::MfaPolicy, settings};
@@ -109,6 +110,7 @@ pub async fn run(db: &PgPool, command: SettingsCommand) -> anyhow::Result<()> {
         ("social_enabled", s.social_enabled),
         ("sms_enabled", s.sms_enabled),
         ("risk_engine_enabled", s.risk_engine_enabled),
+        ("dpop_nonce_required", s.dpop_nonce_required),
     ] {
         println!("{name:28} {}", if on { "on" } else { "off" });
     }

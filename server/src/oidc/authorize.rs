@@ -1,12 +1,14 @@
 //! The authorization endpoint (RFC 6749 §3.1) and its two continuations: after a sign-in or the
 //! continuation page, and the consent form's answer. Each names the waiting request it is about.
+//! An answer for the app goes back as a redirect, or (`response_mode=form_post`) as a page that
+//! posts it.
 
 use app::{
     domain::{
         authentication::{consent_step, second_step},
         client::ClientInfo,
         oidc::{
-            authorize::AuthorizeParams,
+            authorize::{Answer, AuthorizeParams, ResponseMode},
             pending_requests::{self, Next},
         },
         sessions,
@@ -15,18 +17,47 @@ use app::{
 };
 use axum::{
     extract::{Form, Query, State},
-    http::request::Parts,
+    http::{header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{error_page, failed};
+use crate::{
+    pages::post_to,
+    security::headers::{CspNonce, FormTargets},
+};
+
+/// The answer for the app at its redirect URI: a redirect with it in the query, or a page whose
+/// form the browser posts there at once (OAuth 2.0 Form Post Response Mode §2), never stored,
+/// with the CSP's `form-action` widened to exactly the redirect URI's origin.
+fn to_app(answer: &Answer, parts: &Parts) -> Response {
+    if answer.mode == ResponseMode::Query {
+        return Redirect::to(&answer.query_url()).into_response();
+    }
+    let nonce = parts.extensions.get::<CspNonce>().map(|n| n.0.as_str());
+    let page = post_to(
+        &answer.redirect_uri,
+        &answer.params,
+        nonce,
+        "Back to the app",
+        "Returning you to the app.",
+    );
+    let mut response = ([(header::CACHE_CONTROL, "no-store")], page).into_response();
+    let origin = url::Url::parse(&answer.redirect_uri)
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
+    response
+        .extensions_mut()
+        .insert(FormTargets(origin.into_iter().collect()));
+    response
+}
 
 /// Where the browser goes for `next`. A step-up starts here: the second step's page, then back
 /// through the continuation to the same request; so does a person behind on a required policy,
 /// through the consent step's page.
-async fn respond(state: &AppState, session: &Session, next: Next) -> Response {
+async fn respond(state: &AppState, session: &Session, parts: &Parts, next: Next) -> Response {
     let with_request = |path: &str, id: &str| {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("request", id)
@@ -34,7 +65,7 @@ async fn respond(state: &AppState, session: &Session, next: Next) -> Response {
         Redirect::to(&format!("{path}?{query}")).into_response()
     };
     match next {
-        Next::Redirect(url) => Redirect::to(&url).into_response(),
+        Next::ToApp(answer) => to_app(&answer, parts),
         Next::SignIn(None) => Redirect::to("/signin").into_response(),
         Next::SignIn(Some(hint)) => {
             let query = url::form_urlencoded::Serializer::new(String::new())
@@ -80,7 +111,7 @@ pub async fn start(
 ) -> Response {
     let client = ClientInfo::from_parts(&parts);
     match pending_requests::begin(&state, &client, &session, &params).await {
-        Ok(next) => respond(&state, &session, next).await,
+        Ok(next) => respond(&state, &session, &parts, next).await,
         Err(e) => failed(e),
     }
 }
@@ -100,7 +131,7 @@ pub async fn resume(
     let client = ClientInfo::from_parts(&parts);
     let id = id.request.as_deref();
     match pending_requests::proceed(&state, &client, &session, id).await {
-        Ok(next) => respond(&state, &session, next).await,
+        Ok(next) => respond(&state, &session, &parts, next).await,
         Err(e) => failed(e),
     }
 }
@@ -123,7 +154,7 @@ pub async fn consent(
     let client = ClientInfo::from_parts(&parts);
     match pending_requests::answer_consent(&state, &client, &session, &form.request, approve).await
     {
-        Ok(next) => respond(&state, &session, next).await,
+        Ok(next) => respond(&state, &session, &parts, next).await,
         Err(e) => failed(e),
     }
 }

@@ -14,12 +14,12 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "end_session_endpoint": format!("{issuer}/oauth2/logout"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
         "ui_locales_supported": app::domain::preferences::spoken().collect::<Vec<_>>(),
-        "scopes_supported": ["openid", "profile", "email", "phone", "consents", "offline_access"],
+        "scopes_supported": ["openid", "profile", "email", "phone", "address", "consents", "offline_access"],
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": assertion::ALGORITHMS,
@@ -33,7 +33,7 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email",
-            "email_verified", "phone_number", "phone_number_verified", "consents", "sid", "amr",
+            "email_verified", "phone_number", "phone_number_verified", "address", "consents", "sid", "amr",
             "acr"
         ],
         "acr_values_supported": app::domain::assurance::ACR_LEVELS,
@@ -44,7 +44,9 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "backchannel_logout_session_supported": true,
         "frontchannel_logout_supported": true,
         "frontchannel_logout_session_supported": true,
-        "request_parameter_supported": false,
+        "request_parameter_supported": true,
+        "request_object_signing_alg_values_supported": assertion::ALGORITHMS,
+        "request_uri_parameter_supported": false,
         "claims_parameter_supported": false
     }))
     .expect("JSON values serialise")

@@ -1,6 +1,7 @@
 //! What the app-facing endpoints share: reading a form body (a repeated parameter is refused,
 //! RFC 6749 §3.2), `Authorization: Basic` and `DPoP` headers, the client a request
-//! authenticates as, and answers that are never cached, errors as the RFC's JSON.
+//! authenticates as, and answers that are never cached, errors as the RFC's JSON, fresh DPoP
+//! nonces in `DPoP-Nonce` (RFC 9449 §8, §9).
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use app::{
     domain::oidc::{
         client_auth::{self, ClientAuthForm},
         clients::Client,
+        dpop,
         token::TokenError,
     },
     state::AppState,
@@ -98,6 +100,15 @@ pub fn read_form(headers: &HeaderMap, body: &str) -> Result<Form, TokenError> {
         }
     }
     Ok(Form(serde_json::Value::Object(fields)))
+}
+
+/// `response` with a fresh server nonce in `DPoP-Nonce` (RFC 9449 §8.1, §9), for the client's
+/// next proof.
+pub fn with_dpop_nonce(state: &AppState, mut response: Response) -> Response {
+    if let Ok(nonce) = HeaderValue::try_from(dpop::fresh_nonce(&state.dpop_nonces)) {
+        response.headers_mut().insert("dpop-nonce", nonce);
+    }
+    response
 }
 
 pub fn no_store(mut response: Response) -> Response {

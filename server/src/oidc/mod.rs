@@ -36,6 +36,7 @@ pub fn browser_routes(state: AppState) -> Router {
             get(logout::by_query).post(logout::by_form),
         )
         .route("/oauth2/logout/confirm", post(logout::confirm))
+        .route("/signed-out", get(logout::signed_out))
         .with_state(state)
 }
 

@@ -1,6 +1,8 @@
 //! Userinfo (OpenID Connect Core §5.3): the token from the `Authorization` header or (POST) the
 //! form body, and the proof from the `DPoP` header, go to `app::domain::oidc::userinfo`; its
-//! refusals become `WWW-Authenticate` challenges (RFC 6750 §3, RFC 9449 §7.1).
+//! refusals become `WWW-Authenticate` challenges (RFC 6750 §3, RFC 9449 §7.1). A request that
+//! carried a proof is answered with a fresh server nonce in `DPoP-Nonce` when it succeeds or
+//! was refused for its nonce (`use_dpop_nonce`, RFC 9449 §9).
 
 use app::{
     domain::oidc::userinfo::{self, UserinfoError, UserinfoRequest},
@@ -13,7 +15,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::form::{dpop_proof, no_store};
+use super::form::{dpop_proof, no_store, with_dpop_nonce};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UserinfoForm {
@@ -34,8 +36,23 @@ pub async fn userinfo(
         dpop_proof: dpop_proof(&headers).map_err(|_| ()),
         form_token: body.ok().and_then(|Form(f)| f.access_token),
     };
+    let proof_sent = matches!(request.dpop_proof, Ok(Some(_)));
     match userinfo::userinfo(&state, request).await {
+        Ok(claims) if proof_sent => {
+            with_dpop_nonce(&state, no_store(axum::Json(claims).into_response()))
+        }
         Ok(claims) => no_store(axum::Json(claims).into_response()),
+        Err(UserinfoError::UseDpopNonce(description)) => with_dpop_nonce(
+            &state,
+            (
+                StatusCode::UNAUTHORIZED,
+                [(
+                    header::WWW_AUTHENTICATE,
+                    format!("DPoP error=\"use_dpop_nonce\", error_description=\"{description}\""),
+                )],
+            )
+                .into_response(),
+        ),
         Err(UserinfoError::NoToken) => (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer".to_owned())],

@@ -21,6 +21,11 @@ pub struct CspNonce(pub String);
 #[derive(Debug, Clone)]
 pub struct FrameSources(pub Vec<String>);
 
+/// Origins a response's forms may post to beyond this site (the app a `form_post` answer goes
+/// back to); every other response's forms post only to this site.
+#[derive(Debug, Clone)]
+pub struct FormTargets(pub Vec<String>);
+
 /// Marks a response that this site's own pages may frame (the console's brand preview); every
 /// other response may be framed by nobody.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +69,12 @@ pub async fn security_headers(
     if let Some(FrameSources(origins)) = response.extensions().get::<FrameSources>() {
         csp.push_str("; frame-src ");
         csp.push_str(&origins.join(" "));
+    }
+    if let Some(FormTargets(origins)) = response.extensions().get::<FormTargets>() {
+        if !origins.is_empty() {
+            let widened = format!("form-action 'self' {}", origins.join(" "));
+            csp = csp.replace("form-action 'self'", &widened);
+        }
     }
     let headers = response.headers_mut();
     if let Ok(csp) = HeaderValue::from_str(&csp) {

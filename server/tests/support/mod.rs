@@ -83,6 +83,7 @@ impl TestApp {
             bad_networks_file: None,
             breached_passwords_url: None,
             sms_countries: None,
+            metrics: Default::default(),
         };
         configure(&mut config);
         // The app gets a pool of its own, as in production (the test's pool has 5 connections

@@ -1,5 +1,6 @@
 //! Helpers for the OpenID provider's tests: registering clients, authorization requests,
-//! reading the answers, and calling the token endpoint.
+//! reading the answers, calling the token endpoint, and DPoP (RFC 9449) keys, proofs and the
+//! server's nonces.
 
 use std::collections::HashMap;
 
@@ -182,4 +183,165 @@ pub async fn answer_consent(browser: &Browser, screen: &str, decision: &str) -> 
         .get(&format!("/oauth2/authorize/continue?request={request}"))
         .await;
     location(&res)
+}
+
+/// A client's DPoP key (RFC 9449): a P-256 key pair and its public JWK.
+pub struct DpopKey {
+    signing: jsonwebtoken::EncodingKey,
+    pub jwk: serde_json::Value,
+}
+
+impl DpopKey {
+    /// A fresh key.
+    pub fn generate() -> Self {
+        use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let point = pair.public_key().as_ref();
+        Self {
+            signing: jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+            jwk: serde_json::json!({
+                "kty": "EC", "crv": "P-256",
+                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                "y": URL_SAFE_NO_PAD.encode(&point[33..]),
+            }),
+        }
+    }
+
+    /// The key's RFC 7638 thumbprint (what tokens are bound to).
+    pub fn thumbprint(&self) -> String {
+        app::domain::oidc::dpop::thumbprint(&self.jwk).unwrap()
+    }
+
+    /// A proof naming this key in its header, with `claims`, signed by `signer`.
+    fn signed_by(&self, signer: &DpopKey, claims: &serde_json::Value) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.typ = Some("dpop+jwt".into());
+        header.jwk = Some(serde_json::from_value(self.jwk.clone()).unwrap());
+        jsonwebtoken::encode(&header, claims, &signer.signing).unwrap()
+    }
+
+    /// A proof for `method url`, issued `age` seconds ago, for `access_token` and with the
+    /// server's `nonce`, each if given.
+    pub fn proof(
+        &self,
+        method: &str,
+        url: &str,
+        age: i64,
+        access_token: Option<&str>,
+        nonce: Option<&str>,
+    ) -> String {
+        let mut claims = serde_json::json!({
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "htm": method,
+            "htu": url,
+            "iat": time::OffsetDateTime::now_utc().unix_timestamp() - age,
+        });
+        if let Some(token) = access_token {
+            claims["ath"] = serde_json::json!(app::domain::oidc::dpop::token_hash(token));
+        }
+        if let Some(nonce) = nonce {
+            claims["nonce"] = serde_json::json!(nonce);
+        }
+        self.signed_by(self, &claims)
+    }
+
+    /// A fresh proof for a token request to `app`, with the server's current nonce.
+    pub fn token_proof(&self, app: &TestApp) -> String {
+        let url = format!("{}/oauth2/token", app.public_url);
+        self.proof("POST", &url, 0, None, Some(&dpop_nonce()))
+    }
+
+    /// A proof (with a current nonce) whose header names this key but that `other` signed.
+    pub fn forged_by(&self, other: &DpopKey, method: &str, url: &str) -> String {
+        let claims = serde_json::json!({
+            "jti": uuid::Uuid::new_v4().to_string(), "htm": method, "htu": url,
+            "iat": time::OffsetDateTime::now_utc().unix_timestamp(),
+            "nonce": dpop_nonce(),
+        });
+        self.signed_by(other, &claims)
+    }
+}
+
+/// The DPoP nonce the test app makes at `unix_time` (its master key is `[7; 32]`).
+pub fn dpop_nonce_at(unix_time: i64) -> String {
+    use app::domain::oidc::dpop;
+    dpop::nonce_at(&dpop::NonceKey::derive(&[7; 32]), unix_time)
+}
+
+/// The test app's current DPoP nonce.
+pub fn dpop_nonce() -> String {
+    dpop_nonce_at(time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// The `DPoP-Nonce` header of `res`, if any.
+pub fn dpop_nonce_of(res: &Response) -> Option<String> {
+    res.headers()
+        .get("dpop-nonce")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// A token request with `form`, client authentication `basic` and DPoP `proof`, each if
+/// given: the status, the `DPoP-Nonce` header and the JSON body.
+pub async fn dpop_token_call(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+    proof: Option<&str>,
+) -> (u16, Option<String>, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("http://{}/oauth2/token", app.addr))
+        .form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    if let Some(proof) = proof {
+        request = request.header("DPoP", proof);
+    }
+    let res = request.send().await.unwrap();
+    let nonce = dpop_nonce_of(&res);
+    (res.status().as_u16(), nonce, res.json().await.unwrap())
+}
+
+/// The nonce dance at the token endpoint (RFC 9449 §8): a proof of `key` without a nonce is
+/// refused with `use_dpop_nonce` and a fresh nonce in `DPoP-Nonce`; the same request again
+/// with a proof carrying that nonce is answered (a success with a fresh nonce of its own).
+/// Returns the second answer's status and body.
+pub async fn token_with_dpop(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+    key: &DpopKey,
+) -> (u16, serde_json::Value) {
+    let url = format!("{}/oauth2/token", app.public_url);
+    let first = key.proof("POST", &url, 0, None, None);
+    let (status, nonce, body) = dpop_token_call(app, form, basic, Some(&first)).await;
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "error": "use_dpop_nonce",
+            "error_description": "The DPoP proof must carry the server's nonce.",
+        })
+    );
+    assert_eq!(status, 400);
+    let nonce = nonce.expect("use_dpop_nonce comes with a DPoP-Nonce header");
+    let retry = key.proof("POST", &url, 0, None, Some(&nonce));
+    let (status, fresh, body) = dpop_token_call(app, form, basic, Some(&retry)).await;
+    if status == 200 {
+        assert!(fresh.is_some(), "a success carries a fresh DPoP-Nonce");
+    }
+    (status, body)
+}
+
+/// A userinfo request with `Authorization: DPoP <access>` and `proof`, if given.
+pub async fn dpop_userinfo(app: &TestApp, access: &str, proof: Option<&str>) -> Response {
+    let mut request = reqwest::Client::new()
+        .get(format!("http://{}/oauth2/userinfo", app.addr))
+        .header("Authorization", format!("DPoP {access}"));
+    if let Some(proof) = proof {
+        request = request.header("DPoP", proof);
+    }
+    request.send().await.unwrap()
 }

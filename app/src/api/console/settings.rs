@@ -44,6 +44,7 @@ pub async fn sign_in_settings() -> Result<SettingsView, AppError> {
         "social_enabled" => s.social_enabled,
         "sms_enabled" => s.sms_enabled,
         "risk_engine_enabled" => s.risk_engine_enabled,
+        "dpop_nonce_required" => s.dpop_nonce_required,
         _ => false,
     };
     let thresholds = s.risk_thresholds();
@@ -84,6 +85,8 @@ pub struct SettingsForm {
     #[serde(default)]
     pub risk_engine_enabled: Option<String>,
     #[serde(default)]
+    pub dpop_nonce_required: Option<String>,
+    #[serde(default)]
     pub mfa_policy: String,
     #[serde(default)]
     pub risk_step_up: String,
@@ -113,6 +116,7 @@ impl SettingsForm {
             "social_enabled" => &self.social_enabled,
             "sms_enabled" => &self.sms_enabled,
             "risk_engine_enabled" => &self.risk_engine_enabled,
+            "dpop_nonce_required" => &self.dpop_nonce_required,
             _ => &None,
         };
         value.as_deref().is_some_and(|v| v == "on")

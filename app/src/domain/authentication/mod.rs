@@ -25,6 +25,7 @@ use super::{
     audit::{self, AuditEvent, Outcome},
     client::ClientInfo,
     error::AccountError,
+    measures::{self, ChallengeOutcome, SignInOutcome},
     mfa::{factors, remembered},
     password::Password,
     risk::{self, score::Decision},
@@ -170,6 +171,7 @@ pub async fn sign_in_user(
         None => None,
     };
     if !assurance::is_multi_factor(&kinds) {
+        let first_ask = waiting.is_none();
         let enrolled = factors::of(&state.db, user.id).await?;
         let required = user.mfa_required || policy.mfa_policy.requires(user);
         // The risk engine's step-up needs something to step up with: any factor but the
@@ -194,6 +196,10 @@ pub async fn sign_in_user(
                 risk: risk.clone(),
             };
             second_step::begin(session, user, step, waiting).await?;
+            if first_ask {
+                measures::sign_in(method, SignInOutcome::Challenged);
+                measures::mfa_challenge(measures::ANY_FACTOR, ChallengeOutcome::Issued);
+            }
             let event = AuditEvent::new("signin.second_factor_asked", Outcome::Success)
                 .about(Some(user.id))
                 .detail(json!({
@@ -204,6 +210,12 @@ pub async fn sign_in_user(
             audit::record(&state.db, client, event).await?;
             return Ok(Progress::SecondStep);
         }
+    } else if waiting.is_some() {
+        // A factor proven by its own path (a passkey, a mailed link) on the second step's page.
+        measures::mfa_challenge(
+            measures::factor_label(method.factor()),
+            ChallengeOutcome::Passed,
+        );
     }
     complete(
         state,
@@ -275,6 +287,7 @@ async fn weigh(
                 "signals": assessment.reasons,
             }));
         audit::record(&state.db, client, event).await?;
+        measures::sign_in(method, SignInOutcome::Blocked);
         let words: Vec<String> = assessment.reasons.iter().map(|r| r.words.clone()).collect();
         return Err(AccountError::RiskBlocked(words.join("; ")));
     }
@@ -356,6 +369,7 @@ pub(crate) async fn complete(
         }));
     audit::record(&mut *tx, client, event).await?;
     tx.commit().await?;
+    measures::sign_in(method, SignInOutcome::Success);
     if let Some(risk) = risk {
         risk::history::completed(&state.db, risk.id).await?;
         if risk.step_up {
@@ -397,7 +411,8 @@ pub fn is_step_page(page: &str) -> bool {
     [second_step::PAGE, deletion_step::PAGE, consent_step::PAGE].contains(&page)
 }
 
-/// Records a failed sign-in attempt by `method` (for `user`, when known) and `reason`.
+/// Records a failed sign-in attempt by `method` (for `user`, when known) and `reason`, and
+/// counts it (`measures::SIGN_INS`).
 pub async fn failed(
     db: impl sqlx::PgExecutor<'_>,
     client: &ClientInfo,
@@ -405,6 +420,7 @@ pub async fn failed(
     user: Option<Uuid>,
     reason: &str,
 ) -> sqlx::Result<()> {
+    measures::sign_in(method, SignInOutcome::of_refusal(reason));
     let event = AuditEvent::new("signin.failed", Outcome::Failure)
         .about(user)
         .detail(json!({ "method": method.as_str(), "reason": reason }));

@@ -22,6 +22,7 @@ use crate::{
         client::ClientInfo,
         error::AccountError,
         mail,
+        measures::{self, ChallengeOutcome},
         mfa::{enrolment, factors, recovery_codes, remembered, totp},
         otp,
         sessions::{self, FactorUse},
@@ -188,6 +189,7 @@ pub async fn begin_step_up(
         risk: None,
     };
     session.insert(KEY, step).await?;
+    measures::mfa_challenge(measures::ANY_FACTOR, ChallengeOutcome::Issued);
     Ok(StepUp::SecondStep)
 }
 
@@ -226,7 +228,7 @@ pub async fn verify_totp(
         Some(totp::Check::Replayed) => {
             // Counted like a wrong code; said as what it is, unless it ended the step.
             return Err(
-                match wrong(state, client, session, step, "replayed_code").await {
+                match wrong(state, client, session, step, Factor::Totp, "replayed_code").await {
                     AccountError::SecondStep(StepRejection::WrongCode { .. }) => {
                         StepRejection::Replayed.into()
                     }
@@ -234,7 +236,7 @@ pub async fn verify_totp(
                 },
             );
         }
-        _ => return Err(wrong(state, client, session, step, "wrong_code").await),
+        _ => return Err(wrong(state, client, session, step, Factor::Totp, "wrong_code").await),
     }
     prove(state, client, session, step, Factor::Totp, remember).await?;
     Ok(Finished::default())
@@ -253,7 +255,8 @@ pub async fn use_recovery_code(
     let left = recovery_codes::use_code(&mut tx, &state.recovery_key, step.user_id, code).await?;
     tx.commit().await?;
     let Some(left) = left else {
-        return Err(wrong(state, client, session, step, "wrong_recovery_code").await);
+        let factor = Factor::RecoveryCode;
+        return Err(wrong(state, client, session, step, factor, "wrong_recovery_code").await);
     };
     prove(state, client, session, step, Factor::RecoveryCode, remember).await?;
     Ok(Finished {
@@ -307,7 +310,15 @@ pub async fn verify_email_code(
         return Err(StepRejection::EmailNotOffered.into());
     };
     if !state.code_key.matches(id, code, &expected) {
-        return Err(wrong(state, client, session, step, "wrong_email_code").await);
+        return Err(wrong(
+            state,
+            client,
+            session,
+            step,
+            Factor::Email,
+            "wrong_email_code",
+        )
+        .await);
     }
     prove(state, client, session, step, Factor::Email, remember).await?;
     Ok(Finished::default())
@@ -337,7 +348,8 @@ pub async fn confirm_enrolment(
     let codes = match enrolment::finish(state, client, &user, code).await {
         Ok(codes) => codes,
         Err(AccountError::Factor(enrolment::FactorRejection::WrongCode)) => {
-            return Err(wrong(state, client, session, step, "wrong_enrolment_code").await);
+            let factor = Factor::Totp;
+            return Err(wrong(state, client, session, step, factor, "wrong_enrolment_code").await);
         }
         Err(e) => return Err(e),
     };
@@ -375,14 +387,17 @@ async fn account(state: &AppState, user_id: Uuid) -> Result<User, AccountError> 
         .ok_or(AccountError::NoSuchAccount)
 }
 
-/// Counts a wrong answer in the step and against the account; the step ends at the fifth.
+/// Counts a wrong answer for `factor` in the step and against the account; the step ends at the
+/// fifth.
 async fn wrong(
     state: &AppState,
     client: &ClientInfo,
     session: &Session,
     mut step: Waiting,
+    factor: Factor,
     reason: &str,
 ) -> AccountError {
+    measures::mfa_challenge(measures::factor_label(factor), ChallengeOutcome::Failed);
     let counted = async {
         throttle::record_failure(&state.db, &key(step.user_id), ThrottlePolicy::ACCOUNT).await?;
         failed(&state.db, client, step.method, Some(step.user_id), reason).await?;
@@ -407,6 +422,7 @@ async fn prove(
     factor: Factor,
     remember: bool,
 ) -> Result<(), AccountError> {
+    measures::mfa_challenge(measures::factor_label(factor), ChallengeOutcome::Passed);
     let mut proven = step.proven;
     proven.retain(|f| f.factor != factor);
     proven.push(FactorUse {

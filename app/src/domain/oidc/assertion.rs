@@ -2,12 +2,13 @@
 //! Core §9): the keys a client registers, and the check of each assertion it sends (signed by
 //! one of those keys with an asymmetric algorithm, `iss` = `sub` = the client, addressed to this
 //! provider's issuer or token endpoint and nothing else, short-lived, and its `jti` never seen
-//! before).
+//! before). The key lookup and signature check (`verified_claims`) also serve signed request
+//! objects (RFC 9101, `request_object`).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use jsonwebtoken::{
     jwk::{AlgorithmParameters, JwkSet},
-    Algorithm, DecodingKey, Validation,
+    Algorithm, DecodingKey, Header, Validation,
 };
 use serde_json::Value;
 use sqlx::PgPool;
@@ -54,9 +55,41 @@ pub fn claimed_client(assertion: &str) -> Option<String> {
     claims["sub"].as_str().map(str::to_owned)
 }
 
-fn allowed(alg: Algorithm) -> bool {
+/// Whether `alg` is one of [`ALGORITHMS`].
+pub fn allowed(alg: Algorithm) -> bool {
     use Algorithm::*;
     matches!(alg, RS256 | RS384 | RS512 | PS256 | PS384 | ES256 | EdDSA)
+}
+
+/// The header and claims of `jwt`, a JWT a client signed, when one of its registered keys
+/// `jwks` (the one its `kid` names, or each in turn when it names none) verifies it with one of
+/// [`ALGORITHMS`] and its claims pass `validation` (whose algorithm is taken from the header).
+/// Client assertions and request objects (`request_object`) are both checked this way.
+pub fn verified_claims(
+    jwt: &str,
+    jwks: &Value,
+    mut validation: Validation,
+) -> Option<(Header, Value)> {
+    let header = jsonwebtoken::decode_header(jwt).ok()?;
+    if !allowed(header.alg) {
+        return None;
+    }
+    let set = serde_json::from_value::<JwkSet>(jwks.clone()).ok()?;
+    validation.algorithms = vec![header.alg];
+    let kid = header.kid.clone();
+    let keys = set.keys.iter().filter(|k| match &kid {
+        Some(kid) => k.common.key_id.as_deref() == Some(kid.as_str()),
+        None => true,
+    });
+    for key in keys {
+        let Ok(decoding) = DecodingKey::from_jwk(key) else {
+            continue;
+        };
+        if let Ok(data) = jsonwebtoken::decode::<Value>(jwt, &decoding, &validation) {
+            return Some((header, data.claims));
+        }
+    }
+    None
 }
 
 /// Whether `assertion` authenticates `client_id`, whose registered keys are `jwks`. A good
@@ -68,57 +101,37 @@ pub async fn verify(
     jwks: &Value,
     assertion: &str,
 ) -> sqlx::Result<bool> {
-    let Ok(header) = jsonwebtoken::decode_header(assertion) else {
-        return Ok(false);
-    };
-    if !allowed(header.alg) {
-        return Ok(false);
-    }
-    let Ok(set) = serde_json::from_value::<JwkSet>(jwks.clone()) else {
-        return Ok(false);
-    };
     // The provider itself (the token endpoint is tolerated, RFC 7523 §3): an assertion made
     // for any other endpoint could have been captured there and is refused.
     let audiences = [issuer.to_owned(), format!("{issuer}/oauth2/token")];
-    let mut validation = Validation::new(header.alg);
+    let mut validation = Validation::default();
     validation.set_issuer(&[client_id]);
     validation.set_audience(&audiences);
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     validation.leeway = LEEWAY_SECS;
-    let keys = set.keys.iter().filter(|k| match &header.kid {
-        Some(kid) => k.common.key_id.as_deref() == Some(kid.as_str()),
-        None => true,
-    });
-    for key in keys {
-        let Ok(decoding) = DecodingKey::from_jwk(key) else {
-            continue;
-        };
-        let Ok(data) = jsonwebtoken::decode::<Value>(assertion, &decoding, &validation) else {
-            continue;
-        };
-        let claims = data.claims;
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let exp = claims["exp"].as_i64().unwrap_or(i64::MAX);
-        let jti = claims["jti"]
-            .as_str()
-            .filter(|j| !j.is_empty() && j.len() <= 255);
-        let (true, Some(jti), true) = (
-            claims["sub"].as_str() == Some(client_id),
-            jti,
-            exp <= now + MAX_LIFETIME_SECS,
-        ) else {
-            return Ok(false);
-        };
-        let fresh = sqlx::query(
-            "INSERT INTO client_assertions (client_id, jti, expires_at)
-             VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING",
-        )
-        .bind(client_id)
-        .bind(jti)
-        .bind((exp + LEEWAY_SECS as i64) as f64)
-        .execute(db)
-        .await?;
-        return Ok(fresh.rows_affected() == 1);
-    }
-    Ok(false)
+    let Some((_, claims)) = verified_claims(assertion, jwks, validation) else {
+        return Ok(false);
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let exp = claims["exp"].as_i64().unwrap_or(i64::MAX);
+    let jti = claims["jti"]
+        .as_str()
+        .filter(|j| !j.is_empty() && j.len() <= 255);
+    let (true, Some(jti), true) = (
+        claims["sub"].as_str() == Some(client_id),
+        jti,
+        exp <= now + MAX_LIFETIME_SECS,
+    ) else {
+        return Ok(false);
+    };
+    let fresh = sqlx::query(
+        "INSERT INTO client_assertions (client_id, jti, expires_at)
+         VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING",
+    )
+    .bind(client_id)
+    .bind(jti)
+    .bind((exp + LEEWAY_SECS as i64) as f64)
+    .execute(db)
+    .await?;
+    Ok(fresh.rows_affected() == 1)
 }

@@ -1,6 +1,7 @@
 //! The authorization endpoint's checks (RFC 6749 §4.1.1, RFC 7636, OpenID Connect Core
-//! §3.1.2): the client, the exact redirect URI, PKCE for every app, prompt, max_age and the
-//! hints. What happens to a checked request while the person signs in or consents is
+//! §3.1.2): the client, the exact redirect URI, the response mode, PKCE for every app, the DPoP
+//! key binding (RFC 9449 §10), prompt, max_age and the hints; and the [`Answer`] an app gets at
+//! its redirect URI. What happens to a checked request while the person signs in or consents is
 //! `pending_requests`'.
 
 use std::collections::BTreeSet;
@@ -47,6 +48,13 @@ pub struct AuthorizeParams {
     pub ui_locales: Option<String>,
     /// A pushed request's reference (RFC 9126), instead of the parameters above.
     pub request_uri: Option<String>,
+    /// A request object (RFC 9101): the whole request as a JWT the app signed.
+    pub request: Option<String>,
+    /// How the answer travels back: `query` (the default) or `form_post` (OAuth 2.0 Form Post
+    /// Response Mode).
+    pub response_mode: Option<String>,
+    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
 }
 
 /// A checked request, kept in the session under its own id until it ends.
@@ -90,8 +98,75 @@ pub struct AuthRequest {
     /// `ui_locales`: the languages the app asked the pages to be in.
     #[serde(default)]
     pub ui_locales: Option<String>,
+    /// How the answer travels back to the app.
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    /// `dpop_jkt`: only a proof of this key exchanges the code (RFC 9449 §10).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
     pub created_at: i64,
 }
+
+/// How an answer travels to the app: in the redirect URI's query (RFC 6749 §4.1.2), or as a
+/// form the browser posts to it (OAuth 2.0 Form Post Response Mode §2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    #[default]
+    Query,
+    FormPost,
+}
+
+/// An answer for the app at its redirect URI: the code or an error (RFC 6749 §4.1.2 and
+/// §4.1.2.1), `state`, and `iss` (RFC 9207), and how they travel. The server turns it into a
+/// redirect or a self-posting form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The registered redirect URI, exactly as registered.
+    pub redirect_uri: String,
+    /// Every parameter, `state` and `iss` included, in order.
+    pub params: Vec<(String, String)>,
+    pub mode: ResponseMode,
+}
+
+impl Answer {
+    /// `pairs`, then `state` and `iss`, for `redirect_uri`.
+    pub fn new(
+        issuer: &str,
+        redirect_uri: &str,
+        state: Option<&str>,
+        mode: ResponseMode,
+        pairs: &[(&str, &str)],
+    ) -> Self {
+        let mut params: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        if let Some(state) = state {
+            params.push(("state".to_owned(), state.to_owned()));
+        }
+        params.push(("iss".to_owned(), issuer.to_owned()));
+        Self {
+            redirect_uri: redirect_uri.to_owned(),
+            params,
+            mode,
+        }
+    }
+
+    /// The redirect URI with the parameters added to its query (`response_mode=query`).
+    pub fn query_url(&self) -> String {
+        let mut url =
+            Url::parse(&self.redirect_uri).expect("registered redirect URIs are valid URLs");
+        {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in &self.params {
+                query.append_pair(k, v);
+            }
+        }
+        url.to_string()
+    }
+}
+
 /// Why a request was refused before anything happened.
 #[derive(Debug, Clone)]
 pub enum Refusal {
@@ -115,33 +190,25 @@ impl Refusal {
     }
 }
 
-/// The redirect URI with `pairs`, `state` and `iss` added to its query.
-pub(super) fn answer(
-    issuer: &str,
-    redirect_uri: &str,
-    state: Option<&str>,
-    pairs: &[(&str, &str)],
-) -> String {
-    let mut url = Url::parse(redirect_uri).expect("registered redirect URIs are valid URLs");
-    {
-        let mut query = url.query_pairs_mut();
-        for (k, v) in pairs {
-            query.append_pair(k, v);
-        }
-        if let Some(state) = state {
-            query.append_pair("state", state);
-        }
-        query.append_pair("iss", issuer);
-    }
-    url.to_string()
-}
-
-/// A PKCE S256 challenge: base64url of a SHA-256, 43 characters.
-fn valid_challenge(challenge: &str) -> bool {
-    challenge.len() == 43
-        && challenge
+/// base64url (unpadded) of a SHA-256, 43 characters: the shape of a PKCE S256 challenge and of
+/// a JWK SHA-256 thumbprint.
+fn base64url_sha256(value: &str) -> bool {
+    value.len() == 43
+        && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The mode `response_mode` asks for, or why it cannot be had: only `query` and `form_post`,
+/// and a form is posted only to a web address.
+fn response_mode(value: Option<&str>, redirect_uri: &str) -> Result<ResponseMode, &'static str> {
+    let web = Url::parse(redirect_uri).is_ok_and(|u| matches!(u.scheme(), "https" | "http"));
+    match value.unwrap_or_default() {
+        "" | "query" => Ok(ResponseMode::Query),
+        "form_post" if web => Ok(ResponseMode::FormPost),
+        "form_post" => Err("response_mode=form_post needs an https or loopback http redirect URI."),
+        _ => Err("response_mode must be query or form_post."),
+    }
 }
 
 /// Checks an authorization request (from the browser or pushed by the app) against its
@@ -166,6 +233,7 @@ pub async fn check(
     else {
         return Ok(Err(Refusal::Untrusted(AuthorizeProblem::BadRedirectUri)));
     };
+    let mode = response_mode(params.response_mode.as_deref(), redirect_uri);
     let prompts: BTreeSet<&str> = params
         .prompt
         .as_deref()
@@ -212,8 +280,14 @@ pub async fn check(
             .map(str::to_owned)
             .collect(),
         require_mfa: client.require_mfa,
+        // An unknown mode is refused below, in the query (the mode every app understands).
+        response_mode: mode.unwrap_or_default(),
+        dpop_jkt: params.dpop_jkt.clone(),
         created_at: OffsetDateTime::now_utc().unix_timestamp(),
     };
+    if let Err(description) = mode {
+        return Ok(Err(Refusal::to_app(req, "invalid_request", description)));
+    }
     if params.response_type.as_deref() != Some("code") {
         return Ok(Err(Refusal::to_app(
             req,
@@ -244,7 +318,7 @@ pub async fn check(
         params.code_challenge_method.as_deref(),
         &params.code_challenge,
     ) {
-        (Some("S256"), Some(c)) if valid_challenge(c) => {}
+        (Some("S256"), Some(c)) if base64url_sha256(c) => {}
         (None, None) if legacy => {}
         (Some("plain") | None, Some(_)) => {
             return Ok(Err(Refusal::to_app(
@@ -267,6 +341,17 @@ pub async fn check(
                 "The PKCE code_challenge is malformed or its method unknown.",
             )))
         }
+    }
+    if req
+        .dpop_jkt
+        .as_deref()
+        .is_some_and(|jkt| !base64url_sha256(jkt))
+    {
+        return Ok(Err(Refusal::to_app(
+            req,
+            "invalid_request",
+            "dpop_jkt must be the base64url SHA-256 thumbprint of a JWK (RFC 9449 §10).",
+        )));
     }
     if let Some(hint) = &params.id_token_hint {
         // Only an ID token this provider signed (so never an unsigned or `alg: none` one).
@@ -321,33 +406,46 @@ pub async fn check(
     Ok(Ok(req))
 }
 
-/// Checks a new request (or takes the one the app pushed) and stores it in the session, then
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn answers_keep_the_registered_query_and_add_state_and_issuer() {
-        let url = answer(
+        let answer = Answer::new(
             "https://id.example.com",
             "https://app.example/cb?tenant=7",
             Some("xyz"),
+            ResponseMode::Query,
             &[("code", "abc")],
         );
         assert_eq!(
-            url,
+            answer.query_url(),
             "https://app.example/cb?tenant=7&code=abc&state=xyz&iss=https%3A%2F%2Fid.example.com"
         );
     }
 
     #[test]
-    fn only_s256_shaped_challenges_pass() {
-        assert!(valid_challenge(
+    fn only_sha256_shaped_values_pass() {
+        assert!(base64url_sha256(
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         ));
-        assert!(!valid_challenge("short"));
-        assert!(!valid_challenge(
+        assert!(!base64url_sha256("short"));
+        assert!(!base64url_sha256(
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM"
         ));
+    }
+
+    #[test]
+    fn response_modes_are_query_or_a_form_posted_to_a_web_address() {
+        let web = "https://app.example/cb";
+        assert_eq!(response_mode(None, web), Ok(ResponseMode::Query));
+        assert_eq!(response_mode(Some("query"), web), Ok(ResponseMode::Query));
+        assert_eq!(
+            response_mode(Some("form_post"), web),
+            Ok(ResponseMode::FormPost)
+        );
+        assert!(response_mode(Some("fragment"), web).is_err());
+        assert!(response_mode(Some("form_post"), "com.example.app:/cb").is_err());
     }
 }

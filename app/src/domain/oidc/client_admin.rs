@@ -1,14 +1,18 @@
 //! An operator's work on registered apps beyond registering them: enable or disable (a
 //! disabled app is refused everywhere, as if unregistered, and its grants end), rotate the
-//! secret (shown once), and the app's recent token activity. Each change is audited with the
-//! actor. This node forgets its copy of the app at once; the other nodes' copies learn of the
-//! change from the table's change notice.
+//! secret (shown once), the app's settings as `server client show` prints them (never a
+//! secret: only its keyed hash is kept), and its recent token activity. Each change is audited
+//! with the actor. This node forgets its copy of the app at once; the other nodes' copies learn
+//! of the change from the table's change notice.
 
 use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::grant_revocation::{self, Grants};
+use super::{
+    client_edit::{Current, CURRENT_COLUMNS},
+    grant_revocation::{self, Grants},
+};
 use crate::{
     domain::{
         audit::{self, Actor, AuditEvent, Outcome},
@@ -102,6 +106,37 @@ pub async fn rotate_secret(
     tx.commit().await?;
     state.clients.forget(&client_id.to_owned());
     Ok(Some(secret))
+}
+
+/// An app's settings as the command line shows them: what may be edited, and what stays as
+/// registered. It holds no secret, and nothing a secret could be learned from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Details {
+    #[sqlx(flatten)]
+    pub settings: Current,
+    pub enabled: bool,
+    /// Whether it authenticates with a secret (client_secret_basic or _post).
+    pub has_secret: bool,
+    /// Whether it authenticates with its registered keys (private_key_jwt).
+    pub has_jwks: bool,
+    /// The scopes the app may ask for.
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// The settings of app `client_id`, enabled or not.
+pub async fn details(db: &PgPool, client_id: &str) -> Result<Details, AccountError> {
+    let sql = format!(
+        "SELECT {CURRENT_COLUMNS}, disabled_at IS NULL AS enabled,
+                secret_hash IS NOT NULL AS has_secret, jwks IS NOT NULL AS has_jwks, scopes,
+                created_at
+         FROM oauth_clients WHERE id = $1"
+    );
+    sqlx::query_as(&sql)
+        .bind(client_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(AccountError::NotFound)
 }
 
 /// An app's recent token activity.

@@ -4,7 +4,8 @@
 //! with one audit row naming each changed field's before and after; the per-node copies learn
 //! of it from the table's change notice. The kind of app, its credentials and its subject type
 //! (pairwise or not) stay as registered: changing them would change what the app proves or
-//! every person's `sub` at it.
+//! every person's `sub` at it. The console sends the whole form (`update`); the command line
+//! names only what changes (`patch`), applied to the row as it is when locked.
 
 use serde_json::{json, Map, Value};
 
@@ -98,18 +99,83 @@ impl Current {
     }
 }
 
-const CURRENT: &str = "SELECT id, name, client_type, redirect_uris, post_logout_redirect_uris,
-        backchannel_logout_uri, frontchannel_logout_uri, first_party, require_par,
-        require_dpop, require_mfa, grant_types, id_token_alg, access_token_ttl_secs,
-        refresh_token_ttl_secs, subject_type, sector_identifier, pkce_required
-    FROM oauth_clients WHERE id = $1";
+/// The columns of [`Current`], for the queries that read one.
+pub(super) const CURRENT_COLUMNS: &str = "id, name, client_type, redirect_uris,
+        post_logout_redirect_uris, backchannel_logout_uri, frontchannel_logout_uri, first_party,
+        require_par, require_dpop, require_mfa, grant_types, id_token_alg, access_token_ttl_secs,
+        refresh_token_ttl_secs, subject_type, sector_identifier, pkce_required";
+
+/// Some of an app's settings, as the command line changes them: a field left `None` stays as
+/// it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientPatch {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// `Some(None)` removes the URI.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    /// `Some(None)` removes the URI.
+    pub frontchannel_logout_uri: Option<Option<String>>,
+    pub first_party: Option<bool>,
+    pub require_par: Option<bool>,
+    pub require_dpop: Option<bool>,
+    pub require_mfa: Option<bool>,
+    pub refresh_tokens: Option<bool>,
+    pub id_token_alg: Option<Alg>,
+    pub access_token_ttl_secs: Option<i32>,
+    pub refresh_token_ttl_secs: Option<i32>,
+}
+
+impl ClientPatch {
+    /// Whether it names nothing to change.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// `edit` with the fields this patch names replaced.
+    pub fn apply(&self, edit: ClientEdit) -> ClientEdit {
+        let Self {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            frontchannel_logout_uri,
+            first_party,
+            require_par,
+            require_dpop,
+            require_mfa,
+            refresh_tokens,
+            id_token_alg,
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
+        } = self.clone();
+        ClientEdit {
+            name: name.unwrap_or(edit.name),
+            redirect_uris: redirect_uris.unwrap_or(edit.redirect_uris),
+            post_logout_redirect_uris: post_logout_redirect_uris
+                .unwrap_or(edit.post_logout_redirect_uris),
+            backchannel_logout_uri: backchannel_logout_uri.unwrap_or(edit.backchannel_logout_uri),
+            frontchannel_logout_uri: frontchannel_logout_uri
+                .unwrap_or(edit.frontchannel_logout_uri),
+            first_party: first_party.unwrap_or(edit.first_party),
+            require_par: require_par.unwrap_or(edit.require_par),
+            require_dpop: require_dpop.unwrap_or(edit.require_dpop),
+            require_mfa: require_mfa.unwrap_or(edit.require_mfa),
+            refresh_tokens: refresh_tokens.unwrap_or(edit.refresh_tokens),
+            id_token_alg: id_token_alg.unwrap_or(edit.id_token_alg),
+            access_token_ttl_secs: access_token_ttl_secs.unwrap_or(edit.access_token_ttl_secs),
+            refresh_token_ttl_secs: refresh_token_ttl_secs.unwrap_or(edit.refresh_token_ttl_secs),
+        }
+    }
+}
 
 /// App `client_id` as it is now.
 pub async fn current(
     db: impl sqlx::PgExecutor<'_>,
     client_id: &str,
 ) -> Result<Current, AccountError> {
-    sqlx::query_as(CURRENT)
+    let sql = format!("SELECT {CURRENT_COLUMNS} FROM oauth_clients WHERE id = $1");
+    sqlx::query_as(&sql)
         .bind(client_id)
         .fetch_optional(db)
         .await?
@@ -170,12 +236,41 @@ pub async fn update(
     client_id: &str,
     edit: &ClientEdit,
 ) -> Result<Result<Vec<&'static str>, EditError>, AccountError> {
+    save(state, client, actor, client_id, |_| edit.clone()).await
+}
+
+/// Applies `patch` to app `client_id` as it is now (read under a lock, so a change made
+/// meanwhile is kept), then saves it as [`update`] does: checked as a registration, the changed
+/// fields answered and audited.
+pub async fn patch(
+    state: &crate::state::AppState,
+    client: &ClientInfo,
+    actor: Actor,
+    client_id: &str,
+    patch: &ClientPatch,
+) -> Result<Result<Vec<&'static str>, EditError>, AccountError> {
+    save(state, client, actor, client_id, |current| {
+        patch.apply(current.edit())
+    })
+    .await
+}
+
+/// Locks app `client_id`, checks the edit `edit_of` makes of it, and saves what changed.
+async fn save(
+    state: &crate::state::AppState,
+    client: &ClientInfo,
+    actor: Actor,
+    client_id: &str,
+    edit_of: impl FnOnce(&Current) -> ClientEdit,
+) -> Result<Result<Vec<&'static str>, EditError>, AccountError> {
     let mut tx = state.db.begin().await?;
-    let current: Current = sqlx::query_as(&format!("{CURRENT} FOR UPDATE"))
+    let sql = format!("SELECT {CURRENT_COLUMNS} FROM oauth_clients WHERE id = $1 FOR UPDATE");
+    let current: Current = sqlx::query_as(&sql)
         .bind(client_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AccountError::NotFound)?;
+    let edit = &edit_of(&current);
     if let Err(e) = validate(&as_registration(&current, edit)) {
         return Ok(Err(e.into()));
     }

@@ -1,10 +1,10 @@
 //! The OpenID provider partner apps sign in through: signing keys (`keys`) and the tokens signed
 //! with them (`jws`); registered clients (`clients`, `registration`) and how they authenticate
 //! (`client_auth`, `assertion`); the authorization code flow with PKCE (`authorize`,
-//! `pending_requests`, `par`); the token endpoint (`token`, one file per grant in
-//! `grant_types/`); what ends a grant (`grant_revocation`, `revocation`); subjects, userinfo,
-//! DPoP, connected apps, logout across the apps of a sign-in, and the per-node copies kept true
-//! by change notices.
+//! `pending_requests`, `par`, signed request objects in `request_object`); the token endpoint
+//! (`token`, one file per grant in `grant_types/`); what ends a grant (`grant_revocation`,
+//! `revocation`); subjects, userinfo, DPoP, connected apps, logout across the apps of a sign-in,
+//! and the per-node copies kept true by change notices.
 
 use crate::domain::privacy::{Erasure, Export, Table};
 
@@ -30,6 +30,7 @@ pub mod par;
 pub mod pending_requests;
 pub mod person_cache;
 pub mod registration;
+pub mod request_object;
 pub mod revocation;
 pub mod revoked;
 pub mod session_apps;
@@ -43,7 +44,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "authorization_codes",
         person: Some("user_id"),
-        personal: &["code_hash", "user_id", "nonce", "sid"],
+        personal: &["code_hash", "user_id", "nonce", "sid", "dpop_jkt"],
         other: &[
             "client_id",
             "redirect_uri",

@@ -1,6 +1,8 @@
 //! Pushed authorization requests (RFC 9126): an authenticated app posts its authorization
 //! request to `/oauth2/par`, which checks it as the authorization endpoint would and answers
 //! with a single-use, 60-second `request_uri`; the browser then brings only that reference.
+//! The request may come as a signed request object (`request`, RFC 9126 §3 and RFC 9101),
+//! whose claims are then the whole request.
 
 use serde_json::{json, Value};
 
@@ -8,6 +10,7 @@ use super::{
     authorize::{self, AuthorizeParams, Refusal},
     clients::Client,
     error::TokenError,
+    request_object,
 };
 use crate::{
     domain::{
@@ -46,6 +49,16 @@ pub async fn push(
     }
     let mut params = params.clone();
     params.client_id = Some(client.id.clone());
+    let unpacked = request_object::unpack(state, &params).await;
+    match unpacked {
+        Ok(None) => {}
+        Ok(Some(Ok(signed))) => params = signed,
+        Ok(Some(Err(refused))) => return Err(refused.into()),
+        Err(e) => {
+            tracing::error!(error = ?e, "reading a pushed request object failed");
+            return Err(TokenError::ServerError);
+        }
+    }
     match authorize::check(state, &params, true).await {
         Ok(Ok(_)) => {}
         Ok(Err(Refusal::Untrusted(AuthorizeProblem::BadRedirectUri))) => {
@@ -77,6 +90,12 @@ pub async fn push(
         "request_uri": format!("{PREFIX}{handle}"),
         "expires_in": REQUEST_URI_LIFETIME_SECS,
     }))
+}
+
+/// Whether `request_uri` is a reference this provider handed out. No other is accepted: a
+/// request object by reference (RFC 9101 §5.2) is never fetched.
+pub fn is_ours(request_uri: &str) -> bool {
+    request_uri.starts_with(PREFIX)
 }
 
 /// For an authorization request that names a `request_uri`: the pushed parameters (used up

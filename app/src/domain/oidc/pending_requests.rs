@@ -1,7 +1,8 @@
 //! Authorization requests waiting in the browser's server-side session for a sign-in or a
 //! consent. Each has its own id, carried by the consent form and the continuation, so several
 //! can wait at once (one per tab) and an answer is only ever about the request whose screen was
-//! shown; each ends once, with a single-use, 60-second code or an error for its app.
+//! shown; each ends once, with a single-use, 60-second code or an error for its app, in the
+//! response mode the app asked for.
 
 use serde_json::json;
 use time::OffsetDateTime;
@@ -9,8 +10,8 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    authorize::{answer, check, AuthRequest, AuthorizeParams, Refusal, CODE_LIFETIME_SECS},
-    par, session_apps,
+    authorize::{check, Answer, AuthRequest, AuthorizeParams, Refusal, CODE_LIFETIME_SECS},
+    par, request_object, session_apps,
 };
 use crate::{
     domain::{
@@ -37,8 +38,9 @@ pub enum Next {
     /// The request cannot be trusted to redirect (unknown client, unregistered redirect URI):
     /// say why on our own page.
     ErrorPage(AuthorizeProblem),
-    /// Back to the app: the code, or an error, in the redirect URI's query.
-    Redirect(String),
+    /// Back to the app: the code, or an error, at its redirect URI in the request's response
+    /// mode (a redirect, or a form the browser posts).
+    ToApp(Answer),
     /// The person must sign in first (the app's `login_hint`, if any, fills in the form).
     SignIn(Option<String>),
     /// The signed-in person must give a second factor first (the app asked for multi-factor,
@@ -54,14 +56,24 @@ pub enum Next {
     Continue(String),
 }
 
-/// An error for the app, sent to its redirect URI (RFC 6749 §4.1.2.1, with `iss` of RFC 9207).
-fn redirect_error(issuer: &str, req: &AuthRequest, error: &str, description: &str) -> Next {
-    Next::Redirect(answer(
+/// `pairs` for the app of `req`, with its `state` and `iss` (RFC 9207), in its response mode.
+fn to_app(issuer: &str, req: &AuthRequest, pairs: &[(&str, &str)]) -> Next {
+    Next::ToApp(Answer::new(
         issuer,
         &req.redirect_uri,
         req.state.as_deref(),
-        &[("error", error), ("error_description", description)],
+        req.response_mode,
+        pairs,
     ))
+}
+
+/// An error for the app, sent to its redirect URI (RFC 6749 §4.1.2.1).
+fn redirect_error(issuer: &str, req: &AuthRequest, error: &str, description: &str) -> Next {
+    to_app(
+        issuer,
+        req,
+        &[("error", error), ("error_description", description)],
+    )
 }
 
 async fn all(session: &Session) -> Result<Vec<AuthRequest>, AccountError> {
@@ -142,7 +154,18 @@ pub async fn begin(
     params: &AuthorizeParams,
 ) -> Result<Next, AccountError> {
     let issuer = state.settings.public_url.as_str();
-    let (params, pushed) = match par::take(state, params).await? {
+    // A signed request object (RFC 9101): its claims are the whole request.
+    let params = match request_object::unpack(state, params).await? {
+        None => params.clone(),
+        Some(Ok(inner)) => inner,
+        Some(Err(refused)) => {
+            return Ok(refused.app_redirect(issuer).map_or(
+                Next::ErrorPage(AuthorizeProblem::BadRequestObject),
+                Next::ToApp,
+            ))
+        }
+    };
+    let (params, pushed) = match par::take(state, &params).await? {
         None => (params.clone(), false),
         Some(Ok(pushed)) => (pushed, true),
         Some(Err(problem)) => return Ok(Next::ErrorPage(problem)),
@@ -265,12 +288,7 @@ pub async fn proceed(
     };
     let code = issue_code(state, client_info, &req, &signed_in).await?;
     end(session, &req.id).await?;
-    Ok(Next::Redirect(answer(
-        issuer,
-        &req.redirect_uri,
-        req.state.as_deref(),
-        &[("code", &code)],
-    )))
+    Ok(to_app(issuer, &req, &[("code", &code)]))
 }
 
 /// Whether the signed-in `user` (if any) must sign in (again) for `req`: `prompt=login` (the
@@ -326,9 +344,9 @@ async fn issue_code(
     sqlx::query(
         "INSERT INTO authorization_codes
            (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, auth_time,
-            expires_at, sid, amr, acr)
+            expires_at, sid, amr, acr, dpop_jkt)
          VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), now() + make_interval(secs => $9),
-                 $10, $11, $12)",
+                 $10, $11, $12, $13)",
     )
     .bind(token_hash(&code))
     .bind(&req.client_id)
@@ -342,6 +360,7 @@ async fn issue_code(
     .bind(sid)
     .bind(amr)
     .bind(acr)
+    .bind(&req.dpop_jkt)
     .execute(&mut *tx)
     .await?;
     session_apps::record(&mut tx, sid, &req.client_id, user_id).await?;

@@ -236,6 +236,7 @@ pub async fn create(
                 "profile",
                 "email",
                 "phone",
+                "address",
                 "consents",
                 "offline_access",
             ]

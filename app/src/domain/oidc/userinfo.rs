@@ -1,8 +1,8 @@
 //! Userinfo (OpenID Connect Core §5.3) and the claims about a person that ID tokens carry: which
 //! claims each scope releases, and who an access token presented at userinfo is about, when it
 //! is valid (signed by this provider, unexpired, unrevoked, its grant unrevoked), presented by
-//! the right scheme (`Bearer`, or `DPoP` with a proof of its key, RFC 9449 §7) and holds
-//! `openid`.
+//! the right scheme (`Bearer`, or `DPoP` with a proof of its key and, unless the business
+//! turned nonces off, the server's nonce, RFC 9449 §7, §9) and holds `openid`.
 
 use std::sync::Arc;
 
@@ -10,7 +10,10 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::{dpop, error::TokenError, person_cache::Person, subjects};
-use crate::state::AppState;
+use crate::{
+    domain::{postal_address, settings},
+    state::AppState,
+};
 
 /// A userinfo request as it arrived.
 #[derive(Debug, Clone)]
@@ -34,6 +37,9 @@ pub enum UserinfoError {
         scheme: &'static str,
         error: &'static str,
     },
+    /// The DPoP proof lacks the server's current nonce (RFC 9449 §9): challenged with
+    /// `use_dpop_nonce` and this description, and answered with a fresh nonce.
+    UseDpopNonce(&'static str),
     Server,
 }
 
@@ -80,9 +86,16 @@ pub async fn userinfo(
                 return Err(refused("invalid_dpop_proof"));
             };
             let url = format!("{}/oauth2/userinfo", state.settings.public_url);
-            match dpop::check(&state.db, proof, request.method, &url, Some(&token)).await? {
+            let nonces = settings::load(&state.db)
+                .await?
+                .dpop_nonce_required
+                .then_some(&state.dpop_nonces);
+            match dpop::check(&state.db, proof, request.method, &url, Some(&token), nonces).await? {
                 Ok(proven) if proven == jkt => {}
-                _ => return Err(refused("invalid_dpop_proof")),
+                Err(refusal) if refusal.wants_nonce() => {
+                    return Err(UserinfoError::UseDpopNonce(refusal.description))
+                }
+                _ => return Err(refused(dpop::INVALID_PROOF)),
             }
         }
         _ => return Err(refused("invalid_token")),
@@ -109,9 +122,17 @@ pub async fn userinfo(
         },
     };
     let user_id = user_id.ok_or(refused("invalid_token"))?;
-    person_claims(state, user_id, sub, &scopes, &ids)
+    let mut claims = person_claims(state, user_id, sub, &scopes, &ids)
         .await?
-        .ok_or(refused("invalid_token"))
+        .ok_or(refused("invalid_token"))?;
+    // The postal address only ever travels to userinfo, never in an ID token (which apps keep
+    // and pass around), and is read fresh on each request.
+    if scopes.iter().any(|s| s == postal_address::SCOPE) {
+        if let Some(address) = postal_address::read(&state.db, user_id).await? {
+            claims.insert("address".into(), postal_address::claim(&address));
+        }
+    }
+    Ok(claims)
 }
 
 /// The ids an access token is revoked by: its `jti`, and its grant's `gid` when it has one.

@@ -13,8 +13,8 @@ pub mod export;
 
 use super::{
     audit, branding, consents, customers, email_change, email_sign_in, mail, master_key, mfa, oidc,
-    passkeys, proof_of_work, reports, risk, sessions, settings, sms, social, staff, throttle,
-    tokens, users,
+    passkeys, postal_address, proof_of_work, reports, risk, sessions, settings, sms, social, staff,
+    throttle, tokens, users,
 };
 
 /// One table and what its owner answers for.
@@ -92,6 +92,7 @@ pub const INVENTORY: &[(&str, &[Table])] = &[
     ("domain::mfa::totp", mfa::totp::TABLES),
     ("domain::oidc", oidc::TABLES),
     ("domain::passkeys", passkeys::TABLES),
+    ("domain::postal_address", postal_address::TABLES),
     ("domain::proof_of_work", proof_of_work::TABLES),
     ("domain::risk::history", risk::history::TABLES),
     ("domain::sessions", sessions::TABLES),

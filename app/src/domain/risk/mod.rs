@@ -3,7 +3,8 @@
 //! the account's history and the GeoIP database; failure velocity from the throttle counters;
 //! a breached password; known-bad networks; automation), scores them with a pure function
 //! (`score`), and stores the attempt with every signal, its weight and its plain words
-//! (`history`). The exit then allows, asks for a second factor, or refuses.
+//! (`history`). The exit then allows, asks for a second factor, or refuses; each decision is
+//! counted (`measures::RISK_DECISIONS`).
 
 pub mod breached;
 pub mod geo;
@@ -20,7 +21,9 @@ use self::{
     history::Origin,
     score::{Assessment, Signals, Thresholds},
 };
-use super::{client::ClientInfo, client_address::Network, password::Password, throttle, tokens};
+use super::{
+    client::ClientInfo, client_address::Network, measures, password::Password, throttle, tokens,
+};
 use crate::state::AppState;
 
 /// What the engine needs beyond the state: the GeoIP database, the known-bad networks and the
@@ -139,6 +142,7 @@ pub async fn weigh(
     };
     let assessment = score::assess(&signals, thresholds);
     let id = history::store(&state.db, user_id, &origin, &assessment).await?;
+    measures::risk_decision(assessment.decision);
     Ok(Weighed {
         id,
         assessment,

@@ -28,6 +28,7 @@ fn label(i18n: I18n, name: &str) -> &'static str {
         "social_enabled" => tu_string!(i18n, console_settings.switch_social),
         "sms_enabled" => tu_string!(i18n, console_settings.switch_sms),
         "risk_engine_enabled" => tu_string!(i18n, console_settings.switch_risk_engine),
+        "dpop_nonce_required" => tu_string!(i18n, console_settings.switch_dpop_nonce),
         _ => tu_string!(i18n, console_settings.switch_unknown),
     }
 }

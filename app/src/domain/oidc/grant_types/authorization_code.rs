@@ -1,7 +1,8 @@
 //! grant_type=authorization_code (RFC 6749 §4.1.3) with PKCE S256 (RFC 7636): the code is used
-//! up by any presentation, bound to its client, redirect URI and challenge; the exchange starts
-//! a grant whose id its tokens carry. A code presented twice may have been stolen: the grant it
-//! started ends (RFC 6749 §4.1.2), every refresh and access token of it.
+//! up by any presentation, bound to its client, redirect URI and challenge, and to a DPoP key
+//! when the request named one (RFC 9449 §10); the exchange starts a grant whose id its tokens
+//! carry. A code presented twice may have been stolen: the grant it started ends (RFC 6749
+//! §4.1.2), every refresh and access token of it.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde_json::Value;
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use super::TokenForm;
 use crate::{
     domain::{
+        measures,
         oidc::{
             clients::Client,
             error::TokenError,
@@ -64,15 +66,17 @@ pub async fn exchange(
         sid: Option<String>,
         amr: Vec<String>,
         acr: Option<String>,
+        dpop_jkt: Option<String>,
         expired: bool,
         refresh_stored: bool,
     }
     // One statement uses the code up and names the grant it starts: any attempt uses it, so a
     // code cannot be probed for its verifier. Concurrent attempts queue on the row, and only the
-    // first finds it unused. When the code is this client's, unexpired, for this redirect_uri
-    // and verifier, and a refresh token is due, the same statement stores the first refresh
-    // token of the grant's family, which ends at the family's absolute lifetime however often
-    // it rotates. The checks below are the ones that decide, and name what was wrong.
+    // first finds it unused. When the code is this client's, unexpired, for this redirect_uri,
+    // verifier and (if bound) proven key, and a refresh token is due, the same statement stores
+    // the first refresh token of the grant's family, which ends at the family's absolute
+    // lifetime however often it rotates. The checks below are the ones that decide, and name
+    // what was wrong.
     let hash = token_hash(code);
     let refresh = random_token();
     let grant_id = Uuid::new_v4();
@@ -85,7 +89,7 @@ pub async fn exchange(
              UPDATE authorization_codes SET used_at = now(), grant_id = $6
              WHERE code_hash = $1 AND used_at IS NULL
              RETURNING client_id, user_id, redirect_uri, scopes, nonce, code_challenge,
-                       auth_time, sid, amr, acr, expires_at <= now() AS expired
+                       auth_time, sid, amr, acr, dpop_jkt, expires_at <= now() AS expired
          ), fresh AS (
              INSERT INTO refresh_tokens
                (token_hash, family_id, client_id, user_id, scopes, auth_time, code_hash,
@@ -97,6 +101,7 @@ pub async fn exchange(
              WHERE $9 AND 'offline_access' = ANY (scopes) AND NOT expired
                AND client_id = $2 AND redirect_uri = $3
                AND code_challenge IS NOT DISTINCT FROM $4
+               AND (dpop_jkt IS NULL OR dpop_jkt = $8)
              RETURNING 1
          )
          SELECT used.*, EXISTS (SELECT 1 FROM fresh) AS refresh_stored FROM used",
@@ -140,6 +145,12 @@ pub async fn exchange(
             ))
         }
     }
+    // A code bound to a key is exchanged only with a proof of that key (RFC 9449 §10).
+    if row.dpop_jkt.is_some() && row.dpop_jkt.as_deref() != jkt {
+        return Err(TokenError::InvalidGrant(
+            "The DPoP key does not match the one the authorization request was bound to.",
+        ));
+    }
 
     let grant = Grant {
         id: grant_id,
@@ -163,7 +174,9 @@ pub async fn exchange(
             return Err(TokenError::ServerError);
         }
     };
-    issue(state, client, &grant, refresh, jkt).await
+    let response = issue(state, client, &grant, refresh, jkt).await?;
+    measures::token_issued(measures::TokenGrant::AuthorizationCode);
+    Ok(response)
 }
 
 /// Why the code hashing to `hash` could not be used: unknown, or already used, which ends the

@@ -5,10 +5,13 @@ use serde_json::{json, Value};
 
 use super::TokenForm;
 use crate::{
-    domain::oidc::{
-        clients::Client,
-        error::TokenError,
-        issue::{access_token, token_type},
+    domain::{
+        measures::{self, TokenGrant},
+        oidc::{
+            clients::Client,
+            error::TokenError,
+            issue::{access_token, token_type},
+        },
     },
     state::AppState,
 };
@@ -35,6 +38,7 @@ pub fn grant(
     };
     let scope = scopes.join(" ");
     let (access, ttl) = access_token(state, client, &client.id, &scope, None, jkt)?;
+    measures::token_issued(TokenGrant::ClientCredentials);
     Ok(json!({
         "access_token": access,
         "token_type": token_type(jkt),

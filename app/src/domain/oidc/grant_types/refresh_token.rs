@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::TokenForm;
 use crate::{
     domain::{
+        measures::{self, TokenGrant},
         oidc::{
             clients::Client,
             error::TokenError,
@@ -99,7 +100,9 @@ pub async fn refresh(
         amr: row.amr,
         acr: row.acr,
     };
-    issue(state, client, &grant, Some(successor), jkt).await
+    let response = issue(state, client, &grant, Some(successor), jkt).await?;
+    measures::token_issued(TokenGrant::RefreshToken);
+    Ok(response)
 }
 
 /// Why the refresh token hashing to `hash` could not be used by `client`; an already used one
