@@ -86,6 +86,21 @@ enum Command {
         #[command(subcommand)]
         command: cli::audit::AuditCommand,
     },
+    /// Manage the directory's groups of people.
+    Group {
+        #[command(subcommand)]
+        command: cli::group::GroupCommand,
+    },
+    /// Manage partner apps' roles and permissions, and who holds them.
+    Role {
+        #[command(subcommand)]
+        command: cli::role::RoleCommand,
+    },
+    /// Manage the webhook subscriptions of partner systems (signed, Standard Webhooks).
+    Webhook {
+        #[command(subcommand)]
+        command: cli::webhook::WebhookCommand,
+    },
 }
 
 fn init_tracing(format: LogFormat) {
@@ -122,6 +137,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Consent { command } => cli::consent::run(&db, command).await?,
         Command::User { command } => cli::user::run(&state, command).await?,
         Command::Audit { command } => cli::audit::run(&state, command).await?,
+        Command::Group { command } => cli::group::run(&db, command).await?,
+        Command::Role { command } => cli::role::run(&db, command).await?,
+        Command::Webhook { command } => cli::webhook::run(&state, command).await?,
         Command::Import {
             file,
             format,

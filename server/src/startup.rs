@@ -349,6 +349,7 @@ pub async fn start(
         state.logout_queued.clone(),
         stop.clone(),
     ));
+    tokio::spawn(workers::webhooks::run(state.clone(), stop.clone()));
     tokio::spawn(workers::notices::run(state.clone(), stop.clone()));
     tokio::spawn(workers::audit_seal::run(
         state.db.clone(),

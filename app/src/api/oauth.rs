@@ -26,6 +26,7 @@ pub fn describe_scope(scope: &str) -> Option<&'static str> {
         "phone" => "See your phone number",
         "address" => "See your postal address",
         "consents" => "See your privacy choices",
+        "roles" => "See your roles and permissions in this app",
         "offline_access" => "Stay connected when you are not using it",
         _ => return None,
     })

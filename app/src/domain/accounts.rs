@@ -243,7 +243,7 @@ pub async fn rename(
     name: &DisplayName,
 ) -> Result<(), AccountError> {
     let mut tx = state.db.begin().await?;
-    users::set_display_name(&mut *tx, user_id, name).await?;
+    users::set_display_name(&mut tx, user_id, name).await?;
     let event = AuditEvent::new("profile.updated", Outcome::Success)
         .by(user_id)
         .detail(json!({ "fields": ["display_name"] }));

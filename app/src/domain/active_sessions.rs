@@ -20,6 +20,7 @@ use super::{
     },
     sessions,
     sign_out::EndedSignIns,
+    webhooks::{self, Event, SessionEnd},
 };
 use crate::state::AppState;
 
@@ -164,6 +165,11 @@ pub async fn end_where(
     if sids.is_empty() {
         return Ok(EndedSignIns::default());
     }
+    let ended = Event::SessionEnded {
+        person: user_id,
+        reason: SessionEnd::EndedByOwner,
+    };
+    webhooks::emit(&mut *conn, &ended).await?;
     let apps = session_apps::ended(&mut *conn, issuer, &sids).await?;
     let grants = grant_revocation::revoke(
         conn,

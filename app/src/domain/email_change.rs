@@ -20,6 +20,7 @@ use super::{
     throttle::ThrottlePolicy,
     tokens::{self, TokenRejection},
     users::{self, User},
+    webhooks,
 };
 use crate::domain::privacy::{Erasure, Export, Table};
 use crate::state::AppState;
@@ -393,6 +394,7 @@ pub(crate) async fn move_address(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
+    webhooks::emit(&mut *conn, &webhooks::Event::PersonUpdated(user_id)).await?;
     sqlx::query("DELETE FROM email_sign_in_requests WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)

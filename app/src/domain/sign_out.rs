@@ -21,6 +21,7 @@ use super::{
     },
     preferences::Reading,
     sessions,
+    webhooks::{self, Event, SessionEnd},
 };
 use crate::{i18n::td_string, state::AppState};
 
@@ -62,6 +63,11 @@ pub async fn sign_out(
         .by(user_id)
         .detail(json!({ "reason": "signed_out" }));
     audit::record(&mut *tx, client, event).await?;
+    let ended = Event::SessionEnded {
+        person: user_id,
+        reason: SessionEnd::SignedOut,
+    };
+    webhooks::emit(&mut *tx, &ended).await?;
     tx.commit().await?;
     if apps.queued > 0 {
         state.logout_queued.notify_one();
@@ -189,6 +195,13 @@ pub async fn end_everywhere(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    if sessions > 0 || !grants.ids.is_empty() {
+        let ended = Event::SessionEnded {
+            person: user_id,
+            reason: SessionEnd::EndedEverywhere,
+        };
+        webhooks::emit(&mut *conn, &ended).await?;
+    }
     Ok(EndedSignIns {
         sessions,
         grants,

@@ -19,6 +19,7 @@ use super::{
     phone::{Phone, PhoneError},
     settings,
     throttle::{self, ThrottlePolicy},
+    webhooks,
 };
 use crate::domain::privacy::{Erasure, Export, Table};
 use crate::state::AppState;
@@ -333,6 +334,7 @@ pub async fn confirm_phone(
         .await?;
     let event = AuditEvent::new("phone.verified", Outcome::Success).by(user_id);
     audit::record(&mut *tx, client, event).await?;
+    webhooks::emit(&mut *tx, &webhooks::Event::PersonUpdated(user_id)).await?;
     tx.commit().await?;
     Ok(phone)
 }
@@ -350,6 +352,7 @@ pub async fn remove_phone(
         .await?;
     let event = AuditEvent::new("phone.removed", Outcome::Success).by(user_id);
     audit::record(&mut *tx, client, event).await?;
+    webhooks::emit(&mut *tx, &webhooks::Event::PersonUpdated(user_id)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! The `users` table: accounts, their verified address, display name, role, password hash and
 //! password lockout.
 
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{email::Email, names::DisplayName};
+use super::{email::Email, names::DisplayName, webhooks};
 use crate::domain::privacy::{Erasure, Export, Table};
 
 /// What an account is for.
@@ -178,9 +178,10 @@ pub async fn fill_locale(db: impl PgExecutor<'_>, id: Uuid, locale: &str) -> sql
     Ok(())
 }
 
-/// Inserts the account unless the address is taken; `None` means it was.
+/// Inserts the account unless the address is taken; `None` means it was. Every way an account
+/// is made ends here, so this is where subscribers hear `person.created`.
 pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+    let id: Option<Uuid> = sqlx::query_scalar(
         "INSERT INTO users
            (id, email, display_name, password_hash, role, email_verified_at, unproven_claim_hash,
             locale)
@@ -196,8 +197,12 @@ pub async fn insert(conn: &mut PgConnection, new: NewUser<'_>) -> sqlx::Result<O
     .bind(new.verified)
     .bind(new.claim_hash)
     .bind(new.locale)
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = id {
+        webhooks::emit(&mut *conn, &webhooks::Event::PersonCreated(id)).await?;
+    }
+    Ok(id)
 }
 
 /// Sets a new password hash; a new password also lifts a lockout and a required reset.
@@ -227,16 +232,18 @@ pub async fn clear_password(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<(
     Ok(())
 }
 
+/// Renames the account (`person.updated` for subscribers).
 pub async fn set_display_name(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     id: Uuid,
     name: &DisplayName,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET display_name = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(name.as_str())
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
+    webhooks::emit(&mut *conn, &webhooks::Event::PersonUpdated(id)).await?;
     Ok(())
 }
 
@@ -251,20 +258,28 @@ pub async fn rehash_password(db: impl PgExecutor<'_>, id: Uuid, hash: &str) -> s
 }
 
 /// Counts one more consecutive failed password sign-in; at [`MAX_CONSECUTIVE_FAILURES`] the
-/// password is locked. Returns whether it is locked now.
-pub async fn count_failed_sign_in(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
+/// password is locked (`person.locked` for subscribers, once). Returns whether it is locked now.
+pub async fn count_failed_sign_in(db: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    // `now()` is the transaction's start: a lock set by this statement, not an earlier one.
+    let counted: Option<(bool, bool)> = sqlx::query_as(
         "UPDATE users SET failed_sign_ins = failed_sign_ins + 1,
                           password_locked_at = CASE
                             WHEN failed_sign_ins + 1 >= $2 THEN coalesce(password_locked_at, now())
                             ELSE password_locked_at END
-         WHERE id = $1 RETURNING password_locked_at IS NOT NULL",
+         WHERE id = $1
+         RETURNING password_locked_at IS NOT NULL, password_locked_at IS NOT DISTINCT FROM now()",
     )
     .bind(id)
     .bind(MAX_CONSECUTIVE_FAILURES)
-    .fetch_optional(db)
-    .await
-    .map(|locked| locked.unwrap_or(false))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (locked, just_locked) = counted.unwrap_or((false, false));
+    if just_locked {
+        webhooks::emit(&mut *tx, &webhooks::Event::PersonLocked(id)).await?;
+    }
+    tx.commit().await?;
+    Ok(locked)
 }
 
 /// A successful password sign-in: the run of failures is over.

@@ -1,16 +1,19 @@
 //! The `server` command's subcommands other than `serve` and `migrate`: staff accounts, the
 //! sign-in policy, social providers, signing keys, partner apps, consent purposes, operator
-//! actions on one customer's account, bulk import, demo customers, and the audit trail's hash
-//! chain. Every change they make is audited with `cli` as the actor.
+//! actions on one customer's account, bulk import, demo customers, the audit trail's hash
+//! chain, and webhook subscriptions. Every change they make is audited with `cli` as the actor.
 
 pub mod admin;
 pub mod audit;
 pub mod client;
 pub mod client_update;
 pub mod consent;
+pub mod group;
 pub mod import;
 pub mod keys;
+pub mod role;
 pub mod seed;
 pub mod settings;
 pub mod social;
 pub mod user;
+pub mod webhook;

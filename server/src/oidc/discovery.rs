@@ -19,7 +19,7 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
         "ui_locales_supported": app::domain::preferences::spoken().collect::<Vec<_>>(),
-        "scopes_supported": ["openid", "profile", "email", "phone", "address", "consents", "offline_access"],
+        "scopes_supported": ["openid", "profile", "email", "phone", "address", "consents", "roles", "offline_access"],
         "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": assertion::ALGORITHMS,
@@ -33,8 +33,8 @@ pub fn discovery_document(issuer: &str) -> Vec<u8> {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "name", "email",
-            "email_verified", "phone_number", "phone_number_verified", "address", "consents", "sid", "amr",
-            "acr"
+            "email_verified", "phone_number", "phone_number_verified", "address", "consents", "roles",
+            "permissions", "sid", "amr", "acr"
         ],
         "acr_values_supported": app::domain::assurance::ACR_LEVELS,
         "authorization_response_iss_parameter_supported": true,

@@ -1,6 +1,6 @@
-//! Background work every node runs: mail, SMS and back-channel logout delivery from their
-//! outboxes, sealing the audit trail's hash chain, breach responses, customer imports queued by
-//! the console, people's data exports, account erasures come due, the dashboard's rollup,
+//! Background work every node runs: mail, SMS, back-channel logout and webhook delivery from
+//! their outboxes, sealing the audit trail's hash chain, breach responses, customer imports
+//! queued by the console, people's data exports, account erasures come due, the dashboard's rollup,
 //! signing key rotation and reloading, the change notices that keep the in-memory clients,
 //! people and revocations true, and cleanup of expired rows.
 
@@ -17,6 +17,7 @@ pub mod notices;
 pub mod outbox;
 pub mod reports;
 pub mod sms;
+pub mod webhooks;
 
 /// Works a queue: `step` does one piece of work and says whether it found any; it runs until
 /// the queue is empty (or a step fails, logged as `what`), then waits for `wake`, for ten

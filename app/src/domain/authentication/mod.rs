@@ -368,6 +368,7 @@ pub(crate) async fn complete(
             "risk": risk.map(|r| r.id),
         }));
     audit::record(&mut *tx, client, event).await?;
+    super::webhooks::emit(&mut *tx, &super::webhooks::Event::PersonSignedIn(user_id)).await?;
     tx.commit().await?;
     measures::sign_in(method, SignInOutcome::Success);
     if let Some(risk) = risk {

@@ -15,6 +15,7 @@ use crate::{
         audit::{self, AuditEvent, Outcome},
         client::ClientInfo,
         error::AccountError,
+        webhooks,
     },
     state::AppState,
 };
@@ -86,6 +87,15 @@ pub async fn append(
     .bind(&client.user_agent)
     .execute(&mut *conn)
     .await?;
+    // Subscribers hear of purposes (an app's approval is the app's own business).
+    if let Some(purpose) = purpose {
+        let changed = webhooks::Event::ConsentChanged {
+            person: user_id,
+            purpose,
+            granted,
+        };
+        webhooks::emit(&mut *conn, &changed).await?;
+    }
     Ok(())
 }
 

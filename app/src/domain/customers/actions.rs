@@ -22,6 +22,7 @@ use crate::{
         passkeys,
         sign_out::{self, EndedSignIns},
         users::{self, Role, User},
+        webhooks,
     },
     state::AppState,
 };
@@ -81,6 +82,7 @@ pub async fn lock(state: &AppState, request: &Request<'_>) -> Result<bool, Accou
         .execute(&mut *tx)
         .await?;
     let ended = sign_out::end_everywhere(&mut tx, &state.settings.public_url, user.id).await?;
+    webhooks::emit(&mut *tx, &webhooks::Event::PersonLocked(user.id)).await?;
     audit_done(&mut tx, request, "account.locked", ended.detail()).await?;
     tx.commit().await?;
     ended.after_commit(state);
@@ -166,7 +168,7 @@ pub async fn rename(
 ) -> Result<(), AccountError> {
     let mut tx = state.db.begin().await?;
     let user = customer(&mut tx, request.user_id).await?;
-    users::set_display_name(&mut *tx, user.id, name).await?;
+    users::set_display_name(&mut tx, user.id, name).await?;
     let detail = json!({ "display_name": { "before": user.display_name, "after": name.as_str() } });
     audit_done(&mut tx, request, "profile.updated", detail).await?;
     tx.commit().await?;
@@ -233,6 +235,7 @@ pub async fn remove_phone(state: &AppState, request: &Request<'_>) -> Result<boo
         json!({ "phone": phone }),
     )
     .await?;
+    webhooks::emit(&mut *tx, &webhooks::Event::PersonUpdated(user.id)).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -317,6 +320,9 @@ pub async fn delete(state: &AppState, request: &Request<'_>) -> Result<(), Accou
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
+    // Earlier messages about the person go with them; subscribers are told to forget them.
+    webhooks::forget(&mut *tx, user.id).await?;
+    webhooks::emit(&mut *tx, &webhooks::Event::PersonDeleted(user.id)).await?;
     let mut detail = ended.detail();
     detail["email"] = Value::from(user.email.clone());
     audit_done(&mut tx, request, "account.deleted", detail).await?;

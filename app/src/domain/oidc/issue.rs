@@ -1,13 +1,17 @@
 //! The tokens a grant issues: an RFC 9068 access token (ES256) carrying its grant's id (`gid`),
 //! an ID token for `openid` signed with the client's algorithm, and the refresh token stored
-//! for it; `DPoP` or `Bearer` as the token type.
+//! for it; `DPoP` or `Bearer` as the token type. With the `roles` scope both tokens carry the
+//! person's `roles` and `permissions` for the app, read once per issue.
 
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{clients::Client, error::TokenError, subjects, userinfo};
-use crate::state::AppState;
+use crate::{
+    domain::directory::roles::{self, Granted},
+    state::AppState,
+};
 
 /// How long an ID token is valid.
 const ID_TOKEN_LIFETIME_SECS: i64 = 3600;
@@ -47,6 +51,20 @@ pub(crate) fn access_token(
     grant: Option<(Uuid, i64)>,
     jkt: Option<&str>,
 ) -> Result<(String, i64), TokenError> {
+    person_access_token(state, client, sub, scope, grant, jkt, None)
+}
+
+/// As [`access_token`], with the person's roles and permissions for the app when `granted`
+/// (the `roles` scope).
+fn person_access_token(
+    state: &AppState,
+    client: &Client,
+    sub: &str,
+    scope: &str,
+    grant: Option<(Uuid, i64)>,
+    jkt: Option<&str>,
+    granted: Option<&Granted>,
+) -> Result<(String, i64), TokenError> {
     let issuer = state.settings.public_url.as_str();
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let ttl = i64::from(client.access_token_ttl_secs);
@@ -67,6 +85,9 @@ pub(crate) fn access_token(
     if let Some(jkt) = jkt {
         // RFC 9449 §6: bound to the key the client proved it holds.
         claims["cnf"] = json!({ "jkt": jkt });
+    }
+    if let (Some(granted), Value::Object(claims)) = (granted, &mut claims) {
+        granted.add_claims(claims);
     }
     let token = state
         .keys
@@ -89,13 +110,19 @@ pub(crate) async fn issue(
     let scope = grant.scopes.join(" ");
     let sub = subjects::issue(&state.db, &state.subjects, client, grant.user_id).await?;
     let auth_time = grant.auth_time.unix_timestamp();
-    let (access, ttl) = access_token(
+    // Read afresh at every issue (a code exchange or a refresh), once for both tokens.
+    let granted = match roles::asked(&grant.scopes) {
+        true => Some(roles::for_person(&state.db, &client.id, grant.user_id).await?),
+        false => None,
+    };
+    let (access, ttl) = person_access_token(
         state,
         client,
         &sub,
         &scope,
         Some((grant.id, auth_time)),
         jkt,
+        granted.as_ref(),
     )?;
     let mut response = json!({
         "access_token": access,
@@ -124,6 +151,9 @@ pub(crate) async fn issue(
         }
         if let Some(sid) = &grant.sid {
             claims.insert("sid".into(), json!(sid));
+        }
+        if let Some(granted) = &granted {
+            granted.add_claims(&mut claims);
         }
         let id_token = state
             .keys

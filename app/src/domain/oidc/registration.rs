@@ -238,6 +238,7 @@ pub async fn create(
                 "phone",
                 "address",
                 "consents",
+                "roles",
                 "offline_access",
             ]
             .map(str::to_owned)

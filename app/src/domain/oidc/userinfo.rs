@@ -2,7 +2,8 @@
 //! claims each scope releases, and who an access token presented at userinfo is about, when it
 //! is valid (signed by this provider, unexpired, unrevoked, its grant unrevoked), presented by
 //! the right scheme (`Bearer`, or `DPoP` with a proof of its key and, unless the business
-//! turned nonces off, the server's nonce, RFC 9449 §7, §9) and holds `openid`.
+//! turned nonces off, the server's nonce, RFC 9449 §7, §9) and holds `openid`. With the `roles`
+//! scope, the person's roles and permissions for the token's app, read on each request.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use uuid::Uuid;
 
 use super::{dpop, error::TokenError, person_cache::Person, subjects};
 use crate::{
-    domain::{postal_address, settings},
+    domain::{directory::roles, postal_address, settings},
     state::AppState,
 };
 
@@ -131,6 +132,12 @@ pub async fn userinfo(
         if let Some(address) = postal_address::read(&state.db, user_id).await? {
             claims.insert("address".into(), postal_address::claim(&address));
         }
+    }
+    // The app's own roles only: the token's client, read fresh (a revoked role is gone now).
+    if roles::asked(&scopes) {
+        roles::for_person(&state.db, client_id, user_id)
+            .await?
+            .add_claims(&mut claims);
     }
     Ok(claims)
 }

@@ -5,7 +5,8 @@
 //! (`audit::erasure`), every table that says `Delete` loses the person's rows, those that
 //! name the person by address or network lose theirs (`DeleteNaming`), the ledger keeps its
 //! proof of consent (no contact data in it), and the account goes last. A last mail confirms
-//! it; the outbox forgets it once delivered. The erasure itself is audited under the pseudonym.
+//! it; the outbox forgets it once delivered. Webhook subscribers are told `person.deleted`.
+//! The erasure itself is audited under the pseudonym.
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -19,6 +20,7 @@ use crate::{
         client::ClientInfo,
         mail,
         sign_out::{self, EndedSignIns},
+        webhooks,
     },
     state::AppState,
 };
@@ -147,6 +149,9 @@ pub async fn erase(tx: &mut PgConnection, state: &AppState, user_id: Uuid) -> sq
             "grants_ended": ended.grants.ids.len(),
         }));
     audit::record(&mut *tx, &ClientInfo::default(), event).await?;
+    // After the inventory took every earlier message about the person: subscribers are told
+    // this one thing more, so that they forget the person too (GDPR Art. 17(2), 19).
+    webhooks::emit(&mut *tx, &webhooks::Event::PersonDeleted(user_id)).await?;
     let brand = branding::for_client(&mut *tx, &ClientInfo::default()).await?;
     let last = mail::Templates::new(&state.settings.public_url, &brand, names.language)
         .account_erased(&names.email, &names.name);

@@ -12,9 +12,9 @@ pub mod erasure;
 pub mod export;
 
 use super::{
-    audit, branding, consents, customers, email_change, email_sign_in, mail, master_key, mfa, oidc,
-    passkeys, postal_address, proof_of_work, reports, risk, sessions, settings, sms, social, staff,
-    throttle, tokens, users,
+    audit, branding, consents, customers, directory, email_change, email_sign_in, mail, master_key,
+    mfa, oidc, passkeys, postal_address, proof_of_work, reports, risk, sessions, settings, sms,
+    social, staff, throttle, tokens, users, webhooks,
 };
 
 /// One table and what its owner answers for.
@@ -102,6 +102,8 @@ pub const INVENTORY: &[(&str, &[Table])] = &[
     ("domain::tokens", tokens::TABLES),
     ("domain::privacy::export", export::TABLES),
     ("domain::privacy::deletion", deletion::TABLES),
+    ("domain::webhooks", webhooks::TABLES),
+    ("domain::directory", directory::TABLES),
 ];
 
 /// Every table, with the module that answers for it.
