@@ -7,8 +7,8 @@
 //! chain still holds and the consent ledger keeps its proof.
 
 use crate::support::{
-    cli::server_command, error_of, eventually, mfa, oidc::*, social::add_provider, Browser,
-    SmsSink, TestApp, GOOD_PASSWORD,
+    cli::server_command, erasure::erase_now, error_of, eventually, mfa, oidc::*,
+    social::add_provider, Browser, SmsSink, TestApp, GOOD_PASSWORD,
 };
 use app::domain::client_address::TrustedProxies;
 use app::domain::{
@@ -105,26 +105,6 @@ async fn deletions(app: &TestApp) -> i64 {
         .fetch_one(&app.db)
         .await
         .unwrap()
-}
-
-/// Makes the pending deletion due and carries it out (the test's own call, or the server's
-/// worker if it got there first).
-async fn erase_now(app: &TestApp) {
-    sqlx::query("UPDATE account_deletions SET due_at = now() - interval '1 second'")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    erasure::run_due(&app.state).await.unwrap();
-    let gone = eventually(|| async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users WHERE email = $1")
-            .bind(EMAIL)
-            .fetch_one(&app.db)
-            .await
-            .unwrap()
-            == 0
-    })
-    .await;
-    assert!(gone, "the account was not erased");
 }
 
 /// Every text and JSON column of every table where one of `needles` appears (ignoring case).
@@ -378,7 +358,7 @@ async fn an_erased_person_leaves_nothing_personal_behind(db: PgPool) {
     .await
     .unwrap();
     assert!(named >= 1);
-    erase_now(&app).await;
+    erase_now(&app, EMAIL).await;
     let last = app.mail.wait_for(EMAIL, "was deleted").await;
     assert!(last.body.contains("last message"), "{}", last.body);
     // The last mail leaves no copy once delivered.
@@ -676,7 +656,7 @@ async fn an_answer_that_comes_after_the_erasure_signs_nobody_in(db: PgPool) {
     let step = question["step"].as_str().unwrap().to_owned();
 
     // The worker gets there while she reads the question.
-    erase_now(&app).await;
+    erase_now(&app, EMAIL).await;
     let res = browser
         .call("signin/deletion/cancel", &[("step", &step)])
         .await;

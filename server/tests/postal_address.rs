@@ -4,6 +4,7 @@
 //! an app allowed the scope and holding it, exported, and gone with the account.
 
 use crate::support::{
+    erasure::erase_now,
     error_of, eventually,
     oidc::{
         answer, answer_consent, authorize_url, code_for, code_form, consent_request, location,
@@ -11,7 +12,7 @@ use crate::support::{
     },
     Browser, TestApp,
 };
-use app::domain::{oidc::clients::ClientType, privacy::erasure};
+use app::domain::oidc::clients::ClientType;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -165,25 +166,7 @@ async fn the_form_works_without_javascript(db: PgPool) {
     let res = browser
         .submit("/profile", "update-postal-address", &with("country", "ZZ"))
         .await;
-    assert_eq!(res.status(), 302);
-    let back = res.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        back.starts_with(&format!("{}/profile?__path=", app.public_url)),
-        "{back}"
-    );
-    let page = browser
-        .client
-        .get(format!(
-            "{}{}",
-            browser.base,
-            back.trim_start_matches(&app.public_url)
-        ))
-        .header("sec-fetch-site", "same-origin")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let html = browser.page_after_refusal(res, "/profile").await;
     assert!(html.contains("Enter a two-letter country code such as DE"));
     assert!(html.contains(r#"aria-invalid="true""#));
     assert!(stored(&app).await.is_empty());
@@ -391,22 +374,7 @@ async fn the_export_holds_it_and_the_erasure_removes_it(db: PgPool) {
         .call("account/deletion/request", &[("confirm", "yes")])
         .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    sqlx::query("UPDATE account_deletions SET due_at = now() - interval '1 second'")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    // The test's own call, or the server's worker if it got there first.
-    erasure::run_due(&app.state).await.unwrap();
-    let db = &app.db;
-    let gone = eventually(|| async move {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users")
-            .fetch_one(db)
-            .await
-            .unwrap()
-            == 0
-    })
-    .await;
-    assert!(gone, "the account was not erased");
+    erase_now(&app, "ada@example.org").await;
     assert!(stored(&app).await.is_empty());
     let counted: Option<i64> = sqlx::query_scalar(
         "SELECT (detail -> 'rows_deleted' ->> 'postal_addresses')::bigint FROM audit_events

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod erasure;
 pub mod geo;
 pub mod mfa;
+mod no_js;
 pub mod oidc;
 pub mod sms;
 pub mod smtp;
