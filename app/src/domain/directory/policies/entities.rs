@@ -152,10 +152,13 @@ pub struct Resource {
     pub parents: Vec<EntityRef>,
 }
 
-/// Whether `name` is a usable name or id: 1 to [`MAX_NAME`] characters.
+/// Whether `name` is a usable name or id: 1 to [`MAX_NAME`] characters, no control characters
+/// (NUL could not even be looked up).
 pub(super) fn bounded(what: &str, name: &str) -> Result<(), String> {
-    if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(format!("{what} must be 1 to {MAX_NAME} characters"));
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(format!(
+            "{what} must be 1 to {MAX_NAME} characters, with no control characters"
+        ));
     }
     Ok(())
 }
