@@ -6,7 +6,10 @@ use super::{ask, desk, person, ticket, Desk, POLICIES, SCHEMA};
 use crate::support::{cli::server_command, oidc::register, TestApp};
 use app::domain::{
     audit::Actor,
-    directory::policies::{self, PolicyError},
+    directory::{
+        policies::{self, PolicyError},
+        roles::{self, Holder},
+    },
     oidc::clients::ClientType,
 };
 use reqwest::Response;
@@ -217,6 +220,45 @@ async fn a_save_is_audited_with_its_actor_and_digests_from_the_command_line_too(
     )
     .await;
     assert!(String::from_utf8_lossy(&out.stdout).contains("< 18"));
+    // The decision the app would get, asked by the person's address.
+    let ada = person(&app, "ada@example.org", true, Some("Bavaria")).await;
+    roles::assign(
+        &app.db,
+        &desk.client_id,
+        "support-agent",
+        Holder::Person(ada),
+        Actor::Cli,
+    )
+    .await
+    .unwrap();
+    let question = ticket(ada, "Bavaria", 17);
+    let (resource, context) = (dir.join("resource.json"), dir.join("context.json"));
+    std::fs::write(&resource, question["resource"].to_string()).unwrap();
+    std::fs::write(&context, question["context"].to_string()).unwrap();
+    let check = args(&[
+        "check",
+        "--client",
+        &desk.client_id,
+        "--subject-email",
+        "ada@example.org",
+        "--action",
+        "read",
+        "--resource-json",
+        resource.to_str().unwrap(),
+        "--context-json",
+        context.to_str().unwrap(),
+    ]);
+    let out = server_command(
+        &app.db,
+        &check.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.starts_with("allow by [support-reads-own-region]"),
+        "{said}"
+    );
+
     std::fs::write(&text, "permit (principal, action").unwrap();
     let out = server_command(&app.db, &set.iter().map(String::as_str).collect::<Vec<_>>()).await;
     assert!(!out.status.success());
