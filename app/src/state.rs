@@ -9,6 +9,7 @@ use webauthn_rs::Webauthn;
 
 use crate::domain::{
     audit::chain::ChainKey,
+    directory::policies::{DecisionCache, PolicyCache},
     master_key,
     mfa::recovery_codes::RecoveryCodeKey,
     oidc::{
@@ -97,6 +98,10 @@ pub struct AppState {
     pub people: Arc<PersonCache>,
     /// Every live access token revocation, in memory while change notices arrive.
     pub revoked: Arc<RevokedTokens>,
+    /// Apps' parsed Cedar policies, by app and version.
+    pub policies: Arc<PolicyCache>,
+    /// Recent policy decisions, by the hash of what each depends on.
+    pub decisions: Arc<DecisionCache>,
     /// Seals the secrets of people's authenticator apps.
     pub factor_secrets: SecretBox,
     /// Seals people's data exports until they are downloaded.
@@ -142,6 +147,8 @@ impl AppState {
             clients: Arc::new(ClientCache::default()),
             people: Arc::new(PersonCache::default()),
             revoked: Arc::new(RevokedTokens::default()),
+            policies: Arc::new(PolicyCache::default()),
+            decisions: Arc::new(DecisionCache::default()),
             factor_secrets: SecretBox::derive(master_key, master_key::FACTOR_SECRETS),
             export_secrets: SecretBox::derive(master_key, master_key::DATA_EXPORTS),
             recovery_key: RecoveryCodeKey::derive(master_key),

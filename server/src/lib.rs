@@ -6,6 +6,7 @@ pub mod branding;
 pub mod config;
 pub mod customer_import;
 pub mod data_export;
+pub mod directory;
 pub mod languages;
 pub mod metrics;
 pub mod oidc;

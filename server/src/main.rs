@@ -91,6 +91,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::group::GroupCommand,
     },
+    /// Manage partner apps' Cedar schemas and policies, and try a decision.
+    Policy {
+        #[command(subcommand)]
+        command: cli::policy::PolicyCommand,
+    },
     /// Manage partner apps' roles and permissions, and who holds them.
     Role {
         #[command(subcommand)]
@@ -139,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit { command } => cli::audit::run(&state, command).await?,
         Command::Group { command } => cli::group::run(&db, command).await?,
         Command::Role { command } => cli::role::run(&db, command).await?,
+        Command::Policy { command } => cli::policy::run(&state, command).await?,
         Command::Webhook { command } => cli::webhook::run(&state, command).await?,
         Command::Import {
             file,

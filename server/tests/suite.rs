@@ -45,6 +45,7 @@ mod own_account;
 mod passkeys;
 mod passwordless;
 mod persistence;
+mod policies;
 mod policy_settings;
 mod portal_front_channel;
 mod postal_address;

@@ -11,6 +11,7 @@ pub mod consent;
 pub mod group;
 pub mod import;
 pub mod keys;
+pub mod policy;
 pub mod role;
 pub mod seed;
 pub mod settings;

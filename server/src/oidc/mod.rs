@@ -5,7 +5,7 @@
 
 mod authorize;
 mod discovery;
-mod form;
+pub(crate) mod form;
 mod introspect;
 mod logout;
 mod par;

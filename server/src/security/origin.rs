@@ -48,6 +48,7 @@ fn is_app_endpoint(path: &str) -> bool {
             | "/oauth2/revoke"
             | "/oauth2/introspect"
             | "/oauth2/par"
+            | crate::directory::DECISIONS_PATH
     )
 }
 

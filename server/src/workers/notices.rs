@@ -1,12 +1,16 @@
 //! Listens for the change notices that keep this node's in-memory copies true: registered
-//! clients (`oauth_clients_changed`), people's claims (`user_changed`) and revoked access tokens
-//! (`access_token_revoked`). While the connection is down none of them is used: the caches are
+//! clients (`oauth_clients_changed`), people's claims (`user_changed`), revoked access tokens
+//! (`access_token_revoked`) and apps' policies with the decisions made by them
+//! (`app_policies_changed`). While the connection is down none of them is used: the caches are
 //! off and empty, and the revocation mirror is dropped until it is loaded again.
 
 use std::time::Duration;
 
 use app::{
-    domain::oidc::{client_cache, person_cache, revoked},
+    domain::{
+        directory::policies,
+        oidc::{client_cache, person_cache, revoked},
+    },
     state::AppState,
 };
 use sqlx::postgres::PgListener;
@@ -32,6 +36,8 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 fn off(state: &AppState) {
     state.clients.set_listening(false);
     state.people.set_listening(false);
+    state.policies.set_listening(false);
+    state.decisions.set_listening(false);
     state.revoked.drop_mirror();
 }
 
@@ -43,11 +49,14 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
             client_cache::CHANNEL,
             person_cache::CHANNEL,
             revoked::CHANNEL,
+            policies::CHANNEL,
         ])
         .await?;
     // Listening first, then loading: a revocation committed in between arrives as a notice.
     state.clients.set_listening(true);
     state.people.set_listening(true);
+    state.policies.set_listening(true);
+    state.decisions.set_listening(true);
     state.revoked.load(&state.db).await?;
     loop {
         tokio::select! {
@@ -59,6 +68,10 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
                 match notice.channel() {
                     client_cache::CHANNEL => state.clients.clear(),
                     person_cache::CHANNEL => state.people.apply_notice(notice.payload()),
+                    policies::CHANNEL => {
+                        state.policies.clear();
+                        state.decisions.clear();
+                    }
                     // The guard records the revocation; only a malformed notice gets in.
                     revoked::CHANNEL if !state.revoked.add_notice(notice.payload()) => {
                         // The mirror would be incomplete: start over from the table.

@@ -5,12 +5,16 @@
 //! permissions for it in its tokens and at userinfo, read afresh at every token issue
 //! (`roles::for_person`, one query).
 //!
+//! Each app's attribute-based policies (Cedar) over these and the person's attributes, and the
+//! decisions it asks for, are `policies`'.
+//!
 //! Every change is audited with its actor and what it changed. The tables that name people
 //! (`group_members`, `role_assignments`) are declared here for the privacy inventory: a
 //! person's export holds their rows, and their erasure deletes them.
 
 pub mod assignments;
 pub mod groups;
+pub mod policies;
 pub mod roles;
 
 use serde_json::Value;

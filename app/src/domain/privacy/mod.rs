@@ -104,6 +104,7 @@ pub const INVENTORY: &[(&str, &[Table])] = &[
     ("domain::privacy::deletion", deletion::TABLES),
     ("domain::webhooks", webhooks::TABLES),
     ("domain::directory", directory::TABLES),
+    ("domain::directory::policies", directory::policies::TABLES),
 ];
 
 /// Every table, with the module that answers for it.
