@@ -251,8 +251,17 @@ async fn bad_values_unknown_apps_and_empty_updates_change_nothing(db: PgPool) {
         "{}",
         stderr(&out)
     );
-    let out = server_command(&app.db, &["client", "show", "no-such-app"]).await;
-    assert!(!out.status.success());
+    // An id that starts with `-` is an id, not a flag.
+    for id in ["no-such-app", "-no-such-app", "-u-no-such-app"] {
+        let out = server_command(&app.db, &["client", "show", id]).await;
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("no app has the client id"),
+            "{id}: {}",
+            stderr(&out)
+        );
+    }
+    let out = update(&app, "-sno-such-app", &["--access-token-ttl", "120"]).await;
     assert!(
         stderr(&out).contains("no app has the client id"),
         "{}",

@@ -24,6 +24,8 @@ pub enum ClientCommand {
     List,
     /// Print an app's settings (its secret is never shown: only a keyed hash of it is kept).
     Show {
+        /// The app's client id (apps registered earlier may have one starting with `-`).
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// Print JSON instead of text.
         #[arg(long)]

@@ -28,7 +28,8 @@ use serde_json::{json, Value};
 /// What `client update` changes; a flag left out keeps the app's setting.
 #[derive(clap::Args)]
 pub struct UpdateArgs {
-    /// The app's client id.
+    /// The app's client id (apps registered earlier may have one starting with `-`).
+    #[arg(allow_hyphen_values = true)]
     client_id: String,
     /// How long the app's access tokens live, in seconds (60 to 86400).
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]

@@ -23,7 +23,7 @@ pub enum PolicyCommand {
     /// Set an app's Cedar schema and policies (checked together; refused as a whole).
     Set {
         /// The app's client id.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         /// The schema, in Cedar's human-readable syntax.
         #[arg(long)]
@@ -34,12 +34,12 @@ pub enum PolicyCommand {
     },
     /// Show an app's schema and policies.
     Show {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
     },
     /// Ask for a decision as the app would, about a person by their address.
     Check {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         /// The person's account address.
         #[arg(long)]

@@ -28,7 +28,7 @@ pub enum RoleCommand {
     /// Define a role of an app (or change one): the permissions it grants, exactly.
     Define {
         /// The app's client id.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         /// The role's name, e.g. support-agent (letters, digits and : . _ -).
         #[arg(long)]
@@ -42,19 +42,19 @@ pub enum RoleCommand {
     },
     /// Remove a role of an app; everyone who held it loses it.
     Remove {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         name: String,
     },
     /// List an app's roles, what they grant and how many hold them.
     List {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
     },
     /// Give a role of an app to a person or a group.
     Assign {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         role: String,
@@ -63,7 +63,7 @@ pub enum RoleCommand {
     },
     /// Take a role of an app from a person or a group.
     Unassign {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         role: String,
@@ -72,7 +72,7 @@ pub enum RoleCommand {
     },
     /// Show a person's roles and permissions for an app (their own and their groups').
     Of {
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         email: String,

@@ -217,6 +217,17 @@ pub(super) fn validate(new: &NewClient) -> Result<(), ClientConfigError> {
 
 /// Registers a client; its secret (if any) is returned here and never again.
 /// Registers an app (audited, with `actor` and what was registered).
+/// A new client id: 22 URL-safe characters, never starting with `-` (which a command line
+/// would read as a flag).
+fn new_client_id() -> String {
+    loop {
+        let id = random_token()[..22].to_owned();
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
 pub async fn create(
     db: &PgPool,
     key: &ClientSecretKey,
@@ -225,7 +236,7 @@ pub async fn create(
 ) -> anyhow::Result<Registered> {
     validate(new)?;
     let sector = sector_of(new)?;
-    let client_id = random_token()[..22].to_owned();
+    let client_id = new_client_id();
     let secret = (new.client_type != ClientType::Public && new.jwks.is_none()).then(random_token);
     let (grants, scopes): (&[&str], Vec<String>) = match new.client_type {
         ClientType::Service => (&["client_credentials"], new.scopes.clone()),
@@ -308,6 +319,17 @@ pub async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_ids_never_read_as_a_flag() {
+        // One random id in 64 would start with `-`: two thousand draws would all but surely
+        // meet one.
+        for _ in 0..2000 {
+            let id = new_client_id();
+            assert_eq!(id.len(), 22);
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 
     #[test]
     fn redirect_uris_must_be_https_loopback_or_a_native_scheme() {
