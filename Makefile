@@ -56,7 +56,8 @@ lint:
 ## table is also written to target/bench-oidc.md), then the password sign-in's latency with the
 ## risk engine on and off (end2end/bench/sign-in.mjs; target/bench-sign-in.md), then the console
 ## at a million customers: search, dashboard, import (end2end/bench/console.mjs;
-## target/bench-console.md).
+## target/bench-console.md), then partner apps' policy decisions over HTTP
+## (end2end/bench/decisions.mjs; target/bench-decisions.md).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -68,3 +69,5 @@ bench:
 		BENCH_OUT=$(CURDIR)/target/bench-sign-in.md node bench/sign-in.mjs
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-console.md node bench/console.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-decisions.md node bench/decisions.mjs
