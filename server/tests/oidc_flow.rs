@@ -145,12 +145,7 @@ async fn third_party_apps_need_consent_which_is_remembered(db: PgPool) {
     let res = browser.get(&authorize_url(&client, &[])).await;
     let screen = location(&res);
     let request = consent_request(&screen);
-    let details: Value = browser
-        .call("oauth/consent", &[("request", &request)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let details = consent_details(&browser, &screen).await;
     assert_eq!(details["request"], request.as_str());
     assert_eq!(details["client_name"], "Partner Shop");
     assert_eq!(

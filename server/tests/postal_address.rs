@@ -7,7 +7,7 @@ use crate::support::{
     erasure::erase_now,
     error_of, eventually,
     oidc::{
-        answer, answer_consent, authorize_url, code_for, code_form, consent_request, location,
+        answer, answer_consent, authorize_url, code_for, code_form, consent_details, location,
         register, token, userinfo,
     },
     Browser, TestApp,
@@ -318,13 +318,7 @@ async fn a_partner_app_asks_for_it_on_the_consent_screen(db: PgPool) {
         .get(&authorize_url(&client, &[("scope", "openid address")]))
         .await;
     let screen = location(&res);
-    let request = consent_request(&screen);
-    let details: Value = browser
-        .call("oauth/consent", &[("request", &request)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let details = consent_details(&browser, &screen).await;
     assert_eq!(
         details["permissions"],
         json!([

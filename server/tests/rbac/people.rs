@@ -8,7 +8,7 @@ use super::{desk_claims, everywhere, support_desk, user_id};
 use crate::support::{
     erasure::erase_now,
     oidc::{
-        answer, answer_consent, authorize_url, code_form, consent_request, location, register,
+        answer, answer_consent, authorize_url, code_form, consent_details, location, register,
         token,
     },
     TestApp,
@@ -31,13 +31,7 @@ async fn the_consent_screen_names_the_scope(db: PgPool) {
         .get(&authorize_url(&client, &[("scope", "openid roles")]))
         .await;
     let screen = location(&res);
-    let request = consent_request(&screen);
-    let details: Value = browser
-        .call("oauth/consent", &[("request", &request)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let details = consent_details(&browser, &screen).await;
     let mut said: Vec<String> = serde_json::from_value(details["permissions"].clone()).unwrap();
     said.sort();
     assert_eq!(

@@ -165,6 +165,18 @@ pub fn consent_request(screen: &str) -> String {
         .unwrap()
 }
 
+/// What the consent screen at `screen` shows: the app, the request and the permissions asked
+/// for, as its page reads them.
+pub async fn consent_details(browser: &Browser, screen: &str) -> serde_json::Value {
+    let request = consent_request(screen);
+    browser
+        .call("oauth/consent", &[("request", &request)])
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Answers the consent screen at `screen` with `decision` (`approve` or `deny`) as its form
 /// does, follows the continuation, and returns where the browser is sent (the app's redirect).
 pub async fn answer_consent(browser: &Browser, screen: &str, decision: &str) -> String {
