@@ -11,6 +11,7 @@ pub mod languages;
 pub mod metrics;
 pub mod oidc;
 pub mod pages;
+pub mod scim;
 pub mod security;
 pub mod social;
 pub mod staff_gate;

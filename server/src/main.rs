@@ -106,6 +106,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::webhook::WebhookCommand,
     },
+    /// Manage the SCIM provisioning clients (identity providers) and their tokens.
+    ScimClient {
+        #[command(subcommand)]
+        command: cli::scim_client::ScimClientCommand,
+    },
 }
 
 fn init_tracing(format: LogFormat) {
@@ -146,6 +151,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Role { command } => cli::role::run(&db, command).await?,
         Command::Policy { command } => cli::policy::run(&state, command).await?,
         Command::Webhook { command } => cli::webhook::run(&state, command).await?,
+        Command::ScimClient { command } => {
+            cli::scim_client::run(&db, &config.public_url, command).await?
+        }
         Command::Import {
             file,
             format,

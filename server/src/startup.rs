@@ -228,6 +228,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
             AllowedOrigin(Arc::from(config.public_origin())),
             require_same_origin,
         ))
+        // Provisioning clients authenticate with a bearer token, never a browser's cookies.
+        .merge(crate::scim::routes(state.clone()))
         .layer(middleware::from_fn(refuse_control_characters));
     // Behind no trusted proxy, the peer the listener saw is the client: nothing to resolve.
     let app = if config.trusted_proxies.is_empty() {

@@ -42,6 +42,7 @@ pub mod proof_of_work;
 pub mod recovery;
 pub mod reports;
 pub mod risk;
+pub mod scim;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;

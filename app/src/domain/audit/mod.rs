@@ -23,6 +23,8 @@ pub enum Actor {
     System,
     /// A signed-in staff member.
     Person(Uuid),
+    /// A SCIM provisioning client (`scim:<its id>`).
+    Provisioning(Uuid),
 }
 
 /// Whether the audited attempt succeeded.
@@ -39,8 +41,9 @@ pub struct AuditEvent {
     pub outcome: Outcome,
     /// Who acted (the signed-in user), when known.
     pub actor: Option<Uuid>,
-    /// Who acted when no person did: `cli` for the command line.
-    pub actor_label: Option<&'static str>,
+    /// Who acted when no person did: `cli` for the command line, `scim:<id>` for a
+    /// provisioning client.
+    pub actor_label: Option<String>,
     /// Whose account the event concerns, when known.
     pub subject: Option<Uuid>,
     pub detail: Value,
@@ -68,9 +71,10 @@ impl AuditEvent {
     /// `actor` made the change.
     pub fn by_actor(mut self, actor: Actor) -> Self {
         match actor {
-            Actor::Cli => self.actor_label = Some("cli"),
-            Actor::System => self.actor_label = Some("system"),
+            Actor::Cli => self.actor_label = Some("cli".into()),
+            Actor::System => self.actor_label = Some("system".into()),
             Actor::Person(id) => self.actor = Some(id),
+            Actor::Provisioning(id) => self.actor_label = Some(format!("scim:{id}")),
         }
         self
     }

@@ -13,8 +13,8 @@ pub mod export;
 
 use super::{
     audit, branding, consents, customers, directory, email_change, email_sign_in, mail, master_key,
-    mfa, oidc, passkeys, postal_address, proof_of_work, reports, risk, sessions, settings, sms,
-    social, staff, throttle, tokens, users, webhooks,
+    mfa, oidc, passkeys, postal_address, proof_of_work, reports, risk, scim, sessions, settings,
+    sms, social, staff, throttle, tokens, users, webhooks,
 };
 
 /// One table and what its owner answers for.
@@ -105,6 +105,7 @@ pub const INVENTORY: &[(&str, &[Table])] = &[
     ("domain::webhooks", webhooks::TABLES),
     ("domain::directory", directory::TABLES),
     ("domain::directory::policies", directory::policies::TABLES),
+    ("domain::scim", scim::TABLES),
 ];
 
 /// Every table, with the module that answers for it.
