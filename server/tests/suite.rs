@@ -53,6 +53,7 @@ mod pre_hijacking;
 mod privacy_inventory;
 mod rbac;
 mod risk;
+mod scim;
 mod second_factors;
 mod server_commands;
 mod signing_keys;

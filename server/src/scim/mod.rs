@@ -13,7 +13,7 @@ mod users;
 
 use app::state::AppState;
 use axum::{
-    http::StatusCode,
+    http::{header, StatusCode},
     middleware,
     response::{IntoResponse, Response},
     routing::{any, get, post, MethodRouter},
@@ -48,6 +48,23 @@ async fn no_bulk_search() -> Response {
         "Search one resource type at a time: POST /Users/.search or /Groups/.search.",
     )
     .into_response()
+}
+
+/// Refusals made before a handler (a body over the limit, a body the framework could not
+/// read) as SCIM errors too.
+async fn as_scim_error(response: Response) -> Response {
+    let status = response.status();
+    let is_scim = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == error::SCIM_JSON.as_bytes());
+    if (status.is_client_error() || status.is_server_error()) && !is_scim {
+        let detail = status
+            .canonical_reason()
+            .unwrap_or("The request was refused.");
+        return Problem::new(status, None, detail).into_response();
+    }
+    response
 }
 
 fn route(method: MethodRouter<AppState>) -> MethodRouter<AppState> {
@@ -103,5 +120,6 @@ pub fn routes(state: AppState) -> Router {
             auth::require_client,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BYTES))
+        .layer(middleware::map_response(as_scim_error))
         .with_state(state)
 }
