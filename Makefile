@@ -12,7 +12,7 @@ ADMIN_EMAIL ?= admin@example.com
 SERVER_DEBUG := $(CARGO_TARGET_DIR)/debug/server
 SERVER_RELEASE := $(CARGO_TARGET_DIR)/release/server
 
-.PHONY: setup run build test test-rust test-e2e lint bench
+.PHONY: setup run build test test-rust test-e2e test-scim lint bench
 
 ## Installs the build tools that are missing and makes sure Postgres runs.
 setup:
@@ -28,8 +28,8 @@ run: setup build
 build:
 	cargo leptos build --release
 
-## Unit, database and HTTP tests, then the browser journeys.
-test: test-rust test-e2e
+## Unit, database and HTTP tests, then the browser journeys and the SCIM compliance checks.
+test: test-rust test-e2e test-scim
 
 test-rust:
 	@.ci/tools.sh
@@ -50,6 +50,15 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+## The SCIM endpoints of the real server against python-scim's scim2-tester
+## (end2end/scim/check.py: a fresh database, a provisioning client, every check).
+test-scim:
+	@.ci/tools.sh scim
+	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
+	cargo build -p server
+	CIAM_SERVER_BIN=$(SERVER_DEBUG) DATABASE_URL=$(TEST_DATABASE_URL) \
+		$(HOME)/.cache/ciam-tools/scim-venv/bin/python end2end/scim/check.py
 
 ## Password hashing, token signing and the risk engine (criterion), then the OpenID provider's
 ## endpoints against npm oidc-provider, each pinned to one core (end2end/bench/compare.mjs; the

@@ -3,8 +3,8 @@
 # the wasm-bindgen CLI matching Cargo.lock, and (for release builds) binaryen's wasm-opt
 # under $HOME/.cache/ciam-tools (the Makefile puts it on PATH).
 # With "test" as argument also what the browser tests need: Debian's Chromium and the
-# end2end npm packages; with "bench" those and wrk. Safe to repeat: each step is skipped
-# when already done.
+# end2end npm packages, and the SCIM compliance checker (alone with "scim"); with "bench"
+# those and wrk. Safe to repeat: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +44,18 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
   command -v chromium >/dev/null || apt_install chromium
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
     (cd end2end && npm ci --no-audit --no-fund)
+  fi
+fi
+
+# The SCIM compliance checks (end2end/scim/check.py): python-scim's scim2-tester, pinned, in a
+# virtualenv of its own.
+scim_tester="0.5.2"
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "scim" ]; then
+  venv="$tools/scim-venv"
+  if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("scim2-tester"))' 2>/dev/null || true)" != "$scim_tester" ]; then
+    echo "installing scim2-tester $scim_tester into $venv"
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "scim2-tester[httpx2]==$scim_tester"
   fi
 fi
 
