@@ -214,7 +214,40 @@ async fn discovery_says_what_is_supported(db: PgPool) {
         assert_error(&res, 405, None);
     }
     assert_error(&scim.get("/Printers").await, 404, None);
-    assert_error(&scim.post("/.search", json!({})).await, 501, None);
+
+    // A search over every resource type: Users first, then Groups.
+    scim.user("ada@example.org", json!({ "displayName": "Support desk" }))
+        .await;
+    let group = json!({ "schemas": [GROUP], "displayName": "Support" });
+    assert_eq!(scim.post("/Groups", group).await.status, 201);
+    let both = scim
+        .post(
+            "/.search",
+            json!({ "filter": "displayName sw \"support\"", "attributes": ["displayName"] }),
+        )
+        .await;
+    assert_eq!(both.status, 200, "{}", both.body);
+    assert_eq!(both.body["totalResults"], 2);
+    let kinds: Vec<&Value> = both.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["schemas"][0])
+        .collect();
+    assert_eq!(kinds, [USER, GROUP]);
+    let second = scim
+        .post("/.search", json!({ "startIndex": 2, "count": 1 }))
+        .await;
+    assert_eq!(second.body["Resources"][0]["displayName"], "Support");
+    // An attribute only Users have finds no Group; a filter that does not parse is refused.
+    let users_only = scim
+        .post("/.search", json!({ "filter": "userName pr" }))
+        .await;
+    assert_eq!(users_only.body["totalResults"], 1);
+    let bad = scim
+        .post("/.search", json!({ "filter": "userName eq" }))
+        .await;
+    assert_error(&bad, 400, Some("invalidFilter"));
 }
 
 #[sqlx::test(migrations = "../migrations")]

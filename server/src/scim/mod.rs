@@ -1,7 +1,7 @@
 //! SCIM 2.0 provisioning endpoints under `/scim/v2` (RFC 7644): discovery (`discovery`,
-//! `schemas`), `Users` (`users`) and `Groups` (`groups`), behind a provisioning client's
-//! bearer token (`auth`); every refusal is SCIM error JSON (`error`); what the resource
-//! endpoints share is in `response`. The logic is in `app::domain::scim`.
+//! `schemas`), `Users` (`users`), `Groups` (`groups`) and both at once (`search`), behind a
+//! provisioning client's bearer token (`auth`); every refusal is SCIM error JSON (`error`);
+//! what the resource endpoints share is in `response`. The logic is in `app::domain::scim`.
 
 mod auth;
 mod discovery;
@@ -9,6 +9,7 @@ mod error;
 mod groups;
 mod response;
 mod schemas;
+mod search;
 mod users;
 
 use app::state::AppState;
@@ -37,15 +38,6 @@ async fn method_not_allowed() -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         None,
         "This endpoint does not take that method.",
-    )
-    .into_response()
-}
-
-async fn no_bulk_search() -> Response {
-    Problem::new(
-        StatusCode::NOT_IMPLEMENTED,
-        None,
-        "Search one resource type at a time: POST /Users/.search or /Groups/.search.",
     )
     .into_response()
 }
@@ -112,7 +104,7 @@ pub fn routes(state: AppState) -> Router {
                     .delete(groups::delete),
             ),
         )
-        .route(&p("/.search"), post(no_bulk_search))
+        .route(&p("/.search"), route(post(search::search)))
         .route(&p("/{*rest}"), any(no_such_endpoint))
         .route(PREFIX, any(no_such_endpoint))
         .layer(middleware::from_fn_with_state(

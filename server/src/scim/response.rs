@@ -43,7 +43,7 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, Problem> {
 }
 
 /// The header `name` as text.
-pub fn header_text<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+pub fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -35,12 +35,15 @@ pub struct Column {
     pub kind: Kind,
 }
 
+/// How a refusal of an attribute the resource type lacks begins.
+pub const UNKNOWN_ATTRIBUTE: &str = "cannot filter or sort by";
+
 fn column<'a>(columns: &'a [Column], path: &AttrPath) -> Result<&'a Column, FilterError> {
     let key = path.key();
     columns
         .iter()
         .find(|c| c.key == key)
-        .ok_or_else(|| FilterError(format!("cannot filter or sort by {key:?}")))
+        .ok_or_else(|| FilterError(format!("{UNKNOWN_ATTRIBUTE} {key:?}")))
 }
 
 /// Appends `filter` as a condition that is true or false, never NULL.
