@@ -41,7 +41,7 @@ scim2_tester.filling.get_random_example_value = _example
 INAPPLICABLE = {
     ("check_remove_attribute", "User", "active"): (
         "an account is always either active or locked: `active` has no absent state, so a "
-        "remove leaves it as it is (RFC 7643 §4.1.1 gives it no default to fall back to)"
+        "remove leaves it as it is (RFC 7643 §4.1.1 leaves its meaning to the service provider)"
     ),
 }
 
