@@ -1,6 +1,6 @@
-//! What provisioning keeps about a person is answered for in the privacy inventory (exported
-//! with their data, deleted with them), and a SCIM DELETE erases them as a due "Delete my
-//! account" does: no row names them and no column holds their address, names or external id.
+//! What provisioning keeps about a person is answered for in the privacy inventory: their
+//! "Download my data" holds it, and a SCIM DELETE erases them as a due "Delete my account"
+//! does: no row names them and no column holds their address, names or external id.
 
 use app::domain::privacy::{self, Erasure, Export};
 use serde_json::json;
@@ -112,4 +112,46 @@ async fn a_deleted_user_leaves_nothing_behind(db: PgPool) {
         .get(&format!("/Groups/{}", group.body["id"].as_str().unwrap()))
         .await;
     assert!(pilots.body.get("members").is_none());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_persons_export_holds_what_provisioning_said(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    let browser = app.signed_in_customer("ada@example.org").await;
+    let scim = Scim::new(&app, "Entra ID").await;
+    let found = scim
+        .get("/Users?filter=userName%20eq%20%22ada@example.org%22")
+        .await;
+    let id = found.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = scim
+        .patch(
+            &format!("/Users/{id}"),
+            json!([{ "op": "add", "value": { "externalId": "ext-ada", "name": { "givenName": "Ada" } } }]),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+
+    let res = browser.call("my-data/export/request", &[]).await;
+    assert_eq!(res.status(), 200);
+    let built = eventually(|| async {
+        let res = browser.call("my-data/export", &[]).await;
+        res.json::<serde_json::Value>().await.unwrap()["state"] == "ready"
+    })
+    .await;
+    assert!(built, "the export was not built");
+    let file: serde_json::Value = browser
+        .get("/profile/data/download?format=json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names = &file["tables"]["scim_users"]["rows"];
+    assert_eq!(names.as_array().unwrap().len(), 1, "{file}");
+    assert_eq!(names[0]["given_name"], "Ada");
+    let ids = &file["tables"]["scim_user_ids"]["rows"];
+    assert_eq!(ids[0]["external_id"], "ext-ada");
+    assert_eq!(ids[0]["client_id"], scim.id.to_string());
 }

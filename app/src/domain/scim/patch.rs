@@ -352,3 +352,7 @@ fn at_path(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "patch_tests.rs"]
+mod tests;
