@@ -48,6 +48,7 @@ async fn sql_in_a_filter_is_a_value_or_a_refusal(db: PgPool) {
         "userName) or (1=1",
         "(((((((((((((((((((((userName pr)))))))))))))))))))))",
         "sortBy eq \"x\"; --",
+        r#"userName eq "\u0000""#,
     ] {
         let res = scim
             .get(&format!("/Users?filter={}", encoded(filter)))

@@ -364,6 +364,18 @@ async fn bad_input_is_refused_with_nothing_written(db: PgPool) {
             "invalidValue",
         ),
         (json!(["not", "an", "object"]), "invalidSyntax"),
+        (
+            json!({ "schemas": [USER], "userName": "a\u{0}b@example.org" }),
+            "invalidValue",
+        ),
+        (
+            json!({ "schemas": [USER], "userName": "a@example.org", "externalId": "x\u{0}" }),
+            "invalidValue",
+        ),
+        (
+            json!({ "schemas": [USER], "userName": "a@example.org", "name": { "givenName": "\u{0}" } }),
+            "invalidValue",
+        ),
     ] {
         assert_error(&scim.post("/Users", body).await, 400, Some(scim_type));
     }

@@ -170,6 +170,9 @@ fn tokens(text: &str) -> Result<Vec<Token>, FilterError> {
                 // A JSON string, escapes and all (RFC 7644 §3.4.2.2).
                 let value: String = serde_json::from_str(&raw)
                     .map_err(|_| FilterError("a string is not valid JSON".into()))?;
+                if value.chars().any(char::is_control) {
+                    return fail("a string holds a control character");
+                }
                 out.push(Token::Str(value));
             }
             _ => {

@@ -110,6 +110,8 @@ fn malformed_and_hostile_filters_are_refused() {
         "userName eq \"a\"; DROP TABLE users; --",
         "userName eq 'a' OR 1=1",
         "x eq NaN",
+        r#"userName eq "\u0000""#,
+        "userName eq \"a\u{7}\"",
     ] {
         assert!(parse(bad).is_err(), "{bad:?} was accepted");
     }
