@@ -148,7 +148,18 @@ fn compare(
     };
     match (kind, literal) {
         (Kind::Text { exact }, Literal::Str(value)) => {
-            let value = value.clone();
+            // co, sw and ew are LIKE patterns (the trigram and prefix indexes serve them), the
+            // value's own wildcards escaped.
+            let escaped = value
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let value = match op {
+                Op::Co => format!("%{escaped}%"),
+                Op::Sw => format!("{escaped}%"),
+                Op::Ew => format!("%{escaped}"),
+                _ => value.clone(),
+            };
             let (e, v) = if exact {
                 (sql.to_owned(), "$".to_owned())
             } else {
@@ -157,9 +168,7 @@ fn compare(
             let template = match op {
                 Op::Eq => format!("{e} = {v}"),
                 Op::Ne => format!("{e} <> {v}"),
-                Op::Co => format!("strpos({e}, {v}) > 0"),
-                Op::Sw => format!("starts_with({e}, {v})"),
-                Op::Ew => format!("right({e}, char_length({v})) = {v}"),
+                Op::Co | Op::Sw | Op::Ew => format!("{e} LIKE {v}"),
                 Op::Gt => format!("{e} > {v}"),
                 Op::Ge => format!("{e} >= {v}"),
                 Op::Lt => format!("{e} < {v}"),
