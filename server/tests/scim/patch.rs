@@ -46,6 +46,16 @@ async fn every_form_of_patch_lands(db: PgPool) {
     );
     assert_eq!(res.body["userName"], "ada.king@example.org");
 
+    // Okta repeats the id in a replace without a path: the same id is no change.
+    let res = scim
+        .patch(
+            &at,
+            json!([{ "op": "replace", "value": { "id": id, "displayName": "Countess A" } }]),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert_eq!(res.body["displayName"], "Countess A");
+
     // Entra ID sets the work address with a value filter: the same address is no change.
     let res = scim
         .patch(&at, json!([{ "op": "Replace", "path": "emails[type eq \"work\"].value", "value": "ada.king@example.org" }]))
