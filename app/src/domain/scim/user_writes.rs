@@ -318,11 +318,13 @@ pub async fn apply(
         .ok_or_else(|| ScimError::NotFound("no such user".into()))
 }
 
-/// Refuses a change to a version other than `if_match` (`*` or none: any).
+/// Refuses a change to a version other than `if_match` (`*` or none: any). The tags are
+/// compared without their weakness mark: clients echo them either way.
 pub fn check_version(if_match: Option<&str>, current: &str) -> Result<(), ScimError> {
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
     match if_match.map(str::trim) {
         None | Some("*") => Ok(()),
-        Some(tags) if tags.split(',').any(|t| t.trim() == current) => Ok(()),
+        Some(tags) if tags.split(',').any(|t| bare(t) == bare(current)) => Ok(()),
         Some(_) => Err(ScimError::Changed),
     }
 }
