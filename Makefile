@@ -66,7 +66,8 @@ test-scim:
 ## risk engine on and off (end2end/bench/sign-in.mjs; target/bench-sign-in.md), then the console
 ## at a million customers: search, dashboard, import (end2end/bench/console.mjs;
 ## target/bench-console.md), then partner apps' policy decisions over HTTP
-## (end2end/bench/decisions.mjs; target/bench-decisions.md).
+## (end2end/bench/decisions.mjs; target/bench-decisions.md), then the management API's reads
+## per core (end2end/bench/management.mjs; target/bench-management.md).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -80,3 +81,5 @@ bench:
 		BENCH_OUT=$(CURDIR)/target/bench-console.md node bench/console.mjs
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-decisions.md node bench/decisions.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-management.md node bench/management.mjs

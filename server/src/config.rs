@@ -47,6 +47,9 @@ pub struct Config {
     pub sms_countries: Option<Vec<String>>,
     /// Where `/metrics` is served; by default nowhere.
     pub metrics: MetricsConfig,
+    /// How many management API requests each app may make a minute, on each node
+    /// (`CIAM_API_RATE_LIMIT`, 600 by default).
+    pub api_rate_limit: u32,
 }
 
 /// How the Prometheus page `/metrics` is reached: on a listener of its own (`listen`, for a
@@ -195,6 +198,17 @@ impl Config {
             breached_passwords_url: var("CIAM_BREACHED_PASSWORDS_URL"),
             sms_countries: sms_countries(var("CIAM_SMS_COUNTRIES").as_deref())?,
             metrics: MetricsConfig::from_env()?,
+            api_rate_limit: match var("CIAM_API_RATE_LIMIT") {
+                None => 600,
+                Some(raw) => raw
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .context(
+                        "CIAM_API_RATE_LIMIT must be a number of requests a minute, 1 to 1000000",
+                    )?,
+            },
         };
         config.check_delivery()?;
         Ok(config)

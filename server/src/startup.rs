@@ -183,7 +183,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(crate::metrics::routes(&state, config))
         .merge(crate::branding::asset_routes(state.clone()))
         .merge(crate::oidc::api_routes(state.clone(), &config.public_url))
-        .merge(crate::directory::api_routes(state.clone()));
+        .merge(crate::directory::api_routes(
+            state.clone(),
+            config.api_rate_limit,
+        ));
 
     let site = Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {

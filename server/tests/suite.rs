@@ -24,6 +24,7 @@ mod email_change;
 mod hardening;
 mod languages;
 mod malformed_input;
+mod management;
 mod metrics;
 mod oauth_clients;
 mod oidc_assurance;

@@ -19,69 +19,13 @@ use axum::{
 };
 use serde_json::{json, Value};
 
+use super::problem::Problem;
 use crate::oidc::form::{client_credentials, no_store};
 
 /// Where apps ask.
 pub const DECISIONS_PATH: &str = "/api/v1/decisions";
 /// The largest request body.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
-
-/// An RFC 9457 problem.
-struct Problem {
-    status: StatusCode,
-    kind: &'static str,
-    title: &'static str,
-    detail: String,
-}
-
-impl Problem {
-    fn new(
-        status: StatusCode,
-        kind: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
-        Self {
-            status,
-            kind,
-            title,
-            detail: detail.into(),
-        }
-    }
-
-    fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-request",
-            "Invalid request",
-            detail,
-        )
-    }
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "type": format!("urn:keyhaven:problem:{}", self.kind),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        let mut response = (self.status, axum::Json(body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if self.status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"decisions\""),
-            );
-        }
-        no_store(response)
-    }
-}
 
 impl From<TokenError> for Problem {
     fn from(error: TokenError) -> Self {
@@ -91,11 +35,15 @@ impl From<TokenError> for Problem {
                 "invalid-client",
                 "Client authentication failed",
                 "Client authentication failed.",
+            )
+            .header(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"decisions\""),
             ),
             TokenError::InvalidRequest(why) => Self::bad_request(why),
             error if error.status() >= 500 => {
                 tracing::error!(error = ?error, "decision request failed");
-                failed()
+                Problem::failed()
             }
             error => Self::bad_request(
                 error.body()["error_description"]
@@ -105,15 +53,6 @@ impl From<TokenError> for Problem {
             ),
         }
     }
-}
-
-fn failed() -> Problem {
-    Problem::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "server-error",
-        "The decision could not be made",
-        "Something went wrong on our side; try again.",
-    )
 }
 
 impl From<PolicyError> for Problem {
@@ -140,7 +79,7 @@ impl From<PolicyError> for Problem {
             ),
             error => {
                 tracing::error!(error = ?error, "decision request failed");
-                failed()
+                Problem::failed()
             }
         }
     }
@@ -155,6 +94,20 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Whether a person may do something.
+///
+/// Answers "may person P do action A on resource R, in context C?" by the app's Cedar
+/// policies: `{"decision": "allow"|"deny", "policies": [ids that decided], "errors": []}`. The
+/// body is JSON: `subject` (the app's `sub` for the person), `action`, `resource` and
+/// optional `context`, beside the client credentials when they are not sent as HTTP Basic.
+#[utoipa::path(post, path = "/api/v1/decisions", tag = "decisions",
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "The decision and the policies that made it"),
+        (status = 400, body = super::problem::ProblemDoc),
+        (status = 401, body = super::problem::ProblemDoc),
+        (status = 404, body = super::problem::ProblemDoc, description = "The app knows no person by this subject"),
+        (status = 409, body = super::problem::ProblemDoc, description = "The app has no usable policies")),
+    security(("client" = [])))]
 pub async fn decide(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match answer(&state, &headers, &body).await {
         Ok(answer) => no_store((StatusCode::OK, axum::Json(answer)).into_response()),

@@ -66,6 +66,9 @@ fn refused(path: &str, part: Part) -> Response {
         "The request's {} contains a control character (such as NUL), which is never accepted.",
         part.name()
     );
+    if path.starts_with(crate::directory::API_PREFIX) {
+        return crate::directory::problem::Problem::bad_request(description).into_response();
+    }
     if path.starts_with("/api/") {
         return (
             StatusCode::BAD_REQUEST,

@@ -39,7 +39,9 @@ fn is_social_form_post(path: &str) -> bool {
 }
 
 /// Endpoints apps call with their own credentials (client authentication, bearer tokens), never
-/// with the browser's cookies: cross-site requests cannot ride on a session there.
+/// with the browser's cookies: cross-site requests cannot ride on a session there. The whole
+/// management API (`/api/v1/`) is such (the site's own server functions live beside it under
+/// `/api/`, never under `/api/v1/`).
 fn is_app_endpoint(path: &str) -> bool {
     matches!(
         path,
@@ -48,8 +50,7 @@ fn is_app_endpoint(path: &str) -> bool {
             | "/oauth2/revoke"
             | "/oauth2/introspect"
             | "/oauth2/par"
-            | crate::directory::DECISIONS_PATH
-    )
+    ) || path.starts_with(crate::directory::API_PREFIX)
 }
 
 pub async fn require_same_origin(

@@ -33,6 +33,7 @@ pub async fn sweep(db: &PgPool, issuer: &str) -> sqlx::Result<()> {
         "DELETE FROM customer_imports WHERE finished_at < now() - interval '30 days'",
         "DELETE FROM mail_outbox WHERE delivered_at < now() - interval '7 days'",
         "DELETE FROM webauthn_ceremonies WHERE expires_at < now()",
+        "DELETE FROM api_idempotency_keys WHERE created_at < now() - interval '1 day'",
         "DELETE FROM email_sign_in_requests WHERE expires_at < now() - interval '1 day'",
         // An address change whose links are all dead (its history stays in the audit trail).
         "DELETE FROM email_changes

@@ -86,6 +86,7 @@ impl TestApp {
             breached_passwords_url: None,
             sms_countries: None,
             metrics: Default::default(),
+            api_rate_limit: 600,
         };
         configure(&mut config);
         // The app gets a pool of its own, as in production (the test's pool has 5 connections

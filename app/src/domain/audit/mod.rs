@@ -7,6 +7,8 @@ pub mod chain;
 pub mod erasure;
 pub mod query;
 
+use std::{borrow::Cow, sync::Arc};
+
 use serde_json::Value;
 use sqlx::PgExecutor;
 use uuid::Uuid;
@@ -15,7 +17,7 @@ use super::client::ClientInfo;
 use crate::domain::privacy::{Erasure, Export, Table};
 
 /// Who made a change that is not a person's own (an operator's, or the service's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// An operator, through the `server` command line.
     Cli,
@@ -25,6 +27,9 @@ pub enum Actor {
     Person(Uuid),
     /// A SCIM provisioning client (`scim:<its id>`).
     Provisioning(Uuid),
+    /// A partner app's back end, through the management API (its client id); recorded as
+    /// `app:<client id>`.
+    App(Arc<str>),
 }
 
 /// Whether the audited attempt succeeded.
@@ -41,9 +46,9 @@ pub struct AuditEvent {
     pub outcome: Outcome,
     /// Who acted (the signed-in user), when known.
     pub actor: Option<Uuid>,
-    /// Who acted when no person did: `cli` for the command line, `scim:<id>` for a
-    /// provisioning client.
-    pub actor_label: Option<String>,
+    /// Who acted when no person did: `cli` for the command line, `system`, `scim:<id>` for a
+    /// provisioning client, or `app:<client id>`.
+    pub actor_label: Option<Cow<'static, str>>,
     /// Whose account the event concerns, when known.
     pub subject: Option<Uuid>,
     pub detail: Value,
@@ -71,10 +76,13 @@ impl AuditEvent {
     /// `actor` made the change.
     pub fn by_actor(mut self, actor: Actor) -> Self {
         match actor {
-            Actor::Cli => self.actor_label = Some("cli".into()),
-            Actor::System => self.actor_label = Some("system".into()),
+            Actor::Cli => self.actor_label = Some(Cow::Borrowed("cli")),
+            Actor::System => self.actor_label = Some(Cow::Borrowed("system")),
             Actor::Person(id) => self.actor = Some(id),
-            Actor::Provisioning(id) => self.actor_label = Some(format!("scim:{id}")),
+            Actor::Provisioning(id) => self.actor_label = Some(Cow::Owned(format!("scim:{id}"))),
+            Actor::App(client_id) => {
+                self.actor_label = Some(Cow::Owned(format!("app:{client_id}")))
+            }
         }
         self
     }
@@ -117,7 +125,7 @@ pub async fn record(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(event.actor)
-    .bind(event.actor_label)
+    .bind(event.actor_label.as_deref())
     .bind(event.subject)
     .bind(event.action)
     .bind(match event.outcome {

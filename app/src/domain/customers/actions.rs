@@ -37,7 +37,7 @@ pub struct Request<'a> {
 }
 
 /// The customer's account, locked until the transaction ends; staff accounts are not found.
-async fn customer(conn: &mut PgConnection, user_id: Uuid) -> Result<User, AccountError> {
+pub(crate) async fn customer(conn: &mut PgConnection, user_id: Uuid) -> Result<User, AccountError> {
     users::lock(conn, user_id).await?;
     users::find_by_id(&mut *conn, user_id)
         .await?
@@ -62,7 +62,7 @@ async fn audit_done(
 ) -> Result<(), AccountError> {
     detail["reason"] = Value::from(request.reason.as_str());
     let event = AuditEvent::new(action, Outcome::Success)
-        .by_actor(request.actor)
+        .by_actor(request.actor.clone())
         .about(Some(request.user_id))
         .detail(detail);
     audit::record(&mut *tx, request.client, event).await?;
@@ -168,11 +168,21 @@ pub async fn rename(
 ) -> Result<(), AccountError> {
     let mut tx = state.db.begin().await?;
     let user = customer(&mut tx, request.user_id).await?;
-    users::set_display_name(&mut tx, user.id, name).await?;
-    let detail = json!({ "display_name": { "before": user.display_name, "after": name.as_str() } });
-    audit_done(&mut tx, request, "profile.updated", detail).await?;
+    rename_in(&mut tx, request, &user, name).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// [`rename`] inside the caller's transaction, `user` locked by [`customer`].
+pub(crate) async fn rename_in(
+    tx: &mut PgConnection,
+    request: &Request<'_>,
+    user: &User,
+    name: &DisplayName,
+) -> Result<(), AccountError> {
+    users::set_display_name(&mut *tx, user.id, name).await?;
+    let detail = json!({ "display_name": { "before": user.display_name, "after": name.as_str() } });
+    audit_done(tx, request, "profile.updated", detail).await
 }
 
 /// Moves the account to the address `new`, which counts as proven by staff (they checked it
@@ -187,25 +197,43 @@ pub async fn change_email(
 ) -> Result<bool, AccountError> {
     let mut tx = state.db.begin().await?;
     let user = customer(&mut tx, request.user_id).await?;
+    if !change_email_in(state, &mut tx, request, &user, new).await? {
+        return Ok(false);
+    }
+    tx.commit().await?;
+    state.mail_queued.notify_one();
+    Ok(true)
+}
+
+/// [`change_email`] inside the caller's transaction, `user` locked by [`customer`]; the caller
+/// wakes the mailer after its commit.
+pub(crate) async fn change_email_in(
+    state: &AppState,
+    tx: &mut PgConnection,
+    request: &Request<'_>,
+    user: &User,
+    new: &Email,
+) -> Result<bool, AccountError> {
     let old = user.email();
     if old.as_str().to_lowercase() == new.as_str().to_lowercase() {
         return Ok(false);
     }
-    if email_change::holder(&mut tx, new, user.id).await?.is_some() {
+    if email_change::holder(&mut *tx, new, user.id)
+        .await?
+        .is_some()
+    {
         return Err(EmailError::InUse.into());
     }
     // Links and codes mailed to the old address open nothing any more.
-    email_change::move_address(&mut tx, user.id, new, false).await?;
+    email_change::move_address(&mut *tx, user.id, new, false).await?;
     // The owner's own change links, and the old address's undo, end with it.
-    email_change::end_all(&mut tx, user.id).await?;
+    email_change::end_all(&mut *tx, user.id).await?;
     let brand = crate::domain::branding::default_brand(&mut *tx).await?;
     let notice = mail::Templates::new(&state.settings.public_url, &brand, user.language())
         .email_changed(&old, &user.display_name, &new.masked());
     mail::enqueue(&mut *tx, &notice).await?;
     let detail = json!({ "email": { "before": old.as_str(), "after": new.as_str() } });
-    audit_done(&mut tx, request, "email.changed_by_staff", detail).await?;
-    tx.commit().await?;
-    state.mail_queued.notify_one();
+    audit_done(tx, request, "email.changed_by_staff", detail).await?;
     Ok(true)
 }
 

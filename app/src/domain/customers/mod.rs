@@ -34,6 +34,11 @@ impl Reason {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// A reason the service words itself.
+    pub(crate) fn trusted(text: String) -> Self {
+        Self(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

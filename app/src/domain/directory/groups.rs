@@ -78,7 +78,7 @@ pub(crate) async fn find(
         .ok_or_else(|| DirectoryError::UnknownGroup(name.trim().to_owned()))
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
 }
@@ -90,9 +90,21 @@ pub async fn create(
     description_text: Option<&str>,
     actor: Actor,
 ) -> Result<Uuid, DirectoryError> {
+    let mut tx = db.begin().await?;
+    let id = create_in(&mut tx, name, description_text, actor).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction.
+pub async fn create_in(
+    tx: &mut PgConnection,
+    name: &str,
+    description_text: Option<&str>,
+    actor: Actor,
+) -> Result<Uuid, DirectoryError> {
     let name = group_name(name)?;
     let description = description(description_text)?;
-    let mut tx = db.begin().await?;
     let id: Option<Uuid> = sqlx::query_scalar(
         "INSERT INTO groups (id, name, description) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING RETURNING id",
@@ -111,7 +123,6 @@ pub async fn create(
         json!({ "group_id": id, "name": name, "description": description }),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

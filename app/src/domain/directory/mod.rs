@@ -8,12 +8,18 @@
 //! Each app's attribute-based policies (Cedar) over these and the person's attributes, and the
 //! decisions it asks for, are `policies`'.
 //!
+//! Partner back ends read and change people through the management API (`people`, with
+//! versions for `If-Match`) and groups (`group_edits`), and retry their creates safely (`idempotency`).
+//!
 //! Every change is audited with its actor and what it changed. The tables that name people
 //! (`group_members`, `role_assignments`) are declared here for the privacy inventory: a
 //! person's export holds their rows, and their erasure deletes them.
 
 pub mod assignments;
+pub mod group_edits;
 pub mod groups;
+pub mod idempotency;
+pub mod people;
 pub mod policies;
 pub mod roles;
 
@@ -114,6 +120,16 @@ pub(crate) async fn audit_change(
 /// The tables this module owns: what they hold about people, and how a person's export and
 /// erasure cover them (see `privacy`).
 pub const TABLES: &[Table] = &[
+    Table {
+        name: "api_idempotency_keys",
+        person: Some("person_id"),
+        personal: &["person_id", "fingerprint"],
+        other: &["client_id", "key", "location", "status", "created_at"],
+        export: Export::Not(
+            "an app's retry key for the request that created the account: a digest, kept a day",
+        ),
+        erasure: Erasure::Delete,
+    },
     Table {
         name: "app_permissions",
         person: None,
