@@ -17,4 +17,5 @@ pub mod social;
 pub mod staff_gate;
 pub mod startup;
 pub mod step_up;
+pub mod telemetry;
 pub mod workers;

@@ -8,9 +8,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use server::{
     config::{Config, LogFormat},
-    startup,
+    startup, telemetry,
 };
-use tracing_subscriber::{fmt, EnvFilter};
 
 #[derive(Parser)]
 #[command(name = "server", about = "Customer identity platform")]
@@ -113,15 +112,6 @@ enum Command {
     },
 }
 
-fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
-    match format {
-        LogFormat::Pretty => fmt().with_env_filter(filter).init(),
-        LogFormat::Json => fmt().json().with_env_filter(filter).init(),
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -129,7 +119,8 @@ async fn main() -> anyhow::Result<()> {
         Ok("json") => LogFormat::Json,
         _ => LogFormat::Pretty,
     };
-    init_tracing(format);
+    // Held to the end: dropping it sends the traces still queued.
+    let _telemetry = startup_telemetry(format)?;
     let config = Config::from_env()?;
     let db = startup::connect(&config.database_url).await?;
     startup::migrate(&db).await?;
@@ -179,6 +170,14 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn startup_telemetry(format: LogFormat) -> anyhow::Result<telemetry::Telemetry> {
+    let telemetry = telemetry::init(format)?;
+    if telemetry.exporting() {
+        tracing::info!("exporting traces over OTLP/HTTP");
+    }
+    Ok(telemetry)
 }
 
 async fn shutdown_signal() {

@@ -255,14 +255,19 @@ pub fn router(state: AppState, config: &Config) -> Router {
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(
+                    |response: &axum::response::Response,
+                     latency: std::time::Duration,
+                     span: &tracing::Span| {
+                        span.record(
+                            "http.response.status_code",
+                            i64::from(response.status().as_u16()),
+                        );
+                        tracing::debug!(?latency, status = response.status().as_u16(), "answered");
+                    },
+                ),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     // Outermost, so the latency covers every layer; applied route by route, so each request
@@ -272,6 +277,36 @@ pub fn router(state: AppState, config: &Config) -> Router {
     } else {
         app
     }
+}
+
+/// The span each request runs in: its route template names it (so traces group by route), and a
+/// W3C `traceparent` the caller sent makes it part of the caller's trace.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", axum::extract::MatchedPath::as_str);
+    let method = request.method();
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        method = %method,
+        path = %request.uri().path(),
+        http.route = route,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %id,
+    );
+    if request.headers().contains_key("traceparent") {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        let _ = span.set_parent(crate::telemetry::remote_parent(request.headers()));
+    }
+    span
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

@@ -61,5 +61,6 @@ mod signing_keys;
 mod sms;
 mod social;
 mod social_userinfo;
+mod telemetry;
 mod trusted_proxies;
 mod webhooks;

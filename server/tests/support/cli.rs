@@ -18,6 +18,26 @@ pub async fn server_command_with(
     env: &[(&str, &str)],
     dir: Option<&std::path::Path>,
 ) -> std::process::Output {
+    let url = database_url(db).await;
+    let temporary = tempdir();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .args(args)
+        .env_remove("CIAM_MASTER_KEY")
+        .env_remove("CIAM_MASTER_KEY_FILE")
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "error")
+        .current_dir(dir.unwrap_or(&temporary));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    let _ = std::fs::remove_dir_all(&temporary);
+    output
+}
+
+/// The address of the test's own database (the one `sqlx::test` made for it).
+pub async fn database_url(db: &PgPool) -> String {
     let name: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(db)
         .await
@@ -28,21 +48,7 @@ pub async fn server_command_with(
     )
     .unwrap();
     url.set_path(&format!("/{name}"));
-    let temporary = tempdir();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
-    command
-        .args(args)
-        .env_remove("CIAM_MASTER_KEY")
-        .env_remove("CIAM_MASTER_KEY_FILE")
-        .env("DATABASE_URL", url.as_str())
-        .env("RUST_LOG", "error")
-        .current_dir(dir.unwrap_or(&temporary));
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let output = command.output().unwrap();
-    let _ = std::fs::remove_dir_all(&temporary);
-    output
+    url.into()
 }
 
 /// A fresh, empty temporary directory.
