@@ -8,15 +8,16 @@
 // only the endpoints whose names contain one of those words.
 //
 //   CIAM_SERVER_BIN=…/release/server node bench/compare.mjs   (make bench does this)
-import { spawn, execFile, execFileSync } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { startServer } from '../support/server.mjs';
+import { cpuSeconds, pin, pinPostgres, postgresPids, twoCores, wrk } from './load.mjs';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,27 +29,12 @@ const POOL = Number(process.env.BENCH_POOL_SIZE || 40000);
 const WARM_POOL = 10000;
 const CALLBACK = 'http://localhost:9/cb';
 
-const twoCores = cpus().length >= 2;
-const pinServer = twoCores ? ['taskset', '-c', '0'] : [];
-const pinLoad = twoCores ? ['taskset', '-c', '1'] : [];
 
 function sha256Hex(value) {
   return createHash('sha256').update(value).digest('hex');
 }
 
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
-/** Runs wrk once; returns requests/s and the count of non-2xx answers. */
-async function wrk(url, { method = 'GET', auth = '', body = '', pool = '' }, seconds) {
-  const args = [...pinLoad, 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', join(here, 'request.lua'), url];
-  const { stdout } = await run(args[0], args.slice(1), {
-    env: { ...process.env, BENCH_METHOD: method, BENCH_AUTH: auth, BENCH_BODY: body, BENCH_POOL: pool },
-  });
-  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
-  const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-  const errors = /Socket errors:.*/.exec(stdout)?.[0] ?? '';
-  return { rate, bad, errors };
-}
 
 /** Splits `lines` into a warm-up pool file and a measured one under `dir`. */
 async function pools(dir, name, lines) {
@@ -73,28 +59,6 @@ function requests(p) {
   ];
 }
 
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
-
-/** CPU time (user + system, in seconds) the processes `pids` have used so far. */
-async function cpuSeconds(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited
-    }
-  }
-  return ticks / TICKS;
-}
-
-/** The pids of every Postgres process. */
-function postgresPids() {
-  return execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean);
-}
-
 /**
  * Measures every endpoint of provider `p` (or those BENCH_ONLY names, comma-separated parts of
  * their names); the code pool goes first (codes live 60 s). Besides the rate, counts the CPU time
@@ -107,10 +71,10 @@ async function measure(p) {
   for (const [name, url, req] of requests(p)) {
     if (only.length && !only.some((part) => name.includes(part))) continue;
     const pooled = req.pool ? { warm: { ...req, pool: req.pool.warm }, main: { ...req, pool: req.pool.main } } : { warm: req, main: req };
-    await wrk(url, pooled.warm, WARMUP);
+    await wrk(url, { ...pooled.warm, connections: CONNECTIONS }, WARMUP);
     const database = p.withPostgres ? postgresPids() : [];
     const before = [await cpuSeconds([p.pid]), await cpuSeconds(database)];
-    const run = await wrk(url, pooled.main, DURATION);
+    const run = await wrk(url, { ...pooled.main, connections: CONNECTIONS }, DURATION);
     const own = (await cpuSeconds([p.pid])) - before[0];
     const db = (await cpuSeconds(database)) - before[1];
     const served = run.rate * Number(DURATION);
@@ -213,26 +177,6 @@ async function startReference(dir) {
     accessToken: setup.access_token,
     codes: await pools(dir, 'ref-codes', await lines('codes.txt')),
     refresh: await pools(dir, 'ref-refresh', await lines('refresh.txt')),
-  };
-}
-
-/** Pins process `pid` (all its threads) to CPU 0. */
-function pin(pid) {
-  if (twoCores) execFileSync('taskset', ['-a', '-cp', '0', String(pid)], { stdio: 'ignore' });
-}
-
-/** Pins every Postgres process to CPU 0 (new backends inherit it); returns how to undo it. */
-function pinPostgres() {
-  const all = `0-${cpus().length - 1}`;
-  for (const pid of postgresPids()) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
-  return () => {
-    for (const pid of postgresPids()) {
-      try {
-        execFileSync('taskset', ['-a', '-cp', all, pid], { stdio: 'ignore' });
-      } catch {
-        // gone
-      }
-    }
   };
 }
 

@@ -1,9 +1,11 @@
 // Owns the policy decision benchmark: `POST /api/v1/decisions` end to end (HTTP, the app's
 // client authentication, the one query for the person, the cached policies, Cedar's answer)
-// against this server's release build on a fresh database, one request at a time over a kept
-// connection. Two series: the same question again (the per-node decision cache answers) and a
-// new resource each time (evaluated). Prints p50 and p99 of each, and writes the table to
-// BENCH_OUT when that is set.
+// against this server's release build on a fresh database. Two questions: the same one again
+// (the per-node decision cache answers) and a new resource each time (evaluated). First one
+// request at a time from Node's fetch (the latency a Node back end sees, its own client time
+// included); then wrk from CPU 1 with the server and Postgres pinned to CPU 0, at 1 and at 4
+// kept connections (the server's latency, the client's cost kept off its core). Prints p50 and
+// p99 of each, and writes the tables to BENCH_OUT when that is set.
 //
 //   CIAM_SERVER_BIN=…/release/server node bench/decisions.mjs   (make bench does this)
 import { writeFile, mkdtemp } from 'node:fs/promises';
@@ -11,8 +13,12 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startServer } from '../support/server.mjs';
+import { pin, pinPostgres, wrk } from './load.mjs';
 
 const PER_SERIES = Number(process.env.BENCH_DECISIONS || 2000);
+const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+/** Fresh resources for the evaluated wrk runs: more than any run asks for. */
+const POOL = 200_000;
 const EMAIL = 'agent@example.com';
 const PASSWORD = 'violet tractor sings at dawn';
 
@@ -82,13 +88,42 @@ try {
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
   };
   const row = (name, xs) => `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(2)} | ${pct(xs, 99).toFixed(2)} |`;
+
+  // The same questions from wrk: one body, or a new ticket id from the pool file at each request.
+  const question = (ticket) =>
+    JSON.stringify({ subject: sub, action: 'read', resource: { type: 'Ticket', id: ticket, attributes: { region: 'Bavaria' }, parents: [] }, context: { hour: 10 } });
+  const runs = [];
+  pin(server.pid);
+  const unpin = pinPostgres();
+  try {
+    for (const connections of [1, 4]) {
+      for (const [name, ticket] of [['the same question (cached)', 't-1'], ['a new resource each time (evaluated)', '{token}']]) {
+        const pool = ticket === '{token}' ? join(dir, `tickets-${connections}.txt`) : '';
+        if (pool) await writeFile(pool, `${Array.from({ length: POOL }, (_, i) => `w${connections}-${i}`).join('\n')}\n`);
+        const request = { method: 'POST', auth: authorization, body: question(ticket), contentType: 'application/json', pool, connections };
+        const result = await wrk(`${server.baseURL}/api/v1/decisions`, request, SECONDS);
+        if (result.bad > 0 || result.errors) throw new Error(`decisions under wrk: ${result.bad} non-2xx ${result.errors}`);
+        runs.push({ connections, name, ...result });
+      }
+    }
+  } finally {
+    unpin();
+  }
   const table = [
-    `Policy decisions over HTTP, sequential, kept connection (${cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,
+    `Policy decisions over HTTP (${cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,
+    '',
+    'Node fetch, one request at a time over a kept connection, the client on any core:',
     '',
     '| | decisions | p50 (ms) | p99 (ms) |',
     '|---|---:|---:|---:|',
     row('the same question (cached)', times.same),
     row('a new resource each time (evaluated)', times.distinct),
+    '',
+    `wrk -t1 on CPU 1, ${SECONDS} s per run; the server and Postgres on CPU 0:`,
+    '',
+    '| connections | | decisions/s | p50 (ms) | p90 (ms) | p99 (ms) |',
+    '|---:|---|---:|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.connections} | ${r.name} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} |`),
   ].join('\n');
   console.log(table);
   if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, `${table}\n`);

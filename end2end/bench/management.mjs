@@ -7,58 +7,14 @@
 // BENCH_OUT when that is set.
 //
 //   CIAM_SERVER_BIN=…/release/server node bench/management.mjs   (make bench does this)
-import { execFile, execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { startServer } from '../support/server.mjs';
+import { cpuSeconds, pin, pinPostgres, postgresPids, wrk } from './load.mjs';
 
-const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = process.env.BENCH_SECONDS || '5';
 const PEOPLE = 1000;
-const TICKS = 100;
-const twoCores = cpus().length >= 2;
-
-async function cpuSeconds(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // exited
-    }
-  }
-  return ticks / TICKS;
-}
-
-const postgresPids = () => execFileSync('pgrep', ['-x', 'postgres']).toString().split('\n').filter(Boolean);
-const pinTo = (pids, cpusList) => {
-  if (!twoCores) return;
-  for (const pid of pids) {
-    try {
-      execFileSync('taskset', ['-a', '-cp', cpusList, String(pid)], { stdio: 'ignore' });
-    } catch {
-      // gone
-    }
-  }
-};
-
-async function wrk(url, auth, seconds) {
-  const pin = twoCores ? ['taskset', '-c', '1'] : [];
-  const args = [...pin, 'wrk', '-t1', '-c32', `-d${seconds}s`, '-s', join(here, 'request.lua'), url];
-  const { stdout } = await run(args[0], args.slice(1), { env: { ...process.env, BENCH_METHOD: 'GET', BENCH_AUTH: auth } });
-  return {
-    rate: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
-    bad: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0),
-    latency: /Latency\s+(\S+)/.exec(stdout)?.[1] ?? '',
-  };
-}
 
 const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json', CIAM_API_RATE_LIMIT: '1000000' } });
 try {
@@ -87,22 +43,22 @@ try {
     ['one person by id', `${server.baseURL}/api/v1/people/${someone}`],
     ['a search page of 50', `${server.baseURL}/api/v1/people?q=person&limit=50`],
   ];
-  pinTo([server.pid], '0');
-  pinTo(postgresPids(), '0');
+  pin(server.pid);
+  const unpin = pinPostgres();
   const rows = [];
   try {
     for (const [name, url] of reads) {
-      await wrk(url, auth, 2);
+      await wrk(url, { auth }, 2);
       const database = postgresPids();
       const before = [await cpuSeconds([server.pid]), await cpuSeconds(database)];
-      const result = await wrk(url, auth, DURATION);
+      const result = await wrk(url, { auth }, DURATION);
       const own = (await cpuSeconds([server.pid])) - before[0];
       const db = (await cpuSeconds(database)) - before[1];
       const served = result.rate * Number(DURATION);
       rows.push({ name, ...result, perCpu: own + db > 0 ? served / (own + db) : 0, cost: [(own * 1e6) / served, (db * 1e6) / served] });
     }
   } finally {
-    pinTo(postgresPids(), `0-${cpus().length - 1}`);
+    unpin();
   }
   const table = [
     `Management API reads, ${DURATION} s each, wrk -t1 -c32 on CPU 1; the server and Postgres on CPU 0 (${cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,

@@ -7,7 +7,6 @@ use app::{
     domain::directory::{
         group_edits::{self, EditError, GroupChanges},
         groups::{self, Group},
-        idempotency::{self, Done, Seen},
         DirectoryError,
     },
     state::AppState,
@@ -168,36 +167,19 @@ pub async fn create_group(
     answer(
         async {
             caller.require("groups:write")?;
-            let key = wire::idempotency_key(&parts.headers)?;
+            let retry = wire::Retry::of(&parts.headers, parts.uri.path(), &body)?;
             let input: NewGroupDoc = wire::json_body(&parts.headers, &body)?;
-            let fingerprint = idempotency::fingerprint("POST", parts.uri.path(), &body);
             let mut tx = state.db.begin().await?;
-            if let Some(key) = &key {
-                match idempotency::seen(&mut tx, &caller.client_id, key, &fingerprint).await? {
-                    Seen::New => {}
-                    Seen::Again(done) => {
-                        tx.rollback().await?;
-                        let id = done.location.rsplit('/').next().unwrap_or_default();
-                        let group = group(&state, id).await.map_err(|_| {
-                            Problem::conflict(
-                                "gone-since",
-                                "Created, then deleted",
-                                "The group this key created has been deleted since.",
-                            )
-                        })?;
-                        let status =
-                            StatusCode::from_u16(done.status as u16).unwrap_or(StatusCode::CREATED);
-                        return Ok(with_location(versioned(status, &group), &done.location));
-                    }
-                    Seen::Mismatch => {
-                        return Err(Problem::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "idempotency-key-reused",
-                            "Idempotency-Key already used",
-                            "This key was used for a different request; use a new key.",
-                        ))
-                    }
-                }
+            if let Some(done) = retry.earlier(&mut tx, &caller.client_id).await? {
+                tx.rollback().await?;
+                let group = match wire::created_id(&done) {
+                    Some(id) => group_edits::by_id(&state.db, id).await?,
+                    None => None,
+                };
+                let group = group.ok_or_else(|| Problem::gone_since("group"))?;
+                let status =
+                    StatusCode::from_u16(done.status as u16).unwrap_or(StatusCode::CREATED);
+                return Ok(with_location(versioned(status, &group), &done.location));
             }
             let id = groups::create_in(
                 &mut tx,
@@ -208,14 +190,9 @@ pub async fn create_group(
             .await
             .map_err(directory_problem)?;
             let location = format!("/api/v1/groups/{id}");
-            if let Some(key) = &key {
-                let done = Done {
-                    location: location.clone(),
-                    status: 201,
-                };
-                idempotency::remember(&mut tx, &caller.client_id, key, &fingerprint, &done, None)
-                    .await?;
-            }
+            retry
+                .remember(&mut tx, &caller.client_id, &location, None)
+                .await?;
             let created = group_edits::by_id(&mut *tx, id)
                 .await?
                 .ok_or_else(Problem::failed)?;
@@ -283,17 +260,11 @@ pub async fn update_group(
             match group_edits::update(&state.db, id, &expected, &changes, caller.actor()).await {
                 Ok(group) => Ok(versioned(StatusCode::OK, &group)),
                 Err(EditError::NotFound) => Err(Problem::not_found("group")),
-                Err(EditError::Stale(now)) => Err(Problem::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "stale-version",
-                    "Changed since you read it",
-                    "The group changed since the version in If-Match; read it again and redo the change.",
-                )
-                .with(
-                    "current",
-                    serde_json::to_value(GroupDoc::from(now.as_ref())).unwrap_or_default(),
-                )
-                .header(header::ETAG, wire::etag(&now.version()))),
+                Err(EditError::Stale(now)) => Err(Problem::stale(
+                    "group",
+                    GroupDoc::from(now.as_ref()),
+                    &now.version(),
+                )),
                 Err(EditError::Directory(e)) => Err(directory_problem(e)),
             }
         }

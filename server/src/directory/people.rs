@@ -8,7 +8,7 @@ use app::{
         client::ClientInfo,
         customers::{actions, search},
         directory::{
-            idempotency::{self, Done, Seen},
+            idempotency::Done,
             people::{self, Changes, NewPerson, Person, UpdateError},
         },
         email::Email,
@@ -187,24 +187,13 @@ pub async fn search_people(
     )
 }
 
-/// The person at `location` as the answer to a create made again.
+/// The person a create made before, as the answer to the same create made again.
 async fn replay(state: &AppState, done: &Done) -> Result<Response, Problem> {
-    let id = done
-        .location
-        .rsplit('/')
-        .next()
-        .and_then(|id| id.parse().ok());
-    let person = match id {
+    let person = match wire::created_id(done) {
         Some(id) => people::read(&state.db, id).await?,
         None => None,
     };
-    let person = person.ok_or_else(|| {
-        Problem::conflict(
-            "gone-since",
-            "Created, then deleted",
-            "The person this key created has been deleted since.",
-        )
-    })?;
+    let person = person.ok_or_else(|| Problem::gone_since("person"))?;
     created(&person, done.status)
 }
 
@@ -236,7 +225,7 @@ pub async fn create_person(
     answer(
         async {
             caller.require("users:write")?;
-            let key = wire::idempotency_key(&parts.headers)?;
+            let retry = wire::Retry::of(&parts.headers, parts.uri.path(), &body)?;
             let input: NewPersonDoc = wire::json_body(&parts.headers, &body)?;
             let new = NewPerson {
                 email: Email::parse(&input.email)
@@ -258,44 +247,23 @@ pub async fn create_person(
                     ),
                 },
             };
-            let fingerprint = idempotency::fingerprint("POST", parts.uri.path(), &body);
             let mut tx = state.db.begin().await?;
-            if let Some(key) = &key {
-                match idempotency::seen(&mut tx, &caller.client_id, key, &fingerprint).await? {
-                    Seen::New => {}
-                    Seen::Again(done) => {
-                        tx.rollback().await?;
-                        return replay(&state, &done).await;
-                    }
-                    Seen::Mismatch => {
-                        return Err(Problem::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "idempotency-key-reused",
-                            "Idempotency-Key already used",
-                            "This key was used for a different request; use a new key.",
-                        ))
-                    }
-                }
+            if let Some(done) = retry.earlier(&mut tx, &caller.client_id).await? {
+                tx.rollback().await?;
+                return replay(&state, &done).await;
             }
             let client = ClientInfo::from_parts(&parts);
             let id = people::create(&mut tx, &caller.actor(), &client, &new)
                 .await
                 .map_err(account_problem)?;
-            if let Some(key) = &key {
-                let done = Done {
-                    location: format!("/api/v1/people/{id}"),
-                    status: 201,
-                };
-                idempotency::remember(
+            retry
+                .remember(
                     &mut tx,
                     &caller.client_id,
-                    key,
-                    &fingerprint,
-                    &done,
+                    &format!("/api/v1/people/{id}"),
                     Some(id),
                 )
                 .await?;
-            }
             let person = people::read(&mut *tx, id)
                 .await?
                 .ok_or_else(Problem::failed)?;
@@ -387,17 +355,11 @@ pub async fn update_person(
                     ))
                 }
                 Err(UpdateError::NotFound) => Err(Problem::not_found("person")),
-                Err(UpdateError::Stale(now)) => Err(Problem::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "stale-version",
-                    "Changed since you read it",
-                    "The person changed since the version in If-Match; read it again and redo the change.",
-                )
-                .with(
-                    "current",
-                    serde_json::to_value(PersonDoc::from(now.as_ref())).unwrap_or_default(),
-                )
-                .header(header::ETAG, wire::etag(&now.version()))),
+                Err(UpdateError::Stale(now)) => Err(Problem::stale(
+                    "person",
+                    PersonDoc::from(now.as_ref()),
+                    &now.version(),
+                )),
                 Err(UpdateError::Account(e)) => Err(account_problem(e)),
             }
         }

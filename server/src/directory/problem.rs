@@ -98,6 +98,43 @@ impl Problem {
         Self::new(StatusCode::CONFLICT, kind, title, detail)
     }
 
+    /// 412: `what` changed since the version in `If-Match`; `current` (with its `ETag`) is what
+    /// it is now, so the caller can redo the change without another read.
+    pub fn stale(what: &str, current: impl Serialize, version: &str) -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "stale-version",
+            "Changed since you read it",
+            format!(
+                "The {what} changed since the version in If-Match; read it again and redo the change."
+            ),
+        )
+        .with(
+            "current",
+            serde_json::to_value(current).unwrap_or_default(),
+        )
+        .header(header::ETAG, crate::directory::wire::etag(version))
+    }
+
+    /// 422: an `Idempotency-Key` sent again with another request.
+    pub fn key_reused() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "Idempotency-Key already used",
+            "This key was used for a different request; use a new key.",
+        )
+    }
+
+    /// 409: a create sent again after what it created was deleted.
+    pub fn gone_since(what: &str) -> Self {
+        Self::conflict(
+            "gone-since",
+            "Created, then deleted",
+            format!("The {what} this key created has been deleted since."),
+        )
+    }
+
     /// Something failed on our side (already logged by the caller).
     pub fn failed() -> Self {
         Self::new(

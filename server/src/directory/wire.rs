@@ -3,11 +3,13 @@
 //! `If-Match` preconditions, `Idempotency-Key`, cursors, timestamps (RFC 3339), and answers that
 //! are never cached.
 
+use app::domain::directory::idempotency::{self, Done, Seen};
 use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::{de::DeserializeOwned, Serialize};
+use sqlx::PgConnection;
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -85,18 +87,74 @@ pub fn if_match(headers: &HeaderMap) -> Result<String, Problem> {
     Ok(raw.trim_matches('"').to_owned())
 }
 
-/// The `Idempotency-Key` of a create, if sent; refused when malformed.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
-    let Some(raw) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    raw.to_str()
-        .ok()
-        .and_then(app::domain::directory::idempotency::parse_key)
-        .map(Some)
-        .ok_or_else(|| {
-            Problem::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters.")
+/// A create's `Idempotency-Key` (if sent; refused when malformed) and what identifies the
+/// request it came with. Claimed in the create's own transaction: see
+/// `app::domain::directory::idempotency`.
+pub struct Retry {
+    key: Option<String>,
+    fingerprint: Vec<u8>,
+}
+
+impl Retry {
+    pub fn of(headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Self, Problem> {
+        let key = match headers.get("idempotency-key") {
+            None => None,
+            Some(raw) => Some(
+                raw.to_str()
+                    .ok()
+                    .and_then(idempotency::parse_key)
+                    .ok_or_else(|| {
+                        Problem::bad_request(
+                            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                        )
+                    })?,
+            ),
+        };
+        Ok(Self {
+            key,
+            fingerprint: idempotency::fingerprint("POST", path, body),
         })
+    }
+
+    /// What the same request under this key created before (answer as then), or `None` to go
+    /// ahead; the key used for another request is refused. Holds the key until `tx` ends.
+    pub async fn earlier(
+        &self,
+        tx: &mut PgConnection,
+        client_id: &str,
+    ) -> Result<Option<Done>, Problem> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        match idempotency::seen(tx, client_id, key, &self.fingerprint).await? {
+            Seen::New => Ok(None),
+            Seen::Again(done) => Ok(Some(done)),
+            Seen::Mismatch => Err(Problem::key_reused()),
+        }
+    }
+
+    /// Records, in the create's transaction, that this key created what `location` names.
+    pub async fn remember(
+        &self,
+        tx: &mut PgConnection,
+        client_id: &str,
+        location: &str,
+        person: Option<Uuid>,
+    ) -> Result<(), Problem> {
+        if let Some(key) = &self.key {
+            let done = Done {
+                location: location.to_owned(),
+                status: 201,
+            };
+            idempotency::remember(tx, client_id, key, &self.fingerprint, &done, person).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The id at the end of a created resource's location.
+pub fn created_id(done: &Done) -> Option<Uuid> {
+    done.location.rsplit('/').next()?.parse().ok()
 }
 
 /// `at` in RFC 3339.
