@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::consent::ConsentCommand,
     },
+    /// What the service holds about people, table by table.
+    Privacy {
+        #[command(subcommand)]
+        command: cli::privacy::PrivacyCommand,
+    },
     /// Act on one customer's account: end its sign-ins, lock, unlock, require a reset.
     User {
         #[command(subcommand)]
@@ -120,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
         _ => LogFormat::Pretty,
     };
     // Held to the end: dropping it sends the traces still queued.
-    let _telemetry = startup_telemetry(format)?;
+    let _telemetry = telemetry::init(format)?;
     let config = Config::from_env()?;
     let db = startup::connect(&config.database_url).await?;
     startup::migrate(&db).await?;
@@ -136,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys { command } => cli::keys::run(&state, command).await?,
         Command::Client { command } => cli::client::run(&state, command).await?,
         Command::Consent { command } => cli::consent::run(&db, command).await?,
+        Command::Privacy { command } => cli::privacy::run(command),
         Command::User { command } => cli::user::run(&state, command).await?,
         Command::Audit { command } => cli::audit::run(&state, command).await?,
         Command::Group { command } => cli::group::run(&db, command).await?,
@@ -170,14 +176,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn startup_telemetry(format: LogFormat) -> anyhow::Result<telemetry::Telemetry> {
-    let telemetry = telemetry::init(format)?;
-    if telemetry.exporting() {
-        tracing::info!("exporting traces over OTLP/HTTP");
-    }
-    Ok(telemetry)
 }
 
 async fn shutdown_signal() {

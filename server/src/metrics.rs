@@ -36,7 +36,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 /// The path of the page.
 pub const PATH: &str = "/metrics";
 /// The `route` of a request no route matched (its path is never a label).
-pub const UNMATCHED: &str = "unmatched";
+const UNMATCHED: &str = "unmatched";
 /// The request latency buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -284,16 +284,21 @@ async fn outboxes(db: &PgPool) -> sqlx::Result<Vec<Depth>> {
     .await
 }
 
+/// The route template `request` matched (`/people/{id}`), never its path; [`UNMATCHED`] when
+/// none did. Names a request in latencies and in traces.
+pub fn route_of(request: &Request) -> &str {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED, MatchedPath::as_str)
+}
+
 /// Measures every request that reaches a route (or the fallback) into
 /// [`measures::HTTP_REQUEST_DURATION`], until its response's head is ready. The route is the
 /// matched template (`/signin/social/{provider}/callback`), never the path: no ids or tokens in
 /// labels.
 pub async fn measure(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED, MatchedPath::as_str)
-        .to_owned();
+    let route = route_of(&request).to_owned();
     let method = method_label(request.method().as_str());
     let started = Instant::now();
     let response = next.run(request).await;

@@ -287,10 +287,7 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or("unmatched", axum::extract::MatchedPath::as_str);
+    let route = crate::metrics::route_of(request);
     let method = request.method();
     let span = tracing::info_span!(
         "request",

@@ -31,13 +31,6 @@ pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
 }
 
-impl Telemetry {
-    /// Whether traces are exported.
-    pub fn exporting(&self) -> bool {
-        self.provider.is_some()
-    }
-}
-
 impl Drop for Telemetry {
     fn drop(&mut self) {
         if let Some(provider) = self.provider.take() {
@@ -84,6 +77,9 @@ pub fn init(format: LogFormat) -> Result<Telemetry, TelemetryError> {
         .with((!json).then(fmt::layer))
         .with(traces)
         .init();
+    if provider.is_some() {
+        tracing::info!("exporting traces over OTLP/HTTP");
+    }
     Ok(Telemetry { provider })
 }
 

@@ -112,3 +112,44 @@ async fn every_column_is_answered_for_by_its_module(db: PgPool) {
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
+
+/// `server privacy inventory` prints one row per table of the database, with its owner and how
+/// export and erasure cover it.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_inventory_command_lists_every_table(db: PgPool) {
+    let out = crate::support::cli::server_command(&db, &["privacy", "inventory"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let rows: BTreeMap<&str, Vec<&str>> = text
+        .lines()
+        .skip(2)
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+            (cells[0], cells)
+        })
+        .collect();
+    assert_eq!(rows.len(), tables.len(), "{text}");
+    for table in &tables {
+        assert!(
+            rows.contains_key(table.as_str()),
+            "{table} missing:\n{text}"
+        );
+    }
+    let users = &rows["users"];
+    assert_eq!(users[1], "domain::users");
+    assert!(users[2].contains("email"), "{users:?}");
+    assert!(users[3].contains("without password_hash"), "{users:?}");
+    assert_eq!(users[4], "their rows deleted");
+    assert!(rows["audit_events"][4].contains("pseudonym"), "{text}");
+}

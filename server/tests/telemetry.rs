@@ -5,6 +5,7 @@
 
 use std::{
     net::{SocketAddr, TcpListener as StdListener},
+    path::PathBuf,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -49,12 +50,14 @@ async fn collector() -> (
 }
 
 /// The server process, killed when the test ends however it ends.
-struct Served(Child);
+/// A running server and the directory it runs in, both gone when dropped.
+struct Served(Child, PathBuf);
 
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
     }
 }
 
@@ -63,6 +66,7 @@ async fn serve(db: &PgPool, env: &[(&str, &str)]) -> (Served, SocketAddr) {
         .unwrap()
         .local_addr()
         .unwrap();
+    let dir = tempdir();
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .arg("serve")
@@ -72,14 +76,14 @@ async fn serve(db: &PgPool, env: &[(&str, &str)]) -> (Served, SocketAddr) {
         .env("DATABASE_URL", database_url(db).await)
         .env("CIAM_LISTEN", addr.to_string())
         .env("RUST_LOG", "info")
-        .current_dir(tempdir())
+        .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     for (k, v) in env {
         command.env(k, v);
     }
-    let served = Served(command.spawn().unwrap());
+    let served = Served(command.spawn().unwrap(), dir);
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(res) = client.get(format!("http://{addr}/healthz")).send().await {

@@ -163,7 +163,7 @@ pub async fn second_step_enrol_start() -> Result<AuthenticatorSetup, AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     let enrolment =
-        crate::domain::authentication::second_step::start_enrolment(&state, &session).await?;
+        crate::domain::authentication::second_step::enrolling::start(&state, &session).await?;
     Ok(enrolment.into())
 }
 
@@ -173,7 +173,7 @@ pub async fn second_step_enrol(code: String, remember: Option<String>) -> Result
     use super::context;
     let state = context::state()?;
     let session = context::session().await?;
-    let finished = crate::domain::authentication::second_step::confirm_enrolment(
+    let finished = crate::domain::authentication::second_step::enrolling::confirm(
         &state,
         &context::client(),
         &session,

@@ -113,7 +113,7 @@ impl Problem {
             "current",
             serde_json::to_value(current).unwrap_or_default(),
         )
-        .header(header::ETAG, crate::directory::wire::etag(version))
+        .header(header::ETAG, super::wire::etag(version))
     }
 
     /// 422: an `Idempotency-Key` sent again with another request.

@@ -91,28 +91,25 @@ pub fn if_match(headers: &HeaderMap) -> Result<String, Problem> {
 /// request it came with. Claimed in the create's own transaction: see
 /// `app::domain::directory::idempotency`.
 pub struct Retry {
-    key: Option<String>,
-    fingerprint: Vec<u8>,
+    /// The key and the fingerprint of the request it came with; `None` without a key.
+    keyed: Option<(String, Vec<u8>)>,
 }
 
 impl Retry {
     pub fn of(headers: &HeaderMap, path: &str, body: &[u8]) -> Result<Self, Problem> {
-        let key = match headers.get("idempotency-key") {
-            None => None,
-            Some(raw) => Some(
-                raw.to_str()
-                    .ok()
-                    .and_then(idempotency::parse_key)
-                    .ok_or_else(|| {
-                        Problem::bad_request(
-                            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
-                        )
-                    })?,
-            ),
+        let Some(raw) = headers.get("idempotency-key") else {
+            return Ok(Self { keyed: None });
         };
+        let key = raw
+            .to_str()
+            .ok()
+            .and_then(idempotency::parse_key)
+            .ok_or_else(|| {
+                Problem::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters.")
+            })?;
+        let fingerprint = idempotency::fingerprint("POST", path, body);
         Ok(Self {
-            key,
-            fingerprint: idempotency::fingerprint("POST", path, body),
+            keyed: Some((key, fingerprint)),
         })
     }
 
@@ -123,10 +120,10 @@ impl Retry {
         tx: &mut PgConnection,
         client_id: &str,
     ) -> Result<Option<Done>, Problem> {
-        let Some(key) = &self.key else {
+        let Some((key, fingerprint)) = &self.keyed else {
             return Ok(None);
         };
-        match idempotency::seen(tx, client_id, key, &self.fingerprint).await? {
+        match idempotency::seen(tx, client_id, key, fingerprint).await? {
             Seen::New => Ok(None),
             Seen::Again(done) => Ok(Some(done)),
             Seen::Mismatch => Err(Problem::key_reused()),
@@ -141,12 +138,12 @@ impl Retry {
         location: &str,
         person: Option<Uuid>,
     ) -> Result<(), Problem> {
-        if let Some(key) = &self.key {
+        if let Some((key, fingerprint)) = &self.keyed {
             let done = Done {
                 location: location.to_owned(),
                 status: 201,
             };
-            idempotency::remember(tx, client_id, key, &self.fingerprint, &done, person).await?;
+            idempotency::remember(tx, client_id, key, fingerprint, &done, person).await?;
         }
         Ok(())
     }

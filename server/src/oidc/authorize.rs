@@ -8,7 +8,8 @@ use app::{
         authentication::{consent_step, second_step},
         client::ClientInfo,
         oidc::{
-            authorize::{Answer, AuthorizeParams, ResponseMode},
+            answer::{Answer, ResponseMode},
+            authorize::AuthorizeParams,
             pending_requests::{self, Next},
         },
         sessions,

@@ -13,6 +13,8 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 pub use super::return_to::{is_local_path, set_return, take_return};
+
+pub mod enrolling;
 use super::{complete, failed, Method, RiskMark};
 use crate::{
     domain::{
@@ -23,7 +25,7 @@ use crate::{
         error::AccountError,
         mail,
         measures::{self, ChallengeOutcome},
-        mfa::{enrolment, factors, recovery_codes, remembered, totp},
+        mfa::{factors, recovery_codes, remembered, totp},
         otp,
         sessions::{self, FactorUse},
         throttle::{self, ThrottlePolicy},
@@ -322,44 +324,6 @@ pub async fn verify_email_code(
     }
     prove(state, client, session, step, Factor::Email, remember).await?;
     Ok(Finished::default())
-}
-
-/// Starts enrolling an authenticator app for a person who must enrol before going on.
-pub async fn start_enrolment(
-    state: &AppState,
-    session: &Session,
-) -> Result<totp::Enrolment, AccountError> {
-    let step = admitted(state, session).await?;
-    let user = account(state, step.user_id).await?;
-    enrolment::begin(state, &user).await
-}
-
-/// Confirms that enrolment with the app's first code, and goes on: the new factor is the
-/// second one. New recovery codes are held for showing once.
-pub async fn confirm_enrolment(
-    state: &AppState,
-    client: &ClientInfo,
-    session: &Session,
-    code: &str,
-    remember: bool,
-) -> Result<Finished, AccountError> {
-    let step = admitted(state, session).await?;
-    let user = account(state, step.user_id).await?;
-    let codes = match enrolment::finish(state, client, &user, code).await {
-        Ok(codes) => codes,
-        Err(AccountError::Factor(enrolment::FactorRejection::WrongCode)) => {
-            let factor = Factor::Totp;
-            return Err(wrong(state, client, session, step, factor, "wrong_enrolment_code").await);
-        }
-        Err(e) => return Err(e),
-    };
-    let user_id = step.user_id;
-    prove(state, client, session, step, Factor::Totp, remember).await?;
-    enrolment::hold(state, session, user_id, &codes).await?;
-    Ok(Finished {
-        recovery_codes_left: None,
-        recovery_codes_to_show: !codes.is_empty(),
-    })
 }
 
 /// Forgets the waiting step.

@@ -1,13 +1,14 @@
 //! The OpenID provider partner apps sign in through: signing keys (`keys`) and the tokens signed
 //! with them (`jws`); registered clients (`clients`, `registration`) and how they authenticate
 //! (`client_auth`, `assertion`); the authorization code flow with PKCE (`authorize`,
-//! `pending_requests`, `par`, signed request objects in `request_object`); the token endpoint
-//! (`token`, one file per grant in `grant_types/`); what ends a grant (`grant_revocation`,
-//! `revocation`); subjects, userinfo, DPoP, connected apps, logout across the apps of a sign-in,
-//! and the per-node copies kept true by change notices.
+//! `pending_requests`, `answer`, `par`, signed request objects in `request_object`); the token
+//! endpoint (`token`, one file per grant in `grant_types/`); what ends a grant
+//! (`grant_revocation`, `revocation`); subjects, userinfo, DPoP, connected apps, logout across the
+//! apps of a sign-in, and the per-node copies kept true by change notices.
 
 use crate::domain::privacy::{Erasure, Export, Table};
 
+pub mod answer;
 pub mod assertion;
 pub mod authorize;
 pub mod client_admin;

@@ -10,7 +10,8 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    authorize::{check, Answer, AuthRequest, AuthorizeParams, Refusal, CODE_LIFETIME_SECS},
+    answer::Answer,
+    authorize::{check, AuthRequest, AuthorizeParams, Refusal, CODE_LIFETIME_SECS},
     par, request_object, session_apps,
 };
 use crate::{

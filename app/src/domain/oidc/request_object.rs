@@ -10,8 +10,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{
+    answer::{Answer, ResponseMode},
     assertion,
-    authorize::{Answer, AuthorizeParams, ResponseMode},
+    authorize::AuthorizeParams,
     clients::Client,
     error::TokenError,
     par,

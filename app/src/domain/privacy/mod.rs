@@ -114,3 +114,36 @@ pub fn tables() -> impl Iterator<Item = (&'static str, &'static Table)> {
         .iter()
         .flat_map(|(module, tables)| tables.iter().map(move |t| (*module, t)))
 }
+
+impl Export {
+    /// In words, for the record of processing (`server privacy inventory`).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Rows => "their rows".to_owned(),
+            Self::RowsWithout(columns) => format!("their rows without {}", columns.join(", ")),
+            Self::RowsRedactedForOthers { actor, columns } => format!(
+                "their rows; {} withheld where {actor} is someone else",
+                columns.join(", ")
+            ),
+            Self::Not(why) => format!("not exported: {why}"),
+        }
+    }
+}
+
+impl Erasure {
+    /// In words, for the record of processing (`server privacy inventory`).
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Delete => "their rows deleted".to_owned(),
+            Self::DeleteNaming(_) => {
+                "rows naming their address, phone number or network deleted".to_owned()
+            }
+            Self::Pseudonymise => {
+                "kept, the person replaced by a pseudonym and personal columns cleared".to_owned()
+            }
+            Self::Keep(why) => format!("kept: {why}"),
+            Self::Expires(when) => format!("expires: {when}"),
+            Self::Nothing => "nothing to erase".to_owned(),
+        }
+    }
+}
