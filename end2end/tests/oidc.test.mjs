@@ -3,8 +3,8 @@
 // PKCE, ID token validation, userinfo, single sign-on across two partner apps, prompt=none and
 // max_age, RP-initiated logout, back-channel logout tokens (checked with jose) received by the
 // apps, refresh (rotation and reuse detection), revocation, introspection, client_credentials,
-// private_key_jwt, pushed authorization requests, DPoP, consent for a third-party app, and errors
-// that must not redirect. Run with JavaScript on
+// private_key_jwt, pushed authorization requests, DPoP, consent for a third-party app, new terms
+// asked inside an app's sign-in, and errors that must not redirect. Run with JavaScript on
 // (hydrated sign-in form) and off (plain posts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -413,6 +413,28 @@ for (const javaScriptEnabled of [true, false]) {
       });
       // 401 invalid_client (openid-client reports it as the WWW-Authenticate challenge).
       await assert.rejects(oidc.clientCredentialsGrant(forged, { scope: 'ledger.read' }), (e) => e.status === 401);
+    });
+
+    test("new terms are asked inside an app's sign-in, before the app gets its code", async () => {
+      const email = uniqueEmail();
+      const { page } = await freshPage();
+      await registerConfirmed(page, email, mode);
+      await server.cli(['consent', 'publish', 'terms', '--text', `Revised terms ${randomUUID()}.`]);
+      const { config } = await registerClient({ firstParty: true });
+      const { url, checks } = await authorizationRequest(config);
+
+      await signInAtProvider(page, url, email);
+      await waitForPath(page, '/signin/consent');
+      await waitForText(page.locator('main'), 'Our terms have changed since you last accepted them.');
+      // The app is not answered while the question is open.
+      assert.ok(!page.url().startsWith(app.callback));
+      await page.getByLabel('I accept the Terms of service (required)').check();
+      await page.getByRole('button', { name: 'Accept and continue', exact: true }).click();
+
+      const callback = await backAtApp(page);
+      const tokens = await oidc.authorizationCodeGrant(config, callback, checks);
+      assert.equal(tokens.claims().email, email);
+      checkPage(page);
     });
 
     test('an unregistered redirect URI stops at our error page', async () => {

@@ -70,7 +70,7 @@ const DELIVERED: &str = "[delivered; the text is no longer kept]";
 #[server(prefix = "/api", endpoint = "admin/sms-outbox")]
 pub async fn recent_texts() -> Result<Vec<OutboxText>, AppError> {
     let state = admin_state(|s| s.dev_sms).await?;
-    let texts = crate::domain::sms::recent_texts(&state.db)
+    let texts = crate::domain::sms::outbox::recent_texts(&state.db)
         .await
         .map_err(read_failed)?;
     Ok(texts

@@ -1,7 +1,8 @@
 //! A person moving their account to another address (owns `email_changes`): asked for after a
 //! recent sign-in, proven by a link mailed to the new address, and undoable for 7 days by a link
-//! mailed to the old one, which puts the old address back, ends every sign-in and asks for a new
-//! password. While that link lives the old address stays reserved for its owner.
+//! mailed to the old one, which puts the old address back, ends every sign-in, removes the other
+//! ways in and asks for a new password. While that link lives the old address stays reserved for
+//! its owner.
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -176,8 +177,10 @@ pub async fn confirm(
 }
 
 /// "This wasn't me", from the link mailed to the old address: puts that address back, ends
-/// every sign-in (apps told by back-channel), and makes the password one that must be reset,
-/// mailing the reset link to the restored address. Every other change link of the account dies.
+/// every sign-in (apps told by back-channel), removes every other way in the account has (an
+/// intruder's passkey or phone would outlive the undo), and makes the password one that must be
+/// reset, mailing the reset link to the restored address. Every other change link of the
+/// account dies.
 #[tracing::instrument(skip_all)]
 pub async fn undo(state: &AppState, client: &ClientInfo, token: &str) -> Result<(), AccountError> {
     let mut tx = state.db.begin().await?;

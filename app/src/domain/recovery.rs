@@ -15,12 +15,12 @@ use super::{
     client::ClientInfo,
     email::Email,
     error::AccountError,
-    mail,
+    mail, mfa, passkeys,
     password::{NewPassword, Password},
     sign_out::{self, EndedSignIns},
-    throttle,
+    sms, social, throttle,
     tokens::{self, TokenPurpose},
-    users,
+    users, webhooks,
 };
 use crate::state::AppState;
 
@@ -110,16 +110,19 @@ pub async fn reset_password(
 }
 
 /// What an owner who suspects an intruder gets, in the caller's transaction: every sign-in
-/// ends (apps told by back-channel), a password must be reset before it signs in again, and
-/// a reset link goes to `to` (the account's own address). Returns what ended; its
-/// `after_commit` is the caller's to run.
+/// ends (apps told by back-channel), a password must be reset before it signs in again, a reset
+/// link goes to `to` (the account's own address), and every other way in an intruder could have
+/// added is removed: passkeys, linked social accounts, the authenticator app with its recovery
+/// codes, remembered devices and the phone number. The owner adds back their own after the
+/// reset; an intruder's would otherwise outlive the lock-out. Returns what ended and what went;
+/// its `after_commit` is the caller's to run.
 pub(crate) async fn lock_out_intruder(
     conn: &mut sqlx::PgConnection,
     state: &AppState,
     user_id: Uuid,
     to: &Email,
     name: &str,
-) -> Result<EndedSignIns, AccountError> {
+) -> Result<LockedOut, AccountError> {
     sqlx::query(
         "UPDATE users SET password_reset_required = true, updated_at = now()
          WHERE id = $1 AND password_hash IS NOT NULL",
@@ -128,6 +131,13 @@ pub(crate) async fn lock_out_intruder(
     .execute(&mut *conn)
     .await?;
     let ended = sign_out::end_everywhere(&mut *conn, &state.settings.public_url, user_id).await?;
+    let passkeys = passkeys::remove_all(&mut *conn, user_id).await?;
+    let identities = social::identities::remove_all(&mut *conn, user_id).await?;
+    let second_factors = mfa::factors::remove_all(&mut *conn, user_id).await?;
+    let phone = sms::forget_phone(&mut *conn, user_id).await?;
+    if phone {
+        webhooks::emit(&mut *conn, &webhooks::Event::PersonUpdated(user_id)).await?;
+    }
     let brand = branding::default_brand(&mut *conn).await?;
     // In the owner's language (English when the account is not found).
     let language = users::find_by_id(&mut *conn, user_id)
@@ -137,5 +147,38 @@ pub(crate) async fn lock_out_intruder(
     let reset = tokens::issue(&mut *conn, user_id, TokenPurpose::ResetPassword).await?;
     let message = templates(state, &brand, language).reset_password(to, name, reset.expose());
     mail::enqueue(&mut *conn, &message).await?;
-    Ok(ended)
+    Ok(LockedOut {
+        ended,
+        passkeys,
+        identities,
+        second_factors,
+        phone,
+    })
+}
+
+/// What a lock-out ended and removed.
+pub(crate) struct LockedOut {
+    ended: EndedSignIns,
+    passkeys: u64,
+    identities: u64,
+    /// Authenticator app, recovery codes and remembered devices, in rows.
+    second_factors: u64,
+    phone: bool,
+}
+
+impl LockedOut {
+    /// The audit detail: the sign-ins ended and the ways in removed.
+    pub(crate) fn detail(&self) -> serde_json::Value {
+        let mut detail = self.ended.detail();
+        detail["passkeys_removed"] = json!(self.passkeys);
+        detail["identities_removed"] = json!(self.identities);
+        detail["second_factors_removed"] = json!(self.second_factors);
+        detail["phone_removed"] = json!(self.phone);
+        detail
+    }
+
+    /// Wakes the logout worker and tells this node's revocation copy at once.
+    pub(crate) fn after_commit(&self, state: &AppState) {
+        self.ended.after_commit(state);
+    }
 }

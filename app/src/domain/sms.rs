@@ -24,6 +24,8 @@ use super::{
 use crate::domain::privacy::{Erasure, Export, Table};
 use crate::state::AppState;
 
+pub mod outbox;
+
 /// How long a code stays valid.
 pub const LIFETIME: Duration = Duration::minutes(10);
 
@@ -346,10 +348,7 @@ pub async fn remove_phone(
     user_id: Uuid,
 ) -> Result<(), AccountError> {
     let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE users SET phone = NULL, phone_verified_at = NULL WHERE id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    forget_phone(&mut tx, user_id).await?;
     let event = AuditEvent::new("phone.removed", Outcome::Success).by(user_id);
     audit::record(&mut *tx, client, event).await?;
     webhooks::emit(&mut *tx, &webhooks::Event::PersonUpdated(user_id)).await?;
@@ -357,29 +356,16 @@ pub async fn remove_phone(
     Ok(())
 }
 
-/// One text of the outbox, as the development outbox page shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OutboxText {
-    pub recipient: String,
-    /// `None` once delivered to the gateway or given up.
-    pub body: Option<String>,
-    pub created_at: OffsetDateTime,
-    /// "delivered", "pending" or "abandoned".
-    pub status: String,
-    pub attempts: i32,
-}
-
-/// The 50 newest texts of the outbox.
-pub async fn recent_texts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboxText>> {
-    sqlx::query_as(
-        "SELECT recipient, body, created_at,
-                CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-                     WHEN abandoned_at IS NOT NULL THEN 'abandoned' ELSE 'pending' END AS status,
-                attempts
-         FROM sms_outbox ORDER BY created_at DESC LIMIT 50",
+/// Forgets the account's phone number in the caller's transaction; whether it had one.
+pub async fn forget_phone(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET phone = NULL, phone_verified_at = NULL, updated_at = now()
+         WHERE id = $1 AND phone IS NOT NULL",
     )
-    .fetch_all(db)
-    .await
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Refuses to send a text when no gateway is configured (outside development).

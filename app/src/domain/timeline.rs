@@ -282,8 +282,9 @@ pub fn method_name(method: &str, locale: Locale) -> String {
     words.to_owned()
 }
 
-/// "This wasn't me": every sign-in ends (this one too), a password must be reset before it
-/// is used again, and the reset link is mailed to the account's address.
+/// "This wasn't me": every sign-in ends (this one too), the ways in besides the address and the
+/// password are removed, a password must be reset before it is used again, and the reset link is
+/// mailed to the account's address.
 #[tracing::instrument(skip_all)]
 pub async fn report(
     state: &AppState,
