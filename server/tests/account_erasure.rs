@@ -7,8 +7,8 @@
 //! chain still holds and the consent ledger keeps its proof.
 
 use crate::support::{
-    cli::server_command, erasure::erase_now, error_of, eventually, mfa, oidc::*,
-    social::add_provider, Browser, SmsSink, TestApp, GOOD_PASSWORD,
+    cli::server_command, erasure::erase_now, error_of, eventually, mfa, oidc::*, sms::prove_phone,
+    social::add_provider, Browser, TestApp, GOOD_PASSWORD,
 };
 use app::domain::client_address::TrustedProxies;
 use app::domain::{
@@ -232,13 +232,7 @@ async fn an_erased_person_leaves_nothing_personal_behind(db: PgPool) {
     let phone_browser = erins_browser(&app);
     sign_in(&phone_browser).await;
     mfa::enrol_from_profile(&browser).await;
-    let res = browser.call("phone", &[("phone", PHONE)]).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let text = app.sms.wait_for(PHONE).await;
-    let res = browser
-        .call("phone/confirm", &[("code", &SmsSink::code_in(&text))])
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    prove_phone(&app, &browser, PHONE).await;
     let (client, refresh_token, access_token) = connected_app(&app, &browser).await;
     for (purpose, granted) in [("analytics", "true"), ("marketing_email", "false")] {
         let res = browser

@@ -2,7 +2,7 @@
 //! the undo link to the old one, and what an attacker would try against both.
 
 use crate::support::{
-    error_of, mfa::enrol_from_profile, social::add_provider, Browser, SmsSink, TestApp,
+    error_of, mfa::enrol_from_profile, sms::prove_phone, social::add_provider, Browser, TestApp,
     GOOD_PASSWORD,
 };
 use serde_json::json;
@@ -250,13 +250,7 @@ async fn the_undo_removes_the_ways_in_a_thief_added(db: PgPool) {
         .unwrap();
     enrol_from_profile(&thief).await;
     let phone = "+447911123456";
-    let res = thief.call("phone", &[("phone", phone)]).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let text = app.sms.wait_for(phone).await;
-    let res = thief
-        .call("phone/confirm", &[("code", &SmsSink::code_in(&text))])
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    prove_phone(&app, &thief, phone).await;
     // A passkey and a linked account (their ceremonies run in end2end; here what the undo must
     // find is what matters).
     sqlx::query(

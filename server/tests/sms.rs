@@ -1,7 +1,7 @@
 //! SMS one-time codes: proving a phone number, signing in with it, the HTTP gateway sender with
 //! its retries, and the limits (attempts, expiry, sends per number and per client).
 
-use crate::support::{error_of, Browser, SmsSink, TestApp};
+use crate::support::{error_of, sms::prove_phone, Browser, SmsSink, TestApp};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -22,14 +22,7 @@ async fn enable_sms(app: &TestApp) {
 /// A signed-in customer whose phone number `phone` is proven.
 async fn customer_with_phone(app: &TestApp, email: &str, phone: &str) -> Browser {
     let browser = app.signed_in_customer(email).await;
-    let res = browser.call("phone", &[("phone", phone)]).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let before = app.sms.all().await.iter().filter(|t| t.to == phone).count();
-    let text = app.sms.wait_for_nth(phone, before.max(1)).await;
-    let res = browser
-        .call("phone/confirm", &[("code", &SmsSink::code_in(&text))])
-        .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    prove_phone(app, &browser, phone).await;
     browser
 }
 

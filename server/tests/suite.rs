@@ -57,6 +57,7 @@ mod risk;
 mod scim;
 mod second_factors;
 mod server_commands;
+mod session_store;
 mod signing_keys;
 mod sms;
 mod social;

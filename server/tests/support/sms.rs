@@ -13,6 +13,8 @@ use axum::{extract::State, http::HeaderMap, http::StatusCode, routing::post, Jso
 use serde_json::Value;
 use tokio::sync::{Mutex, Notify};
 
+use super::{Browser, TestApp};
+
 /// One text as the gateway received it.
 #[derive(Debug, Clone)]
 pub struct Text {
@@ -122,4 +124,17 @@ async fn receive(
     });
     inner.arrived.notify_waiters();
     StatusCode::OK
+}
+
+/// Proves `phone` for the signed-in `browser` as a person would: the profile asks for a code,
+/// the text arrives, the code is typed.
+pub async fn prove_phone(app: &TestApp, browser: &Browser, phone: &str) {
+    let before = app.sms.all().await.iter().filter(|t| t.to == phone).count();
+    let res = browser.call("phone", &[("phone", phone)]).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let text = app.sms.wait_for_nth(phone, before + 1).await;
+    let res = browser
+        .call("phone/confirm", &[("code", &SmsSink::code_in(&text))])
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }

@@ -1,7 +1,9 @@
-//! The Postgres store behind tower-sessions (`sessions`): rows written only for sessions that
-//! still exist, and only with the keys a request changed.
+//! The Postgres store behind tower-sessions (`sessions`): rows keyed by a digest of the cookie's
+//! session id, never the id itself, written only for sessions that still exist, and only with
+//! the keys a request changed.
 
 use async_trait::async_trait;
+use sha2::{Digest, Sha256};
 use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -29,6 +31,12 @@ impl PgSessionStore {
     pub fn new(db: PgPool) -> Self {
         Self { db }
     }
+}
+
+/// The row's key for session `id`: the SHA-256 of the cookie's value, in hex. Whoever reads the
+/// table (a backup, a replica, an injection elsewhere) learns no cookie that signs anyone in.
+fn key(id: &Id) -> String {
+    format!("{:x}", Sha256::digest(id.to_string().as_bytes()))
 }
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
@@ -73,7 +81,7 @@ impl SessionStore for PgSessionStore {
                 "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(user_of(record))
             .bind(&data)
             .bind(record.expiry_date)
@@ -95,7 +103,7 @@ impl SessionStore for PgSessionStore {
                 "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4, updated_at = now()
                  WHERE id = $1",
             )
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(user_of(record))
             .bind(serde_json::Value::Object(data))
             .bind(record.expiry_date)
@@ -117,7 +125,7 @@ impl SessionStore for PgSessionStore {
                  expires_at = $4, updated_at = now()
              WHERE id = $1",
         )
-        .bind(record.id.to_string())
+        .bind(key(&record.id))
         .bind(removed)
         .bind(serde_json::Value::Object(changed))
         .bind(record.expiry_date)
@@ -132,7 +140,7 @@ impl SessionStore for PgSessionStore {
         let row: Option<(serde_json::Value, OffsetDateTime)> = sqlx::query_as(
             "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > now()",
         )
-        .bind(id.to_string())
+        .bind(key(id))
         .fetch_optional(&self.db)
         .await
         .map_err(backend)?;
@@ -154,7 +162,7 @@ impl SessionStore for PgSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+            .bind(key(id))
             .execute(&self.db)
             .await
             .map_err(backend)?;
@@ -162,7 +170,6 @@ impl SessionStore for PgSessionStore {
     }
 }
 
-/// Ends every session of `user_id`.
 /// Sets `key` to `value` in every session of `user_id` (a setting their other devices read at
 /// their next request). The store writes back only the keys a request changed, so a request in
 /// flight on another device does not undo it.
@@ -184,6 +191,7 @@ pub async fn set_everywhere(
     Ok(done.rows_affected())
 }
 
+/// Ends every session of `user_id`.
 pub async fn end_all_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
@@ -207,7 +215,7 @@ pub const TABLES: &[Table] = &[Table {
     person: Some("user_id"),
     personal: &["id", "user_id", "data"],
     other: &["expires_at", "created_at", "updated_at"],
-    // The cookie's id would let anyone take the sign-in over; the data is the sign-in's
+    // The id is a digest of the cookie's, useless outside this table; the data is the sign-in's
     // working state (sealed values, pending steps, this browser's claims), whose facts the
     // export gives from the audit trail instead.
     export: Export::RowsWithout(&["id", "data"]),
