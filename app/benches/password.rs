@@ -1,7 +1,10 @@
 //! Costs on the sign-in path: argon2id hash and verify at the production parameters, and the
 //! password policy check (zxcvbn).
 
-use app::domain::password::{NewPassword, Password, PasswordHasher};
+use app::domain::{
+    hashing::PasswordHasher,
+    password::{NewPassword, Password},
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn password_costs(c: &mut Criterion) {

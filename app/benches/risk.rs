@@ -5,7 +5,8 @@
 use app::{
     domain::{
         client::ClientInfo,
-        password::{Password, PasswordHasher},
+        hashing::PasswordHasher,
+        password::Password,
         risk::{self, score},
     },
     state::{AppState, Settings},

@@ -10,6 +10,7 @@ use webauthn_rs::Webauthn;
 use crate::domain::{
     audit::chain::ChainKey,
     directory::policies::{DecisionCache, PolicyCache},
+    hashing::PasswordHasher,
     master_key,
     mfa::recovery_codes::RecoveryCodeKey,
     oidc::{
@@ -18,7 +19,6 @@ use crate::domain::{
     },
     otp::CodeKey,
     passkeys,
-    password::PasswordHasher,
     proof_of_work::ProofKey,
     risk::RiskSources,
     secrets::SecretBox,

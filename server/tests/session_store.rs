@@ -1,5 +1,6 @@
-//! The session table keeps a digest of each cookie's session id, never the id: someone who reads
-//! the table (a backup, a replica) cannot sign in with what they read.
+//! Sessions as stored: the table keeps a digest of each cookie's session id, never the id, so
+//! someone who reads the table (a backup, a replica) cannot sign in with what they read; and many
+//! sign-ins of one account at once (tabs, devices, a script) each end with a session of its own.
 
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -38,4 +39,29 @@ async fn the_table_holds_digests_of_the_cookies_and_a_digest_signs_nobody_in(db:
     assert_eq!(owner.me().await.unwrap()["email"], "ada@example.org");
     let reader = app.browser_with_headers(&[("cookie", &format!("session={digest}"))]);
     assert!(reader.me().await.is_none());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn many_sign_ins_of_one_account_at_once_all_succeed(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_in_customer("ada@example.org").await;
+    let mut signing_in = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let browser = app.browser();
+        signing_in.spawn(async move {
+            let res = browser
+                .call(
+                    "sign-in",
+                    &[("email", "ada@example.org"), ("password", GOOD_PASSWORD)],
+                )
+                .await;
+            let status = res.status();
+            (browser, status, res.text().await.unwrap())
+        });
+    }
+    while let Some(done) = signing_in.join_next().await {
+        let (browser, status, body) = done.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(browser.me().await.unwrap()["email"], "ada@example.org");
+    }
 }

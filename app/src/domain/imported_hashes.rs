@@ -1,7 +1,7 @@
 //! Password hashes brought in by an import from another system: argon2 (any variant), bcrypt
 //! (`$2a$`, `$2b$`, `$2y$`), scrypt and PBKDF2 (SHA-256 or SHA-512) in PHC string format.
 //! Recognised at import, verified at sign-in with each scheme's own crate, and replaced by an
-//! argon2id hash at the first sign-in that matches (`password::Verification::MatchNeedsRehash`).
+//! argon2id hash at the first sign-in that matches (`hashing::Verification::MatchNeedsRehash`).
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 

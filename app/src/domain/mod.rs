@@ -20,6 +20,7 @@ pub mod email;
 pub mod email_change;
 pub mod email_sign_in;
 pub mod error;
+pub mod hashing;
 pub mod html;
 pub mod imported_hashes;
 pub mod mail;

@@ -321,12 +321,15 @@ pub(crate) async fn complete(
         .await?
         .ok_or(AccountError::NoSuchAccount)?;
     admitted(state, client, &user, method).await?;
-    // The account is held (shared) until the sign-in is audited: an erasure that comes due
-    // meanwhile waits for it and then finds its row, or went first and the account is gone.
+    // The account is held until the sign-in is audited: an erasure that comes due meanwhile
+    // waits for it and then finds its row, or went first and the account is gone. The hold is
+    // the one this transaction's own update of the row needs (no key update), taken up front:
+    // two sign-ins of one account each holding a shared lock and then both waiting to update
+    // would deadlock; now the second waits for the first.
     let mut tx = state.db.begin().await?;
     let account: Option<Option<OffsetDateTime>> = sqlx::query_scalar(
         "SELECT d.due_at FROM users u LEFT JOIN account_deletions d ON d.user_id = u.id
-         WHERE u.id = $1 FOR SHARE OF u",
+         WHERE u.id = $1 FOR NO KEY UPDATE OF u",
     )
     .bind(user_id)
     .fetch_optional(&mut *tx)
