@@ -60,8 +60,7 @@ try {
         if (res.status === 200) {
           done += 1;
           await res.arrayBuffer();
-        }
-        else {
+        } else {
           refused += 1;
           if (!why) why = `${res.status} ${await res.text()}`;
         }
@@ -88,8 +87,11 @@ try {
     ...rows,
   ].join('\n');
   console.log(table);
-  if (why) console.log(`first refusal: ${why}`);
-  if (process.env.BENCH_SHOW_ERRORS) console.log(server.log().split("\n").filter((l) => l.includes("ERROR")).slice(0, 3).join("\n"));
+  if (why) {
+    // A refusal is a finding: say what it was and what the server logged first.
+    const logged = server.log().split('\n').find((line) => line.includes('"ERROR"')) ?? '';
+    console.log(`first refusal: ${why}\n${logged.slice(0, 600)}`);
+  }
   if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, `${table}\n`);
 } finally {
   await server.stop();

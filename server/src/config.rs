@@ -52,6 +52,9 @@ pub struct Config {
     /// How many management API requests each app may make a minute, on each node
     /// (`CIAM_API_RATE_LIMIT`, 600 by default).
     pub api_rate_limit: u32,
+    /// How many password hashes may wait for a free slot before more are refused with 503
+    /// (`CIAM_HASHING_QUEUE`; by default as many as there are slots, one per core).
+    pub hashing_queue: Option<usize>,
 }
 
 /// How the Prometheus page `/metrics` is reached: on a listener of its own (`listen`, for a
@@ -200,6 +203,16 @@ impl Config {
                     .context(
                         "CIAM_API_RATE_LIMIT must be a number of requests a minute, 1 to 1000000",
                     )?,
+            },
+            hashing_queue: match var("CIAM_HASHING_QUEUE") {
+                None => None,
+                Some(raw) => Some(
+                    raw.trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| (0..=100_000).contains(n))
+                        .context("CIAM_HASHING_QUEUE must be a number of hashes, 0 to 100000")?,
+                ),
             },
         };
         config.check_delivery()?;

@@ -89,7 +89,10 @@ pub async fn check_master_key(db: &PgPool, config: &Config) -> anyhow::Result<()
 /// The shared state over `db`.
 pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let passwords = app::domain::hashing::PasswordHasher::new(cores)?;
+    // An overload is shed early: by default no more hashes wait than run, so an admitted
+    // sign-in waits at most about one hash for its slot.
+    let passwords = app::domain::hashing::PasswordHasher::new(cores)?
+        .with_queue(config.hashing_queue.unwrap_or(cores));
     let mut settings = app::state::Settings::new(config.public_url.clone());
     settings.refresh_family_lifetime = config.refresh_family_lifetime;
     settings.dev_mail = config.dev_mail();

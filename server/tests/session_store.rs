@@ -43,7 +43,8 @@ async fn the_table_holds_digests_of_the_cookies_and_a_digest_signs_nobody_in(db:
 
 #[sqlx::test(migrations = "../migrations")]
 async fn many_sign_ins_of_one_account_at_once_all_succeed(db: PgPool) {
-    let app = TestApp::spawn(db).await;
+    // Room for all eight to wait for a hashing slot: shedding is `overload`'s to test.
+    let app = TestApp::spawn_with(db, |config| config.hashing_queue = Some(16)).await;
     app.signed_in_customer("ada@example.org").await;
     let mut signing_in = tokio::task::JoinSet::new();
     for _ in 0..8 {

@@ -42,6 +42,7 @@ mod oidc_session_logout;
 mod oidc_subjects;
 mod oidc_tokens;
 mod outbox_secrets;
+mod overload;
 mod own_account;
 mod passkeys;
 mod passwordless;

@@ -149,6 +149,7 @@ impl From<AccountError> for AppError {
             AccountError::NoSuchAccount => {
                 AppError::Refused("That account no longer exists.".into())
             }
+            AccountError::Busy => AppError::Busy,
             AccountError::Unexpected(e) => {
                 tracing::error!(error = ?e, "request failed");
                 AppError::Internal

@@ -48,6 +48,10 @@ pub enum AppError {
     /// The request did not have the shape the endpoint expects.
     #[error("The request was incomplete or malformed: {0}")]
     BadRequest(String),
+    /// Too many requests are being served right now; the caller may retry in a moment (the
+    /// answer carries `Retry-After`).
+    #[error("We are very busy right now. Please try again in a moment.")]
+    Busy,
     /// Something failed on our side; details are in the server log.
     #[error("An internal error occurred. Please try again.")]
     Internal,
@@ -88,6 +92,7 @@ impl AppError {
             Self::NotFound => 404,
             Self::Throttled { .. } | Self::ProofOfWork => 429,
             Self::Internal => 500,
+            Self::Busy => 503,
         }
     }
 }

@@ -84,8 +84,20 @@ pub enum AccountError {
     /// Staff need an address of their own: this one has a customer account.
     #[error("this address has a customer account; choose another address for staff")]
     CustomerAddress,
+    /// Every password-hashing slot is busy and the queue is full (an overload being shed).
+    #[error("every password-hashing slot is busy")]
+    Busy,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+impl From<super::hashing::HashingError> for AccountError {
+    fn from(e: super::hashing::HashingError) -> Self {
+        match e {
+            super::hashing::HashingError::Busy => Self::Busy,
+            super::hashing::HashingError::Failed(e) => Self::Unexpected(e),
+        }
+    }
 }
 
 impl From<sqlx::Error> for AccountError {

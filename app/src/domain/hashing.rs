@@ -1,8 +1,10 @@
 //! Password hashing: argon2id (OWASP: m=19456 KiB, t=2, p=1) on tokio's blocking pool, never more
 //! at once than its slots. Each running hash borrows one of at most `slots` working memories
 //! (19 MiB each), kept and reused hash after hash: what a node holds for hashing is bounded by
-//! the slots whatever its allocator keeps, and no hash pays for faulting in fresh pages. How many
-//! hashes run and wait is kept for the metrics ([`HashingLoad`]).
+//! the slots whatever its allocator keeps, and no hash pays for faulting in fresh pages. At most
+//! `queue` hashes wait for a slot; one more is refused at once ([`HashingError::Busy`], which the
+//! API answers with 503 and `Retry-After`), so an overload is shed early instead of making every
+//! sign-in wait. How many hashes run and wait is kept for the metrics ([`HashingLoad`]).
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
@@ -26,6 +28,16 @@ pub enum Verification {
     MatchNeedsRehash,
 }
 
+/// Why a hash did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum HashingError {
+    /// Every slot is busy and the queue is full: come back in a moment.
+    #[error("every hashing slot is busy and the queue is full")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 /// Hashes and verifies passwords (see the module's comment).
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -34,6 +46,8 @@ pub struct PasswordHasher {
     slots: usize,
     /// Hashes waiting for a permit.
     waiting: Arc<AtomicUsize>,
+    /// The most hashes that may wait for a permit.
+    queue: usize,
     /// Working memories not in use now; a hash holds one while it runs, so there are never more
     /// than `slots`.
     memories: Arc<Mutex<Vec<Vec<Block>>>>,
@@ -60,7 +74,8 @@ impl Drop for Waiting<'_> {
 }
 
 impl PasswordHasher {
-    /// A hasher allowing `concurrency` hashes at once.
+    /// A hasher allowing `concurrency` hashes at once, and any number to wait (see
+    /// [`Self::with_queue`]).
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
         let params = Params::new(19_456, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
@@ -75,14 +90,21 @@ impl PasswordHasher {
             permits: Arc::new(Semaphore::new(slots)),
             slots,
             waiting: Arc::new(AtomicUsize::new(0)),
+            queue: usize::MAX,
             memories: Arc::new(Mutex::new(vec![memory])),
             params,
             dummy_hash: dummy_hash.into(),
         })
     }
 
+    /// This hasher with at most `queue` hashes waiting for a slot; more are refused as busy.
+    pub fn with_queue(mut self, queue: usize) -> Self {
+        self.queue = queue;
+        self
+    }
+
     /// Hashes a password that passed the policy.
-    pub async fn hash(&self, password: &NewPassword) -> anyhow::Result<String> {
+    pub async fn hash(&self, password: &NewPassword) -> Result<String, HashingError> {
         let params = self.params.clone();
         let secret = password.as_password().clone();
         self.run(move |memory| hash_into(&params, secret.expose(), memory))
@@ -95,7 +117,7 @@ impl PasswordHasher {
         &self,
         password: &Password,
         stored: Option<&str>,
-    ) -> anyhow::Result<Verification> {
+    ) -> Result<Verification, HashingError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or(&self.dummy_hash).to_owned();
         let params = self.params.clone();
@@ -133,17 +155,30 @@ impl PasswordHasher {
         }
     }
 
-    /// Runs `work` on the blocking pool once a slot is free, with a working memory. The slot is
-    /// held until `work` ends, even when the request that asked is given up meanwhile, so no
-    /// more than `slots` hashes (and memories) are ever in use.
+    /// Runs `work` on the blocking pool once a slot is free, with a working memory; busy when
+    /// no slot is free and the queue is full. The slot is held until `work` ends, even when the
+    /// request that asked is given up meanwhile, so no more than `slots` hashes (and memories)
+    /// are ever in use.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut [Block]) -> anyhow::Result<T> + Send + 'static,
-    ) -> anyhow::Result<T> {
-        let permit = {
-            self.waiting.fetch_add(1, Ordering::Relaxed);
-            let _waiting = Waiting(&self.waiting);
-            self.permits.clone().acquire_owned().await?
+    ) -> Result<T, HashingError> {
+        let closed = |e| HashingError::Failed(anyhow::anyhow!("hashing slots: {e}"));
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                return Err(HashingError::Failed(anyhow::anyhow!(
+                    "hashing slots closed"
+                )))
+            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                let ahead = self.waiting.fetch_add(1, Ordering::Relaxed);
+                let _waiting = Waiting(&self.waiting);
+                if ahead >= self.queue {
+                    return Err(HashingError::Busy);
+                }
+                self.permits.clone().acquire_owned().await.map_err(closed)?
+            }
         };
         let memories = self.memories.clone();
         let blocks = self.params.block_count();
@@ -161,7 +196,9 @@ impl PasswordHasher {
                 .push(memory);
             result
         })
-        .await?
+        .await
+        .map_err(|e| HashingError::Failed(anyhow::anyhow!("hashing task: {e}")))?
+        .map_err(HashingError::Failed)
     }
 }
 
@@ -312,6 +349,33 @@ mod tests {
         assert_eq!(load(&hasher), (1, 0), "a hash given up waits no more");
         drop(held);
         assert_eq!(load(&hasher), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn beyond_the_queue_a_hash_is_refused_at_once_as_busy() {
+        let hasher = PasswordHasher::new(1).unwrap().with_queue(1);
+        let held = hasher.permits.clone().acquire_owned().await.unwrap();
+        let pw = Password::new(PHRASE.into());
+        let queued = hasher.clone();
+        let first = tokio::spawn({
+            let pw = pw.clone();
+            async move { queued.verify(&pw, None).await }
+        });
+        while hasher.load().waiting == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            hasher.verify(&pw, None).await,
+            Err(HashingError::Busy)
+        ));
+        assert_eq!(hasher.load().waiting, 1, "the refused hash does not count");
+        drop(held);
+        assert_eq!(first.await.unwrap().unwrap(), Verification::Mismatch);
+        // With a slot free again, the next one runs.
+        assert_eq!(
+            hasher.verify(&pw, None).await.unwrap(),
+            Verification::Mismatch
+        );
     }
 
     #[tokio::test]

@@ -135,6 +135,7 @@ pub fn form_message(i18n: I18n, error: &AppError) -> Option<String> {
         AppError::Forbidden => tu_string!(i18n, common.error_forbidden),
         AppError::NotFound => tu_string!(i18n, common.error_not_found),
         AppError::Internal => tu_string!(i18n, common.error_internal),
+        AppError::Busy => tu_string!(i18n, common.error_busy),
     };
     Some(fixed.to_owned())
 }

@@ -1,9 +1,14 @@
 //! Gives API errors their proper HTTP status. Server functions answer every error with 500;
-//! this reads the error they carry and answers 4xx for the caller's mistakes.
+//! this reads the error they carry and answers 4xx for the caller's mistakes, and 503 with
+//! `Retry-After` when an overload is being shed.
 
 use app::api::error::AppError;
 use axum::{body::Body, extract::Request, middleware::Next, response::Response};
 use http::StatusCode;
+
+/// When a caller refused as busy may come back, in seconds: a hash takes tens of milliseconds,
+/// so a second later the queue has turned over many times.
+const RETRY_AFTER_SECS: &str = "1";
 
 /// Errors are small JSON documents; anything bigger is left alone.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -22,6 +27,12 @@ pub async fn api_error_status(request: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         if let Ok(status) = StatusCode::from_u16(error.status_code()) {
             parts.status = status;
+        }
+        if error == AppError::Busy {
+            parts.headers.insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
         }
     }
     Response::from_parts(parts, Body::from(bytes))

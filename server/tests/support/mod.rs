@@ -87,6 +87,7 @@ impl TestApp {
             sms_countries: None,
             metrics: Default::default(),
             api_rate_limit: 600,
+            hashing_queue: None,
         };
         configure(&mut config);
         // The app gets a pool of its own, as in production (the test's pool has 5 connections
