@@ -68,7 +68,8 @@ test-scim:
 ## target/bench-console.md), then partner apps' policy decisions over HTTP
 ## (end2end/bench/decisions.mjs; target/bench-decisions.md), then the management API's reads
 ## per core (end2end/bench/management.mjs; target/bench-management.md), then the resident memory
-## under sign-ins at 4 and 64 at once (end2end/bench/memory.mjs; target/bench-memory.md).
+## under sign-ins at 4 and 64 at once (end2end/bench/memory.mjs; target/bench-memory.md), then
+## sign-ins at twice the sustainable rate (end2end/bench/overload.mjs; target/bench-overload.md).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -86,3 +87,5 @@ bench:
 		BENCH_OUT=$(CURDIR)/target/bench-management.md node bench/management.mjs
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-memory.md node bench/memory.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-overload.md node bench/overload.mjs

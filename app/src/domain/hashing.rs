@@ -147,6 +147,13 @@ impl PasswordHasher {
         .await
     }
 
+    /// Whether a hash asked for now would be refused as busy: every slot taken and the queue
+    /// full. A caller with work to do before its hash asks first, so that what is shed costs
+    /// nothing (the hash itself still checks).
+    pub fn saturated(&self) -> bool {
+        self.permits.available_permits() == 0 && self.waiting.load(Ordering::Relaxed) >= self.queue
+    }
+
     /// How many hashes run and wait now.
     pub fn load(&self) -> HashingLoad {
         HashingLoad {
@@ -364,6 +371,7 @@ mod tests {
         while hasher.load().waiting == 0 {
             tokio::task::yield_now().await;
         }
+        assert!(hasher.saturated());
         assert!(matches!(
             hasher.verify(&pw, None).await,
             Err(HashingError::Busy)
@@ -371,6 +379,7 @@ mod tests {
         assert_eq!(hasher.load().waiting, 1, "the refused hash does not count");
         drop(held);
         assert_eq!(first.await.unwrap().unwrap(), Verification::Mismatch);
+        assert!(!hasher.saturated());
         // With a slot free again, the next one runs.
         assert_eq!(
             hasher.verify(&pw, None).await.unwrap(),

@@ -48,6 +48,8 @@ pub enum SignInOutcome {
     Throttled,
     /// Refused by the risk engine.
     Blocked,
+    /// Refused at once as busy: the password hashing was saturated (an overload being shed).
+    Shed,
 }
 
 impl SignInOutcome {
@@ -60,6 +62,7 @@ impl SignInOutcome {
             Self::Locked => "locked",
             Self::Throttled => "throttled",
             Self::Blocked => "blocked",
+            Self::Shed => "shed",
         }
     }
 

@@ -12,7 +12,7 @@ use super::{
     client::ClientInfo,
     email::Email,
     error::AccountError,
-    hashing::Verification,
+    hashing::{HashingError, Verification},
     measures::{self, SignInOutcome},
     password::Password,
     proof_of_work::{self, Purpose},
@@ -39,6 +39,11 @@ pub async fn sign_in(
     password: &Password,
     proof: &str,
 ) -> Result<Uuid, AccountError> {
+    // Shed before any database work when the hashing is saturated.
+    if state.passwords.saturated() {
+        measures::sign_in(Method::Password, SignInOutcome::Shed);
+        return Err(AccountError::Busy);
+    }
     let account_key = throttle::account_key(email.as_str());
     let mut keys = vec![account_key.clone()];
     if let Some(ip) = &client.ip {
@@ -56,7 +61,14 @@ pub async fn sign_in(
 
     let user = users::find_by_email(&state.db, email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let verification = state.passwords.verify(password, stored).await?;
+    let verification = match state.passwords.verify(password, stored).await {
+        Ok(verification) => verification,
+        Err(HashingError::Busy) => {
+            measures::sign_in(Method::Password, SignInOutcome::Shed);
+            return Err(AccountError::Busy);
+        }
+        Err(HashingError::Failed(e)) => return Err(e.into()),
+    };
     let user = match (user, verification) {
         (Some(user), Verification::Match | Verification::MatchNeedsRehash) => user,
         (user, _) => {
