@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 import { startServer } from '../support/server.mjs';
+import { accountOnOneDevice } from './accounts.mjs';
 
 const SECONDS = Number(process.env.BENCH_MEMORY_SECONDS || 10);
 const EMAIL = 'memory@example.com';
@@ -27,26 +28,7 @@ async function resident(pid) {
 // what is measured (overload.mjs measures the shedding).
 const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json', CIAM_HASHING_QUEUE: '1000' } });
 try {
-  const call = (endpoint, fields, cookie = '') =>
-    fetch(`${server.baseURL}/api/${endpoint}`, {
-      method: 'POST',
-      headers: {
-        Accept: 'application/json',
-        Origin: server.baseURL,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Cookie: cookie,
-      },
-      body: new URLSearchParams(fields),
-      redirect: 'manual',
-    });
-  const registered = await call('register', {
-    email: EMAIL, display_name: 'Memory', password: PASSWORD, 'consent[terms]': '1', 'consent[privacy]': '1',
-  });
-  if (registered.status !== 200) throw new Error(`register: ${registered.status} ${await registered.text()}`);
-  await server.sql(`UPDATE users SET email_verified_at = now() WHERE email = '${EMAIL}'`);
-  const first = await call('sign-in', { email: EMAIL, password: PASSWORD });
-  const device = first.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('device='));
-  if (first.status !== 200 || !device) throw new Error(`first sign-in: ${first.status}`);
+  const { call, device } = await accountOnOneDevice(server, EMAIL, PASSWORD);
   // Let start-up work settle before reading the idle size.
   await new Promise((r) => setTimeout(r, 2000));
   const idle = await resident(server.pid);

@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 import { startServer } from '../support/server.mjs';
+import { accountOnOneDevice } from './accounts.mjs';
 
 const SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS || 10);
 const EMAIL = 'overload@example.com';
@@ -24,26 +25,7 @@ const pct = (xs, p) => {
 
 const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json', ...(process.env.CIAM_HASHING_QUEUE ? { CIAM_HASHING_QUEUE: process.env.CIAM_HASHING_QUEUE } : {}) } });
 try {
-  const call = (endpoint, fields, cookie = '') =>
-    fetch(`${server.baseURL}/api/${endpoint}`, {
-      method: 'POST',
-      headers: {
-        Accept: 'application/json',
-        Origin: server.baseURL,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Cookie: cookie,
-      },
-      body: new URLSearchParams(fields),
-      redirect: 'manual',
-    });
-  const registered = await call('register', {
-    email: EMAIL, display_name: 'Overload', password: PASSWORD, 'consent[terms]': '1', 'consent[privacy]': '1',
-  });
-  if (registered.status !== 200) throw new Error(`register: ${registered.status} ${await registered.text()}`);
-  await server.sql(`UPDATE users SET email_verified_at = now() WHERE email = '${EMAIL}'`);
-  const first = await call('sign-in', { email: EMAIL, password: PASSWORD });
-  const device = first.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('device='));
-  if (first.status !== 200 || !device) throw new Error(`first sign-in: ${first.status}`);
+  const { call, device } = await accountOnOneDevice(server, EMAIL, PASSWORD);
 
   /** One sign-in: its status and how long it took, in ms. */
   async function signIn() {

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 import { startServer } from '../support/server.mjs';
+import { accountOnOneDevice } from './accounts.mjs';
 
 const PER_ROUND = Number(process.env.BENCH_SIGN_INS || 100);
 const ROUNDS = 3;
@@ -18,26 +19,7 @@ const PASSWORD = 'violet tractor sings at dawn';
 
 const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json' } });
 try {
-  const call = (endpoint, fields, cookie = '') =>
-    fetch(`${server.baseURL}/api/${endpoint}`, {
-      method: 'POST',
-      headers: {
-        Accept: 'application/json',
-        Origin: server.baseURL,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Cookie: cookie,
-      },
-      body: new URLSearchParams(fields),
-      redirect: 'manual',
-    });
-  const registered = await call('register', { email: EMAIL, display_name: 'Bench', password: PASSWORD });
-  if (registered.status !== 200) throw new Error(`register: ${registered.status}`);
-  await server.sql(`UPDATE users SET email_verified_at = now() WHERE email = '${EMAIL}'`);
-
-  // The first sign-in gives the browser its device cookie; every later one comes from it.
-  const first = await call('sign-in', { email: EMAIL, password: PASSWORD });
-  const device = first.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('device='));
-  if (first.status !== 200 || !device) throw new Error(`first sign-in: ${first.status}`);
+  const { call, device } = await accountOnOneDevice(server, EMAIL, PASSWORD);
 
   const times = { on: [], off: [] };
   for (let round = 0; round < 2 * ROUNDS; round += 1) {
