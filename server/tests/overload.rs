@@ -4,7 +4,7 @@
 
 use sqlx::PgPool;
 
-use crate::support::{TestApp, GOOD_PASSWORD};
+use crate::support::{at_once, TestApp, GOOD_PASSWORD};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn beyond_the_hashing_queue_a_sign_in_gets_503_with_retry_after(db: PgPool) {
@@ -18,40 +18,21 @@ async fn beyond_the_hashing_queue_a_sign_in_gets_503_with_retry_after(db: PgPool
             .unwrap()
     };
     let before = counters().await;
-    let mut signing_in = tokio::task::JoinSet::new();
-    for _ in 0..16 {
-        let browser = app.browser();
-        signing_in.spawn(async move {
-            let res = browser
-                .call(
-                    "sign-in",
-                    &[("email", "ada@example.org"), ("password", GOOD_PASSWORD)],
-                )
-                .await;
-            let status = res.status().as_u16();
-            let retry_after = res
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().to_owned());
-            let body: serde_json::Value = res.json().await.unwrap();
-            (browser, status, retry_after, body)
-        });
-    }
     let (mut admitted, mut shed) = (0, 0);
-    while let Some(done) = signing_in.join_next().await {
-        let (browser, status, retry_after, body) = done.unwrap();
-        match status {
+    for answer in at_once::sign_ins(&app, "ada@example.org", 16).await {
+        match answer.status {
             200 => {
                 admitted += 1;
-                assert!(browser.me().await.is_some());
+                assert!(answer.browser.me().await.is_some());
             }
             503 => {
                 shed += 1;
-                assert_eq!(retry_after.as_deref(), Some("1"));
-                assert_eq!(body, serde_json::json!("Busy"));
-                assert!(browser.me().await.is_none());
+                assert_eq!(answer.retry_after.as_deref(), Some("1"));
+                let error: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+                assert_eq!(error, serde_json::json!("Busy"));
+                assert!(answer.browser.me().await.is_none());
             }
-            other => panic!("{other}: {body}"),
+            other => panic!("{other}: {}", answer.body),
         }
     }
     assert!(admitted >= 1, "the admitted sign-ins go through");

@@ -5,7 +5,7 @@
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use crate::support::{TestApp, GOOD_PASSWORD};
+use crate::support::{at_once, TestApp, GOOD_PASSWORD};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_table_holds_digests_of_the_cookies_and_a_digest_signs_nobody_in(db: PgPool) {
@@ -46,23 +46,9 @@ async fn many_sign_ins_of_one_account_at_once_all_succeed(db: PgPool) {
     // Room for all eight to wait for a hashing slot: shedding is `overload`'s to test.
     let app = TestApp::spawn_with(db, |config| config.hashing_queue = Some(16)).await;
     app.signed_in_customer("ada@example.org").await;
-    let mut signing_in = tokio::task::JoinSet::new();
-    for _ in 0..8 {
-        let browser = app.browser();
-        signing_in.spawn(async move {
-            let res = browser
-                .call(
-                    "sign-in",
-                    &[("email", "ada@example.org"), ("password", GOOD_PASSWORD)],
-                )
-                .await;
-            let status = res.status();
-            (browser, status, res.text().await.unwrap())
-        });
-    }
-    while let Some(done) = signing_in.join_next().await {
-        let (browser, status, body) = done.unwrap();
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(browser.me().await.unwrap()["email"], "ada@example.org");
+    for answer in at_once::sign_ins(&app, "ada@example.org", 8).await {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let me = answer.browser.me().await.unwrap();
+        assert_eq!(me["email"], "ada@example.org");
     }
 }

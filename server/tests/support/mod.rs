@@ -2,6 +2,7 @@
 //! a cookie-keeping client that behaves like a browser on the site.
 #![allow(dead_code)]
 
+pub mod at_once;
 pub mod cli;
 pub mod erasure;
 pub mod geo;
