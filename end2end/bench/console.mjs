@@ -11,6 +11,8 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 
 import { startServer } from '../support/server.mjs';
+import { caller } from './accounts.mjs';
+import { percentile } from './load.mjs';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS || 1_000_000);
 const IMPORT_ROWS = Number(process.env.BENCH_IMPORT_ROWS || 100_000);
@@ -18,10 +20,6 @@ const PER_QUERY = Number(process.env.BENCH_SEARCHES || 50);
 const PASSWORD = 'violet tractor sings at dawn';
 
 const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json' } });
-const pct = (xs, p) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 try {
   let started = performance.now();
   await server.cli(['seed', '--customers', String(CUSTOMERS), '--password', PASSWORD]);
@@ -38,18 +36,9 @@ try {
   const supportLink = await link('support@bench.example', 'support');
   const adminLink = await link('admin@bench.example', 'admin');
   let cookie = '';
+  const post = caller(server);
   const call = async (endpoint, fields) => {
-    const res = await fetch(`${server.baseURL}/api/${endpoint}`, {
-      method: 'POST',
-      headers: {
-        Accept: 'application/json',
-        Origin: server.baseURL,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        Cookie: cookie,
-      },
-      body: new URLSearchParams(fields),
-      redirect: 'manual',
-    });
+    const res = await post(endpoint, fields, cookie);
     const set = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('session='));
     if (set) cookie = set;
     return res;
@@ -89,7 +78,7 @@ try {
       if (res.status !== 200) throw new Error(`${name}: ${res.status} ${JSON.stringify(body)}`);
       count = body.rows.length;
     }
-    rows.push(`| ${name} | ${count} | ${pct(times, 50).toFixed(1)} | ${pct(times, 99).toFixed(1)} |`);
+    rows.push(`| ${name} | ${count} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} |`);
   }
   // The next page of a broad search (keyset: as cheap as the first).
   {
@@ -102,7 +91,7 @@ try {
       await res.json();
       times.push(performance.now() - t);
     }
-    rows.push(`| next page of a broad substring | 50 | ${pct(times, 50).toFixed(1)} | ${pct(times, 99).toFixed(1)} |`);
+    rows.push(`| next page of a broad substring | 50 | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 99).toFixed(1)} |`);
   }
 
   // The dashboard, as an auditor.
@@ -162,7 +151,7 @@ try {
     '|---|---:|---:|---:|',
     ...rows,
     '',
-    `Dashboard over 90 days: p50 ${pct(dash, 50).toFixed(1)} ms, p99 ${pct(dash, 99).toFixed(1)} ms.`,
+    `Dashboard over 90 days: p50 ${percentile(dash, 50).toFixed(1)} ms, p99 ${percentile(dash, 99).toFixed(1)} ms.`,
     '',
     `Import of ${IMPORT_ROWS.toLocaleString('en')} rows (checked, then inserted): ${importSeconds.toFixed(1)} s, ${Math.round(IMPORT_ROWS / importSeconds).toLocaleString('en')} rows a second (the command, start to end).`,
     '',

@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { startServer } from '../support/server.mjs';
-import { pin, pinPostgres, wrk } from './load.mjs';
+import { percentile, pin, pinPostgres, wrk } from './load.mjs';
 
 const PER_SERIES = Number(process.env.BENCH_DECISIONS || 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -83,11 +83,7 @@ try {
     times.distinct.push(await ask(`t-${i + 2}`));
   }
 
-  const pct = (xs, p) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-  };
-  const row = (name, xs) => `| ${name} | ${xs.length} | ${pct(xs, 50).toFixed(2)} | ${pct(xs, 99).toFixed(2)} |`;
+  const row = (name, xs) => `| ${name} | ${xs.length} | ${percentile(xs, 50).toFixed(2)} | ${percentile(xs, 99).toFixed(2)} |`;
 
   // The same questions from wrk: one body, or a new ticket id from the pool file at each request.
   const question = (ticket) =>

@@ -1,4 +1,4 @@
-// Owns what the HTTP benchmarks share: wrk runs (the request from request.lua, the load pinned
+// Owns what the HTTP benchmarks share: percentiles, wrk runs (the request from request.lua, the load pinned
 // to CPU 1 on a machine with two or more cores), the CPU time processes used, and pinning the
 // server and Postgres to CPU 0.
 import { execFile, execFileSync } from 'node:child_process';
@@ -12,6 +12,13 @@ const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const twoCores = cpus().length >= 2;
+
+/** The `p`th percentile of `xs` (nearest rank), NaN when there are none. */
+export function percentile(xs, p) {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
 
 /** wrk's latency (`850.00us`, `1.20ms`, `2.00s`) in milliseconds. */
 function millis(text) {

@@ -11,17 +11,13 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 import { startServer } from '../support/server.mjs';
+import { percentile } from './load.mjs';
 import { accountOnOneDevice } from './accounts.mjs';
 
 const SECONDS = Number(process.env.BENCH_OVERLOAD_SECONDS || 10);
 const EMAIL = 'overload@example.com';
 const PASSWORD = 'violet tractor sings at dawn';
 
-const pct = (xs, p) => {
-  if (xs.length === 0) return NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 
 const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json', ...(process.env.CIAM_HASHING_QUEUE ? { CIAM_HASHING_QUEUE: process.env.CIAM_HASHING_QUEUE } : {}) } });
 try {
@@ -70,11 +66,11 @@ try {
     '',
     '| load | sign-ins | admitted/s | p50 (ms) | p99 (ms) | shed (503) | shed p99 (ms) | other |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    `| one at a time | ${unloaded.length} | | ${pct(unloaded, 50).toFixed(1)} | ${pct(unloaded, 99).toFixed(1)} | | | |`,
+    `| one at a time | ${unloaded.length} | | ${percentile(unloaded, 50).toFixed(1)} | ${percentile(unloaded, 99).toFixed(1)} | | | |`,
     `| ${slots} at once (sustainable) | ${sustained} | ${rate.toFixed(1)} | | | | | |`,
-    `| open, ${(2 * rate).toFixed(0)}/s (twice that) | ${offered} | ${(admitted.length / took).toFixed(1)} | ${pct(admitted, 50).toFixed(1)} | ${pct(admitted, 99).toFixed(1)} | ${shed.length} | ${pct(shed, 99).toFixed(1)} | ${other.length} |`,
+    `| open, ${(2 * rate).toFixed(0)}/s (twice that) | ${offered} | ${(admitted.length / took).toFixed(1)} | ${percentile(admitted, 50).toFixed(1)} | ${percentile(admitted, 99).toFixed(1)} | ${shed.length} | ${percentile(shed, 99).toFixed(1)} | ${other.length} |`,
     '',
-    `Admitted p99 under twice the sustainable rate: ${(pct(admitted, 99) / pct(unloaded, 99)).toFixed(2)} × the unloaded p99 (target: at most 2).`,
+    `Admitted p99 under twice the sustainable rate: ${(percentile(admitted, 99) / percentile(unloaded, 99)).toFixed(2)} × the unloaded p99 (target: at most 2).`,
   ].join('\n');
   console.log(table);
   if (other.length > 0) console.log(`other answers: ${[...new Set(other.map((a) => a.status))].join(', ')}`);

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 
 import { startServer } from '../support/server.mjs';
+import { percentile } from './load.mjs';
 import { accountOnOneDevice } from './accounts.mjs';
 
 const PER_ROUND = Number(process.env.BENCH_SIGN_INS || 100);
@@ -35,12 +36,8 @@ try {
     }
   }
 
-  const pct = (xs, p) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-  };
-  const row = (mode) => `| risk engine ${mode} | ${times[mode].length} | ${pct(times[mode], 50).toFixed(2)} | ${pct(times[mode], 99).toFixed(2)} |`;
-  const cost = pct(times.on, 50) - pct(times.off, 50);
+  const row = (mode) => `| risk engine ${mode} | ${times[mode].length} | ${percentile(times[mode], 50).toFixed(2)} | ${percentile(times[mode], 99).toFixed(2)} |`;
+  const cost = percentile(times.on, 50) - percentile(times.off, 50);
   const table = [
     `Password sign-in, sequential, one usual device (${cpus().length} cores, ${new Date().toISOString().slice(0, 10)})`,
     '',
@@ -49,7 +46,7 @@ try {
     row('on'),
     row('off'),
     '',
-    `The engine adds ${cost.toFixed(2)} ms at p50 (${((100 * cost) / pct(times.off, 50)).toFixed(1)}%).`,
+    `The engine adds ${cost.toFixed(2)} ms at p50 (${((100 * cost) / percentile(times.off, 50)).toFixed(1)}%).`,
   ].join('\n');
   console.log(table);
   if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT, `${table}\n`);

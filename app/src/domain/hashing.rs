@@ -209,10 +209,6 @@ impl PasswordHasher {
     }
 }
 
-fn argon(algorithm: Algorithm, version: Version, params: Params) -> Argon2<'static> {
-    Argon2::new(algorithm, version, params)
-}
-
 /// A fresh argon2id hash of `password` in the PHC string format, worked out in `memory`.
 fn hash_into(params: &Params, password: &str, memory: &mut [Block]) -> anyhow::Result<String> {
     let failed = |e: &dyn std::fmt::Display| anyhow::anyhow!("hashing failed: {e}");
@@ -223,7 +219,7 @@ fn hash_into(params: &Params, password: &str, memory: &mut [Block]) -> anyhow::R
         .decode_b64(&mut salt_bytes)
         .map_err(|e| failed(&e))?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    argon(Algorithm::Argon2id, Version::V0x13, params.clone())
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
         .hash_password_into_with_memory(password.as_bytes(), raw_salt, &mut out, memory)
         .map_err(|e| failed(&e))?;
     let hash = PasswordHash {
@@ -269,7 +265,7 @@ fn verify_into(
         own = vec![Block::default(); params.block_count()];
         &mut own[..]
     };
-    argon(algorithm, version, params)
+    Argon2::new(algorithm, version, params)
         .hash_password_into_with_memory(password.as_bytes(), raw_salt, &mut out, memory)
         .map_err(|e| unreadable(&e))?;
     let computed = Output::new(&out).map_err(|e| unreadable(&e))?;
@@ -322,7 +318,7 @@ mod tests {
     async fn hashes_made_here_and_by_the_argon2_crate_check_each_other() {
         let hasher = PasswordHasher::new(1).unwrap();
         let ours = hasher.hash(&new_password()).await.unwrap();
-        let stock = argon(Algorithm::Argon2id, Version::V0x13, hasher.params.clone());
+        let stock = Argon2::new(Algorithm::Argon2id, Version::V0x13, hasher.params.clone());
         let parsed = PasswordHash::new(&ours).unwrap();
         assert!(stock.verify_password(PHRASE.as_bytes(), &parsed).is_ok());
         assert!(stock.verify_password(b"violet tractor", &parsed).is_err());

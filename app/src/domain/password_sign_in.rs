@@ -39,10 +39,14 @@ pub async fn sign_in(
     password: &Password,
     proof: &str,
 ) -> Result<Uuid, AccountError> {
-    // Shed before any database work when the hashing is saturated.
-    if state.passwords.saturated() {
+    // An overload is shed, and counted, before any database work when the hashing is
+    // saturated, or when the hash itself is refused.
+    let shed = || {
         measures::sign_in(Method::Password, SignInOutcome::Shed);
-        return Err(AccountError::Busy);
+        AccountError::Busy
+    };
+    if state.passwords.saturated() {
+        return Err(shed());
     }
     let account_key = throttle::account_key(email.as_str());
     let mut keys = vec![account_key.clone()];
@@ -61,14 +65,14 @@ pub async fn sign_in(
 
     let user = users::find_by_email(&state.db, email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let verification = match state.passwords.verify(password, stored).await {
-        Ok(verification) => verification,
-        Err(HashingError::Busy) => {
-            measures::sign_in(Method::Password, SignInOutcome::Shed);
-            return Err(AccountError::Busy);
-        }
-        Err(HashingError::Failed(e)) => return Err(e.into()),
-    };
+    let verification = state
+        .passwords
+        .verify(password, stored)
+        .await
+        .map_err(|e| match e {
+            HashingError::Busy => shed(),
+            failed => failed.into(),
+        })?;
     let user = match (user, verification) {
         (Some(user), Verification::Match | Verification::MatchNeedsRehash) => user,
         (user, _) => {

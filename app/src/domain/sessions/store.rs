@@ -3,7 +3,6 @@
 //! the keys a request changed.
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use sqlx::{PgExecutor, PgPool};
 use time::OffsetDateTime;
 use tower_sessions::{
@@ -14,6 +13,7 @@ use uuid::Uuid;
 
 use super::USER_KEY;
 use crate::domain::privacy::{Erasure, Export, Table};
+use crate::domain::tokens::token_hash;
 
 /// Stores sessions in the `sessions` table. `save` only updates rows that exist, so a session
 /// ended elsewhere (sign-out everywhere, password reset) is never written back by a request
@@ -33,10 +33,14 @@ impl PgSessionStore {
     }
 }
 
-/// The row's key for session `id`: the SHA-256 of the cookie's value, in hex. Whoever reads the
-/// table (a backup, a replica, an injection elsewhere) learns no cookie that signs anyone in.
+/// The row's key for session `id`: the cookie's value digested as every secret the database
+/// keeps is (`tokens::token_hash`, SHA-256), in hex. Whoever reads the table (a backup, a
+/// replica, an injection elsewhere) learns no cookie that signs anyone in.
 fn key(id: &Id) -> String {
-    format!("{:x}", Sha256::digest(id.to_string().as_bytes()))
+    token_hash(&id.to_string())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
