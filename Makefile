@@ -12,7 +12,7 @@ ADMIN_EMAIL ?= admin@example.com
 SERVER_DEBUG := $(CARGO_TARGET_DIR)/debug/server
 SERVER_RELEASE := $(CARGO_TARGET_DIR)/release/server
 
-.PHONY: setup run build test test-rust test-e2e test-scim lint bench
+.PHONY: setup run build cluster test test-rust test-e2e test-scim test-cluster faults lint bench
 
 ## Installs the build tools that are missing and makes sure Postgres runs.
 setup:
@@ -28,8 +28,17 @@ run: setup build
 build:
 	cargo leptos build --release
 
-## Unit, database and HTTP tests, then the browser journeys and the SCIM compliance checks.
-test: test-rust test-e2e test-scim
+## Three server processes over the same database behind HAProxy (round robin, no sticky
+## sessions) on http://localhost:3000, the nodes on 3001-3003, with a first admin; Ctrl-C stops.
+cluster: setup build
+	@.ci/tools.sh cluster
+	$(SERVER_RELEASE) migrate
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) LEPTOS_SITE_ROOT=$(CURDIR)/target/site \
+		DATABASE_URL=$(DATABASE_URL) ADMIN_EMAIL=$(ADMIN_EMAIL) node cluster/run.mjs
+
+## Unit, database and HTTP tests, then the browser journeys, the SCIM compliance checks and
+## the three-node cluster.
+test: test-rust test-e2e test-scim test-cluster
 
 test-rust:
 	@.ci/tools.sh
@@ -44,6 +53,24 @@ test-e2e:
 	LEPTOS_SITE_ROOT=target/site-test cargo leptos build
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_DEBUG) LEPTOS_SITE_ROOT=$(CURDIR)/target/site-test \
 		DATABASE_URL=$(TEST_DATABASE_URL) npm test
+
+## Three nodes behind HAProxy, each suite on a fresh database: sessions and lockouts shared,
+## every outbox delivered exactly once, in-memory copies changed everywhere at once.
+test-cluster:
+	@.ci/tools.sh cluster
+	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
+	cargo build -p server
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_DEBUG) LEPTOS_SITE_ROOT=$(CURDIR)/target/site-test \
+		DATABASE_URL=$(TEST_DATABASE_URL) node --test --test-concurrency=1 cluster/ faults/
+
+## The faults alone (end2end/faults, also run by test-cluster): each under steady load, then a
+## reconciler compares what the clients were told with what the database holds.
+faults:
+	@.ci/tools.sh cluster
+	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
+	cargo build -p server
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_DEBUG) LEPTOS_SITE_ROOT=$(CURDIR)/target/site-test \
+		DATABASE_URL=$(TEST_DATABASE_URL) node --test --test-concurrency=1 faults/
 
 lint:
 	@.ci/tools.sh

@@ -3,8 +3,8 @@
 # the wasm-bindgen CLI matching Cargo.lock, and (for release builds) binaryen's wasm-opt
 # under $HOME/.cache/ciam-tools (the Makefile puts it on PATH).
 # With "test" as argument also what the browser tests need: Debian's Chromium and the
-# end2end npm packages, and the SCIM compliance checker (alone with "scim"); with "bench"
-# those and wrk. Safe to repeat: each step is skipped when already done.
+# end2end npm packages, HAProxy for the cluster, and the SCIM compliance checker (alone with
+# "scim"); with "bench" those and wrk; with "cluster" HAProxy and the npm packages. Safe to repeat: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,14 @@ fi
 
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
   command -v chromium >/dev/null || apt_install chromium
+fi
+
+# The cluster (`make cluster`, and its tests in `make test`) runs behind Debian's HAProxy.
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "cluster" ]; then
+  [ -x /usr/sbin/haproxy ] || apt_install haproxy
+fi
+
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ] || [ "${1:-}" = "cluster" ]; then
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
     (cd end2end && npm ci --no-audit --no-fund)
   fi

@@ -28,12 +28,89 @@ async function psql(sql) {
   await run('psql', ['-d', adminUrl, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
 }
 
-async function freePort() {
+export async function freePort() {
   const probe = createServer();
   await new Promise((r, j) => probe.once('error', j).listen(0, '127.0.0.1', r));
   const { port } = probe.address();
   await new Promise((r) => probe.close(r));
   return port;
+}
+
+/**
+ * Creates a new empty database on the Postgres server of `DATABASE_URL`.
+ * @returns {Promise<{database: string, databaseUrl: string, drop: () => Promise<void>, dropNow: () => void}>}
+ */
+export async function createDatabase() {
+  const database = `ciam_e2e_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await psql(`create database ${database}`);
+  return {
+    database,
+    databaseUrl: urlFor(database),
+    drop: () =>
+      psql(`drop database if exists ${database} with (force)`).catch((e) => console.error(`dropping ${database}:`, e.message)),
+    // For process exit handlers, where nothing can be awaited.
+    dropNow: () => {
+      try {
+        execFileSync('psql', ['-d', adminUrl, '-qc', `drop database if exists ${database} with (force)`], { stdio: 'ignore' });
+      } catch {
+        // best effort
+      }
+    },
+  };
+}
+
+/**
+ * Spawns `server serve` on `port` with `env` (merged over this process's environment) and waits
+ * until it answers `/readyz`. `stop()` ends it with SIGTERM (SIGKILL after 5 s), `kill()` with
+ * SIGKILL at once; `exited` resolves with how it ended.
+ */
+export async function spawnServer({ port, env, cwd, readyTimeout = 60_000, name = 'server' }) {
+  let output = '';
+  const child = spawn(serverBin, ['serve'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
+
+  async function stop() {
+    process.off('exit', onExit);
+    if (running()) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+
+  async function kill() {
+    process.off('exit', onExit);
+    if (running()) child.kill('SIGKILL');
+    await exited;
+  }
+
+  const deadline = Date.now() + readyTimeout;
+  let early = null;
+  exited.then((e) => (early = e));
+  for (;;) {
+    if (early) {
+      await stop();
+      throw new Error(`${name} exited before it was ready (${JSON.stringify(early)}):\n${output}`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${name} not ready after ${readyTimeout} ms:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { pid: child.pid, url: `http://127.0.0.1:${port}`, log: () => output, stop, kill, exited };
 }
 
 /**
@@ -45,14 +122,12 @@ async function freePort() {
  *   stop: () => Promise<void>, cli: (args: string[]) => Promise<string>, sql: (statement: string) => Promise<string>}>}
  */
 export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEnv = {} } = {}) {
-  const database = `ciam_e2e_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await psql(`create database ${database}`);
+  const db = await createDatabase();
   const cwd = await mkdtemp(join(tmpdir(), 'ciam-e2e-'));
   const port = await freePort();
   const baseURL = `http://localhost:${port}`;
   const env = {
-    ...process.env,
-    DATABASE_URL: urlFor(database),
+    DATABASE_URL: db.databaseUrl,
     CIAM_LISTEN: `127.0.0.1:${port}`,
     CIAM_PUBLIC_URL: baseURL,
     LEPTOS_SITE_ROOT: siteRoot,
@@ -60,74 +135,51 @@ export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEn
   if (smtpUrl) env.CIAM_SMTP_URL = smtpUrl;
   Object.assign(env, extraEnv);
 
-  let output = '';
-  const child = spawn(serverBin, ['serve'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  let stopped = false;
-
-  // If the test process ends without stop() (a crash, Ctrl-C), leave no server or database behind.
+  // If the test process ends without stop() (a crash, Ctrl-C), leave no database behind.
   const onExit = () => {
-    if (stopped) return;
-    child.kill('SIGKILL');
-    try {
-      execFileSync('psql', ['-d', adminUrl, '-qc', `drop database if exists ${database} with (force)`], { stdio: 'ignore' });
-    } catch {
-      // best effort
-    }
+    db.dropNow();
     rmSync(cwd, { recursive: true, force: true });
   };
   process.once('exit', onExit);
+  const cleanUp = async () => {
+    process.off('exit', onExit);
+    await db.drop();
+    await rm(cwd, { recursive: true, force: true });
+  };
 
+  let node;
+  try {
+    node = await spawnServer({ port, env, cwd, readyTimeout });
+  } catch (e) {
+    await cleanUp();
+    throw e;
+  }
+  let stopped = false;
   async function stop() {
     if (stopped) return;
     stopped = true;
-    process.off('exit', onExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await psql(`drop database if exists ${database} with (force)`).catch((e) => console.error(`dropping ${database}:`, e.message));
-    await rm(cwd, { recursive: true, force: true });
+    await node.stop();
+    await cleanUp();
   }
 
-  const deadline = Date.now() + readyTimeout;
-  let early = null;
-  exited.then((e) => (early = e));
-  for (;;) {
-    if (early) {
-      await stop();
-      throw new Error(`server exited before it was ready (${JSON.stringify(early)}):\n${output}`);
-    }
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`server not ready after ${readyTimeout} ms:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { cli, sql } = commandsFor(env, cwd);
+  return { baseURL, port, database: db.database, databaseUrl: db.databaseUrl, pid: node.pid, log: node.log, stop, cli, sql };
+}
 
-  /** Runs a `server` command (e.g. `['settings', 'set', 'sms_enabled', 'on']`) on this database. */
-  async function cli(args) {
-    const { stdout } = await run(serverBin, args, { cwd, env });
-    return stdout;
-  }
-
-  /** Runs `statement` on the server's database; returns what it printed (unaligned, no headers). */
-  async function sql(statement) {
-    const { stdout } = await run('psql', ['-d', env.DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-tAqc', statement]);
-    return stdout.trim();
-  }
-
-  return { baseURL, port, database, databaseUrl: env.DATABASE_URL, pid: child.pid, log: () => output, stop, cli, sql };
+/** `cli` runs a `server` command (e.g. `['settings', 'set', 'sms_enabled', 'on']`) with `env`;
+ * `sql` runs a statement on `env.DATABASE_URL` and returns what it printed (unaligned, no headers). */
+export function commandsFor(env, cwd) {
+  const fullEnv = { ...process.env, ...env };
+  return {
+    async cli(args) {
+      const { stdout } = await run(serverBin, args, { cwd, env: fullEnv });
+      return stdout;
+    },
+    async sql(statement) {
+      const { stdout } = await run('psql', ['-d', env.DATABASE_URL, '-v', 'ON_ERROR_STOP=1', '-tAqc', statement]);
+      return stdout.trim();
+    },
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ function summarize(envelope, parsed) {
     from: parsed.from?.text ?? '',
     to: (envelope.rcptTo ?? []).map((r) => r.address.toLowerCase()),
     subject: parsed.subject ?? '',
+    messageId: parsed.messageId ?? '',
     text: parsed.text ?? '',
     html: typeof parsed.html === 'string' ? parsed.html : '',
     receivedAt: Date.now(),

@@ -1,6 +1,7 @@
 //! Keeps every node's signing keys current: rotates them when they reach their age (any node
-//! may; the database serialises it) and reloads the key ring every minute, so a rotation made
-//! by another node or by `server keys rotate` is picked up without a restart.
+//! may; the database serialises it) and reloads the key ring every minute. A rotation made by
+//! another node or by `server keys rotate` reaches every node at once through its change notice
+//! (`workers::notices`); the minutely reload catches one missed while the notices were down.
 
 use std::time::Duration;
 

@@ -123,24 +123,19 @@ pub async fn run(sender: LogoutSender, wake: Arc<Notify>, shutdown: watch::Recei
     outbox::run("logout", wake, shutdown, || deliver_due(&sender)).await;
 }
 
-/// Posts up to 20 due notices; returns how many were attempted. Notices older than a day are
-/// abandoned.
+/// Posts up to [`outbox::ROUND`] due notices, each claimed, posted and recorded on its own;
+/// returns how many were attempted. Notices older than a day are abandoned.
 pub async fn deliver_due(sender: &LogoutSender) -> anyhow::Result<usize> {
     outbox::abandon_expired(&sender.db, Outbox::Logout).await?;
-    let mut tx = sender.db.begin().await?;
-    let due: Vec<Pending> = sqlx::query_as(
-        "SELECT o.id, o.client_id, o.uri, o.sub, o.sid, c.id_token_alg, c.sector_identifier,
-                o.attempts
-         FROM logout_outbox o JOIN oauth_clients c ON c.id = o.client_id
-         WHERE o.delivered_at IS NULL AND o.abandoned_at IS NULL AND o.next_attempt_at <= now()
-         ORDER BY o.id LIMIT 20 FOR UPDATE OF o SKIP LOCKED",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for notice in &due {
-        let result = sender.post(notice).await;
+    let mut attempted = 0;
+    while attempted < outbox::ROUND {
+        let Some(notice) = claim(&sender.db).await? else {
+            break;
+        };
+        attempted += 1;
+        let result = sender.post(&notice).await;
         outbox::record_attempt(
-            &mut tx,
+            &sender.db,
             Outbox::Logout,
             notice.id,
             notice.attempts,
@@ -149,6 +144,24 @@ pub async fn deliver_due(sender: &LogoutSender) -> anyhow::Result<usize> {
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(due.len())
+    Ok(attempted)
+}
+
+/// Claims the oldest due notice for [`outbox::LEASE`], with what signing it needs of its app.
+async fn claim(db: &PgPool) -> sqlx::Result<Option<Pending>> {
+    sqlx::query_as(
+        "WITH due AS (
+             SELECT id FROM logout_outbox
+             WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE logout_outbox o SET next_attempt_at = now() + make_interval(secs => $1)
+         FROM due, oauth_clients c
+         WHERE o.id = due.id AND c.id = o.client_id
+         RETURNING o.id, o.client_id, o.uri, o.sub, o.sid, c.id_token_alg, c.sector_identifier,
+                   o.attempts",
+    )
+    .bind(outbox::LEASE.as_secs_f64())
+    .fetch_optional(db)
+    .await
 }

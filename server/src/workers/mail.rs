@@ -1,5 +1,6 @@
-//! Delivers the mail outbox: claims due messages with `FOR UPDATE SKIP LOCKED` (so any number of
-//! nodes can run it), sends them through lettre, and retries failures with exponential backoff.
+//! Delivers the mail outbox: claims one due message at a time for a lease (`FOR UPDATE SKIP
+//! LOCKED`, so any number of nodes can run it), sends it through lettre, records the outcome at
+//! once, and retries failures with exponential backoff.
 
 use std::time::Duration;
 
@@ -49,6 +50,7 @@ struct Pending {
     /// The brand's sender name, shown with the configured address.
     sender_name: Option<String>,
     attempts: i32,
+    created_at: time::OffsetDateTime,
 }
 
 /// The delivery loop; returns when `shutdown` turns true.
@@ -65,47 +67,54 @@ pub async fn run(
     .await;
 }
 
-/// Sends up to 20 due messages; returns how many were attempted.
+/// Sends up to [`outbox::ROUND`] due messages, each claimed, sent and recorded on its own;
+/// returns how many were attempted.
 pub async fn deliver_due(
     db: &PgPool,
     transport: &MailTransport,
     from: &Mailbox,
 ) -> anyhow::Result<usize> {
-    let mut tx = db.begin().await?;
-    let due: Vec<Pending> = sqlx::query_as(
-        "SELECT id, kind, recipient, subject, body_text, sender_name, attempts FROM mail_outbox
-         WHERE delivered_at IS NULL AND next_attempt_at <= now() AND body_text IS NOT NULL
-         ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
     let delivered = match transport {
         MailTransport::Smtp(_) => Delivered::ForgetText,
         MailTransport::Console => Delivered::KeepForOutboxPage,
     };
-    for mail in &due {
-        let result = send(transport, from, mail).await;
-        outbox::record_attempt(
-            &mut tx,
-            Outbox::Mail,
-            mail.id,
-            mail.attempts,
-            &result,
-            delivered,
+    let mut attempted = 0;
+    while attempted < outbox::ROUND {
+        let Some(mail) = claim(db).await? else {
+            break;
+        };
+        attempted += 1;
+        let result = send(transport, from, &mail).await;
+        outbox::record_attempt(db, Outbox::Mail, mail.id, mail.attempts, &result, delivered)
+            .await?;
+        // The last message to an erased person leaves no address behind once it is delivered.
+        sqlx::query(
+            "DELETE FROM mail_outbox WHERE id = $1 AND kind = $2 AND delivered_at IS NOT NULL",
         )
+        .bind(mail.id)
+        .bind(app::domain::mail::ERASED_KIND)
+        .execute(db)
         .await?;
     }
-    // The last message to an erased person leaves no address behind once it is delivered.
-    let ids: Vec<i64> = due.iter().map(|m| m.id).collect();
-    sqlx::query(
-        "DELETE FROM mail_outbox WHERE id = ANY($1) AND kind = $2 AND delivered_at IS NOT NULL",
+    Ok(attempted)
+}
+
+/// Claims the oldest due message for [`outbox::LEASE`].
+async fn claim(db: &PgPool) -> sqlx::Result<Option<Pending>> {
+    sqlx::query_as(
+        "WITH due AS (
+             SELECT id FROM mail_outbox
+             WHERE delivered_at IS NULL AND next_attempt_at <= now() AND body_text IS NOT NULL
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE mail_outbox m SET next_attempt_at = now() + make_interval(secs => $1)
+         FROM due WHERE m.id = due.id
+         RETURNING m.id, m.kind, m.recipient, m.subject, m.body_text, m.sender_name, m.attempts,
+                   m.created_at",
     )
-    .bind(&ids)
-    .bind(app::domain::mail::ERASED_KIND)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(due.len())
+    .bind(outbox::LEASE.as_secs_f64())
+    .fetch_optional(db)
+    .await
 }
 
 async fn send(transport: &MailTransport, from: &Mailbox, mail: &Pending) -> anyhow::Result<()> {
@@ -127,7 +136,16 @@ async fn send(transport: &MailTransport, from: &Mailbox, mail: &Pending) -> anyh
                 Some(name) => Mailbox::new(Some(name.clone()), from.email.clone()),
                 None => from.clone(),
             };
+            // The same id on every attempt: a message sent again after a crash (see
+            // `outbox::LEASE`) is the same message to the recipient's mail system.
+            let message_id = format!(
+                "<outbox.{}.{}@{}>",
+                mail.id,
+                mail.created_at.unix_timestamp_nanos() / 1000,
+                from.email.domain()
+            );
             let message = Message::builder()
+                .message_id(Some(message_id))
                 .from(from)
                 .to(to)
                 .subject(&mail.subject)
@@ -155,6 +173,7 @@ mod tests {
                 .into(),
             sender_name: None,
             attempts: 0,
+            created_at: time::OffsetDateTime::now_utc(),
         };
         let from: Mailbox = "Keyhaven <no-reply@example.com>".parse().unwrap();
         let logged = super::super::logged_while(send(&MailTransport::Console, &from, &mail));

@@ -1,7 +1,7 @@
 //! Listens for the change notices that keep this node's in-memory copies true: registered
 //! clients (`oauth_clients_changed`), people's claims (`user_changed`), revoked access tokens
-//! (`access_token_revoked`) and apps' policies with the decisions made by them
-//! (`app_policies_changed`). While the connection is down none of them is used: the caches are
+//! (`access_token_revoked`), apps' policies with the decisions made by them
+//! (`app_policies_changed`) and the published signing keys (`signing_keys_changed`). While the connection is down none of them is used: the caches are
 //! off and empty, and the revocation mirror is dropped until it is loaded again.
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use app::{
     domain::{
         directory::policies,
-        oidc::{client_cache, person_cache, revoked},
+        oidc::{client_cache, keys, person_cache, revoked},
     },
     state::AppState,
 };
@@ -41,6 +41,14 @@ fn off(state: &AppState) {
     state.revoked.drop_mirror();
 }
 
+/// Loads the published signing keys again; a failure leaves the ring as it was, and the
+/// minutely reload in `workers::keys` tries again.
+async fn reload_keys(state: &AppState) {
+    if let Err(e) = state.keys.reload(&state.db, &state.key_secrets).await {
+        tracing::error!(error = %e, "reloading the signing keys after a change failed");
+    }
+}
+
 /// Listens until shutdown (`Ok`) or until the connection fails or was lost (`Err`).
 async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx::Result<()> {
     let mut listener = PgListener::connect_with(&state.db).await?;
@@ -50,6 +58,7 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
             person_cache::CHANNEL,
             revoked::CHANNEL,
             policies::CHANNEL,
+            keys::CHANNEL,
         ])
         .await?;
     // Listening first, then loading: a revocation committed in between arrives as a notice.
@@ -58,6 +67,8 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
     state.policies.set_listening(true);
     state.decisions.set_listening(true);
     state.revoked.load(&state.db).await?;
+    // A rotation missed while the connection was down.
+    reload_keys(state).await;
     loop {
         tokio::select! {
             notice = listener.try_recv() => {
@@ -72,6 +83,7 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
                         state.policies.clear();
                         state.decisions.clear();
                     }
+                    keys::CHANNEL => reload_keys(state).await,
                     // The guard records the revocation; only a malformed notice gets in.
                     revoked::CHANNEL if !state.revoked.add_notice(notice.payload()) => {
                         // The mirror would be incomplete: start over from the table.

@@ -4,7 +4,7 @@
 
 use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
 
-use sqlx::{PgConnection, PgPool, Postgres};
+use sqlx::{PgPool, Postgres};
 use tokio::sync::{watch, Notify};
 
 /// The outbox tables (named here, never taken from input).
@@ -43,6 +43,15 @@ pub enum Delivered {
     /// Development delivery: the outbox page is where it is read, so it stays until purged.
     KeepForOutboxPage,
 }
+
+/// How long a claimed row is left to the worker that claimed it: longer than one delivery may
+/// take (every sender gives up within 15 seconds). A node that dies mid-delivery leaves the row
+/// to the others after this; each row is claimed, sent and recorded on its own, so such a death
+/// can repeat at most the one message it was sending.
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// How many rows one round delivers, one after another, before it looks for a wake-up.
+pub const ROUND: usize = 20;
 
 /// How long to wait before retry `attempt` (1-based): 2^attempt seconds, at most an hour.
 pub fn backoff(attempt: i32) -> Duration {
@@ -91,11 +100,11 @@ pub async fn abandon_expired(db: &PgPool, outbox: Outbox) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Records one delivery attempt of row `id` (which had `attempts` before): delivered (its text
-/// forgotten unless `delivered` says to keep it), or to be retried after [`backoff`] with the
-/// error kept.
+/// Records one delivery attempt of row `id` (which had `attempts` before), at once and on its
+/// own: delivered (its text forgotten unless `delivered` says to keep it), or to be retried
+/// after [`backoff`] with the error kept (which ends the claim's lease).
 pub async fn record_attempt<Id>(
-    tx: &mut PgConnection,
+    db: &PgPool,
     outbox: Outbox,
     id: Id,
     attempts: i32,
@@ -117,7 +126,7 @@ where
                  last_error = NULL{forget} WHERE id = $1"
             ))
             .bind(id)
-            .execute(tx)
+            .execute(db)
             .await?;
         }
         Err(e) => {
@@ -131,7 +140,7 @@ where
             .bind(attempt)
             .bind(format!("{e:#}"))
             .bind(backoff(attempt).as_secs_f64())
-            .execute(tx)
+            .execute(db)
             .await?;
         }
     }

@@ -1,5 +1,5 @@
-//! Delivers the SMS outbox: claims due texts with `FOR UPDATE SKIP LOCKED`, hands them to the
-//! configured sender (the console in development, or an HTTP gateway), retries failures with
+//! Delivers the SMS outbox: claims one due text at a time for a lease (`FOR UPDATE SKIP
+//! LOCKED`), hands it to the configured sender (the console in development, or an HTTP gateway), retries failures with
 //! backoff, and gives a text up once the code it carries has expired.
 
 use std::{sync::Arc, time::Duration};
@@ -76,36 +76,42 @@ pub async fn run(
     outbox::run("SMS", wake, shutdown, || deliver_due(&db, &sender)).await;
 }
 
-/// Gives up expired texts, then sends up to 20 due ones; returns how many were attempted.
+/// Gives up expired texts, then sends up to [`outbox::ROUND`] due ones, each claimed, sent and
+/// recorded on its own; returns how many were attempted.
 pub async fn deliver_due(db: &PgPool, sender: &SmsSender) -> anyhow::Result<usize> {
     outbox::abandon_expired(db, Outbox::Sms).await?;
-    let mut tx = db.begin().await?;
-    let due: Vec<Pending> = sqlx::query_as(
-        "SELECT id, recipient, body, attempts FROM sms_outbox
-         WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()
-           AND body IS NOT NULL
-         ORDER BY created_at LIMIT 20 FOR UPDATE SKIP LOCKED",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
     let delivered = match sender {
         SmsSender::Console => Delivered::KeepForOutboxPage,
         _ => Delivered::ForgetText,
     };
-    for text in &due {
-        let result = send(sender, text).await;
-        outbox::record_attempt(
-            &mut tx,
-            Outbox::Sms,
-            text.id,
-            text.attempts,
-            &result,
-            delivered,
-        )
-        .await?;
+    let mut attempted = 0;
+    while attempted < outbox::ROUND {
+        let Some(text) = claim(db).await? else {
+            break;
+        };
+        attempted += 1;
+        let result = send(sender, &text).await;
+        outbox::record_attempt(db, Outbox::Sms, text.id, text.attempts, &result, delivered).await?;
     }
-    tx.commit().await?;
-    Ok(due.len())
+    Ok(attempted)
+}
+
+/// Claims the oldest due text for [`outbox::LEASE`].
+async fn claim(db: &PgPool) -> sqlx::Result<Option<Pending>> {
+    sqlx::query_as(
+        "WITH due AS (
+             SELECT id FROM sms_outbox
+             WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()
+               AND body IS NOT NULL
+             ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE sms_outbox t SET next_attempt_at = now() + make_interval(secs => $1)
+         FROM due WHERE t.id = due.id
+         RETURNING t.id, t.recipient, t.body, t.attempts",
+    )
+    .bind(outbox::LEASE.as_secs_f64())
+    .fetch_optional(db)
+    .await
 }
 
 async fn send(sender: &SmsSender, text: &Pending) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! The OpenID provider's signing keys at rest: made at first start (RS256, ES256, EdDSA; see
 //! `key_pairs`), sealed with their own secret box, rotated (next → current → previous →
 //! retired), and loaded into the node's [`KeyRing`] (see `jws`) whenever what is published
-//! changes.
+//! changes: a trigger sends [`CHANNEL`] on every change, and each node also looks every minute.
 
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
@@ -16,6 +16,9 @@ use crate::domain::{
     client::ClientInfo,
     secrets::SecretBox,
 };
+
+/// The notice a change to `signing_keys` sends (migration `signing_key_changes`).
+pub const CHANNEL: &str = "signing_keys_changed";
 
 async fn insert(
     conn: &mut PgConnection,
