@@ -23,10 +23,10 @@ function matches(pattern, value) {
 }
 
 /**
- * Starts the sink on 127.0.0.1 at a random port.
+ * Starts the sink on 127.0.0.1 at a random port, or at `port`.
  * @returns {Promise<{port: number, url: string, messages: object[], waitForMail: Function, stop: Function}>}
  */
-export async function startSmtpSink() {
+export async function startSmtpSink({ port: chosenPort = 0 } = {}) {
   const messages = [];
   const server = new SMTPServer({
     secure: false,
@@ -46,7 +46,7 @@ export async function startSmtpSink() {
   server.on('error', (err) => console.error('smtp sink:', err));
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(chosenPort, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

@@ -310,8 +310,19 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1").execute(&state.db).await {
-        Ok(_) => (StatusCode::OK, "ready"),
+    // A database that answers but cannot write (a replica, or read-only after a full disk)
+    // cannot serve sign-ins either.
+    let writable = sqlx::query_scalar::<_, bool>(
+        "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'",
+    )
+    .fetch_one(&state.db)
+    .await;
+    match writable {
+        Ok(true) => (StatusCode::OK, "ready"),
+        Ok(false) => {
+            tracing::warn!("the database is read-only");
+            (StatusCode::SERVICE_UNAVAILABLE, "database read-only")
+        }
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")

@@ -150,6 +150,10 @@ impl From<AccountError> for AppError {
                 AppError::Refused("That account no longer exists.".into())
             }
             AccountError::Busy => AppError::Busy,
+            AccountError::Unexpected(e) if crate::domain::error::database_unavailable(&e) => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                AppError::Unavailable
+            }
             AccountError::Unexpected(e) => {
                 tracing::error!(error = ?e, "request failed");
                 AppError::Internal

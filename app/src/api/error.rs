@@ -52,6 +52,10 @@ pub enum AppError {
     /// answer carries `Retry-After`).
     #[error("We are very busy right now. Please try again in a moment.")]
     Busy,
+    /// The database cannot be reached right now (a restart, a failover); the caller may retry
+    /// in a moment (the answer carries `Retry-After`).
+    #[error("The service is briefly unavailable. Please try again in a moment.")]
+    Unavailable,
     /// Something failed on our side; details are in the server log.
     #[error("An internal error occurred. Please try again.")]
     Internal,
@@ -92,7 +96,7 @@ impl AppError {
             Self::NotFound => 404,
             Self::Throttled { .. } | Self::ProofOfWork => 429,
             Self::Internal => 500,
-            Self::Busy => 503,
+            Self::Busy | Self::Unavailable => 503,
         }
     }
 }

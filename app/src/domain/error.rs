@@ -100,6 +100,47 @@ impl From<super::hashing::HashingError> for AccountError {
     }
 }
 
+/// What a session store error says when the database could not be reached (see
+/// [`database_unavailable`]); the store's errors carry only text.
+pub const SESSION_STORE_UNAVAILABLE: &str = "the session store's database is unavailable";
+
+/// Whether `e` means the database cannot serve right now, rather than a fault of ours: no
+/// connection within the pool's acquire timeout, a connection lost or refused, the server
+/// shutting down or starting up (SQLSTATE class 57P, 08), out of disk or memory (53), or
+/// read-only (25006). Such failures are answered with 503 and `Retry-After`.
+pub fn sqlx_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code.starts_with("53")
+                || code == "25006"
+        }),
+        _ => false,
+    }
+}
+
+/// Whether anything in `e`'s chain of causes is [`sqlx_unavailable`], or the session store
+/// saying so.
+pub fn database_unavailable(e: &anyhow::Error) -> bool {
+    use tower_sessions::{session, session_store};
+    e.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<sqlx::Error>() {
+            return sqlx_unavailable(e);
+        }
+        let store = match cause.downcast_ref::<session::Error>() {
+            Some(session::Error::Store(e)) => Some(e),
+            _ => cause.downcast_ref::<session_store::Error>(),
+        };
+        matches!(store, Some(session_store::Error::Backend(m)) if m == SESSION_STORE_UNAVAILABLE)
+    })
+}
+
 impl From<sqlx::Error> for AccountError {
     fn from(e: sqlx::Error) -> Self {
         Self::Unexpected(anyhow::Error::new(e).context("database operation failed"))
@@ -115,5 +156,31 @@ impl From<tower_sessions::session::Error> for AccountError {
 impl From<tower_sessions::session_store::Error> for AccountError {
     fn from(e: tower_sessions::session_store::Error) -> Self {
         Self::Unexpected(anyhow::Error::new(e).context("session store operation failed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_told_from_our_own_faults() {
+        let timed_out = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("loading");
+        assert!(database_unavailable(&timed_out));
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(database_unavailable(&anyhow::Error::new(sqlx::Error::Io(
+            refused
+        ))));
+        let store = tower_sessions::session::Error::Store(
+            tower_sessions::session_store::Error::Backend(SESSION_STORE_UNAVAILABLE.into()),
+        );
+        assert!(database_unavailable(
+            &anyhow::Error::new(store).context("session")
+        ));
+
+        let ours = anyhow::Error::new(sqlx::Error::RowNotFound).context("loading");
+        assert!(!database_unavailable(&ours));
+        let other = tower_sessions::session_store::Error::Backend("bad row".into());
+        assert!(!database_unavailable(&anyhow::Error::new(other)));
     }
 }

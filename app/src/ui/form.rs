@@ -136,6 +136,7 @@ pub fn form_message(i18n: I18n, error: &AppError) -> Option<String> {
         AppError::NotFound => tu_string!(i18n, common.error_not_found),
         AppError::Internal => tu_string!(i18n, common.error_internal),
         AppError::Busy => tu_string!(i18n, common.error_busy),
+        AppError::Unavailable => tu_string!(i18n, common.error_unavailable),
     };
     Some(fixed.to_owned())
 }

@@ -28,7 +28,7 @@ pub async fn api_error_status(request: Request, next: Next) -> Response {
         if let Ok(status) = StatusCode::from_u16(error.status_code()) {
             parts.status = status;
         }
-        if error == AppError::Busy {
+        if matches!(error, AppError::Busy | AppError::Unavailable) {
             parts.headers.insert(
                 http::header::RETRY_AFTER,
                 http::HeaderValue::from_static(RETRY_AFTER_SECS),

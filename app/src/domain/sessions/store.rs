@@ -47,6 +47,16 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// A database error as the store reports it: an unreachable database by the one text that
+/// `error::database_unavailable` recognises.
+fn database(e: sqlx::Error) -> session_store::Error {
+    if crate::domain::error::sqlx_unavailable(&e) {
+        session_store::Error::Backend(crate::domain::error::SESSION_STORE_UNAVAILABLE.into())
+    } else {
+        backend(e)
+    }
+}
+
 /// Where a loaded record keeps its data as loaded (see [`PgSessionStore`]).
 const LOADED_KEY: &str = "__as_loaded";
 
@@ -91,7 +101,7 @@ impl SessionStore for PgSessionStore {
             .bind(record.expiry_date)
             .execute(&self.db)
             .await
-            .map_err(backend)?;
+            .map_err(database)?;
             if inserted.rows_affected() == 1 {
                 return Ok(());
             }
@@ -113,7 +123,7 @@ impl SessionStore for PgSessionStore {
             .bind(record.expiry_date)
             .execute(&self.db)
             .await
-            .map_err(backend)?;
+            .map_err(database)?;
             return Ok(());
         };
         let removed: Vec<&String> = loaded.keys().filter(|k| !data.contains_key(*k)).collect();
@@ -136,7 +146,7 @@ impl SessionStore for PgSessionStore {
         .bind(USER_KEY)
         .execute(&self.db)
         .await
-        .map_err(backend)?;
+        .map_err(database)?;
         Ok(())
     }
 
@@ -147,7 +157,7 @@ impl SessionStore for PgSessionStore {
         .bind(key(id))
         .fetch_optional(&self.db)
         .await
-        .map_err(backend)?;
+        .map_err(database)?;
         row.map(|(data, expiry_date)| {
             let mut data: std::collections::HashMap<String, serde_json::Value> =
                 serde_json::from_value(data).map_err(backend)?;
@@ -169,7 +179,7 @@ impl SessionStore for PgSessionStore {
             .bind(key(id))
             .execute(&self.db)
             .await
-            .map_err(backend)?;
+            .map_err(database)?;
         Ok(())
     }
 }

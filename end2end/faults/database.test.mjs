@@ -1,0 +1,155 @@
+// The database failing under load, on a private Postgres of the test's own. Stopped and started
+// again: while it is down every request is answered with 503 (never a 500, and no later than
+// the pool's acquire timeout), readiness is red; once it is back the nodes recover by
+// themselves, and the reconciler finds every account a client was told exists, whole. Turned
+// read-only (as after a full disk): sign-ups get a clear 503, readiness is red, nothing is
+// half-written, and all is well again once it takes writes.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+
+import { startCluster } from '../cluster/cluster.mjs';
+import { browser, freshNetwork } from '../cluster/people.mjs';
+import { startPrivatePostgres } from './postgres.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const unique = () => `restart-${randomBytes(5).toString('hex')}@example.com`;
+/** The pool's acquire timeout (server/src/startup.rs), and a margin for the rest of the answer. */
+const ACQUIRE_TIMEOUT_MS = 5_000;
+const MARGIN_MS = 1_500;
+
+describe('the database failing under load', () => {
+  let postgres;
+  let cluster;
+
+  before(async () => {
+    postgres = await startPrivatePostgres();
+    cluster = await startCluster({ size: 2, databaseUrl: postgres.url });
+  });
+
+  after(async () => {
+    await cluster?.stop();
+    await postgres?.destroy();
+  });
+
+  test('503 while it is down, no hang past the timeout, recovery by itself, nothing lost', async () => {
+    const attempts = [];
+    let phase = 'up';
+    let running = true;
+    // Straight to the nodes, in turn: the balancer takes a node out once its readiness turns
+    // red, and answers 503 itself; what is tested here is each node's own answer.
+    let turn = 0;
+    async function signUps() {
+      while (running) {
+        turn += 1;
+        const node = cluster.nodes[turn % cluster.nodes.length].url;
+        const email = unique();
+        const attempt = { email, phase, status: null };
+        attempts.push(attempt);
+        const started = Date.now();
+        try {
+          const res = await browser(cluster, freshNetwork()).post(node, 'register', {
+            email, display_name: 'Restart Person', password: 'restart harness passphrase 42',
+            'consent[terms]': '1', 'consent[privacy]': '1',
+          });
+          attempt.body = (await res.text()).slice(0, 200);
+          attempt.status = res.status;
+          attempt.retryAfter = res.headers.get('retry-after');
+        } catch (e) {
+          attempt.status = `error: ${e.message}`;
+        }
+        attempt.took = Date.now() - started;
+        attempt.finished = Date.now();
+        if (attempt.status !== 200) await sleep(100);
+      }
+    }
+    const load = Array.from({ length: 3 }, signUps);
+    await sleep(1_500);
+    await postgres.stop();
+    phase = 'down';
+    await sleep(1_000);
+    const readiness = await fetch(`${cluster.nodes[0].url}/readyz`);
+    assert.equal(readiness.status, 503, 'readiness is red while the database is down');
+    await sleep(5_000);
+    phase = 'restarting';
+    const restartedAt = Date.now();
+    await postgres.start();
+    await sleep(3_000);
+    phase = 'back';
+    await sleep(3_000);
+    running = false;
+    await Promise.all(load);
+
+    const by = (p) => attempts.filter((a) => a.phase === p);
+    const summary = ['up', 'down', 'restarting', 'back'].map(
+      (p) => `${p}: ${by(p).length} (${[...new Set(by(p).map((a) => a.status))].join(', ')})`,
+    );
+    console.log(`sign-ups by phase: ${summary.join('; ')}`);
+    const slowest = Math.max(...attempts.map((a) => a.took));
+    console.log(`slowest answer: ${slowest} ms`);
+
+    const down = by('down');
+    assert.ok(down.length > 0);
+    // A request that waited for a connection may be served once Postgres is back, within the
+    // acquire timeout; every other answer while down is a 503 with Retry-After.
+    const servedLater = (a) => a.status === 200 && a.finished >= restartedAt;
+    const wrong = down.filter((a) => !servedLater(a) && (a.status !== 503 || a.retryAfter === null));
+    assert.deepEqual(wrong.map((a) => `${a.status} ${a.body}`), [], 'every answer while down is a 503 with Retry-After');
+    assert.ok(down.some((a) => a.status === 503), 'some answers came while it was down');
+    assert.ok(slowest <= ACQUIRE_TIMEOUT_MS + MARGIN_MS, `no answer waits past the acquire timeout (slowest ${slowest} ms)`);
+    assert.ok(by('back').length > 0 && by('back').every((a) => a.status === 200), 'every sign-up succeeds once it is back');
+    assert.equal((await fetch(`${cluster.nodes[0].url}/readyz`)).status, 200);
+
+    // The reconciler: told done means there, whole.
+    const emails = attempts.map((a) => a.email);
+    const made = (
+      await postgres.sql(
+        `SELECT u.email FROM users u WHERE u.email = ANY(ARRAY['${emails.join("','")}'])
+           AND (SELECT count(*) FROM consent_ledger c WHERE c.user_id = u.id) >= 2
+           AND EXISTS (SELECT 1 FROM mail_outbox m WHERE m.recipient = u.email)`,
+      )
+    ).split('\n');
+    const lost = attempts.filter((a) => a.status === 200 && !made.includes(a.email)).map((a) => a.email);
+    assert.deepEqual(lost, [], 'accounts the clients were told exist, whole');
+    const all = Number(
+      await postgres.sql(`SELECT count(*) FROM users WHERE email = ANY(ARRAY['${emails.join("','")}'])`),
+    );
+    assert.equal(all, made.filter(Boolean).length, 'no account without its consents or its mail');
+  });
+  test('read-only: a clear 503, readiness red, nothing half-written, then back to normal', async () => {
+    const node = cluster.nodes[0].url;
+    const signUp = async (email) => {
+      const res = await browser(cluster, freshNetwork()).post(node, 'register', {
+        email, display_name: 'Read Only', password: 'restart harness passphrase 42',
+        'consent[terms]': '1', 'consent[privacy]': '1',
+      });
+      return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
+    };
+    await postgres.sql('ALTER SYSTEM SET default_transaction_read_only = on');
+    await postgres.sql('SELECT pg_reload_conf()');
+    try {
+      // Reloading reaches every connection at its next statement.
+      await sleep(500);
+      assert.equal((await fetch(`${node}/readyz`)).status, 503, 'readiness is red while read-only');
+      const refused = [];
+      for (let i = 0; i < 3; i += 1) refused.push(unique());
+      for (const email of refused) {
+        const answer = await signUp(email);
+        assert.equal(answer.status, 503, `a sign-up while read-only: ${answer.status} ${answer.body}`);
+        assert.equal(answer.retryAfter, '1');
+        assert.match(answer.body, /Unavailable/);
+      }
+      await postgres.sql('ALTER SYSTEM RESET default_transaction_read_only');
+      await postgres.sql('SELECT pg_reload_conf()');
+      await sleep(500);
+      const none = await postgres.sql(`SELECT count(*) FROM users WHERE email = ANY(ARRAY['${refused.join("','")}'])`);
+      assert.equal(none, '0', 'nothing was written');
+    } finally {
+      await postgres.sql('ALTER SYSTEM RESET default_transaction_read_only').catch(() => {});
+      await postgres.sql('SELECT pg_reload_conf()').catch(() => {});
+    }
+    assert.equal((await fetch(`${node}/readyz`)).status, 200, 'ready again');
+    const email = unique();
+    assert.equal((await signUp(email)).status, 200, 'sign-ups work again');
+  });
+});
