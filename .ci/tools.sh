@@ -47,6 +47,8 @@ fi
 # The cluster (`make cluster`, and its tests in `make test`) runs behind Debian's HAProxy.
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "cluster" ]; then
   [ -x /usr/sbin/haproxy ] || apt_install haproxy
+  # The clock-skew fault runs a node under libfaketime.
+  [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || apt_install libfaketime
 fi
 
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ] || [ "${1:-}" = "cluster" ]; then

@@ -37,12 +37,12 @@ ${nodes.map((n) => `  server ${n.name} 127.0.0.1:${n.port} check inter 500ms fal
 /**
  * Starts `size` nodes over one new database behind HAProxy on a free port. Every node serves the
  * balancer's address as its public URL and believes the balancer's forwarding headers.
- * `env` is merged into every node's environment. By default a new database and free ports;
+ * `env` is merged into every node's environment, `nodeEnv[name]` into one's. By default a new database and free ports;
  * `databaseUrl`, `port` (the balancer's) and `firstNodePort` (then the next ones) choose.
  * @returns {Promise<{baseURL: string, nodes: object[], node: (name: string) => object, restart: (name: string) => Promise<object>,
  *   cli: Function, sql: Function, log: () => string, stop: () => Promise<void>}>}
  */
-export async function startCluster({ size = 3, env: extraEnv = {}, databaseUrl, port: chosenPort, firstNodePort } = {}) {
+export async function startCluster({ size = 3, env: extraEnv = {}, nodeEnv = {}, databaseUrl, port: chosenPort, firstNodePort } = {}) {
   const db = databaseUrl ? null : await createDatabase();
   const cwd = await mkdtemp(join(tmpdir(), 'ciam-cluster-'));
   const port = chosenPort ?? (await freePort());
@@ -69,7 +69,7 @@ export async function startCluster({ size = 3, env: extraEnv = {}, databaseUrl, 
   const nodes = [];
 
   async function launch(slot) {
-    const env = { ...shared, CIAM_LISTEN: `127.0.0.1:${slot.port}` };
+    const env = { ...shared, ...nodeEnv[slot.name], CIAM_LISTEN: `127.0.0.1:${slot.port}` };
     const process_ = await spawnServer({ port: slot.port, env, cwd, name: `node ${slot.name}` });
     return { ...slot, ...process_ };
   }

@@ -113,15 +113,16 @@ export async function discovery(to) {
 
 /**
  * Runs the authorization code flow (PKCE) for the first-party `app` in `person`'s signed-in
- * browser, starting at node `to`, and redeems the code at the balancer; returns the tokens.
+ * browser, starting at node `to`, and redeems the code at `redeemAt` (a node's URL; by default
+ * the balancer); returns the tokens.
  */
-export async function codeFlow(cluster, person, to, app) {
+export async function codeFlow(cluster, person, to, app, { redeemAt, scope = 'openid profile email' } = {}) {
   const meta = await discovery(cluster.baseURL);
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const query = new URLSearchParams({
     response_type: 'code', client_id: app.client_id, redirect_uri: app.redirect_uri,
-    scope: 'openid profile email', state: randomBytes(8).toString('hex'), nonce: randomBytes(8).toString('hex'),
+    scope, state: randomBytes(8).toString('hex'), nonce: randomBytes(8).toString('hex'),
     code_challenge: challenge, code_challenge_method: 'S256',
   });
   let res = await person.get(`${to}/oauth2/authorize?${query}`);
@@ -131,7 +132,7 @@ export async function codeFlow(cluster, person, to, app) {
     if (next.href.startsWith(app.redirect_uri)) {
       const code = next.searchParams.get('code');
       if (!code) throw new Error(`no code in ${next.href}`);
-      const tokens = await fetch(meta.token_endpoint, {
+      const tokens = await fetch(redeemAt ? `${redeemAt}/oauth2/token` : meta.token_endpoint, {
         method: 'POST',
         headers: {
           'Content-Type': 'application/x-www-form-urlencoded',

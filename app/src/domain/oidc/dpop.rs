@@ -125,8 +125,8 @@ pub fn fresh_nonce(key: &NonceKey) -> String {
     nonce_at(key, OffsetDateTime::now_utc().unix_timestamp())
 }
 
-/// Whether `nonce` was made with `key` in the window of `now` or the one before (the tag
-/// compared in constant time).
+/// Whether `nonce` was made with `key` in the window of `now` or the one before, or by a node
+/// whose clock is up to `MAX_SKEW_SECS` ahead (the tag compared in constant time).
 pub fn nonce_is_current(key: &NonceKey, nonce: &str, now: i64) -> bool {
     let Ok(bytes) = URL_SAFE_NO_PAD.decode(nonce) else {
         return false;
@@ -139,7 +139,10 @@ pub fn nonce_is_current(key: &NonceKey, nonce: &str, now: i64) -> bool {
         return false;
     };
     let current = window_of(now);
-    if window != current && window.checked_add(1) != Some(current) {
+    // Another node's clock may run ahead by as much skew as proofs are allowed: its nonce may
+    // already be of the next window.
+    let ahead = window_of(now + MAX_SKEW_SECS);
+    if window != current && window.checked_add(1) != Some(current) && window != ahead {
         return false;
     }
     key.mac(window).verify_slice(tag).is_ok()
@@ -286,6 +289,20 @@ mod tests {
             "not before its window"
         );
         assert_eq!(nonce_at(&key, now), nonce, "the same on every node");
+    }
+
+    #[test]
+    fn a_nonce_from_a_node_a_little_ahead_is_accepted_across_the_window_boundary() {
+        let key = NonceKey::derive(&[3; 32]);
+        let boundary = 1_800_000_000;
+        assert_eq!(boundary % NONCE_WINDOW_SECS, 0);
+        // A node 5 seconds ahead has crossed into the next window; this one has not.
+        let nonce = nonce_at(&key, boundary + 2);
+        assert!(nonce_is_current(&key, &nonce, boundary - 3));
+        assert!(
+            !nonce_is_current(&key, &nonce, boundary - MAX_SKEW_SECS - 1),
+            "not from further ahead than the skew allowed"
+        );
     }
 
     #[test]
