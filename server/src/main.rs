@@ -64,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::user::UserCommand,
     },
+    /// How fast this machine verifies passwords: the ceiling of the password sign-in.
+    Hashing {
+        #[command(subcommand)]
+        command: cli::hashing::HashingCommand,
+    },
     /// Add realistic demo customers (for demos and the benchmarks).
     Seed {
         /// How many.
@@ -126,12 +131,17 @@ async fn main() -> anyhow::Result<()> {
     };
     // Held to the end: dropping it sends the traces still queued.
     let _telemetry = telemetry::init(format)?;
+    let command = match cli.command.unwrap_or(Command::Serve) {
+        // Needs neither the configuration nor the database.
+        Command::Hashing { command } => return cli::hashing::run(command),
+        command => command,
+    };
     let config = Config::from_env()?;
     let db = startup::connect(&config.database_url).await?;
     startup::migrate(&db).await?;
     startup::check_master_key(&db, &config).await?;
     let state = startup::app_state(db.clone(), &config)?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
         Command::Migrate => println!("database is up to date"),
         Command::Admin { command } => cli::admin::run(&state, command).await?,
         Command::Settings { command } => cli::settings::run(&db, command).await?,
@@ -156,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
             format,
             dry_run,
         } => cli::import::run(&state, file, format, dry_run).await?,
+        Command::Hashing { .. } => {} // run above
         Command::Seed {
             customers,
             password,

@@ -38,6 +38,11 @@ pub enum HashingError {
     Failed(#[from] anyhow::Error),
 }
 
+/// The argon2id cost every password is hashed with (OWASP): memory in KiB, passes, lanes.
+pub const MEMORY_KIB: u32 = 19_456;
+pub const PASSES: u32 = 2;
+pub const LANES: u32 = 1;
+
 /// Hashes and verifies passwords (see the module's comment).
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -77,7 +82,7 @@ impl PasswordHasher {
     /// A hasher allowing `concurrency` hashes at once, and any number to wait (see
     /// [`Self::with_queue`]).
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
-        let params = Params::new(19_456, 2, 1, None)
+        let params = Params::new(MEMORY_KIB, PASSES, LANES, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let mut memory = vec![Block::default(); params.block_count()];
         let dummy_hash = hash_into(

@@ -10,6 +10,7 @@ pub mod client;
 pub mod client_update;
 pub mod consent;
 pub mod group;
+pub mod hashing;
 pub mod import;
 pub mod keys;
 pub mod policy;
