@@ -96,7 +96,9 @@ test-scim:
 ## (end2end/bench/decisions.mjs; target/bench-decisions.md), then the management API's reads
 ## per core (end2end/bench/management.mjs; target/bench-management.md), then the resident memory
 ## under sign-ins at 4 and 64 at once (end2end/bench/memory.mjs; target/bench-memory.md), then
-## sign-ins at twice the sustainable rate (end2end/bench/overload.mjs; target/bench-overload.md).
+## sign-ins at twice the sustainable rate (end2end/bench/overload.mjs; target/bench-overload.md),
+## then the whole password sign-in against a raw argon2id verify loop on one core
+## (end2end/bench/ceiling.mjs; target/bench-ceiling.md and .json).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -116,3 +118,6 @@ bench:
 		BENCH_OUT=$(CURDIR)/target/bench-memory.md node bench/memory.mjs
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-overload.md node bench/overload.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-ceiling.md BENCH_JSON=$(CURDIR)/target/bench-ceiling.json \
+		node bench/ceiling.mjs
