@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
 import { startCluster } from './cluster.mjs';
-import { browser, freshNetwork, sameDevice, signIn, signedUp, codeFlow } from './people.mjs';
+import { register, sameDevice, signIn, signedUp, codeFlow } from './people.mjs';
 import { startSmtpSink } from '../support/smtp-sink.mjs';
 import { startSmsGateway } from '../support/sms-gateway.mjs';
 
@@ -76,11 +76,7 @@ describe('outboxes across nodes: exactly once', () => {
     const emails = Array.from({ length: 12 }, unique);
     await Promise.all(
       emails.map(async (email) => {
-        const person = browser(cluster, freshNetwork());
-        const res = await person.post(cluster.baseURL, 'register', {
-          email, display_name: 'Cluster Person', password: 'cluster harness passphrase 42',
-          'consent[terms]': '1', 'consent[privacy]': '1',
-        });
+        const res = await register(cluster, cluster.baseURL, email);
         assert.equal(res.status, 200, await res.text());
       }),
     );
@@ -172,11 +168,7 @@ describe('outboxes across nodes: exactly once', () => {
     const emails = Array.from({ length: 12 }, unique);
     await Promise.all(
       emails.map(async (email) => {
-        const person = browser(cluster, freshNetwork());
-        const res = await person.post(cluster.baseURL, 'register', {
-          email, display_name: 'Cluster Person', password: 'cluster harness passphrase 42',
-          'consent[terms]': '1', 'consent[privacy]': '1',
-        });
+        const res = await register(cluster, cluster.baseURL, email);
         assert.equal(res.status, 200, await res.text());
       }),
     );

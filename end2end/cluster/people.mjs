@@ -74,15 +74,20 @@ export function freshNetwork() {
 
 export const PASSWORD = 'cluster harness passphrase 42';
 
+/** Posts a registration of `email` (the required terms accepted) to `to` from a fresh network. */
+export function register(cluster, to, email, person = browser(cluster, freshNetwork())) {
+  return person.post(to, 'register', {
+    email, display_name: 'Cluster Person', password: PASSWORD, 'consent[terms]': '1', 'consent[privacy]': '1',
+  });
+}
+
 /**
- * Registers `email` through `to` (the required terms accepted), marks the address proven and
- * signs in: returns the signed-in browser. Its device cookie is kept for later sign-ins.
+ * Registers `email` through `to`, marks the address proven and signs in: returns the
+ * signed-in browser. Its device cookie is kept for later sign-ins.
  */
 export async function signedUp(cluster, email, to = cluster.baseURL) {
   const person = browser(cluster, freshNetwork());
-  const registered = await person.post(to, 'register', {
-    email, display_name: 'Cluster Person', password: PASSWORD, 'consent[terms]': '1', 'consent[privacy]': '1',
-  });
+  const registered = await register(cluster, to, email, person);
   if (registered.status !== 200) throw new Error(`register: ${registered.status} ${await registered.text()}`);
   await cluster.sql(`UPDATE users SET email_verified_at = now() WHERE email = '${email}'`);
   await signIn(person, to, email);

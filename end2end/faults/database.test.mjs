@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { startCluster } from '../cluster/cluster.mjs';
-import { browser, freshNetwork } from '../cluster/people.mjs';
+import { register } from '../cluster/people.mjs';
 import { startPrivatePostgres } from './postgres.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -48,10 +48,7 @@ describe('the database failing under load', () => {
         attempts.push(attempt);
         const started = Date.now();
         try {
-          const res = await browser(cluster, freshNetwork()).post(node, 'register', {
-            email, display_name: 'Restart Person', password: 'restart harness passphrase 42',
-            'consent[terms]': '1', 'consent[privacy]': '1',
-          });
+          const res = await register(cluster, node, email);
           attempt.body = (await res.text()).slice(0, 200);
           attempt.status = res.status;
           attempt.retryAfter = res.headers.get('retry-after');
@@ -119,10 +116,7 @@ describe('the database failing under load', () => {
   test('read-only: a clear 503, readiness red, nothing half-written, then back to normal', async () => {
     const node = cluster.nodes[0].url;
     const signUp = async (email) => {
-      const res = await browser(cluster, freshNetwork()).post(node, 'register', {
-        email, display_name: 'Read Only', password: 'restart harness passphrase 42',
-        'consent[terms]': '1', 'consent[privacy]': '1',
-      });
+      const res = await register(cluster, node, email);
       return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
     };
     await postgres.sql('ALTER SYSTEM SET default_transaction_read_only = on');
