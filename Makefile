@@ -98,7 +98,9 @@ test-scim:
 ## under sign-ins at 4 and 64 at once (end2end/bench/memory.mjs; target/bench-memory.md), then
 ## sign-ins at twice the sustainable rate (end2end/bench/overload.mjs; target/bench-overload.md),
 ## then the whole password sign-in against a raw argon2id verify loop on one core
-## (end2end/bench/ceiling.mjs; target/bench-ceiling.md and .json).
+## (end2end/bench/ceiling.mjs; target/bench-ceiling.md and .json), then sign-in, refresh and
+## the console's search at 10k, 100k and 1M customers (end2end/bench/scale.mjs;
+## target/bench-scale.md and .json).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -121,3 +123,6 @@ bench:
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-ceiling.md BENCH_JSON=$(CURDIR)/target/bench-ceiling.json \
 		node bench/ceiling.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-scale.md BENCH_JSON=$(CURDIR)/target/bench-scale.json \
+		node bench/scale.mjs
