@@ -20,8 +20,10 @@ use crate::domain::{
     otp::CodeKey,
     passkeys,
     proof_of_work::ProofKey,
+    replica::Replica,
     risk::RiskSources,
     secrets::SecretBox,
+    settings::SettingsCache,
     social::upstream::Upstream,
 };
 
@@ -98,6 +100,10 @@ pub struct AppState {
     pub people: Arc<PersonCache>,
     /// Every live access token revocation, in memory while change notices arrive.
     pub revoked: Arc<RevokedTokens>,
+    /// The sign-in policy (`auth_settings`), in memory while change notices arrive.
+    pub auth_settings: Arc<SettingsCache>,
+    /// A streaming replica for the reads that may lag (`domain::replica`), when configured.
+    pub replica: Option<Arc<Replica>>,
     /// Apps' parsed Cedar policies, by app and version.
     pub policies: Arc<PolicyCache>,
     /// Recent policy decisions, by the hash of what each depends on.
@@ -147,6 +153,8 @@ impl AppState {
             clients: Arc::new(ClientCache::default()),
             people: Arc::new(PersonCache::default()),
             revoked: Arc::new(RevokedTokens::default()),
+            auth_settings: Arc::new(SettingsCache::default()),
+            replica: None,
             policies: Arc::new(PolicyCache::default()),
             decisions: Arc::new(DecisionCache::default()),
             factor_secrets: SecretBox::derive(master_key, master_key::FACTOR_SECRETS),

@@ -3,13 +3,14 @@
 // the pool's acquire timeout), readiness is red; once it is back the nodes recover by
 // themselves, and the reconciler finds every account a client was told exists, whole. Turned
 // read-only (as after a full disk): sign-ups get a clear 503, readiness is red, nothing is
-// half-written, and all is well again once it takes writes.
+// half-written, and all is well again once it takes writes. The provider's endpoints, the
+// management API and SCIM answer a stopped database the same way, each in its own error shape.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { startCluster } from '../cluster/cluster.mjs';
-import { register } from '../cluster/people.mjs';
+import { codeFlow, register, signedUp } from '../cluster/people.mjs';
 import { startPrivatePostgres } from './postgres.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -145,5 +146,85 @@ describe('the database failing under load', () => {
     assert.equal((await fetch(`${node}/readyz`)).status, 200, 'ready again');
     const email = unique();
     assert.equal((await signUp(email)).status, 200, 'sign-ups work again');
+  });
+
+  test('the provider, the management API and SCIM answer a stopped database with 503 in their own shapes', async () => {
+    const node = cluster.nodes[1].url;
+    const app = JSON.parse(
+      await cluster.cli([
+        'client', 'create', '--name', 'Shop', '--first-party', '--redirect-uri', 'https://shop.example/cb', '--json',
+      ]),
+    );
+    app.redirect_uri = 'https://shop.example/cb';
+    const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const person = await signedUp(cluster, unique(), node);
+    const tokens = await codeFlow(cluster, person, node, app, { redeemAt: node, scope: 'openid profile offline_access' });
+    const service = JSON.parse(
+      await cluster.cli(['client', 'create', '--name', 'Sync', '--service', '--scope', 'users:read', '--json']),
+    );
+    const granted = await fetch(`${node}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(service.client_id, service.client_secret) },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'users:read' }),
+    });
+    assert.equal(granted.status, 200);
+    const { access_token: serviceToken } = await granted.json();
+    const scimToken = (await cluster.cli(['scim-client', 'add', 'HR'])).match(/^token: (\S+)$/m)[1];
+
+    // The refresh token the app holds: each rotation that succeeds hands it the next one.
+    let refreshToken = tokens.refresh_token;
+    const calls = {
+      'refresh at the token endpoint': async () => {
+        const res = await fetch(`${node}/oauth2/token`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(app.client_id, app.client_secret) },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+        });
+        if (res.status === 200) refreshToken = (await res.clone().json()).refresh_token;
+        return res;
+      },
+      userinfo: () => fetch(`${node}/oauth2/userinfo`, { headers: { Authorization: `Bearer ${tokens.access_token}` } }),
+      introspection: () => fetch(`${node}/oauth2/introspect`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic(app.client_id, app.client_secret) },
+        body: new URLSearchParams({ token: refreshToken }),
+      }),
+      'the management API': () => fetch(`${node}/api/v1/people`, { headers: { Authorization: `Bearer ${serviceToken}` } }),
+      SCIM: () => fetch(`${node}/scim/v2/Users`, { headers: { Authorization: `Bearer ${scimToken}` } }),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      assert.equal((await call()).status, 200, `${name} works while the database is up`);
+    }
+
+    await postgres.stop();
+    try {
+      for (const [name, call] of Object.entries(calls)) {
+        const res = await call();
+        const body = await res.text();
+        // Userinfo may be answered from the node's memory (the revoked-token mirror and the
+        // people cache); if it needs the database, it is the same 503.
+        if (name === 'userinfo' && res.status === 200) continue;
+        assert.equal(res.status, 503, `${name} while the database is down: ${res.status} ${body}`);
+        assert.equal(res.headers.get('retry-after'), '1', `${name} says when to come back`);
+        if (name === 'the management API') {
+          assert.equal(res.headers.get('content-type'), 'application/problem+json');
+          assert.equal(JSON.parse(body).type, 'urn:keyhaven:problem:unavailable');
+        } else if (name === 'SCIM') {
+          assert.equal(JSON.parse(body).status, '503');
+        } else if (name !== 'userinfo') {
+          assert.equal(JSON.parse(body).error, 'temporarily_unavailable', `${name}: ${body}`);
+        }
+      }
+    } finally {
+      await postgres.start();
+    }
+    // Nothing was used up while it was down: the refresh token still works.
+    let refreshed;
+    for (let i = 0; i < 20; i += 1) {
+      refreshed = await calls['refresh at the token endpoint']();
+      if (refreshed.status !== 503) break;
+      await sleep(250);
+    }
+    assert.equal(refreshed.status, 200, `the refresh token still works afterwards: ${await refreshed.text()}`);
   });
 });

@@ -13,6 +13,9 @@ mod master_key;
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
+    /// `CIAM_DATABASE_REPLICA_URL`: a streaming replica for the reads that may be stale by the
+    /// replication lag (`app::domain::replica`); none: every read goes to the primary.
+    pub replica_url: Option<String>,
     pub listen: SocketAddr,
     /// Base URL of the site, without a trailing slash.
     pub public_url: String,
@@ -174,6 +177,7 @@ impl Config {
         };
         let config = Self {
             database_url,
+            replica_url: var("CIAM_DATABASE_REPLICA_URL"),
             listen,
             public_url,
             smtp_url: var("CIAM_SMTP_URL"),

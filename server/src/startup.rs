@@ -101,7 +101,24 @@ pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     settings.sms_countries = config.sms_countries.clone();
     let mut state = AppState::new(db, settings, passwords, &config.master_key.0)?;
     state.risk = Arc::new(risk_sources(config)?);
+    if let Some(url) = &config.replica_url {
+        state.replica = Some(Arc::new(app::domain::replica::Replica::new(replica_pool(
+            url,
+        )?)));
+    }
     Ok(state)
+}
+
+/// The pool of the streaming replica: connected on first use (a replica that is down does not
+/// keep a node from starting; its reads go to the primary meanwhile), and quick to give up
+/// waiting, since a read it cannot serve is served by the primary.
+fn replica_pool(url: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(Duration::from_secs(1))
+        .test_before_acquire(false)
+        .connect_lazy(url)
+        .context("CIAM_DATABASE_REPLICA_URL is not a valid database URL")
 }
 
 /// The GeoIP database, the known-bad networks and the breach range service, as configured.
@@ -157,10 +174,14 @@ pub fn router(state: AppState, config: &Config) -> Router {
     let context_state = state.clone();
     let context = move || {
         provide_context(context_state.clone());
-        // Replace the renderer's own nonce with the one the CSP header names.
         if let Some(parts) = use_context::<http::request::Parts>() {
+            // Replace the renderer's own nonce with the one the CSP header names.
             if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
                 provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
+            }
+            // A page, not a server function called on its own: its parts share their reads.
+            if !parts.uri.path().starts_with("/api/") {
+                provide_context(app::api::PageReads::default());
             }
         }
     };

@@ -222,10 +222,7 @@ async fn refresh(app: &TestApp, client: &Registered, refresh_token: &str) -> (u1
 #[sqlx::test(migrations = "../migrations")]
 async fn an_erased_person_leaves_nothing_personal_behind(db: PgPool) {
     let app = spawn(db).await;
-    sqlx::query("UPDATE auth_settings SET sms_enabled = true")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("sms_enabled = true").await;
     // A person who uses everything: a password, an authenticator app and recovery codes, a
     // phone, an app connected with offline access, choices changed, two devices, an export.
     let browser = registered(&app).await;

@@ -239,10 +239,7 @@ async fn a_thief_can_neither_take_the_old_address_nor_undo_the_owners_undo(db: P
 #[sqlx::test(migrations = "../migrations")]
 async fn the_undo_removes_the_ways_in_a_thief_added(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    sqlx::query("UPDATE auth_settings SET sms_enabled = true")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("sms_enabled = true").await;
     let thief = app.signed_in_customer("ada@example.org").await;
     let ada: Uuid = sqlx::query_scalar("SELECT id FROM users")
         .fetch_one(&app.db)

@@ -163,10 +163,7 @@ async fn the_password_can_be_removed_while_another_way_in_remains_and_set_again(
     sign_in(&phone, "ada@example.org", GOOD_PASSWORD).await;
 
     // With email sign-in off, the password is the only way in.
-    sqlx::query("UPDATE auth_settings SET email_sign_in_enabled = false")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("email_sign_in_enabled = false").await;
     let only = laptop.call("password/remove", &[]).await;
     assert_eq!(only.status(), 400);
     assert_eq!(
@@ -177,10 +174,7 @@ async fn the_password_can_be_removed_while_another_way_in_remains_and_set_again(
     assert!(phone.me().await.is_some(), "a refusal changes nothing");
 
     // With it on, the verified address is another way in.
-    sqlx::query("UPDATE auth_settings SET email_sign_in_enabled = true")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("email_sign_in_enabled = true").await;
     let res = laptop.call("password/remove", &[]).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(res.headers()["location"], "/profile?password_removed=1");
@@ -329,10 +323,7 @@ async fn the_timeline_tells_the_persons_own_story_and_this_wasnt_me_locks_the_in
         .await;
     // The risk engine would ask the new device for a second step; this story is about the
     // timeline, so it is off.
-    sqlx::query("UPDATE auth_settings SET risk_engine_enabled = false")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("risk_engine_enabled = false").await;
     let thief = app.browser_as(IPHONE);
     sign_in(&thief, "ada@example.org", "a wrong guess").await;
     sign_in(&thief, "ada@example.org", GOOD_PASSWORD).await;

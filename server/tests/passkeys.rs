@@ -182,10 +182,7 @@ async fn the_last_way_to_sign_in_cannot_be_removed(db: PgPool) {
         .execute(&app.db)
         .await
         .unwrap();
-    sqlx::query("UPDATE auth_settings SET email_sign_in_enabled = false")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("email_sign_in_enabled = false").await;
     let refused = browser.call("passkeys/remove", &[("id", "AQI")]).await;
     assert_eq!(
         error_of(refused).await,
@@ -205,10 +202,7 @@ async fn the_last_way_to_sign_in_cannot_be_removed(db: PgPool) {
     assert_eq!(name, "Work phone");
 
     // With email sign-in on, the verified address is a way in, so the passkey may go.
-    sqlx::query("UPDATE auth_settings SET email_sign_in_enabled = true")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("email_sign_in_enabled = true").await;
     let res = browser.call("passkeys/remove", &[("id", "AQI")]).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }

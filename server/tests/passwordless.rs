@@ -262,10 +262,7 @@ async fn mail_requests_are_limited_per_address(db: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_business_can_switch_email_sign_in_off(db: PgPool) {
     let app = TestApp::spawn(db).await;
-    sqlx::query("UPDATE auth_settings SET email_sign_in_enabled = false")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("email_sign_in_enabled = false").await;
     let res = app
         .browser()
         .call("email-sign-in", &[("email", "ada@example.com")])

@@ -155,6 +155,7 @@ async fn a_sign_in_ends_after_the_businesss_idle_and_absolute_limits(db: PgPool)
         .await
         .unwrap()
         .unwrap();
+    app.policy_changed();
     let customer = app.signed_in_customer("ada@example.com").await;
     let admin = app
         .signed_in_staff("admin@staff.example.com", StaffRole::Admin)
@@ -178,6 +179,7 @@ async fn a_sign_in_ends_after_the_businesss_idle_and_absolute_limits(db: PgPool)
         .await
         .unwrap()
         .unwrap();
+    app.policy_changed();
     let customer = app.signed_in_customer("grace@example.com").await;
     age_sessions(&app, 11 * 60, 11 * 60).await;
     assert!(customer.me().await.is_none(), "11 idle minutes are past 10");

@@ -135,10 +135,7 @@ async fn owner_signs_in_by_email_code(app: &TestApp) -> Browser {
 async fn an_authenticator_app_the_attacker_set_up_is_dropped_too(db: PgPool) {
     let app = TestApp::spawn(db).await;
     // A business that lets people sign in before they confirm their address.
-    sqlx::query("UPDATE auth_settings SET require_verified_email = false")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("require_verified_email = false").await;
     let attacker = attacker_registers_with_a_password(&app).await;
     let res = attacker
         .call(
@@ -242,10 +239,7 @@ async fn a_password_reset_drops_the_attackers_passkey(db: PgPool) {
 async fn the_attackers_session_ends_when_the_owner_proves_the_address(db: PgPool) {
     let app = TestApp::spawn(db).await;
     // A business that lets unverified accounts sign in: the attacker stays signed in, waiting.
-    sqlx::query("UPDATE auth_settings SET require_verified_email = false")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("require_verified_email = false").await;
     let attacker = attacker_registers_with_a_password(&app).await;
     let res = attacker
         .call(

@@ -223,6 +223,7 @@ async fn the_business_thresholds_decide(db: PgPool) {
     .await
     .unwrap()
     .unwrap();
+    app.policy_changed();
     // A new browser in the same city: 15 points, allowed by default, refused now.
     let res = password(&app.browser_at(BERLIN)).await;
     assert_eq!(res.status(), 400);
@@ -251,6 +252,7 @@ async fn a_business_that_turns_the_engine_off_weighs_nothing(db: PgPool) {
     .await
     .unwrap()
     .unwrap();
+    app.policy_changed();
     // Travel nobody makes goes through unweighed.
     let abroad = app.browser_at(TOKYO);
     assert_eq!(password(&abroad).await.status(), 200);

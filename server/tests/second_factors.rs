@@ -416,11 +416,13 @@ async fn the_policy_decides_who_is_asked(db: PgPool) {
     };
     use app::domain::mfa::policy::MfaPolicy;
     set(MfaPolicy::Off).await.unwrap();
+    app.policy_changed();
     assert!(
         password_only(&app).await.me().await.is_some(),
         "off: never asked"
     );
     set(MfaPolicy::Optional).await.unwrap();
+    app.policy_changed();
     let browser = password_only(&app).await;
     assert_eq!(
         browser.me().await,
@@ -436,6 +438,7 @@ async fn the_policy_decides_who_is_asked(db: PgPool) {
 
     // Required for everyone: a customer without a factor must set one up.
     set(MfaPolicy::Required).await.unwrap();
+    app.policy_changed();
     let other = app.browser();
     let res = other
         .call(

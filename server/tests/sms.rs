@@ -13,10 +13,7 @@ fn wrong_code(code: &str) -> String {
 }
 
 async fn enable_sms(app: &TestApp) {
-    sqlx::query("UPDATE auth_settings SET sms_enabled = true")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("sms_enabled = true").await;
 }
 
 /// A signed-in customer whose phone number `phone` is proven.

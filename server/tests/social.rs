@@ -153,10 +153,7 @@ async fn unknown_disabled_and_switched_off_providers_are_unavailable(db: PgPool)
         "/signin?social_error=unavailable"
     );
 
-    sqlx::query("UPDATE auth_settings SET social_enabled = false")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    app.set_policy("social_enabled = false").await;
     let res = browser.get("/signin/social/upstream").await;
     assert_eq!(
         res.headers()["location"],

@@ -61,7 +61,7 @@ pub async fn password_strength(
         ));
     }
     let state = super::context::state()?;
-    let policy = crate::domain::settings::load(&state.db)
+    let policy = crate::domain::settings::current(&state)
         .await
         .map_err(crate::domain::error::AccountError::from)?
         .limits

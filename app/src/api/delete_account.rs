@@ -13,7 +13,7 @@ pub async fn deletion_grace_days() -> Result<i32, AppError> {
     let state = context::state()?;
     let session = context::session().await?;
     context::signed_in_user(&session).await?;
-    let settings = crate::domain::settings::load(&state.db)
+    let settings = crate::domain::settings::current(&state)
         .await
         .map_err(crate::domain::error::AccountError::from)?;
     Ok(settings.limits.deletion_grace_days)

@@ -28,3 +28,5 @@ pub mod timeline;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
+#[cfg(feature = "ssr")]
+pub use context::PageReads;

@@ -42,7 +42,7 @@ pub async fn security_summary() -> Result<SecurityOverview, AppError> {
     let enrolled = factors::of(&state.db, user.id)
         .await
         .map_err(AccountError::from)?;
-    let policy = settings::load(&state.db)
+    let policy = settings::current(&state)
         .await
         .map_err(AccountError::from)?
         .mfa_policy;

@@ -19,7 +19,7 @@ pub struct OfferedMethods {
 pub async fn sign_in_options() -> Result<OfferedMethods, AppError> {
     use super::context;
     let state = context::state()?;
-    let policy = crate::domain::settings::load(&state.db)
+    let policy = crate::domain::settings::current(&state)
         .await
         .map_err(|e| AppError::from(crate::domain::error::AccountError::from(e)))?;
     let social = if policy.social_enabled {

@@ -47,7 +47,7 @@ pub async fn linked_identities() -> Result<IdentityOverview, AppError> {
     let session = context::session().await?;
     let user_id = context::signed_in_user(&session).await?;
     let linked = social::identities::list(&state.db, user_id).await?;
-    let enabled = if settings::load(&state.db)
+    let enabled = if settings::current(&state)
         .await
         .map_err(AccountError::from)?
         .social_enabled

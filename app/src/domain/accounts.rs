@@ -68,7 +68,7 @@ pub async fn register(
         return Ok(());
     }
     email.for_new_account()?;
-    let policy = super::settings::load(&state.db)
+    let policy = super::settings::current(state)
         .await?
         .limits
         .password_policy();

@@ -51,7 +51,7 @@ pub async fn request(
     session: &Session,
     email: &Email,
 ) -> Result<(), AccountError> {
-    let policy = settings::load(&state.db).await?;
+    let policy = settings::current(state).await?;
     if !policy.email_sign_in_enabled {
         return Err(AccountError::MethodDisabled);
     }
@@ -244,7 +244,7 @@ async fn complete(
     }
     // No mail went out for an unknown address unless registration on first use is on, so a
     // request without an account can only be completed in that case.
-    if !settings::load(&state.db).await?.register_on_email_sign_in {
+    if !settings::current(state).await?.register_on_email_sign_in {
         return Err(TokenRejection::Unknown.into());
     }
     let email = Email::parse(&email)?;

@@ -41,6 +41,7 @@ pub mod preferences;
 pub mod privacy;
 pub mod proof_of_work;
 pub mod recovery;
+pub mod replica;
 pub mod reports;
 pub mod risk;
 pub mod scim;

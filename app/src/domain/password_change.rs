@@ -164,7 +164,7 @@ async fn acceptable(
     user: &User,
     new: Password,
 ) -> Result<NewPassword, AccountError> {
-    let policy = settings::load(&state.db).await?.limits.password_policy();
+    let policy = settings::current(state).await?.limits.password_policy();
     let context = [user.email.as_str(), user.display_name.as_str()];
     Ok(NewPassword::parse(
         new.expose().to_owned(),

@@ -74,7 +74,7 @@ pub async fn reset_password(
     let user = users::find_by_id(&state.db, user_id)
         .await?
         .ok_or(AccountError::NoSuchAccount)?;
-    let policy = super::settings::load(&state.db)
+    let policy = super::settings::current(state)
         .await?
         .limits
         .password_policy();

@@ -2,7 +2,9 @@
 //! command line): the methods on offer, verified addresses, who must use a second factor, the
 //! risk engine's thresholds, the password policy, how long a sign-in lasts, how long a
 //! person's "Delete my account" waits, and whether apps' DPoP proofs must carry the server's
-//! nonce.
+//! nonce. Requests read it through [`current`]: held per node while change notices arrive.
+
+use std::sync::Arc;
 
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
@@ -15,7 +17,9 @@ use super::{
     password::{self, PasswordPolicy},
     risk::score::Thresholds,
 };
+use crate::domain::oidc::notice_cache::NoticeCache;
 use crate::domain::privacy::{Erasure, Export, Table};
+use crate::state::AppState;
 
 /// Which methods are offered and how strict registration is.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -199,6 +203,30 @@ impl AuthSettings {
     }
 }
 
+/// The channel a trigger notifies on any change to `auth_settings`.
+pub const CHANNEL: &str = "auth_settings_changed";
+
+/// The policy row, held in memory per node while `auth_settings_changed` notices arrive (each
+/// empties it): nearly every request reads it, and it changes rarely.
+pub type SettingsCache = NoticeCache<(), AuthSettings>;
+
+impl Default for SettingsCache {
+    fn default() -> Self {
+        Self::new(1)
+    }
+}
+
+/// The policy as it stands: from this node's memory while change notices arrive, otherwise
+/// read. A transaction that must see the row as it commits reads it with [`load`] instead.
+pub async fn current(state: &AppState) -> sqlx::Result<Arc<AuthSettings>> {
+    state
+        .auth_settings
+        .get_or_load(&(), || async { load(&state.db).await.map(Some) })
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// The policy row, read now.
 pub async fn load(db: impl PgExecutor<'_>) -> sqlx::Result<AuthSettings> {
     sqlx::query_as(
         "SELECT require_verified_email, email_sign_in_enabled, register_on_email_sign_in,

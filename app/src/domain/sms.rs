@@ -219,7 +219,7 @@ pub async fn request_sign_in(
     session: &Session,
     phone: &Phone,
 ) -> Result<(), AccountError> {
-    if !settings::load(&state.db).await?.sms_enabled {
+    if !settings::current(state).await?.sms_enabled {
         return Err(AccountError::MethodDisabled);
     }
     ensure_available(state)?;
@@ -256,7 +256,7 @@ pub async fn sign_in_with_code(
     session: &Session,
     code: &str,
 ) -> Result<Uuid, AccountError> {
-    if !settings::load(&state.db).await?.sms_enabled {
+    if !settings::current(state).await?.sms_enabled {
         return Err(AccountError::MethodDisabled);
     }
     let (tx, _, user_id) = check(state, client, session, Purpose::SignIn, code).await?;

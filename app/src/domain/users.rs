@@ -109,6 +109,30 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Optio
         .await
 }
 
+/// An account held for a sign-in's last step, with when its deletion comes due (if it is set
+/// to be deleted).
+#[derive(Debug, sqlx::FromRow)]
+pub struct Held {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub deletion_due: Option<time::OffsetDateTime>,
+}
+
+/// Reads account `id` and holds it (`FOR NO KEY UPDATE`) until `tx` ends: the hold that the
+/// transaction's own update of the row needs, taken up front (two sign-ins of one account that
+/// each took a shared lock and then both updated it would deadlock).
+pub async fn hold(tx: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<Option<Held>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS},
+                (SELECT d.due_at FROM account_deletions d WHERE d.user_id = users.id)
+                  AS deletion_due
+         FROM users WHERE id = $1 FOR NO KEY UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(tx)
+    .await
+}
+
 /// What a new account starts with.
 #[derive(Debug)]
 pub struct NewUser<'a> {

@@ -41,6 +41,7 @@ impl From<TokenError> for Problem {
                 HeaderValue::from_static("Basic realm=\"decisions\""),
             ),
             TokenError::InvalidRequest(why) => Self::bad_request(why),
+            TokenError::Unavailable => Problem::unavailable(),
             error if error.status() >= 500 => {
                 tracing::error!(error = ?error, "decision request failed");
                 Problem::failed()

@@ -13,6 +13,7 @@ use app::{
         },
         email::Email,
         names::DisplayName,
+        replica,
     },
     state::AppState,
 };
@@ -154,12 +155,16 @@ pub async fn search_people(
                     .ok_or_else(|| Problem::bad_request("sort must be newest, oldest or email."))?,
             };
             let limit = wire::limit(asked.limit, 50, search::MAX_PAGE)?;
-            let page = search::search(&state.db, &filters, sort, asked.cursor.as_deref(), limit)
-                .await
-                .map_err(|e| match e {
-                    search::SearchError::Failed => Problem::failed(),
-                    e => Problem::bad_request(e.to_string()),
-                })?;
+            let unavailable = |e: &search::SearchError| *e == search::SearchError::Unavailable;
+            let page = replica::read(&state, unavailable, |db| {
+                search::search(db, &filters, sort, asked.cursor.as_deref(), limit)
+            })
+            .await
+            .map_err(|e| match e {
+                search::SearchError::Failed => Problem::failed(),
+                search::SearchError::Unavailable => Problem::unavailable(),
+                e => Problem::bad_request(e.to_string()),
+            })?;
             let items = page
                 .rows
                 .iter()

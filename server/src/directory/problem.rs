@@ -11,9 +11,12 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
 
-use app::domain::{email::EmailError, error::AccountError};
+use app::domain::{
+    email::EmailError,
+    error::{database_unavailable, sqlx_unavailable, AccountError},
+};
 
-use crate::oidc::form::no_store;
+use crate::{oidc::form::no_store, security::api_status::RETRY_AFTER_SECS};
 
 /// An RFC 9457 problem (small, so that results carrying it stay cheap to move).
 #[derive(Debug)]
@@ -145,6 +148,21 @@ impl Problem {
         )
     }
 
+    /// 503 with `Retry-After`: the database cannot serve right now (down, restarting,
+    /// read-only); the same request may succeed in a moment.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Briefly unavailable",
+            "The service is briefly unavailable; try again in a moment.",
+        )
+        .header(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        )
+    }
+
     /// Adds the member `name`.
     pub fn with(mut self, name: &str, value: Value) -> Self {
         self.more.extra.insert(name.into(), value);
@@ -160,6 +178,10 @@ impl Problem {
 
 impl From<sqlx::Error> for Problem {
     fn from(e: sqlx::Error) -> Self {
+        if sqlx_unavailable(&e) {
+            tracing::warn!(error = %e, "management API: the database cannot serve");
+            return Self::unavailable();
+        }
         tracing::error!(error = %e, "management API database error");
         Self::failed()
     }
@@ -202,6 +224,10 @@ pub fn account_problem(error: AccountError) -> Problem {
         AccountError::NoSuchAccount | AccountError::NotFound => Problem::not_found("person"),
         AccountError::ReasonNeeded => {
             Problem::invalid_field("reason", "give a reason of 1 to 500 characters")
+        }
+        AccountError::Unexpected(e) if database_unavailable(&e) => {
+            tracing::warn!(error = ?e, "management API: the database cannot serve");
+            Problem::unavailable()
         }
         e => {
             tracing::error!(error = ?e, "management API account operation failed");

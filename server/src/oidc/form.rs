@@ -20,6 +20,8 @@ use axum::{
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
 
+use crate::security::api_status::RETRY_AFTER_SECS;
+
 /// `Authorization: Basic` credentials, each part form-urlencoded (RFC 6749 §2.3.1).
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -127,13 +129,21 @@ pub fn json_answer(result: Result<serde_json::Value, TokenError>, status: Status
 }
 
 /// The RFC's error JSON (RFC 6749 §5.2), with a Basic challenge for a failed client
-/// authentication.
+/// authentication and `Retry-After` while the database cannot serve.
 pub fn token_error(error: TokenError) -> Response {
     match error {
         TokenError::InvalidClient => no_store(
             (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Basic realm=\"token\"")],
+                axum::Json(error.body()),
+            )
+                .into_response(),
+        ),
+        TokenError::Unavailable => no_store(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
                 axum::Json(error.body()),
             )
                 .into_response(),

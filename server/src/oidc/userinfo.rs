@@ -16,6 +16,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::form::{dpop_proof, no_store, with_dpop_nonce};
+use crate::security::api_status::RETRY_AFTER_SECS;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct UserinfoForm {
@@ -64,6 +65,12 @@ pub async fn userinfo(
                 header::WWW_AUTHENTICATE,
                 format!("{scheme} error=\"{error}\""),
             )],
+        )
+            .into_response(),
+        Err(UserinfoError::Unavailable) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
+            "The service is briefly unavailable; try again in a moment.",
         )
             .into_response(),
         Err(UserinfoError::Server) => (

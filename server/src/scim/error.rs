@@ -1,13 +1,19 @@
 //! SCIM error responses (RFC 7644 §3.12): `{"schemas": [Error], "status": "400", "scimType",
 //! "detail"}` as `application/scim+json`; a 401 also says `WWW-Authenticate: Bearer`.
-//! Unexpected failures are logged and answered 500 without detail.
+//! Unexpected failures are logged and answered 500 without detail; a database that cannot
+//! serve, 503 with `Retry-After`.
 
-use app::domain::scim::ScimError;
+use app::domain::{
+    error::{database_unavailable, sqlx_unavailable},
+    scim::ScimError,
+};
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::{json, Value};
+
+use crate::security::api_status::RETRY_AFTER_SECS;
 
 /// The error message schema.
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -47,6 +53,15 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, None, detail)
     }
 
+    /// The database cannot serve right now; answered with `Retry-After`.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            "The service is briefly unavailable; try again in a moment.",
+        )
+    }
+
     pub fn syntax(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, Some("invalidSyntax"), detail)
     }
@@ -82,6 +97,12 @@ impl IntoResponse for Problem {
                 HeaderValue::from_static("Bearer realm=\"scim\""),
             );
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         response
     }
 }
@@ -101,6 +122,14 @@ impl From<ScimError> for Problem {
                 None,
                 "The resource changed since the version named in If-Match.",
             ),
+            ScimError::Database(e) if sqlx_unavailable(&e) => {
+                tracing::warn!(error = %e, "SCIM: the database cannot serve");
+                Self::unavailable()
+            }
+            ScimError::Other(e) if database_unavailable(&e) => {
+                tracing::warn!(error = ?e, "SCIM: the database cannot serve");
+                Self::unavailable()
+            }
             error => {
                 tracing::error!(error = ?error, "SCIM request failed");
                 Self::new(

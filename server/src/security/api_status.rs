@@ -8,7 +8,7 @@ use http::StatusCode;
 
 /// When a caller refused as busy may come back, in seconds: a hash takes tens of milliseconds,
 /// so a second later the queue has turned over many times.
-const RETRY_AFTER_SECS: &str = "1";
+pub const RETRY_AFTER_SECS: &str = "1";
 
 /// Errors are small JSON documents; anything bigger is left alone.
 const MAX_ERROR_BODY: usize = 64 * 1024;

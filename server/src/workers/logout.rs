@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use super::outbox::{self, Outbox};
+use super::outbox::{self, Attempt, Outbox};
 
 /// How long a logout token is valid after it is signed.
 const LOGOUT_TOKEN_LIFETIME_SECS: i64 = 120;
@@ -127,24 +127,21 @@ pub async fn run(sender: LogoutSender, wake: Arc<Notify>, shutdown: watch::Recei
 /// returns how many were attempted. Notices older than a day are abandoned.
 pub async fn deliver_due(sender: &LogoutSender) -> anyhow::Result<usize> {
     outbox::abandon_expired(&sender.db, Outbox::Logout).await?;
-    let mut attempted = 0;
-    while attempted < outbox::ROUND {
-        let Some(notice) = claim(&sender.db).await? else {
-            break;
-        };
-        attempted += 1;
-        let result = sender.post(&notice).await;
-        outbox::record_attempt(
-            &sender.db,
-            Outbox::Logout,
-            notice.id,
-            notice.attempts,
-            &result,
-            outbox::Delivered::ForgetText,
-        )
-        .await?;
-    }
-    Ok(attempted)
+    outbox::deliver_round(
+        &sender.db,
+        Outbox::Logout,
+        outbox::Delivered::ForgetText,
+        || claim(&sender.db),
+        |notice: Pending| async move {
+            let result = sender.post(&notice).await;
+            Attempt {
+                id: notice.id,
+                attempts: notice.attempts,
+                result,
+            }
+        },
+    )
+    .await
 }
 
 /// Claims the oldest due notice for [`outbox::LEASE`], with what signing it needs of its app.

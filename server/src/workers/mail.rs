@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 
-use super::outbox::{self, Delivered, Outbox};
+use super::outbox::{self, Attempt, Delivered, Outbox};
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -78,25 +78,21 @@ pub async fn deliver_due(
         MailTransport::Smtp(_) => Delivered::ForgetText,
         MailTransport::Console => Delivered::KeepForOutboxPage,
     };
-    let mut attempted = 0;
-    while attempted < outbox::ROUND {
-        let Some(mail) = claim(db).await? else {
-            break;
-        };
-        attempted += 1;
-        let result = send(transport, from, &mail).await;
-        outbox::record_attempt(db, Outbox::Mail, mail.id, mail.attempts, &result, delivered)
-            .await?;
-        // The last message to an erased person leaves no address behind once it is delivered.
-        sqlx::query(
-            "DELETE FROM mail_outbox WHERE id = $1 AND kind = $2 AND delivered_at IS NOT NULL",
-        )
-        .bind(mail.id)
-        .bind(app::domain::mail::ERASED_KIND)
-        .execute(db)
-        .await?;
-    }
-    Ok(attempted)
+    outbox::deliver_round(
+        db,
+        Outbox::Mail,
+        delivered,
+        || claim(db),
+        |mail: Pending| async move {
+            let result = send(transport, from, &mail).await;
+            Attempt {
+                id: mail.id,
+                attempts: mail.attempts,
+                result,
+            }
+        },
+    )
+    .await
 }
 
 /// Claims the oldest due message for [`outbox::LEASE`].

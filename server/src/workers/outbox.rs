@@ -1,6 +1,7 @@
-//! What the mail, SMS and logout workers share: the delivery loop (a round, then wait for a wake-up,
-//! a second, or shutdown), the retry backoff, and recording each attempt on its outbox row, which
-//! forgets a message's text once it is delivered or given up.
+//! What the mail, SMS and logout workers share: the delivery loop (a round, then wait for a
+//! wake-up, a second, or shutdown), the round itself (claim one row, send it, record the attempt,
+//! and again), the retry backoff, and recording each attempt on its outbox row, which forgets a
+//! message's text once it is delivered or given up.
 
 use std::{fmt::Display, future::Future, sync::Arc, time::Duration};
 
@@ -86,6 +87,51 @@ pub async fn run<F, Fut>(
     }
 }
 
+/// What sending one claimed row came to.
+pub struct Attempt<Id> {
+    pub id: Id,
+    /// The row's attempts before this one.
+    pub attempts: i32,
+    pub result: anyhow::Result<()>,
+}
+
+/// One round of `outbox`: up to [`ROUND`] rows one after another, each claimed by `claim` (for
+/// [`LEASE`], committed at once), sent by `send`, and its attempt recorded at once; returns how
+/// many were attempted.
+pub async fn deliver_round<Row, Id, C, CF, S, SF>(
+    db: &PgPool,
+    outbox: Outbox,
+    delivered: Delivered,
+    mut claim: C,
+    mut send: S,
+) -> anyhow::Result<usize>
+where
+    C: FnMut() -> CF,
+    CF: Future<Output = sqlx::Result<Option<Row>>>,
+    S: FnMut(Row) -> SF,
+    SF: Future<Output = Attempt<Id>>,
+    Id: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Display + Send + Copy + 'static,
+{
+    let mut attempted = 0;
+    while attempted < ROUND {
+        let Some(row) = claim().await? else {
+            break;
+        };
+        attempted += 1;
+        let attempt = send(row).await;
+        record_attempt(
+            db,
+            outbox,
+            attempt.id,
+            attempt.attempts,
+            &attempt.result,
+            delivered,
+        )
+        .await?;
+    }
+    Ok(attempted)
+}
+
 /// Gives up the rows of `outbox` (one with an `expires_at`) that were not delivered in time,
 /// forgetting their text.
 pub async fn abandon_expired(db: &PgPool, outbox: Outbox) -> sqlx::Result<()> {
@@ -101,8 +147,9 @@ pub async fn abandon_expired(db: &PgPool, outbox: Outbox) -> sqlx::Result<()> {
 }
 
 /// Records one delivery attempt of row `id` (which had `attempts` before), at once and on its
-/// own: delivered (its text forgotten unless `delivered` says to keep it), or to be retried
-/// after [`backoff`] with the error kept (which ends the claim's lease).
+/// own: delivered (its text forgotten unless `delivered` says to keep it; the last mail to an
+/// erased person deleted), or to be retried after [`backoff`] with the error kept (which ends
+/// the claim's lease).
 pub async fn record_attempt<Id>(
     db: &PgPool,
     outbox: Outbox,
@@ -128,6 +175,14 @@ where
             .bind(id)
             .execute(db)
             .await?;
+            if let Outbox::Mail = outbox {
+                // The last message to an erased person leaves no address behind once delivered.
+                sqlx::query("DELETE FROM mail_outbox WHERE id = $1 AND kind = $2")
+                    .bind(id)
+                    .bind(app::domain::mail::ERASED_KIND)
+                    .execute(db)
+                    .await?;
+            }
         }
         Err(e) => {
             let attempt = attempts + 1;

@@ -1,6 +1,7 @@
 //! Delivers the SMS outbox: claims one due text at a time for a lease (`FOR UPDATE SKIP
-//! LOCKED`), hands it to the configured sender (the console in development, or an HTTP gateway), retries failures with
-//! backoff, and gives a text up once the code it carries has expired.
+//! LOCKED`), hands it to the configured sender (the console in development, or an HTTP
+//! gateway), retries failures with backoff, and gives a text up once the code it carries has
+//! expired.
 
 use std::{sync::Arc, time::Duration};
 
@@ -10,7 +11,7 @@ use sqlx::PgPool;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use super::outbox::{self, Delivered, Outbox};
+use super::outbox::{self, Attempt, Delivered, Outbox};
 
 /// Where texts go.
 #[derive(Clone)]
@@ -84,16 +85,21 @@ pub async fn deliver_due(db: &PgPool, sender: &SmsSender) -> anyhow::Result<usiz
         SmsSender::Console => Delivered::KeepForOutboxPage,
         _ => Delivered::ForgetText,
     };
-    let mut attempted = 0;
-    while attempted < outbox::ROUND {
-        let Some(text) = claim(db).await? else {
-            break;
-        };
-        attempted += 1;
-        let result = send(sender, &text).await;
-        outbox::record_attempt(db, Outbox::Sms, text.id, text.attempts, &result, delivered).await?;
-    }
-    Ok(attempted)
+    outbox::deliver_round(
+        db,
+        Outbox::Sms,
+        delivered,
+        || claim(db),
+        |text: Pending| async move {
+            let result = send(sender, &text).await;
+            Attempt {
+                id: text.id,
+                attempts: text.attempts,
+                result,
+            }
+        },
+    )
+    .await
 }
 
 /// Claims the oldest due text for [`outbox::LEASE`].

@@ -69,6 +69,7 @@ impl TestApp {
         let public_url = format!("http://localhost:{}", addr.port());
         let mut config = Config {
             database_url: String::new(),
+            replica_url: None,
             listen: addr,
             public_url: public_url.clone(),
             smtp_url: Some(format!("smtp://127.0.0.1:{}", mail.port)),
@@ -191,13 +192,26 @@ impl TestApp {
         browser
     }
 
-    /// With sign-up on first use allowed, a fresh browser asks for a sign-in mail for `email`
-    /// (which has no account yet) and opens its link; returns the browser and the link's answer.
-    pub async fn signs_up_by_email_link(&self, email: &str) -> (Browser, Response) {
-        sqlx::query("UPDATE auth_settings SET register_on_email_sign_in = true")
+    /// Changes the sign-in policy by SQL (`UPDATE auth_settings SET {assignments}`), and
+    /// forgets this node's copy of it at once, as the change notice does a moment later.
+    pub async fn set_policy(&self, assignments: &str) {
+        sqlx::query(&format!("UPDATE auth_settings SET {assignments}"))
             .execute(&self.db)
             .await
             .unwrap();
+        self.policy_changed();
+    }
+
+    /// Forgets this node's copy of the sign-in policy after a test changed it, so that the next
+    /// request reads it whether or not the change notice has arrived yet.
+    pub fn policy_changed(&self) {
+        self.state.auth_settings.clear();
+    }
+
+    /// With sign-up on first use allowed, a fresh browser asks for a sign-in mail for `email`
+    /// (which has no account yet) and opens its link; returns the browser and the link's answer.
+    pub async fn signs_up_by_email_link(&self, email: &str) -> (Browser, Response) {
+        self.set_policy("register_on_email_sign_in = true").await;
         let browser = self.browser();
         browser.call("email-sign-in", &[("email", email)]).await;
         let mail = self.mail.wait_for(email, "sign-in code").await;

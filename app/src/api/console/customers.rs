@@ -104,6 +104,7 @@ fn filters(query: &CustomerQuery) -> Result<crate::domain::customers::search::Fi
 pub async fn search_customers(query: CustomerQuery) -> Result<CustomerPage, AppError> {
     use crate::domain::{
         customers::search::{self, SearchError, Sort},
+        replica,
         staff::Permission,
     };
     let allowed = super::guard(Permission::CustomersRead).await?;
@@ -114,13 +115,17 @@ pub async fn search_customers(query: CustomerQuery) -> Result<CustomerPage, AppE
             Sort::parse(other).ok_or_else(|| AppError::field("sort", "Choose a listed order."))?
         }
     };
-    let page = search::search(&allowed.state.db, &filters, sort, Some(&query.cursor), 50)
-        .await
-        .map_err(|e| match e {
-            SearchError::TextTooLong => AppError::field("q", e.to_string()),
-            SearchError::BadCursor => AppError::Refused(e.to_string()),
-            SearchError::Failed => AppError::Internal,
-        })?;
+    let unavailable = |e: &SearchError| *e == SearchError::Unavailable;
+    let page = replica::read(&allowed.state, unavailable, |db| {
+        search::search(db, &filters, sort, Some(&query.cursor), 50)
+    })
+    .await
+    .map_err(|e| match e {
+        SearchError::TextTooLong => AppError::field("q", e.to_string()),
+        SearchError::BadCursor => AppError::Refused(e.to_string()),
+        SearchError::Failed => AppError::Internal,
+        SearchError::Unavailable => AppError::Unavailable,
+    })?;
     Ok(CustomerPage {
         rows: page
             .rows

@@ -137,7 +137,7 @@ pub async fn sign_in_user(
     password: Option<&Password>,
 ) -> Result<Progress, AccountError> {
     admitted(state, client, user, method).await?;
-    let policy = settings::load(&state.db).await?;
+    let policy = settings::current(state).await?;
     if !user.is_verified() && policy.require_verified_email {
         sessions::set_pending_verification(session, user.id).await?;
         failed(
@@ -316,33 +316,21 @@ pub(crate) async fn complete(
     deletion_step::clear(session).await?;
     let step = || held::Waiting::new(user_id, method, proven, risk);
     // Whatever waited between the first factor and here (a second factor, a question), the
-    // account may have been locked or put behind a reset meanwhile.
-    let user = users::find_by_id(&state.db, user_id)
-        .await?
-        .ok_or(AccountError::NoSuchAccount)?;
-    admitted(state, client, &user, method).await?;
-    // The account is held until the sign-in is audited: an erasure that comes due meanwhile
-    // waits for it and then finds its row, or went first and the account is gone. The hold is
-    // the one this transaction's own update of the row needs (no key update), taken up front:
-    // two sign-ins of one account each holding a shared lock and then both waiting to update
-    // would deadlock; now the second waits for the first.
+    // account may have been locked or put behind a reset meanwhile: it is read again, and held
+    // until the sign-in is audited, so that an erasure that comes due meanwhile waits for it
+    // and then finds its row, or went first and the account is gone.
     let mut tx = state.db.begin().await?;
-    let account: Option<Option<OffsetDateTime>> = sqlx::query_scalar(
-        "SELECT d.due_at FROM users u LEFT JOIN account_deletions d ON d.user_id = u.id
-         WHERE u.id = $1 FOR NO KEY UPDATE OF u",
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    match account {
-        None => return Err(AccountError::NoSuchAccount),
-        Some(Some(_)) => {
-            deletion_step::begin(session, step()).await?;
-            return Ok(Progress::Deletion);
-        }
-        Some(None) => {}
+    let Some(users::Held { user, deletion_due }) = users::hold(&mut tx, user_id).await? else {
+        return Err(AccountError::NoSuchAccount);
+    };
+    admitted(state, client, &user, method).await?;
+    if deletion_due.is_some() {
+        deletion_step::begin(session, step()).await?;
+        return Ok(Progress::Deletion);
     }
-    if let Some(ask) = super::consents::asked::outstanding(&state.db, user_id).await? {
+    if let Some(ask) =
+        super::consents::asked::outstanding_for(&state.db, user_id, user.role).await?
+    {
         consent_step::begin(state, client, session, step(), &ask).await?;
         return Ok(Progress::Consent);
     }
@@ -356,7 +344,7 @@ pub(crate) async fn complete(
     }
     super::preferences::remember(session, &setting).await?;
     super::active_sessions::note_client(state, session, client).await?;
-    let limits = settings::load(&state.db).await?.limits;
+    let limits = settings::current(state).await?.limits;
     sessions::set_lifetimes(session, limits.session_idle(), limits.session_max()).await?;
     if users::signed_in(&mut *tx, user_id).await? {
         sessions::set_idle_limit(session, super::staff::IDLE_TIMEOUT).await?;
@@ -372,13 +360,13 @@ pub(crate) async fn complete(
         }));
     audit::record(&mut *tx, client, event).await?;
     super::webhooks::emit(&mut *tx, &super::webhooks::Event::PersonSignedIn(user_id)).await?;
+    if let Some(risk) = risk {
+        risk::history::completed(&mut *tx, risk.id).await?;
+    }
     tx.commit().await?;
     measures::sign_in(method, SignInOutcome::Success);
-    if let Some(risk) = risk {
-        risk::history::completed(&state.db, risk.id).await?;
-        if risk.step_up {
-            risk::notice::new_sign_in(state, client, user_id, risk.id).await?;
-        }
+    if let Some(risk) = risk.filter(|r| r.step_up) {
+        risk::notice::new_sign_in(state, client, user_id, risk.id).await?;
     }
     Ok(Progress::SignedIn)
 }

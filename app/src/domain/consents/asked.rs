@@ -81,7 +81,19 @@ pub async fn outstanding(db: &sqlx::PgPool, user_id: Uuid) -> sqlx::Result<Optio
         .bind(user_id)
         .fetch_optional(db)
         .await?;
-    if role != Some(Role::Customer) {
+    match role {
+        Some(role) => outstanding_for(db, user_id, role).await,
+        None => Ok(None),
+    }
+}
+
+/// As [`outstanding`], for an account whose `role` the caller has just read.
+pub async fn outstanding_for(
+    db: &sqlx::PgPool,
+    user_id: Uuid,
+    role: Role,
+) -> sqlx::Result<Option<Ask>> {
+    if role != Role::Customer {
         return Ok(None);
     }
     let live = purposes::list(db, false).await?;

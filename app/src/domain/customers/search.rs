@@ -95,6 +95,9 @@ pub enum SearchError {
     /// The database failed (logged).
     #[error("the search failed")]
     Failed,
+    /// The database cannot serve right now (down, restarting).
+    #[error("the database is briefly unavailable")]
+    Unavailable,
 }
 
 /// One customer in the results.
@@ -299,6 +302,10 @@ pub async fn search(
     });
     q.push(" LIMIT ").push_bind(limit + 1);
     let mut rows: Vec<Row> = q.build_query_as().fetch_all(db).await.map_err(|e| {
+        if crate::domain::error::sqlx_unavailable(&e) {
+            tracing::warn!(error = %e, "customer search: the database cannot serve");
+            return SearchError::Unavailable;
+        }
         tracing::error!(error = %e, "customer search failed");
         SearchError::Failed
     })?;

@@ -203,7 +203,7 @@ pub async fn remove_totp(
 ) -> Result<(), AccountError> {
     freshness::ensure(&state.db, session, user_id).await?;
     let user = account(state, user_id).await?;
-    let policy = settings::load(&state.db).await?.mfa_policy;
+    let policy = settings::current(state).await?.mfa_policy;
     let mut tx = state.db.begin().await?;
     users::lock(&mut tx, user_id).await?;
     let before = factors::of(&mut *tx, user_id).await?;

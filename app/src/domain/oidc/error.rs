@@ -1,5 +1,6 @@
 //! `TokenError`: what the app-facing endpoints (token, PAR, revocation, introspection) answer
-//! when they refuse, with the codes and statuses of RFC 6749 §5.2.
+//! when they refuse, with the codes and statuses of RFC 6749 §5.2, and 503
+//! `temporarily_unavailable` when the database cannot serve.
 
 use serde_json::{json, Value};
 
@@ -13,6 +14,10 @@ pub enum TokenError {
     UnsupportedGrantType,
     InvalidScope,
     ServerError,
+    /// The database cannot serve right now (down, restarting, read-only): answered 503 with
+    /// `Retry-After`, and the error code §4.1.2.1 gives this case, so that a client retries
+    /// instead of giving up.
+    Unavailable,
     /// Another error of the authorization request's kind (RFC 6749 §4.1.2.1), as the pushed
     /// authorization request endpoint reports it.
     Refused {
@@ -22,11 +27,13 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// HTTP status: 401 for a failed client authentication, 500 for ours, 400 otherwise.
+    /// HTTP status: 401 for a failed client authentication, 500 for ours, 503 while the
+    /// database cannot serve, 400 otherwise.
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidClient => 401,
             Self::ServerError => 500,
+            Self::Unavailable => 503,
             _ => 400,
         }
     }
@@ -44,6 +51,10 @@ impl TokenError {
             Self::UnsupportedGrantType => ("unsupported_grant_type", "Unknown grant_type."),
             Self::InvalidScope => ("invalid_scope", "A requested scope is not allowed."),
             Self::ServerError => ("server_error", "The request could not be completed."),
+            Self::Unavailable => (
+                "temporarily_unavailable",
+                "The service is briefly unavailable; try again in a moment.",
+            ),
             Self::Refused { error, description } => (*error, *description),
         };
         json!({ "error": error, "error_description": description })
@@ -52,7 +63,11 @@ impl TokenError {
 
 impl From<sqlx::Error> for TokenError {
     fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "token endpoint database error");
+        if crate::domain::error::sqlx_unavailable(&e) {
+            tracing::warn!(error = %e, "OpenID endpoint: the database cannot serve");
+            return Self::Unavailable;
+        }
+        tracing::error!(error = %e, "OpenID endpoint database error");
         Self::ServerError
     }
 }
@@ -70,5 +85,16 @@ mod tests {
             TokenError::UnsupportedGrantType.body()["error"],
             "unsupported_grant_type"
         );
+    }
+
+    #[test]
+    fn a_database_that_cannot_serve_is_temporarily_unavailable_and_a_bug_is_ours() {
+        let down = TokenError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(down, TokenError::Unavailable);
+        assert_eq!(down.status(), 503);
+        assert_eq!(down.body()["error"], "temporarily_unavailable");
+        let bug = TokenError::from(sqlx::Error::RowNotFound);
+        assert_eq!(bug, TokenError::ServerError);
+        assert_eq!(bug.status(), 500);
     }
 }

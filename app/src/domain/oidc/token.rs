@@ -22,7 +22,7 @@ use crate::{domain::settings, state::AppState};
 /// with `invalid_dpop_proof`, one without the server's current nonce (when nonces are
 /// required) with `use_dpop_nonce` (RFC 9449 §8).
 async fn proven_key(state: &AppState, proof: &str) -> Result<String, TokenError> {
-    let nonces = settings::load(&state.db)
+    let nonces = settings::current(state)
         .await?
         .dpop_nonce_required
         .then_some(&state.dpop_nonces);

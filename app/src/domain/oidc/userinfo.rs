@@ -42,18 +42,22 @@ pub enum UserinfoError {
     /// `use_dpop_nonce` and this description, and answered with a fresh nonce.
     UseDpopNonce(&'static str),
     Server,
+    /// The database cannot serve right now: 503 with `Retry-After`.
+    Unavailable,
 }
 
 impl From<sqlx::Error> for UserinfoError {
     fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "userinfo database error");
-        Self::Server
+        TokenError::from(e).into()
     }
 }
 
 impl From<TokenError> for UserinfoError {
-    fn from(_: TokenError) -> Self {
-        Self::Server
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Unavailable => Self::Unavailable,
+            _ => Self::Server,
+        }
     }
 }
 
@@ -87,7 +91,7 @@ pub async fn userinfo(
                 return Err(refused("invalid_dpop_proof"));
             };
             let url = format!("{}/oauth2/userinfo", state.settings.public_url);
-            let nonces = settings::load(&state.db)
+            let nonces = settings::current(state)
                 .await?
                 .dpop_nonce_required
                 .then_some(&state.dpop_nonces);

@@ -134,7 +134,7 @@ fn state_from<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Resul
 }
 
 async fn ensure_enabled(state: &AppState) -> Result<(), AccountError> {
-    if settings::load(&state.db).await?.passkeys_enabled {
+    if settings::current(state).await?.passkeys_enabled {
         Ok(())
     } else {
         Err(AccountError::MethodDisabled)

@@ -44,7 +44,7 @@ pub async fn request(
     user_id: Uuid,
 ) -> Result<OffsetDateTime, AccountError> {
     mfa::freshness::ensure(&state.db, session, user_id).await?;
-    let grace = settings::load(&state.db).await?.limits.deletion_grace();
+    let grace = settings::current(state).await?.limits.deletion_grace();
     let mut tx = state.db.begin().await?;
     let (email, name, role): (String, String, Role) =
         sqlx::query_as("SELECT email, display_name, role FROM users WHERE id = $1 FOR UPDATE")

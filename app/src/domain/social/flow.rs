@@ -126,7 +126,7 @@ fn client(
 }
 
 async fn enabled_provider(state: &AppState, provider_id: &str) -> Result<Provider, AccountError> {
-    if !settings::load(&state.db).await?.social_enabled {
+    if !settings::current(state).await?.social_enabled {
         return Err(SocialError::Unavailable.into());
     }
     providers::load_enabled(&state.db, &state.secrets, provider_id)

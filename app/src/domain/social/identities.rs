@@ -259,7 +259,7 @@ pub async fn unlink(
     user_id: Uuid,
     provider_id: &str,
 ) -> Result<(), AccountError> {
-    let email_sign_in = settings::load(&state.db).await?.email_sign_in_enabled;
+    let email_sign_in = settings::current(state).await?.email_sign_in_enabled;
     let mut tx = state.db.begin().await?;
     // Counted with the account locked, so two removals at once cannot both pass.
     let ways_in = users::ways_in_for_update(&mut tx, user_id).await?;

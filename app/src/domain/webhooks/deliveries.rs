@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::WebhookError;
 
-/// How long a node holds the messages it claimed (longer than a delivery can take).
+/// How long a node holds the messages it claimed: a batch is claimed at once and posted in
+/// parallel, so this covers the slowest post of the batch with room to spare. (The mail, SMS and
+/// logout workers claim one row at a time, each for 60 s.)
 pub const LEASE: Duration = Duration::from_secs(120);
 
 /// How long after its event a message is retried.
