@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import { startCluster } from '../cluster/cluster.mjs';
-import { register } from '../cluster/people.mjs';
+import { loadThroughKill, register } from '../cluster/people.mjs';
 import { startSmtpSink } from '../support/smtp-sink.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -31,33 +31,19 @@ describe('kill -9 a node under load', () => {
 
   test('sign-ups through a node killed mid-flight: nothing half-made, nothing lost, nothing twice', async () => {
     const attempts = [];
-    let phase = 'before';
-    let running = true;
-    async function signUps() {
-      while (running) {
-        const email = unique();
-        const attempt = { email, phase, status: 'no answer', node: null };
-        attempts.push(attempt);
-        try {
-          const res = await register(cluster, cluster.baseURL, email);
-          await res.arrayBuffer();
-          attempt.status = res.status;
-          attempt.node = res.headers.get('x-served-by');
-        } catch (e) {
-          attempt.status = `error: ${e.message}`;
-        }
+    await loadThroughKill(cluster, async (phase) => {
+      const email = unique();
+      const attempt = { email, phase: phase(), status: 'no answer', node: null };
+      attempts.push(attempt);
+      try {
+        const res = await register(cluster, cluster.baseURL, email);
+        await res.arrayBuffer();
+        attempt.status = res.status;
+        attempt.node = res.headers.get('x-served-by');
+      } catch (e) {
+        attempt.status = `error: ${e.message}`;
       }
-    }
-    const load = Array.from({ length: 4 }, signUps);
-    await sleep(2_000);
-    phase = 'killed';
-    await cluster.node('b').kill();
-    await sleep(2_000);
-    phase = 'restarted';
-    await cluster.restart('b');
-    await sleep(2_000);
-    running = false;
-    await Promise.all(load);
+    });
 
     const ok = attempts.filter((a) => a.status === 200);
     const failed = attempts.filter((a) => a.status !== 200);
