@@ -100,7 +100,8 @@ test-scim:
 ## then the whole password sign-in against a raw argon2id verify loop on one core
 ## (end2end/bench/ceiling.mjs; target/bench-ceiling.md and .json), then sign-in, refresh and
 ## the console's search at 10k, 100k and 1M customers (end2end/bench/scale.mjs;
-## target/bench-scale.md and .json).
+## target/bench-scale.md and .json), then the customer search with and without a streaming
+## replica (end2end/bench/replica.mjs; target/bench-replica.md and .json).
 bench:
 	@.ci/tools.sh bench
 	@DATABASE_URL=$(TEST_DATABASE_URL) .ci/postgres.sh
@@ -126,3 +127,6 @@ bench:
 	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
 		BENCH_OUT=$(CURDIR)/target/bench-scale.md BENCH_JSON=$(CURDIR)/target/bench-scale.json \
 		node bench/scale.mjs
+	cd end2end && CIAM_SERVER_BIN=$(SERVER_RELEASE) DATABASE_URL=$(TEST_DATABASE_URL) \
+		BENCH_OUT=$(CURDIR)/target/bench-replica.md BENCH_JSON=$(CURDIR)/target/bench-replica.json \
+		node bench/replica.mjs
