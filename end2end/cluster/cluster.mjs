@@ -25,10 +25,16 @@ defaults
 frontend web
   bind 127.0.0.1:${port}
   default_backend nodes
+  # The balancer's own 503 (no node ready) says when to come back, as the nodes' own do.
+  http-after-response set-header Retry-After 1 if { status 503 } !{ res.hdr(Retry-After) -m found }
 
 backend nodes
   balance roundrobin
   option httpchk GET /readyz
+  # A node that refuses the connection (killed, not yet marked down) never saw the request, so
+  # it is safe to send it to another one; a request a node had already taken is never resent.
+  retry-on conn-failure
+  option redispatch 1
   http-response set-header X-Served-By %s
 ${nodes.map((n) => `  server ${n.name} 127.0.0.1:${n.port} check inter 500ms fall 2 rise 2`).join('\n')}
 `;

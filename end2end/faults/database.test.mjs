@@ -69,6 +69,12 @@ describe('the database failing under load', () => {
     const readiness = await fetch(`${cluster.nodes[0].url}/readyz`);
     assert.equal(readiness.status, 503, 'readiness is red while the database is down');
     await sleep(5_000);
+    // The balancer has taken both nodes out by now: its own 503 says when to come back too.
+    const fromBalancer = await fetch(`${cluster.baseURL}/signin`);
+    await fromBalancer.arrayBuffer();
+    assert.equal(fromBalancer.status, 503, 'the balancer answers for nodes that are not ready');
+    assert.equal(fromBalancer.headers.get('x-served-by'), null, 'no node answered');
+    assert.equal(fromBalancer.headers.get('retry-after'), '1', "the balancer's 503 says when to come back");
     phase = 'restarting';
     const restartedAt = Date.now();
     await postgres.start();
