@@ -1,8 +1,11 @@
 // Owns what the sign-in benchmarks share: posting a server function's form as the page does, and
 // one verified account that signs in from one usual device.
 
-/** Posts `fields` to the server function `endpoint` of `server`, as the page's form does. */
-export function caller(server) {
+/**
+ * Posts `fields` to the server function `endpoint` of `server`, as the page's form does; from
+ * address `ip` (as `X-Forwarded-For`, for a server that trusts 127.0.0.1) when one is given.
+ */
+export function caller(server, ip) {
   return (endpoint, fields, cookie = '') =>
     fetch(`${server.baseURL}/api/${endpoint}`, {
       method: 'POST',
@@ -11,6 +14,7 @@ export function caller(server) {
         Origin: server.baseURL,
         'Content-Type': 'application/x-www-form-urlencoded',
         Cookie: cookie,
+        ...(ip ? { 'X-Forwarded-For': ip } : {}),
       },
       body: new URLSearchParams(fields),
       redirect: 'manual',
@@ -20,10 +24,10 @@ export function caller(server) {
 /**
  * Registers `email` with `password` (the required terms accepted), marks the address proven and
  * signs in once: the device cookie that sign-in sets goes with every later one, so the risk
- * engine sees a usual device. Returns `{ call, device }`.
+ * engine sees a usual device; from `ip` when given (see `caller`). Returns `{ call, device }`.
  */
-export async function accountOnOneDevice(server, email, password) {
-  const call = caller(server);
+export async function accountOnOneDevice(server, email, password, ip) {
+  const call = caller(server, ip);
   const registered = await call('register', {
     email, display_name: 'Bench', password, 'consent[terms]': '1', 'consent[privacy]': '1',
   });
