@@ -1,11 +1,16 @@
 // Owns the side-by-side benchmark of the OpenID provider endpoints: this server (release build,
 // its own fresh database) against npm oidc-provider (one Node process, configured alike, see
 // oidc-provider.mjs), each pinned to CPU 0 with wrk driving it from CPU 1. Postgres is pinned to
-// CPU 0 too while it runs, so "per core" counts the database work this server does and
-// oidc-provider (memory only) does not. Prints a Markdown table of requests per second and per CPU
-// second (this server's counted with Postgres's), the ratios, the CPU time per request and any
-// non-2xx answers, and writes it to BENCH_OUT when that is set. BENCH_ONLY=refresh,userinfo runs
-// only the endpoints whose names contain one of those words.
+// CPU 0 too while it runs, so "per core" counts the database work of whichever side has one. Three
+// runs, each with both sides started afresh (RUNS below): the peer in memory with RS256 ID tokens
+// (every endpoint); the peer storing in Postgres (its own fresh database, bench_oidc_peer, see
+// oidc-postgres.mjs) with RS256; and that peer with both sides' web client on ES256 ID tokens —
+// the last two only on the endpoints its storage or algorithm changes. Per run it prints a
+// Markdown table of requests per second and per CPU second (a side with Postgres counted with
+// every Postgres process), the ratios, the CPU time per request and any non-2xx answers; then a
+// summary of the code → tokens and refresh ratios across the runs; and writes all of it to
+// BENCH_OUT when that is set. BENCH_ONLY=refresh,userinfo runs only the endpoints whose names
+// contain one of those words; BENCH_RUNS=memory,es256 only those runs (memory, postgres, es256).
 //
 //   CIAM_SERVER_BIN=…/release/server node bench/compare.mjs   (make bench does this)
 import { spawn, execFile } from 'node:child_process';
@@ -24,11 +29,30 @@ const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = process.env.BENCH_SECONDS || '5';
 const WARMUP = '2';
 const CONNECTIONS = '32';
-/** Single-use tokens per pool: enough for the warm-up and the measured run at a high rate. */
-const POOL = Number(process.env.BENCH_POOL_SIZE || 40000);
-const WARM_POOL = 10000;
+/**
+ * Single-use tokens per pool: enough for the warm-up and the measured run at a high rate (a
+ * quarter for the warm-up: 7,500 a second over 2 s, then 9,000 a second over 5 s; this server's
+ * code → tokens and refresh pass 3,000 a second with ES256 ID tokens).
+ */
+const POOL = Number(process.env.BENCH_POOL_SIZE || 60000);
+const WARM_POOL = Math.floor(POOL / 4);
 const CALLBACK = 'http://localhost:9/cb';
+/** The Postgres server both sides store in; the peer's database is made on it for each run. */
+const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+const PEER_DATABASE = 'bench_oidc_peer';
 
+/** The endpoints, in the order they are measured (the code pool first: the peer's codes live 60 s). */
+const ENDPOINTS = ['authorization code → tokens', 'refresh (rotation)', 'client_credentials (ES256 JWT)', 'userinfo', 'introspection', 'JWKS', 'discovery'];
+
+/**
+ * The comparisons: which peer storage, which ID token algorithm on both sides, and which endpoints
+ * (parts of their names; all when unset).
+ */
+const RUNS = [
+  { key: 'memory', title: 'Against oidc-provider in memory, RS256 ID tokens', storage: 'memory', alg: 'RS256' },
+  { key: 'postgres', title: 'Against oidc-provider storing in Postgres, RS256 ID tokens', storage: 'postgres', alg: 'RS256', endpoints: ['authorization code', 'refresh', 'userinfo', 'introspection'] },
+  { key: 'es256', title: 'Against oidc-provider storing in Postgres, ES256 ID tokens on both sides', storage: 'postgres', alg: 'ES256', endpoints: ['authorization code', 'refresh'] },
+];
 
 function sha256Hex(value) {
   return createHash('sha256').update(value).digest('hex');
@@ -45,7 +69,7 @@ async function pools(dir, name, lines) {
   return { warm, main };
 }
 
-/** The endpoints both providers serve, as wrk requests. */
+/** The endpoints both providers serve, as wrk requests (named as in ENDPOINTS). */
 function requests(p) {
   const web = basic(p.web.id, p.web.secret);
   return [
@@ -59,17 +83,22 @@ function requests(p) {
   ];
 }
 
-/**
- * Measures every endpoint of provider `p` (or those BENCH_ONLY names, comma-separated parts of
- * their names); the code pool goes first (codes live 60 s). Besides the rate, counts the CPU time
- * the provider (and its database) spent, for requests per CPU second: what one fully used core
- * would serve.
- */
-async function measure(p) {
+/** The endpoints comparison `spec` measures: its own, narrowed by BENCH_ONLY (parts of names). */
+function selected(spec) {
   const only = (process.env.BENCH_ONLY || '').split(',').filter(Boolean);
+  const matches = (parts, name) => parts.some((part) => name.includes(part));
+  return ENDPOINTS.filter((name) => (!spec.endpoints || matches(spec.endpoints, name)) && (!only.length || matches(only, name)));
+}
+
+/**
+ * Measures the endpoints `names` of provider `p`; the code pool goes first (codes live 60 s).
+ * Besides the rate, counts the CPU time the provider (and its database) spent, for requests per
+ * CPU second: what one fully used core would serve.
+ */
+async function measure(p, names) {
   const results = [];
   for (const [name, url, req] of requests(p)) {
-    if (only.length && !only.some((part) => name.includes(part))) continue;
+    if (!names.includes(name)) continue;
     const pooled = req.pool ? { warm: { ...req, pool: req.pool.warm }, main: { ...req, pool: req.pool.main } } : { warm: req, main: req };
     await wrk(url, { ...pooled.warm, connections: CONNECTIONS }, WARMUP);
     const database = p.withPostgres ? postgresPids() : [];
@@ -89,11 +118,72 @@ async function measure(p) {
   return results;
 }
 
-/** This server on a fresh database, with clients, a person, and pools of codes and refresh tokens. */
-async function startOurs(dir) {
+/** Runs `statements` (psql -c each) on `databaseUrl`. */
+async function psql(databaseUrl, ...statements) {
+  await run('psql', ['-d', databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', ...statements.flatMap((s) => ['-c', s])]);
+}
+
+/**
+ * Settles a bulk load before measuring, so that vacuuming and checkpointing the pools' rows is not
+ * counted as the cost of the requests that follow.
+ */
+function settle(databaseUrl) {
+  return psql(databaseUrl, 'VACUUM ANALYZE', 'CHECKPOINT');
+}
+
+/** The peer's database, created afresh on the Postgres of DATABASE_URL; `drop()` removes it. */
+async function peerDatabase() {
+  const drop = () => psql(ADMIN_URL, `DROP DATABASE IF EXISTS ${PEER_DATABASE} WITH (FORCE)`);
+  await drop();
+  await psql(ADMIN_URL, `CREATE DATABASE ${PEER_DATABASE}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${PEER_DATABASE}`;
+  return { url: url.href, drop };
+}
+
+/** The `alg` in the header of the JWT `jwt`. */
+function jwtAlg(jwt) {
+  return JSON.parse(Buffer.from(String(jwt).split('.')[0], 'base64url').toString()).alg;
+}
+
+/**
+ * Exchanges `code` at `tokenUrl` as the web client `web` and checks the ID token is signed with
+ * `alg`; resolves to the access token.
+ */
+async function firstExchange(tokenUrl, web, code, alg) {
+  const res = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { authorization: basic(web.id, web.secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK }),
+  });
+  const body = await res.json();
+  if (!body.access_token) throw new Error(`the bench setup could not exchange a code at ${tokenUrl}: ${JSON.stringify(body)}`);
+  const signed = jwtAlg(body.id_token);
+  if (signed !== alg) throw new Error(`${tokenUrl} signed the ID token with ${signed}, not ${alg}`);
+  return body.access_token;
+}
+
+/**
+ * This server on a fresh database, with clients (the web client's ID tokens signed with `alg`),
+ * a person, and pools of codes and refresh tokens; stopped again if any of that fails.
+ */
+async function startOurs(dir, { alg }) {
   const server = await startServer({ env: { RUST_LOG: 'warn', CIAM_LOG_FORMAT: 'json' } });
+  try {
+    return await loadOurs(server, dir, alg);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
+/** Registers the clients in the running `server` and loads its person and pools (see startOurs). */
+async function loadOurs(server, dir, alg) {
   const json = async (args) => JSON.parse(await server.cli(args));
   const web = await json(['client', 'create', '--name', 'Bench web', '--redirect-uri', CALLBACK, '--first-party', '--json']);
+  // Set before the bulk load, so the running server has long had the change notice when the first
+  // code is exchanged (which checks it).
+  if (alg !== 'RS256') await server.cli(['client', 'update', web.client_id, '--id-token-alg', alg]);
   const service = await json(['client', 'create', '--name', 'Bench service', '--service', '--scope', 'orders.read', '--json']);
   const userId = randomUUID();
   const codes = [];
@@ -114,18 +204,10 @@ async function startOurs(dir) {
     `INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, auth_time, expires_at, family_expires_at, sid) VALUES ${rows.refresh.join(',\n')};`,
   ].join('\n'));
   await run('psql', ['-d', server.databaseUrl, '-v', 'ON_ERROR_STOP=1', '-q', '-f', sqlFile], { maxBuffer: 1 << 26 });
-  // Settle the bulk load before measuring, so that vacuuming and checkpointing 80,000 new rows
-  // is not counted as the cost of the requests that follow.
-  await run('psql', ['-d', server.databaseUrl, '-q', '-c', 'VACUUM ANALYZE', '-c', 'CHECKPOINT']);
-  // One code is exchanged here for the access token userinfo and introspection are given.
-  const first = await fetch(`${server.baseURL}/oauth2/token`, {
-    method: 'POST',
-    headers: { authorization: basic(web.client_id, web.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: codes.pop(), redirect_uri: CALLBACK }),
-  });
-  const { access_token: accessToken } = await first.json();
-  if (!accessToken) throw new Error('the bench setup could not exchange a code');
+  await settle(server.databaseUrl);
   const base = `http://127.0.0.1:${server.port}`;
+  // One code is exchanged here for the access token userinfo and introspection are given.
+  const accessToken = await firstExchange(`${base}/oauth2/token`, { id: web.client_id, secret: web.client_secret }, codes.pop(), alg);
   return {
     name: 'this server',
     pid: server.pid,
@@ -144,11 +226,16 @@ async function startOurs(dir) {
   };
 }
 
-/** npm oidc-provider with the same clients and pools, minted in its memory. */
-async function startReference(dir) {
+/**
+ * npm oidc-provider with the same clients (the web client's ID tokens signed with `alg`) and pools,
+ * minted in its memory, or with `databaseUrl` into that database (then settled like ours).
+ */
+async function startReference(dir, { databaseUrl, alg }) {
   const port = 4100 + Math.floor(Math.random() * 500);
   const poolDir = join(dir, 'reference');
-  const child = spawn(process.execPath, [join(here, 'oidc-provider.mjs'), '--port', String(port), '--pool-dir', poolDir, '--count', String(POOL), '--redirect-uri', CALLBACK], {
+  const storage = databaseUrl ? ['--database-url', databaseUrl] : [];
+  const args = ['--port', String(port), '--pool-dir', poolDir, '--count', String(POOL + 1), '--redirect-uri', CALLBACK, '--id-token-alg', alg, ...storage];
+  const child = spawn(process.execPath, [join(here, 'oidc-provider.mjs'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -160,90 +247,166 @@ async function startReference(dir) {
   const setup = JSON.parse(await readFile(join(poolDir, 'setup.json'), 'utf8'));
   const lines = async (name) => (await readFile(join(poolDir, name), 'utf8')).split('\n').filter(Boolean);
   const local = (url) => url.replace('//localhost:', '//127.0.0.1:');
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  };
+  const web = { id: setup.confidential.client_id, secret: setup.confidential.client_secret };
+  const codes = await lines('codes.txt');
+  try {
+    if (databaseUrl) await settle(databaseUrl);
+    // Checks the ID token's algorithm as on our side; the access token is the one minted for it.
+    await firstExchange(local(setup.token_endpoint), web, codes.pop(), alg);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   return {
     name: 'oidc-provider',
     pid: child.pid,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
+    withPostgres: Boolean(databaseUrl),
+    stop,
     token: local(setup.token_endpoint),
     userinfo: local(setup.userinfo_endpoint),
     introspect: local(setup.introspection_endpoint),
     jwks: local(setup.jwks_uri),
     discovery: local(setup.discovery),
-    web: { id: setup.confidential.client_id, secret: setup.confidential.client_secret },
+    web,
     service: { id: setup.service.client_id, secret: setup.service.client_secret },
     accessToken: setup.access_token,
-    codes: await pools(dir, 'ref-codes', await lines('codes.txt')),
+    codes: await pools(dir, 'ref-codes', codes),
     refresh: await pools(dir, 'ref-refresh', await lines('refresh.txt')),
   };
 }
 
 /**
- * CPU µs of one RS256 signature with Node's OpenSSL (what oidc-provider signs ID tokens with).
- * Code → tokens and refresh each sign one on both sides, so this says how much of those requests
- * is the same cost for both.
+ * CPU µs of one `alg` signature (RS256 or ES256) with Node's OpenSSL (what oidc-provider signs ID
+ * tokens with). Code → tokens and refresh each sign one on both sides, so this says how much of
+ * those requests is the same cost for both.
  */
-function rs256Micros() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+function signMicros(alg) {
+  const { privateKey } = alg === 'ES256'
+    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const key = alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey;
   const payload = Buffer.from('header.payload');
-  for (let i = 0; i < 50; i += 1) sign('sha256', payload, privateKey);
+  for (let i = 0; i < 50; i += 1) sign('sha256', payload, key);
   const rounds = 400;
   const start = process.cpuUsage();
-  for (let i = 0; i < rounds; i += 1) sign('sha256', payload, privateKey);
+  for (let i = 0; i < rounds; i += 1) sign('sha256', payload, key);
   const used = process.cpuUsage(start);
   return (used.user + used.system) / rounds;
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'ciam-bench-'));
-let unpin = () => {};
-const started = [];
-try {
-  if (!twoCores) console.error('one CPU only: nothing is pinned, so the figures mix server and load generator');
-  const ours = await startOurs(dir);
-  started.push(ours);
-  const reference = await startReference(dir);
-  started.push(reference);
-  pin(ours.pid);
-  pin(reference.pid);
-  let postgresPinned = false;
-  if (twoCores) {
-    try {
-      unpin = pinPostgres();
-      postgresPinned = true;
-    } catch (e) {
-      console.error(`Postgres could not be pinned (${e.message}); its work runs on any CPU`);
-    }
-  }
-  // oidc-provider's codes expire 60 s after minting: it goes first.
-  const theirs = await measure(reference);
-  const mine = await measure(ours);
-  const rsa = rs256Micros();
-  const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+
+/** One run's Markdown table (as `make bench` has always printed it), under the run's title. */
+function runTable(spec, mine, theirs, { postgresPinned, peerPostgres }) {
+  const micros = (cost, withDb) => (withDb ? `${Math.round(cost[0])} + ${Math.round(cost[1])}` : `${Math.round(cost[0])}`);
   const rows = mine.map((m, i) => {
     const t = theirs[i];
     const notes = [m.bad && `${m.bad} non-2xx here`, t.bad && `${t.bad} non-2xx there`, m.errors, t.errors].filter(Boolean).join('; ');
-    const cost = `${Math.round(m.cost[0])} + ${Math.round(m.cost[1])} / ${Math.round(t.cost[0])}`;
+    const cost = `${micros(m.cost, true)} / ${micros(t.cost, peerPostgres)}`;
     return `| ${m.name} | ${Math.round(m.rate)} | ${Math.round(t.rate)} | ${ratio(m.rate, t.rate)} | ${Math.round(m.perCpu)} | ${Math.round(t.perCpu)} | ${ratio(m.perCpu, t.perCpu)} | ${cost} | ${notes} |`;
   });
-  const table = [
+  return [
+    `### ${spec.title}`,
+    '',
     `Requests per second, ${DURATION} s each after ${WARMUP} s of warm-up, wrk -t1 -c${CONNECTIONS} on CPU 1; each provider on CPU 0${postgresPinned ? ' (with Postgres)' : ''}.`,
-    'Per CPU second: requests divided by the CPU time the provider used, for this server with every Postgres process added.',
-    'CPU µs per request: this server + its Postgres / oidc-provider.',
-    `One RS256 signature (Node's OpenSSL, as oidc-provider signs) takes ${Math.round(rsa)} µs of CPU on this host; code → tokens and refresh each make one on both sides.`,
+    peerPostgres
+      ? 'Per CPU second: requests divided by the CPU time the provider used, for each provider with every Postgres process added.'
+      : 'Per CPU second: requests divided by the CPU time the provider used, for this server with every Postgres process added.',
+    `CPU µs per request: this server + its Postgres / oidc-provider${peerPostgres ? ' + its Postgres' : ''}.`,
+    `One ${spec.alg} signature (Node's OpenSSL, as oidc-provider signs) takes ${Math.round(signMicros(spec.alg))} µs of CPU on this host; code → tokens and refresh each make one on both sides.`,
     '',
     '| endpoint | this server (req/s) | oidc-provider (req/s) | ratio | this server (per CPU s) | oidc-provider (per CPU s) | ratio | CPU µs per request | notes |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
-  console.log(table);
+}
+
+/** The code → tokens and refresh ratios (this server / peer) of every run, as a Markdown table. */
+function summaryTable(results) {
+  const cells = (r, prefix) => {
+    const i = r.mine.findIndex((m) => m.name.startsWith(prefix));
+    if (i < 0) return ['—', '—'];
+    const [m, t] = [r.mine[i], r.theirs[i]];
+    return [ratio(m.rate, t.rate), ratio(m.perCpu, t.perCpu)];
+  };
+  const rows = results.map((r) => {
+    const peer = r.spec.storage === 'postgres' ? 'oidc-provider, Postgres' : 'oidc-provider, memory';
+    return `| ${peer} | ${r.spec.alg} | ${[...cells(r, 'authorization code'), ...cells(r, 'refresh')].join(' | ')} |`;
+  });
+  return [
+    '### Summary: this server / the peer, per run',
+    '',
+    'Target: this server at ≥ 1.5× the Postgres peer on code → tokens and refresh.',
+    '',
+    '| peer | ID tokens | code → tokens (req/s) | code → tokens (per CPU s) | refresh (req/s) | refresh (per CPU s) |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
+/**
+ * Runs comparison `spec`: both sides started afresh (the peer's database too, when it has one),
+ * their files under `parent`, pinned, measured on the spec's endpoints (the peer first: its codes
+ * live 60 s) and stopped.
+ */
+async function compare(spec, parent) {
+  const names = selected(spec);
+  const dir = join(parent, spec.key);
+  await mkdir(dir, { recursive: true });
+  const started = [];
+  const database = spec.storage === 'postgres' ? await peerDatabase() : null;
+  let unpin = () => {};
+  try {
+    const ours = await startOurs(dir, spec);
+    started.push(ours);
+    const reference = await startReference(dir, { databaseUrl: database?.url, alg: spec.alg });
+    started.push(reference);
+    pin(ours.pid);
+    pin(reference.pid);
+    let postgresPinned = false;
+    if (twoCores) {
+      try {
+        unpin = pinPostgres();
+        postgresPinned = true;
+      } catch (e) {
+        console.error(`Postgres could not be pinned (${e.message}); its work runs on any CPU`);
+      }
+    }
+    const theirs = await measure(reference, names);
+    const mine = await measure(ours, names);
+    unpin();
+    unpin = () => {};
+    return { spec, mine, theirs, table: runTable(spec, mine, theirs, { postgresPinned, peerPostgres: Boolean(database) }) };
+  } finally {
+    unpin();
+    for (const p of started.reverse()) await p.stop().catch(() => {});
+    await database?.drop().catch((e) => console.error(`dropping ${PEER_DATABASE}: ${e.message}`));
+  }
+}
+
+const wanted = (process.env.BENCH_RUNS || '').split(',').filter(Boolean);
+const dir = await mkdtemp(join(tmpdir(), 'ciam-bench-'));
+try {
+  if (!twoCores) console.error('one CPU only: nothing is pinned, so the figures mix server and load generator');
+  const results = [];
+  for (const spec of RUNS) {
+    if (wanted.length && !wanted.includes(spec.key)) continue;
+    if (selected(spec).length === 0) continue;
+    const result = await compare(spec, dir);
+    console.log(`${result.table}\n`);
+    results.push(result);
+  }
+  const summary = summaryTable(results.filter((r) => r.mine.some((m) => /^(authorization code|refresh)/.test(m.name))));
+  console.log(summary);
   if (process.env.BENCH_OUT) {
     await mkdir(dirname(process.env.BENCH_OUT), { recursive: true });
-    await writeFile(process.env.BENCH_OUT, `${table}\n`);
+    await writeFile(process.env.BENCH_OUT, `${[...results.map((r) => r.table), summary].join('\n\n')}\n`);
   }
 } finally {
-  unpin();
-  for (const p of started.reverse()) await p.stop().catch(() => {});
   await rm(dir, { recursive: true, force: true });
 }

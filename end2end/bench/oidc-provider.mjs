@@ -1,8 +1,10 @@
 // Owns the reference peer of the side-by-side benchmark (see compare.mjs): npm oidc-provider (v8,
-// one Node process, memory only) configured like this server — 9 signing keys (3 RS256, 3 ES256,
-// 3 EdDSA), a confidential web client and a client_credentials service client, the same token
-// lifetimes, claims and rotation policy — plus pools of single-use authorization codes and refresh
-// tokens minted straight through the provider's models before it listens. It writes:
+// one Node process) configured like this server — 9 signing keys (3 RS256, 3 ES256, 3 EdDSA), a
+// confidential web client and a client_credentials service client, the same token lifetimes,
+// claims and rotation policy — plus pools of single-use authorization codes and refresh tokens
+// minted straight through the provider's models before it listens. It stores in its memory, or
+// with --database-url in that Postgres database (oidc-postgres.mjs; the pools bulk-loaded). The
+// web client's ID tokens are RS256 unless --id-token-alg says otherwise. It writes:
 //
 //   <pool-dir>/codes.txt     one authorization code per line (scope openid email profile)
 //   <pool-dir>/refresh.txt   one refresh token per line (scope openid email profile offline_access)
@@ -13,11 +15,15 @@
 // to stderr. SIGTERM or SIGINT stop it.
 //
 //   node end2end/bench/oidc-provider.mjs --port 4100 --pool-dir /tmp/x --count 20000
-//     [--redirect-uri URI]   (default http://localhost:<port>/cb; codes are bound to it)
+//     [--redirect-uri URI]     (default http://localhost:<port>/cb; codes are bound to it)
+//     [--database-url URL]     (store in this Postgres database instead of memory)
+//     [--id-token-alg ALG]     (the web client's ID token algorithm: RS256, ES256 or EdDSA)
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+
+import { postgresStorage } from './oidc-postgres.mjs';
 
 // oidc-provider prints its "you SHOULD change …" notices with console.info, i.e. on stdout, which
 // must carry nothing but `ready`. Route console.log/info to stderr before the library loads.
@@ -36,13 +42,17 @@ const { values: args } = parseArgs({
     'pool-dir': { type: 'string' },
     count: { type: 'string', default: '1000' },
     'redirect-uri': { type: 'string' },
+    'database-url': { type: 'string' },
+    'id-token-alg': { type: 'string', default: 'RS256' },
   },
 });
 
 const PORT = Number(args.port);
 const COUNT = Number(args.count);
-if (!Number.isInteger(PORT) || PORT <= 0 || PORT > 65535 || !args['pool-dir'] || !Number.isInteger(COUNT) || COUNT < 0) {
-  process.stderr.write('usage: node oidc-provider.mjs --port N --pool-dir DIR [--count N] [--redirect-uri URI]\n');
+const ID_TOKEN_ALG = args['id-token-alg'];
+if (!Number.isInteger(PORT) || PORT <= 0 || PORT > 65535 || !args['pool-dir'] || !Number.isInteger(COUNT) || COUNT < 0
+  || !['RS256', 'ES256', 'EdDSA'].includes(ID_TOKEN_ALG)) {
+  process.stderr.write('usage: node oidc-provider.mjs --port N --pool-dir DIR [--count N] [--redirect-uri URI] [--database-url URL] [--id-token-alg RS256|ES256|EdDSA]\n');
   process.exit(2);
 }
 const POOL_DIR = args['pool-dir'];
@@ -60,7 +70,7 @@ const SERVICE = { client_id: 'bench-service', client_secret: randomBytes(32).toS
 
 // ---------------------------------------------------------------------------------------------
 // Keys: 3 × RSA-2048 (RS256), 3 × EC P-256 (ES256), 3 × Ed25519 (EdDSA), as private JWKs.
-// RSA keys come first so ID tokens (RS256, the client default) sign with the first one.
+// ID tokens sign with the first key of the web client's algorithm.
 // ---------------------------------------------------------------------------------------------
 
 function jwk(type, options, alg, kid) {
@@ -76,9 +86,9 @@ for (let i = 1; i <= 3; i += 1) keys.push(jwk('ec', { namedCurve: 'P-256' }, 'ES
 for (let i = 1; i <= 3; i += 1) keys.push(jwk('ed25519', undefined, 'EdDSA', `bench-eddsa-${i}`));
 
 // ---------------------------------------------------------------------------------------------
-// Storage: oidc-provider's bundled MemoryAdapter is an LRU capped at 1000 entries, which would
-// evict almost all of a pre-minted pool. This is the same thing over an unbounded Map, with
-// expiry checked on read and swept every 10 s.
+// Storage in memory: oidc-provider's bundled MemoryAdapter is an LRU capped at 1000 entries,
+// which would evict almost all of a pre-minted pool. This is the same thing over an unbounded
+// Map, with expiry checked on read and swept every 10 s.
 // ---------------------------------------------------------------------------------------------
 
 const store = new Map(); // "Model:id" -> { value, expiresAt (ms) }
@@ -160,6 +170,9 @@ setInterval(() => {
   }
 }, 10_000).unref();
 
+// With --database-url, Postgres instead (20 connections, as this server's pool).
+const storage = args['database-url'] ? await postgresStorage(args['database-url'], { max: 20 }) : null;
+
 // ---------------------------------------------------------------------------------------------
 // Provider
 // ---------------------------------------------------------------------------------------------
@@ -167,7 +180,7 @@ setInterval(() => {
 const DAY = 24 * 60 * 60;
 
 const provider = new Provider(ISSUER, {
-  adapter: MapAdapter,
+  adapter: storage ? storage.Adapter : MapAdapter,
   jwks: { keys },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   clients: [
@@ -181,6 +194,7 @@ const provider = new Provider(ISSUER, {
       scope: 'openid email profile offline_access',
       // Like this server, ID tokens always carry auth_time.
       require_auth_time: true,
+      id_token_signed_response_alg: ID_TOKEN_ALG,
     },
     {
       // No `scope` metadata: oidc-provider only accepts OIDC (static) scope values there, and
@@ -309,8 +323,12 @@ async function mintRefresh() {
   }).save();
 }
 
-/** `count` results of `mint(i)`, run in batches (each save is a little async work). */
+/**
+ * `count` results of `mint(i)`, run in batches (each save is a little async work); in Postgres,
+ * their rows are gathered and written in bulk.
+ */
 async function pool(count, mint) {
+  storage?.defer();
   const out = new Array(count);
   const BATCH = 2000;
   for (let start = 0; start < count; start += BATCH) {
@@ -320,6 +338,7 @@ async function pool(count, mint) {
     const values = await Promise.all(batch);
     for (let i = start; i < end; i += 1) out[i] = values[i - start];
   }
+  await storage?.flush();
   return out;
 }
 
@@ -343,7 +362,7 @@ const accessToken = await (async () => {
   }).save();
 })();
 const mintMs = Number(process.hrtime.bigint() - mintStart) / 1e6;
-process.stderr.write(`oidc-provider bench: minted ${COUNT} codes and ${COUNT} refresh tokens in ${mintMs.toFixed(0)} ms\n`);
+process.stderr.write(`oidc-provider bench: minted ${COUNT} codes and ${COUNT} refresh tokens ${storage ? 'into Postgres' : 'in memory'} in ${mintMs.toFixed(0)} ms\n`);
 
 await mkdir(POOL_DIR, { recursive: true });
 await writeFile(join(POOL_DIR, 'codes.txt'), codes.length ? `${codes.join('\n')}\n` : '');
