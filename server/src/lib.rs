@@ -11,6 +11,7 @@ pub mod languages;
 pub mod metrics;
 pub mod oidc;
 pub mod pages;
+pub mod risk_sources;
 pub mod scim;
 pub mod security;
 pub mod social;

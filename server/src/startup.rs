@@ -8,15 +8,7 @@ use std::{
 };
 
 use anyhow::Context;
-use app::{
-    domain::{
-        client_address::Network,
-        risk::{geo::GeoDb, RiskSources},
-    },
-    shell,
-    state::AppState,
-    App,
-};
+use app::{shell, state::AppState, App};
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -100,7 +92,7 @@ pub fn app_state(db: PgPool, config: &Config) -> anyhow::Result<AppState> {
     settings.sms_available = config.sms_webhook_url.is_some() || config.dev_sms();
     settings.sms_countries = config.sms_countries.clone();
     let mut state = AppState::new(db, settings, passwords, &config.master_key.0)?;
-    state.risk = Arc::new(risk_sources(config)?);
+    state.risk = Arc::new(crate::risk_sources::load(config)?);
     if let Some(url) = &config.replica_url {
         state.replica = Some(Arc::new(app::domain::replica::Replica::new(replica_pool(
             url,
@@ -119,33 +111,6 @@ fn replica_pool(url: &str) -> anyhow::Result<PgPool> {
         .test_before_acquire(false)
         .connect_lazy(url)
         .context("CIAM_DATABASE_REPLICA_URL is not a valid database URL")
-}
-
-/// The GeoIP database, the known-bad networks and the breach range service, as configured.
-fn risk_sources(config: &Config) -> anyhow::Result<RiskSources> {
-    let geo = match &config.geoip_db {
-        Some(path) => Some(GeoDb::open(path).context("CIAM_GEOIP_DB")?),
-        None => None,
-    };
-    let mut bad_networks = Vec::new();
-    if let Some(path) = &config.bad_networks_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("CIAM_BAD_NETWORKS_FILE: reading {}", path.display()))?;
-        for line in text.lines() {
-            let line = line.split('#').next().unwrap_or_default().trim();
-            if line.is_empty() {
-                continue;
-            }
-            bad_networks.push(Network::parse(line).with_context(|| {
-                format!("CIAM_BAD_NETWORKS_FILE: {line:?} is not an address or a network")
-            })?);
-        }
-    }
-    Ok(RiskSources {
-        geo,
-        bad_networks,
-        breached_range_url: config.breached_passwords_url.clone(),
-    })
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {

@@ -65,7 +65,7 @@ pub async fn signed_in_user(session: &Session) -> Result<Uuid, AppError> {
 /// own has none, so one that changes the account and reads it again sees the change.
 #[derive(Clone, Default)]
 pub struct PageReads {
-    account: std::sync::Arc<tokio::sync::OnceCell<(Uuid, User)>>,
+    account: std::sync::Arc<tokio::sync::OnceCell<User>>,
 }
 
 /// The signed-in caller's account, or `Unauthorized`: read once per page.
@@ -73,18 +73,18 @@ pub async fn signed_in_account(state: &AppState, session: &Session) -> Result<Us
     let user_id = signed_in_user(session).await?;
     let read = || async {
         match crate::domain::accounts::profile(&state.db, user_id).await {
-            Ok(user) => Ok((user_id, user)),
+            Ok(user) => Ok(user),
             Err(AccountError::NoSuchAccount) => Err(AppError::Unauthorized),
             Err(e) => Err(AppError::from(e)),
         }
     };
     match use_context::<PageReads>() {
         Some(page) => match page.account.get_or_try_init(read).await? {
-            (id, user) if *id == user_id => Ok(user.clone()),
+            user if user.id == user_id => Ok(user.clone()),
             // Another person's (cannot happen within one page's session): read afresh.
-            _ => read().await.map(|(_, user)| user),
+            _ => read().await,
         },
-        None => read().await.map(|(_, user)| user),
+        None => read().await,
     }
 }
 

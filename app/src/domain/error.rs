@@ -104,6 +104,10 @@ impl From<super::hashing::HashingError> for AccountError {
 /// [`database_unavailable`]); the store's errors carry only text.
 pub const SESSION_STORE_UNAVAILABLE: &str = "the session store's database is unavailable";
 
+/// What an API answers, in words, while the database cannot serve (with 503 and
+/// `Retry-After`).
+pub const UNAVAILABLE_TEXT: &str = "The service is briefly unavailable; try again in a moment.";
+
 /// Whether `e` means the database cannot serve right now, rather than a fault of ours: no
 /// connection within the pool's acquire timeout, a connection lost or refused, the server
 /// shutting down or starting up (SQLSTATE class 57P, 08), out of disk or memory (53), or

@@ -8,6 +8,10 @@ use uuid::Uuid;
 use super::{email::Email, names::DisplayName, webhooks};
 use crate::domain::privacy::{Erasure, Export, Table};
 
+mod holds;
+
+pub use holds::{hold, lock, ways_in_for_update, Held, WaysIn};
+
 /// What an account is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -107,30 +111,6 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Optio
         .bind(id)
         .fetch_optional(db)
         .await
-}
-
-/// An account held for a sign-in's last step, with when its deletion comes due (if it is set
-/// to be deleted).
-#[derive(Debug, sqlx::FromRow)]
-pub struct Held {
-    #[sqlx(flatten)]
-    pub user: User,
-    pub deletion_due: Option<time::OffsetDateTime>,
-}
-
-/// Reads account `id` and holds it (`FOR NO KEY UPDATE`) until `tx` ends: the hold that the
-/// transaction's own update of the row needs, taken up front (two sign-ins of one account that
-/// each took a shared lock and then both updated it would deadlock).
-pub async fn hold(tx: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<Option<Held>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS},
-                (SELECT d.due_at FROM account_deletions d WHERE d.user_id = users.id)
-                  AS deletion_due
-         FROM users WHERE id = $1 FOR NO KEY UPDATE"
-    ))
-    .bind(id)
-    .fetch_optional(tx)
-    .await
 }
 
 /// What a new account starts with.
@@ -388,51 +368,6 @@ pub async fn admin_exists(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')")
         .fetch_one(db)
         .await
-}
-
-/// The ways an account can sign in, counted one by one so that removing any one of them can be
-/// checked against leaving none.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct WaysIn {
-    pub password: bool,
-    pub verified_email: bool,
-    pub passkeys: i64,
-    pub identities: i64,
-}
-
-impl WaysIn {
-    /// How many ways in there are; a verified address counts when email sign-in is on.
-    pub fn count(&self, email_sign_in: bool) -> i64 {
-        i64::from(self.password)
-            + i64::from(self.verified_email && email_sign_in)
-            + self.passkeys
-            + self.identities
-    }
-}
-
-/// Locks `user_id`'s row until the transaction ends, so changes to how the account signs in
-/// go one at a time.
-pub async fn lock(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// The account's ways in, its row locked until the transaction ends (so two removals cannot
-/// both pass the check).
-pub async fn ways_in_for_update(conn: &mut PgConnection, user_id: Uuid) -> sqlx::Result<WaysIn> {
-    sqlx::query_as(
-        "SELECT u.password_hash IS NOT NULL AS password,
-                u.email_verified_at IS NOT NULL AS verified_email,
-                (SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys,
-                (SELECT count(*) FROM user_identities i WHERE i.user_id = u.id) AS identities
-         FROM users u WHERE u.id = $1 FOR UPDATE",
-    )
-    .bind(user_id)
-    .fetch_one(conn)
-    .await
 }
 
 /// The tables this module owns: what they hold about people, and how a person's export and

@@ -155,7 +155,7 @@ impl Problem {
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "Briefly unavailable",
-            "The service is briefly unavailable; try again in a moment.",
+            app::domain::error::UNAVAILABLE_TEXT,
         )
         .header(
             header::RETRY_AFTER,

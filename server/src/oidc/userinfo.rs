@@ -70,7 +70,7 @@ pub async fn userinfo(
         Err(UserinfoError::Unavailable) => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
-            "The service is briefly unavailable; try again in a moment.",
+            app::domain::error::UNAVAILABLE_TEXT,
         )
             .into_response(),
         Err(UserinfoError::Server) => (

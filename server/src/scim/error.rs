@@ -58,7 +58,7 @@ impl Problem {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             None,
-            "The service is briefly unavailable; try again in a moment.",
+            app::domain::error::UNAVAILABLE_TEXT,
         )
     }
 

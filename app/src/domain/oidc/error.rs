@@ -53,7 +53,7 @@ impl TokenError {
             Self::ServerError => ("server_error", "The request could not be completed."),
             Self::Unavailable => (
                 "temporarily_unavailable",
-                "The service is briefly unavailable; try again in a moment.",
+                crate::domain::error::UNAVAILABLE_TEXT,
             ),
             Self::Refused { error, description } => (*error, *description),
         };
