@@ -53,7 +53,13 @@ pub async fn sign_in(
     if let Some(ip) = &client.ip {
         keys.push(throttle::client_key(ip));
     }
-    if let Some(minutes) = throttle::locked_minutes(&state.db, &keys).await? {
+    // One read for the locks, the price of stuffing and the risk engine's failure counts.
+    let network = client.network();
+    let mut watched = keys.clone();
+    watched.extend(network.as_deref().map(throttle::network_key));
+    watched.push(throttle::GLOBAL_KEY.to_owned());
+    let counters = throttle::Counters::read(&state.db, &watched).await?;
+    if let Some(minutes) = counters.locked_minutes(&keys) {
         let event = AuditEvent::new("signin.failed", Outcome::Failure).detail(
             json!({ "method": "password", "reason": "throttled", "email": email.as_str() }),
         );
@@ -61,7 +67,8 @@ pub async fn sign_in(
         measures::sign_in(Method::Password, SignInOutcome::Throttled);
         return Err(AccountError::Throttled { minutes });
     }
-    pay_for_pressure(state, client, email, proof).await?;
+    let pressure = stuffing::pressure_from(&counters, network.as_deref());
+    pay_for_pressure(state, client, email, proof, stuffing::demand(pressure)).await?;
 
     let user = users::find_by_email(&state.db, email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -134,25 +141,31 @@ pub async fn sign_in(
         session,
         &user,
         Method::Password,
-        Some(password),
+        Some(authentication::PasswordProof {
+            password,
+            counters: &counters,
+        }),
     )
     .await?;
-    throttle::clear(&state.db, &account_key).await?;
+    if counters.counts(&account_key) {
+        throttle::clear(&state.db, &account_key).await?;
+    }
     if user.failed_sign_ins > 0 {
         users::clear_failed_sign_ins(&state.db, user.id).await?;
     }
     Ok(user.id)
 }
 
-/// Asks an attempt from a network under pressure for its proof of work, then makes it wait.
+/// Asks an attempt from a network under pressure (its `demand`) for its proof of work, then
+/// makes it wait.
 async fn pay_for_pressure(
     state: &AppState,
     client: &ClientInfo,
     email: &Email,
     proof: &str,
+    demand: stuffing::Demand,
 ) -> Result<(), AccountError> {
     let network = client.network();
-    let demand = stuffing::demand_on(&state.db, network.as_deref()).await?;
     if let Some(bits) = demand.bits {
         let verdict = proof_of_work::accept(
             &state.db,

@@ -69,6 +69,15 @@ pub async fn pressure(db: impl PgExecutor<'_>, network: Option<&str>) -> sqlx::R
     })
 }
 
+/// The pressure on `network` and on the site as `counters` read it (a read that covered
+/// both keys).
+pub fn pressure_from(counters: &throttle::Counters, network: Option<&str>) -> Pressure {
+    Pressure {
+        global_failures: counters.failures(throttle::GLOBAL_KEY),
+        network_failures: network.map_or(0, |n| counters.failures(&throttle::network_key(n))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,6 +88,77 @@ pub async fn failures(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::Result<
         .collect())
 }
 
+/// The counters of some keys as one read found them: the failures in each key's current
+/// window, and how long each stays locked. A password sign-in reads its account's, its client's,
+/// its network's and the site's once, for the lock, the price of stuffing and the risk engine.
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    asked: Vec<String>,
+    rows: Vec<CounterRow>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct CounterRow {
+    key: String,
+    /// Failures in the current window (0 once it is over).
+    failures: i32,
+    /// Seconds the key stays locked, when it is.
+    locked_for: Option<f64>,
+}
+
+impl Counters {
+    /// Reads the counters of `keys`.
+    pub async fn read(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::Result<Self> {
+        let rows = sqlx::query_as(
+            "SELECT key,
+                    CASE WHEN window_started_at > now() - interval '15 minutes'
+                         THEN failures ELSE 0 END AS failures,
+                    CASE WHEN locked_until > now()
+                         THEN extract(epoch FROM locked_until - now())::float8 END AS locked_for
+             FROM auth_throttle WHERE key = ANY($1)",
+        )
+        .bind(keys)
+        .fetch_all(db)
+        .await?;
+        Ok(Self {
+            asked: keys.to_vec(),
+            rows,
+        })
+    }
+
+    /// Whether this read covered every one of `keys`.
+    pub fn covers(&self, keys: &[String]) -> bool {
+        keys.iter().all(|k| self.asked.contains(k))
+    }
+
+    fn row(&self, key: &str) -> Option<&CounterRow> {
+        self.rows.iter().find(|r| r.key == key)
+    }
+
+    /// The failures counted against `key` in its current window.
+    pub fn failures(&self, key: &str) -> i32 {
+        self.row(key).map_or(0, |r| r.failures)
+    }
+
+    /// Whether `key` has a counter at all (a successful sign-in has one to forget).
+    pub fn counts(&self, key: &str) -> bool {
+        self.row(key).is_some()
+    }
+
+    /// Minutes until the longest lock among `keys` ends, or `None` when none is locked (as
+    /// [`locked_minutes`] answers).
+    pub fn locked_minutes(&self, keys: &[String]) -> Option<i64> {
+        keys.iter()
+            .filter_map(|k| self.row(k).and_then(|r| r.locked_for))
+            .reduce(f64::max)
+            .map(minutes_from_seconds)
+    }
+}
+
+fn minutes_from_seconds(seconds: f64) -> i64 {
+    ((seconds / 60.0).ceil() as i64).max(1)
+}
+
 /// The keys and limits for a registration of `email` from `client_network`; one that came
 /// without a proof of work (`proven` false) counts against tighter limits too.
 pub fn registration_keys(
@@ -189,7 +260,7 @@ pub async fn locked_minutes(db: impl PgExecutor<'_>, keys: &[String]) -> sqlx::R
     .bind(keys)
     .fetch_one(db)
     .await?;
-    Ok(seconds.map(|s| ((s / 60.0).ceil() as i64).max(1)))
+    Ok(seconds.map(minutes_from_seconds))
 }
 
 /// Counts one failure against `key`, locking it when the policy's limit is reached.

@@ -62,7 +62,7 @@ impl Waiting {
             self.user_id,
             self.method,
             &self.proven,
-            self.risk.as_ref(),
+            self.risk.clone().map(super::Verdict::Stored),
         )
         .await
     }

@@ -30,7 +30,7 @@ use super::{
     password::Password,
     risk::{self, score::Decision},
     sessions::{self, FactorUse},
-    settings,
+    settings, throttle,
     users::{self, User},
 };
 use crate::state::AppState;
@@ -134,7 +134,7 @@ pub async fn sign_in_user(
     session: &Session,
     user: &User,
     method: Method,
-    password: Option<&Password>,
+    password: Option<PasswordProof<'_>>,
 ) -> Result<Progress, AccountError> {
     admitted(state, client, user, method).await?;
     let policy = settings::current(state).await?;
@@ -164,7 +164,7 @@ pub async fn sign_in_user(
     let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
     // A step already waiting was weighed when it began.
     let risk = match waiting.as_ref().and_then(|step| step.risk.clone()) {
-        Some(risk) => Some(risk),
+        Some(risk) => Some(Verdict::Stored(risk)),
         None if policy.risk_engine_enabled => {
             Some(weigh(state, client, user, method, password, &policy).await?)
         }
@@ -176,7 +176,7 @@ pub async fn sign_in_user(
         let required = user.mfa_required || policy.mfa_policy.requires(user);
         // The risk engine's step-up needs something to step up with: any factor but the
         // mailbox that just signed in.
-        let risky = risk.as_ref().is_some_and(|r| r.step_up)
+        let risky = risk.as_ref().is_some_and(Verdict::step_up)
             && (enrolled.has_strong() || !kinds.contains(&Factor::Email));
         let wanted = risky
             || waiting
@@ -188,12 +188,16 @@ pub async fn sign_in_user(
             asked && !wanted && remembered::recognises(&state.db, client, user.id).await?;
         if asked && !remembered {
             let must_enrol = required && !enrolled.has_strong();
+            let risk = match risk {
+                Some(verdict) => Some(verdict.mark(&state.db, user.id, false).await?),
+                None => None,
+            };
             let step = second_step::Begin {
                 method,
                 proven,
                 must_enrol,
                 multi_factor_wanted: wanted,
-                risk: risk.clone(),
+                risk,
             };
             second_step::begin(session, user, step, waiting).await?;
             if first_ask {
@@ -217,16 +221,7 @@ pub async fn sign_in_user(
             ChallengeOutcome::Passed,
         );
     }
-    complete(
-        state,
-        client,
-        session,
-        user.id,
-        method,
-        &proven,
-        risk.as_ref(),
-    )
-    .await
+    complete(state, client, session, user.id, method, &proven, risk).await
 }
 
 /// Refuses (and audits) a sign-in by `method` to a locked account, or by password to one
@@ -254,6 +249,14 @@ pub(super) async fn admitted(
     }
 }
 
+/// What a password sign-in brings to the exit: the password (the risk engine checks whether it
+/// is a breached one) and the throttle counters read before it was checked.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordProof<'a> {
+    pub password: &'a Password,
+    pub counters: &'a throttle::Counters,
+}
+
 /// The risk engine's verdict on one attempt, as the sign-in carries it to its end.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RiskMark {
@@ -263,26 +266,76 @@ pub struct RiskMark {
     pub step_up: bool,
 }
 
+/// The risk verdict a sign-in holds: stored already (a step waited in between), or weighed
+/// just now and stored with the sign-in's outcome (as history in the sign-in's own
+/// transaction, or before a step waits).
+#[derive(Debug, Clone)]
+pub(crate) enum Verdict {
+    Stored(RiskMark),
+    Fresh(risk::Weighed),
+}
+
+impl Verdict {
+    fn step_up(&self) -> bool {
+        match self {
+            Self::Stored(mark) => mark.step_up,
+            Self::Fresh(weighed) => weighed.assessment.decision == Decision::StepUp,
+        }
+    }
+
+    /// The stored verdict, storing a fresh one for `user_id` (as `completed` history or not).
+    async fn mark(
+        self,
+        db: impl sqlx::PgExecutor<'_>,
+        user_id: Uuid,
+        completed: bool,
+    ) -> sqlx::Result<RiskMark> {
+        match self {
+            Self::Stored(mark) => {
+                if completed {
+                    risk::history::completed(db, mark.id).await?;
+                }
+                Ok(mark)
+            }
+            Self::Fresh(weighed) => Ok(RiskMark {
+                step_up: weighed.assessment.decision == Decision::StepUp,
+                id: weighed.store(db, user_id, completed).await?,
+            }),
+        }
+    }
+}
+
 /// Weighs the attempt against the business's thresholds in `policy`; refuses it when the
-/// engine blocks (the reasons in plain words).
+/// engine blocks (the reasons in plain words). The verdict is stored when it blocks; else the
+/// sign-in stores it with its outcome.
 async fn weigh(
     state: &AppState,
     client: &ClientInfo,
     user: &User,
     method: Method,
-    password: Option<&Password>,
+    password: Option<PasswordProof<'_>>,
     policy: &settings::AuthSettings,
-) -> Result<RiskMark, AccountError> {
+) -> Result<Verdict, AccountError> {
     let thresholds = policy.risk_thresholds();
-    let weighed = risk::weigh(state, client, user.id, &user.email, password, thresholds).await?;
+    let weighed = risk::weigh(
+        state,
+        client,
+        user.id,
+        &user.email,
+        password.map(|p| p.password),
+        password.map(|p| p.counters),
+        thresholds,
+    )
+    .await?;
     let assessment = &weighed.assessment;
     if assessment.decision == Decision::Block {
+        let id = weighed.store(&state.db, user.id, false).await?;
         let event = AuditEvent::new("signin.failed", Outcome::Failure)
             .about(Some(user.id))
             .detail(json!({
                 "method": method.as_str(),
                 "reason": "risk_blocked",
-                "risk": weighed.id,
+                "risk": id,
                 "score": assessment.score,
                 "signals": assessment.reasons,
             }));
@@ -291,10 +344,7 @@ async fn weigh(
         let words: Vec<String> = assessment.reasons.iter().map(|r| r.words.clone()).collect();
         return Err(AccountError::RiskBlocked(words.join("; ")));
     }
-    Ok(RiskMark {
-        id: weighed.id,
-        step_up: assessment.decision == Decision::StepUp,
-    })
+    Ok(Verdict::Fresh(weighed))
 }
 
 /// Signs `session` in as `user_id` with `proven` factors, and audits the sign-in, unless the
@@ -309,12 +359,11 @@ pub(crate) async fn complete(
     user_id: Uuid,
     method: Method,
     proven: &[FactorUse],
-    risk: Option<&RiskMark>,
+    risk: Option<Verdict>,
 ) -> Result<Progress, AccountError> {
     second_step::clear(session).await?;
     consent_step::clear(session).await?;
     deletion_step::clear(session).await?;
-    let step = || held::Waiting::new(user_id, method, proven, risk);
     // Whatever waited between the first factor and here (a second factor, a question), the
     // account may have been locked or put behind a reset meanwhile: it is read again, and held
     // until the sign-in is audited, so that an erasure that comes due meanwhile waits for it
@@ -324,15 +373,28 @@ pub(crate) async fn complete(
         return Err(AccountError::NoSuchAccount);
     };
     admitted(state, client, &user, method).await?;
-    if deletion_due.is_some() {
-        deletion_step::begin(session, step()).await?;
-        return Ok(Progress::Deletion);
-    }
-    if let Some(ask) =
-        super::consents::asked::outstanding_for(&state.db, user_id, user.role).await?
-    {
-        consent_step::begin(state, client, session, step(), &ask).await?;
-        return Ok(Progress::Consent);
+    let ask = match deletion_due {
+        Some(_) => None,
+        None => super::consents::asked::outstanding_for(&mut *tx, user_id, user.role).await?,
+    };
+    if deletion_due.is_some() || ask.is_some() {
+        // The sign-in waits for an answer: a verdict weighed just now is stored for it.
+        let risk = match risk {
+            Some(verdict) => Some(verdict.mark(&mut *tx, user_id, false).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        let step = held::Waiting::new(user_id, method, proven, risk.as_ref());
+        return match ask {
+            Some(ask) => {
+                consent_step::begin(state, client, session, step, &ask).await?;
+                Ok(Progress::Consent)
+            }
+            None => {
+                deletion_step::begin(session, step).await?;
+                Ok(Progress::Deletion)
+            }
+        };
     }
     sessions::sign_in(session, user_id, method.as_str(), proven).await?;
     // The person reads in their language from now on; an account that has none yet (made
@@ -349,6 +411,11 @@ pub(crate) async fn complete(
     if users::signed_in(&mut *tx, user_id).await? {
         sessions::set_idle_limit(session, super::staff::IDLE_TIMEOUT).await?;
     }
+    // The weighed attempt becomes history with the sign-in.
+    let risk = match risk {
+        Some(verdict) => Some(verdict.mark(&mut *tx, user_id, true).await?),
+        None => None,
+    };
     let kinds: Vec<Factor> = proven.iter().map(|f| f.factor).collect();
     let event = AuditEvent::new("signin.succeeded", Outcome::Success)
         .by(user_id)
@@ -356,13 +423,10 @@ pub(crate) async fn complete(
             "method": method.as_str(),
             "amr": assurance::amr(&kinds),
             "acr": assurance::acr(&kinds),
-            "risk": risk.map(|r| r.id),
+            "risk": risk.as_ref().map(|r| r.id),
         }));
     audit::record(&mut *tx, client, event).await?;
     super::webhooks::emit(&mut *tx, &super::webhooks::Event::PersonSignedIn(user_id)).await?;
-    if let Some(risk) = risk {
-        risk::history::completed(&mut *tx, risk.id).await?;
-    }
     tx.commit().await?;
     measures::sign_in(method, SignInOutcome::Success);
     if let Some(risk) = risk.filter(|r| r.step_up) {

@@ -400,7 +400,7 @@ async fn prove(
         step.user_id,
         step.method,
         &proven,
-        step.risk.as_ref(),
+        step.risk.map(super::Verdict::Stored),
     )
     .await?;
     throttle::clear(&state.db, &key(step.user_id)).await?;

@@ -82,22 +82,22 @@ pub async fn outstanding(db: &sqlx::PgPool, user_id: Uuid) -> sqlx::Result<Optio
         .fetch_optional(db)
         .await?;
     match role {
-        Some(role) => outstanding_for(db, user_id, role).await,
+        Some(role) => outstanding_for(&mut *db.acquire().await?, user_id, role).await,
         None => Ok(None),
     }
 }
 
 /// As [`outstanding`], for an account whose `role` the caller has just read.
 pub async fn outstanding_for(
-    db: &sqlx::PgPool,
+    conn: &mut sqlx::PgConnection,
     user_id: Uuid,
     role: Role,
 ) -> sqlx::Result<Option<Ask>> {
     if role != Role::Customer {
         return Ok(None);
     }
-    let live = purposes::list(db, false).await?;
-    let choices = ledger::current(db, user_id).await?;
+    let live = purposes::list(&mut *conn, false).await?;
+    let choices = ledger::current(&mut *conn, user_id).await?;
     Ok(question(live, &choices))
 }
 

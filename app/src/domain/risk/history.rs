@@ -63,18 +63,19 @@ pub struct Origin {
     pub device_hash: Option<Vec<u8>>,
 }
 
-/// Stores one weighed attempt; its id.
+/// Stores one weighed attempt (`completed` when it is a sign-in that went through); its id.
 pub async fn store(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     origin: &Origin,
     assessment: &Assessment,
+    completed: bool,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO risk_assessments
            (user_id, ip, network, country, latitude, longitude, device_hash, score, decision,
-            reasons)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            reasons, completed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(user_id)
     .bind(&origin.ip)
@@ -86,6 +87,7 @@ pub async fn store(
     .bind(assessment.score)
     .bind(assessment.decision)
     .bind(serde_json::to_value(&assessment.reasons).unwrap_or_default())
+    .bind(completed)
     .fetch_one(db)
     .await
 }

@@ -35,12 +35,24 @@ pub struct RiskSources {
     pub breached_range_url: Option<String>,
 }
 
-/// One weighed attempt.
+/// One weighed attempt, not stored yet: the sign-in stores it with its outcome.
 #[derive(Debug, Clone)]
 pub struct Weighed {
-    pub id: i64,
+    pub origin: Origin,
     pub assessment: Assessment,
-    pub country: Option<String>,
+}
+
+impl Weighed {
+    /// Stores the attempt of `user_id` (as a `completed` sign-in, history from now on, or not);
+    /// its id.
+    pub async fn store(
+        &self,
+        db: impl sqlx::PgExecutor<'_>,
+        user_id: Uuid,
+        completed: bool,
+    ) -> sqlx::Result<i64> {
+        history::store(db, user_id, &self.origin, &self.assessment, completed).await
+    }
 }
 
 /// Whether a user agent says its browser is driven by a program.
@@ -60,13 +72,15 @@ fn automated(user_agent: Option<&str>) -> bool {
 }
 
 /// Gathers the signals of `user_id`'s attempt from `client` (with `password`, when the first
-/// factor was one), scores them against `thresholds` and stores the attempt.
+/// factor was one, and the throttle `counted` already, when they cover the keys it reads) and
+/// scores them against `thresholds`.
 pub async fn weigh(
     state: &AppState,
     client: &ClientInfo,
     user_id: Uuid,
     email: &str,
     password: Option<&Password>,
+    counted: Option<&throttle::Counters>,
     thresholds: Thresholds,
 ) -> anyhow::Result<Weighed> {
     let sources = &state.risk;
@@ -96,7 +110,10 @@ pub async fn weigh(
     if let Some(network) = &origin.network {
         keys.push(throttle::network_key(network));
     }
-    let failures = throttle::failures(&state.db, &keys).await?;
+    let failures = match counted.filter(|c| c.covers(&keys)) {
+        Some(counters) => keys.iter().map(|k| counters.failures(k)).collect(),
+        None => throttle::failures(&state.db, &keys).await?,
+    };
     let breached = match password {
         None => false,
         Some(p) if breached::in_bundled_list(p.expose()) => true,
@@ -141,11 +158,6 @@ pub async fn weigh(
         automation: automated(client.user_agent.as_deref()),
     };
     let assessment = score::assess(&signals, thresholds);
-    let id = history::store(&state.db, user_id, &origin, &assessment).await?;
     measures::risk_decision(assessment.decision);
-    Ok(Weighed {
-        id,
-        assessment,
-        country: origin.country,
-    })
+    Ok(Weighed { origin, assessment })
 }

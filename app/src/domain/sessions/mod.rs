@@ -118,7 +118,11 @@ pub async fn sign_in(
         Some(sid) if same_person => sid,
         _ => new_sid(),
     };
-    session.cycle_id().await?;
+    // A session the store holds gets a new id (session fixation defence); one it does not hold
+    // (no cookie, or one naming nothing) is given a fresh random id when first saved.
+    if session.id().is_some() {
+        session.cycle_id().await?;
+    }
     session.clear().await;
     for (key, value) in kept {
         session.insert(key, value).await?;
