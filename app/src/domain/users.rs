@@ -353,16 +353,6 @@ pub async fn remove_unproven_ways_in(
     .await
 }
 
-/// Notes a completed sign-in of `id`; returns whether the account is staff's.
-pub async fn signed_in(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
-    let role: Option<Role> =
-        sqlx::query_scalar("UPDATE users SET last_sign_in_at = now() WHERE id = $1 RETURNING role")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
-    Ok(role == Some(Role::Admin))
-}
-
 /// Whether any administrator exists yet.
 pub async fn admin_exists(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')")

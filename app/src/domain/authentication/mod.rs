@@ -378,12 +378,13 @@ pub(crate) async fn complete(
         None => super::consents::asked::outstanding_for(&mut *tx, user_id, user.role).await?,
     };
     if deletion_due.is_some() || ask.is_some() {
-        // The sign-in waits for an answer: a verdict weighed just now is stored for it.
+        // The sign-in waits for an answer: not signed in yet, but a verdict weighed just now is
+        // stored for it.
+        tx.rollback().await?;
         let risk = match risk {
-            Some(verdict) => Some(verdict.mark(&mut *tx, user_id, false).await?),
+            Some(verdict) => Some(verdict.mark(&state.db, user_id, false).await?),
             None => None,
         };
-        tx.commit().await?;
         let step = held::Waiting::new(user_id, method, proven, risk.as_ref());
         return match ask {
             Some(ask) => {
@@ -408,7 +409,7 @@ pub(crate) async fn complete(
     super::active_sessions::note_client(state, session, client).await?;
     let limits = settings::current(state).await?.limits;
     sessions::set_lifetimes(session, limits.session_idle(), limits.session_max()).await?;
-    if users::signed_in(&mut *tx, user_id).await? {
+    if user.is_admin() {
         sessions::set_idle_limit(session, super::staff::IDLE_TIMEOUT).await?;
     }
     // The weighed attempt becomes history with the sign-in.

@@ -96,14 +96,59 @@ pub async fn outstanding_for(
     if role != Role::Customer {
         return Ok(None);
     }
-    let live = purposes::list(&mut *conn, false).await?;
-    let choices = ledger::current(&mut *conn, user_id).await?;
-    Ok(question(live, &choices))
+    let rows: Vec<LiveChoice> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, c.granted, c.policy_version, c.policy_hash, c.at,
+                EXISTS (SELECT 1 FROM consent_ledger l
+                        WHERE l.user_id = $1 AND l.purpose IS NOT NULL) AS chose_before
+         FROM {FROM}
+         LEFT JOIN LATERAL (
+             SELECT l.granted, l.policy_version, l.policy_hash, l.at FROM consent_ledger l
+             WHERE l.user_id = $1 AND l.purpose = p.key ORDER BY l.id DESC LIMIT 1
+         ) c ON true
+         WHERE p.retired_at IS NULL ORDER BY p.ordinal",
+        COLUMNS = purposes::COLUMNS,
+        FROM = purposes::FROM,
+    ))
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    let chose_before = rows.iter().any(|r| r.chose_before);
+    let mut live = Vec::with_capacity(rows.len());
+    let mut choices = Vec::new();
+    for row in rows {
+        if let (Some(granted), Some(policy_version), Some(policy_hash), Some(at)) =
+            (row.granted, row.policy_version, row.policy_hash, row.at)
+        {
+            choices.push(Choice {
+                purpose: row.purpose.key.clone(),
+                granted,
+                policy_version,
+                policy_hash,
+                at,
+            });
+        }
+        live.push(row.purpose);
+    }
+    Ok(question(live, &choices, chose_before))
 }
 
-/// The question for someone with `choices`, among the `live` purposes.
-fn question(live: Vec<Purpose>, choices: &[Choice]) -> Option<Ask> {
-    if choices.is_empty() {
+/// A live purpose with the person's newest choice about it (none when never chosen), and
+/// whether they ever chose anything (a purpose since retired included).
+#[derive(sqlx::FromRow)]
+struct LiveChoice {
+    #[sqlx(flatten)]
+    purpose: Purpose,
+    granted: Option<bool>,
+    policy_version: Option<i32>,
+    policy_hash: Option<Vec<u8>>,
+    at: Option<time::OffsetDateTime>,
+    chose_before: bool,
+}
+
+/// The question for someone with `choices` among the `live` purposes, who has (`chose_before`)
+/// or has never been asked.
+fn question(live: Vec<Purpose>, choices: &[Choice], chose_before: bool) -> Option<Ask> {
+    if !chose_before {
         let first_time = live.iter().any(|p| p.required);
         return first_time.then_some(Ask {
             purposes: live,
@@ -207,7 +252,7 @@ mod tests {
 
     #[test]
     fn never_asked_is_asked_everything() {
-        let ask = question(live(), &[]).unwrap();
+        let ask = question(live(), &[], false).unwrap();
         assert!(ask.first_time);
         assert_eq!(ask.purposes.len(), 2);
         assert_eq!(ask.collection(), Collection::Registration);
@@ -216,19 +261,19 @@ mod tests {
     #[test]
     fn only_a_newer_required_version_is_asked_again() {
         let old = [choice("terms", true, 1), choice("news", false, 1)];
-        let ask = question(live(), &old).unwrap();
+        let ask = question(live(), &old, true).unwrap();
         assert!(!ask.first_time);
         assert_eq!(ask.purposes.len(), 1);
         assert_eq!(ask.purposes[0].key, "terms");
         let current = [choice("terms", true, 2)];
-        assert!(question(live(), &current).is_none());
+        assert!(question(live(), &current, true).is_none());
         let withdrawn = [choice("terms", false, 2)];
-        assert!(question(live(), &withdrawn).is_some());
+        assert!(question(live(), &withdrawn, true).is_some());
     }
 
     #[test]
     fn answers_are_checked_against_what_was_shown() {
-        let ask = question(live(), &[]).unwrap();
+        let ask = question(live(), &[], false).unwrap();
         let answer = |pairs: &[(&str, &str)]| {
             let map: HashMap<String, String> = pairs
                 .iter()

@@ -65,9 +65,11 @@ pub enum PurposeError {
     Database(#[from] sqlx::Error),
 }
 
-const SELECT: &str = "SELECT p.key, p.name, p.required, p.lawful_basis, p.region, p.version,
-        t.body, t.body_hash, p.retired_at
-     FROM consent_purposes p
+/// A purpose's columns, read from [`FROM`].
+pub(super) const COLUMNS: &str = "p.key, p.name, p.required, p.lawful_basis, p.region, p.version,
+        t.body, t.body_hash, p.retired_at";
+/// The purposes (`p`) with their current policy texts (`t`).
+pub(super) const FROM: &str = "consent_purposes p
      JOIN consent_policies t ON t.purpose = p.key AND t.version = p.version";
 
 /// The SHA-256 of a policy text, as the ledger records it.
@@ -78,7 +80,8 @@ pub fn hash_body(body: &str) -> Vec<u8> {
 /// Every purpose still in use (`with_retired`: and the retired ones), oldest first.
 pub async fn list(db: impl PgExecutor<'_>, with_retired: bool) -> sqlx::Result<Vec<Purpose>> {
     sqlx::query_as(&format!(
-        "{SELECT} WHERE $1 OR p.retired_at IS NULL ORDER BY p.ordinal"
+        "SELECT {COLUMNS} FROM {FROM}
+         WHERE $1 OR p.retired_at IS NULL ORDER BY p.ordinal"
     ))
     .bind(with_retired)
     .fetch_all(db)
@@ -87,7 +90,9 @@ pub async fn list(db: impl PgExecutor<'_>, with_retired: bool) -> sqlx::Result<V
 
 /// One purpose, retired or not.
 pub async fn get(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<Purpose>> {
-    sqlx::query_as(&format!("{SELECT} WHERE p.key = $1"))
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM {FROM} WHERE p.key = $1"
+    ))
         .bind(key)
         .fetch_optional(db)
         .await

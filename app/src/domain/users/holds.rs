@@ -17,15 +17,17 @@ pub struct Held {
     pub deletion_due: Option<OffsetDateTime>,
 }
 
-/// Reads account `id` and holds it (`FOR NO KEY UPDATE`) until `tx` ends: the hold that the
-/// transaction's own update of the row needs, taken up front (two sign-ins of one account that
-/// each took a shared lock and then both updated it would deadlock).
+/// Reads account `id` as a sign-in's last step finds it, marks it signed in now
+/// (`last_sign_in_at`) and holds it (`FOR NO KEY UPDATE`, as any update does) until `tx` ends.
+/// The hold comes with the update, in one statement: two sign-ins of one account that each took
+/// a shared lock and then both updated it would deadlock. A sign-in that does not go through
+/// (refused, or waiting for an answer) rolls `tx` back, and with it the mark.
 pub async fn hold(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Held>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS},
-                (SELECT d.due_at FROM account_deletions d WHERE d.user_id = users.id)
-                  AS deletion_due
-         FROM users WHERE id = $1 FOR NO KEY UPDATE"
+        "UPDATE users SET last_sign_in_at = now() WHERE id = $1
+         RETURNING {COLUMNS},
+                   (SELECT d.due_at FROM account_deletions d WHERE d.user_id = users.id)
+                     AS deletion_due"
     ))
     .bind(id)
     .fetch_optional(tx)
