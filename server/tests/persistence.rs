@@ -9,6 +9,8 @@ use app::domain::{
     users::{self, NewUser, Role},
 };
 use sqlx::PgPool;
+
+use crate::support::{TestApp, GOOD_PASSWORD};
 use time::{Duration, OffsetDateTime};
 use tower_sessions::{session::Record, SessionStore};
 use uuid::Uuid;
@@ -245,4 +247,38 @@ async fn two_requests_of_one_session_each_keep_their_change(db: PgPool) {
         json!({ "user_id": user, "ceremony": "new" }),
         "no copy is stored"
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sign_in_tells_no_node_to_forget_the_person_but_a_new_name_does(db: PgPool) {
+    let app = TestApp::spawn(db).await;
+    app.signed_in_customer("ada@example.org").await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&app.db)
+        .await
+        .unwrap();
+    listener.listen("user_changed").await.unwrap();
+    // A failed password, then a sign-in: bookkeeping on the row, no claim changed.
+    let app = &app;
+    let sign_in = move |password: &'static str| async move {
+        app.browser()
+            .call(
+                "sign-in",
+                &[("email", "ada@example.org"), ("password", password)],
+            )
+            .await
+            .status()
+    };
+    assert_eq!(sign_in("not the password").await, 401);
+    assert_eq!(sign_in(GOOD_PASSWORD).await, 200);
+    sqlx::query("SELECT pg_notify('user_changed', 'marker')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(listener.recv().await.unwrap().payload(), "marker");
+
+    let id: Uuid = sqlx::query_scalar("UPDATE users SET display_name = 'Ada L.' RETURNING id")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(listener.recv().await.unwrap().payload(), id.to_string());
 }
