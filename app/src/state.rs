@@ -9,6 +9,7 @@ use webauthn_rs::Webauthn;
 
 use crate::domain::{
     audit::chain::ChainKey,
+    branding::BrandCache,
     directory::policies::{DecisionCache, PolicyCache},
     hashing::PasswordHasher,
     master_key,
@@ -102,6 +103,8 @@ pub struct AppState {
     pub revoked: Arc<RevokedTokens>,
     /// The sign-in policy (`auth_settings`), in memory while change notices arrive.
     pub auth_settings: Arc<SettingsCache>,
+    /// The brands pages wear, in memory while change notices arrive.
+    pub brands: Arc<BrandCache>,
     /// A streaming replica for the reads that may lag (`domain::replica`), when configured.
     pub replica: Option<Arc<Replica>>,
     /// Apps' parsed Cedar policies, by app and version.
@@ -154,6 +157,7 @@ impl AppState {
             people: Arc::new(PersonCache::default()),
             revoked: Arc::new(RevokedTokens::default()),
             auth_settings: Arc::new(SettingsCache::default()),
+            brands: Arc::new(BrandCache::default()),
             replica: None,
             policies: Arc::new(PolicyCache::default()),
             decisions: Arc::new(DecisionCache::default()),

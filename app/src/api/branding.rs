@@ -11,7 +11,7 @@ pub use crate::model::branding::Branding;
 pub async fn get_branding() -> Result<Branding, AppError> {
     let state = super::context::state()?;
     let client = super::context::client();
-    crate::domain::branding::for_client(&state.db, &client)
+    crate::domain::branding::worn(&state, &client)
         .await
         .map(|brand| brand.page())
         .map_err(|e| {

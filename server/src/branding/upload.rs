@@ -88,7 +88,11 @@ async fn upload(State(state): State<AppState>, session: Session, request: Reques
     }
     let app = (!form.app.is_empty()).then_some(form.app.as_str());
     match logo::set(&state.db, app, &form.logo, Actor::Person(user_id)).await {
-        Ok(Ok(())) => back(&form.app, "saved"),
+        Ok(Ok(())) => {
+            // This node's next page shows the logo; the others' as their notice arrives.
+            state.brands.clear();
+            back(&form.app, "saved")
+        }
         Ok(Err(e)) => back(
             &form.app,
             match e {

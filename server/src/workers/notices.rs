@@ -1,14 +1,16 @@
 //! Listens for the change notices that keep this node's in-memory copies true: registered
 //! clients (`oauth_clients_changed`), people's claims (`user_changed`), revoked access tokens
 //! (`access_token_revoked`), apps' policies with the decisions made by them
-//! (`app_policies_changed`), the sign-in policy (`auth_settings_changed`) and the published
-//! signing keys (`signing_keys_changed`). While the connection is down none of them is used:
-//! the caches are off and empty, and the revocation mirror is dropped until it is loaded again.
+//! (`app_policies_changed`), the sign-in policy (`auth_settings_changed`), the brands pages wear
+//! (`brands_changed`) and the published signing keys (`signing_keys_changed`). While the
+//! connection is down none of them is used: the caches are off and empty, and the revocation
+//! mirror is dropped until it is loaded again.
 
 use std::time::Duration;
 
 use app::{
     domain::{
+        branding,
         directory::policies,
         oidc::{client_cache, keys, person_cache, revoked},
         settings,
@@ -41,6 +43,7 @@ fn off(state: &AppState) {
     state.policies.set_listening(false);
     state.decisions.set_listening(false);
     state.auth_settings.set_listening(false);
+    state.brands.set_listening(false);
     state.revoked.drop_mirror();
 }
 
@@ -63,6 +66,7 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
             policies::CHANNEL,
             keys::CHANNEL,
             settings::CHANNEL,
+            branding::CHANNEL,
         ])
         .await?;
     // Listening first, then loading: a revocation committed in between arrives as a notice.
@@ -71,6 +75,7 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
     state.policies.set_listening(true);
     state.decisions.set_listening(true);
     state.auth_settings.set_listening(true);
+    state.brands.set_listening(true);
     state.revoked.load(&state.db).await?;
     // A rotation missed while the connection was down.
     reload_keys(state).await;
@@ -90,6 +95,7 @@ async fn listen(state: &AppState, shutdown: &mut watch::Receiver<bool>) -> sqlx:
                     }
                     keys::CHANNEL => reload_keys(state).await,
                     settings::CHANNEL => state.auth_settings.clear(),
+                    branding::CHANNEL => state.brands.clear(),
                     // The guard records the revocation; only a malformed notice gets in.
                     revoked::CHANNEL if !state.revoked.add_notice(notice.payload()) => {
                         // The mirror would be incomplete: start over from the table.

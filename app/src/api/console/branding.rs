@@ -87,6 +87,8 @@ pub async fn save_brand(
         .await
         .map_err(AccountError::from)?
         .map_err(|e| AppError::field(e.field, e.message))?;
+    // This node's next page wears the change; the others' as their notice arrives.
+    allowed.state.brands.clear();
     Ok(changed.len())
 }
 
@@ -95,7 +97,9 @@ pub async fn save_brand(
 pub async fn reset_brand(app: String, confirm: Option<String>) -> Result<bool, AppError> {
     use crate::domain::{branding::edit, error::AccountError, staff::Permission};
     let allowed = super::guard_change(Permission::SettingsWrite, confirm.as_deref()).await?;
-    Ok(edit::reset(&allowed.state.db, app.trim(), allowed.actor())
+    let reset = edit::reset(&allowed.state.db, app.trim(), allowed.actor())
         .await
-        .map_err(AccountError::from)?)
+        .map_err(AccountError::from)?;
+    allowed.state.brands.clear();
+    Ok(reset)
 }

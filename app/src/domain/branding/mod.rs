@@ -7,12 +7,15 @@ pub mod css;
 pub mod edit;
 pub mod logo;
 
+use std::sync::Arc;
+
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::client::ClientInfo;
+use super::{client::ClientInfo, oidc::notice_cache::NoticeCache};
 use crate::domain::privacy::{Erasure, Export, Table};
 use crate::model::branding::{BrandSettings, Branding};
+use crate::state::AppState;
 
 /// One row of `brands`, without the logo's bytes.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -71,6 +74,32 @@ pub async fn for_client(db: impl PgExecutor<'_>, client: &ClientInfo) -> sqlx::R
         Some(app) => for_app(db, app).await,
         None => default_brand(db).await,
     }
+}
+
+/// The channel a trigger notifies on any change to `brands`.
+pub const CHANNEL: &str = "brands_changed";
+
+/// The brands pages wear, by app (`None`: the default), held in memory per node while
+/// `brands_changed` notices arrive (each empties it): every page reads one, and they change
+/// rarely.
+pub type BrandCache = NoticeCache<Option<String>, Brand>;
+
+impl Default for BrandCache {
+    fn default() -> Self {
+        Self::new(1_000)
+    }
+}
+
+/// The brand a page wears (as [`for_client`]), from this node's memory while change notices
+/// arrive, otherwise read.
+pub async fn worn(state: &AppState, client: &ClientInfo) -> sqlx::Result<Arc<Brand>> {
+    state
+        .brands
+        .get_or_load(&client.app, || async {
+            for_client(&state.db, client).await.map(Some)
+        })
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// The brand with id `id`.

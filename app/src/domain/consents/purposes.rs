@@ -90,9 +90,7 @@ pub async fn list(db: impl PgExecutor<'_>, with_retired: bool) -> sqlx::Result<V
 
 /// One purpose, retired or not.
 pub async fn get(db: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<Purpose>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE p.key = $1"
-    ))
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM {FROM} WHERE p.key = $1"))
         .bind(key)
         .fetch_optional(db)
         .await
