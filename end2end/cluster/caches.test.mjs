@@ -1,5 +1,5 @@
 // What each node keeps in memory, on three nodes: the signing keys, registered clients,
-// revoked tokens and people's claims. A change made through one node (or the command line)
+// revoked tokens, people's claims and the brands pages wear. A change made through one node (or the command line)
 // holds on every node at once: the change notices reach them all within milliseconds.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -139,6 +139,24 @@ describe('in-memory copies across nodes', () => {
     assert.ok(renamed.status < 400, `renaming: ${renamed.status}`);
     for (const node of [a, c]) {
       await holdsWithin(NOTICE_DELAY_MS, async () => assert.equal(await userinfo(node), 'Renamed On B'));
+    }
+  });
+
+  test('a brand changed in the database is worn by every node at once', async () => {
+    const footer = async (node) => {
+      const res = await fetch(`${node}/signin`);
+      assert.equal(res.status, 200);
+      return res.text();
+    };
+    const words = `Kept by node memory ${randomBytes(4).toString('hex')}`;
+    for (const node of cluster.nodes) {
+      assert.ok(!(await footer(node.url)).includes(words), `${node.name} wears the default words first (now cached)`);
+    }
+    await cluster.sql(`UPDATE brands SET footer_text = '${words}', version = version + 1 WHERE client_id IS NULL`);
+    for (const node of cluster.nodes) {
+      await holdsWithin(NOTICE_DELAY_MS, async () => {
+        assert.ok((await footer(node.url)).includes(words), `${node.name} wears the new footer`);
+      });
     }
   });
 });
