@@ -1,6 +1,7 @@
 //! The risk engine's cost per sign-in attempt: scoring alone (a pure function), and the whole
-//! evaluation against a real Postgres (the account's history, the failure counters, the stored
-//! assessment), on a database of its own on the server `DATABASE_URL` names.
+//! evaluation against a real Postgres (the account's history and the failure counters, read by
+//! the engine itself; the sign-in stores the assessment in its own transaction), on a database
+//! of its own on the server `DATABASE_URL` names.
 
 use app::{
     domain::{
@@ -99,6 +100,7 @@ fn risk_costs(c: &mut Criterion) {
                     user,
                     "ada@example.com",
                     Some(&password),
+                    None,
                     score::Thresholds::default(),
                 ))
                 .expect("weigh")

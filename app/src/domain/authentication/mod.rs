@@ -375,7 +375,7 @@ pub(crate) async fn complete(
     admitted(state, client, &user, method).await?;
     let ask = match deletion_due {
         Some(_) => None,
-        None => super::consents::asked::outstanding_for(&mut *tx, user_id, user.role).await?,
+        None => super::consents::asked::outstanding_for(&mut tx, user_id, user.role).await?,
     };
     if deletion_due.is_some() || ask.is_some() {
         // The sign-in waits for an answer: not signed in yet, but a verdict weighed just now is
