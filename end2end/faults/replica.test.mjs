@@ -1,10 +1,12 @@
-// A streaming replica serving the customer search, on a private primary and a hot standby of
-// the test's own (`faults/postgres.mjs`), the node told of it by CIAM_DATABASE_REPLICA_URL.
-// With the standby's replay paused, a person made on the primary is not found by the
-// management API's search nor by the console's: both read the replica; once it has replayed,
-// both find them. With the replica stopped, both searches still answer, from the primary, and
-// promptly; sign-ins, the rest of the API and readiness do not notice. Started again, the
-// replica serves the searches again.
+// A streaming replica serving the customer search and the audit trail, on a private primary
+// and a hot standby of the test's own (`faults/postgres.mjs`), the node told of it by
+// CIAM_DATABASE_REPLICA_URL. With the standby's replay paused, a person made on the primary is
+// not found by the management API's search nor by the console's, nor their creation by the
+// API's audit trail: each reads the replica; once it has replayed, each finds them. Left paused
+// past the allowed lag, it is passed over (the primary finds them) until it has caught up.
+// With the replica stopped, both searches still answer, from the primary, and promptly;
+// sign-ins, the rest of the API and readiness do not notice. Started again, the replica serves
+// the searches again.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -17,8 +19,14 @@ const unique = (what) => `replica-${what}-${randomBytes(4).toString('hex')}@exam
 /** The replica pool's acquire timeout (server/src/startup.rs), and a margin for the rest. */
 const REPLICA_ACQUIRE_TIMEOUT_MS = 1_000;
 const MARGIN_MS = 1_500;
-/** How long the primary serves the replica's reads after the replica failed one. */
-const REST_MS = 10_500;
+/** How far behind the replica may be, and how often its lag is measured (`domain/replica.rs`). */
+const MAX_LAG_MS = 5_000;
+const LAG_EVERY_MS = 1_000;
+/**
+ * How long the primary serves the replica's reads after the replica failed one, or failed the
+ * lag's measure (each second while it is down, so up to a second after it is back), and a margin.
+ */
+const REST_MS = 12_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const STAFF_PASSWORD = 'violet tractor sings at dawn';
 
@@ -41,13 +49,13 @@ describe('a streaming replica serving the customer search', () => {
       env: { CIAM_DATABASE_REPLICA_URL: replicaUrl.href },
     });
     const service = JSON.parse(
-      await cluster.cli(['client', 'create', '--name', 'Sync', '--service', '--scope', 'users:read', '--scope', 'users:write', '--json']),
+      await cluster.cli(['client', 'create', '--name', 'Sync', '--service', '--scope', 'users:read', '--scope', 'users:write', '--scope', 'audit:read', '--json']),
     );
     const basic = `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}`).toString('base64')}`;
     const granted = await fetch(`${cluster.baseURL}/oauth2/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'users:read users:write' }),
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'users:read users:write audit:read' }),
     });
     assert.equal(granted.status, 200, `client credentials: ${await granted.clone().text()}`);
     auth = `Bearer ${(await granted.json()).access_token}`;
@@ -117,18 +125,33 @@ describe('a streaming replica serving the customer search', () => {
     };
   }
 
-  /** Pauses the replica's replay, makes a person, and checks neither search finds them until it resumes. */
+  /** How many audit events about person `id` the management API lists. */
+  async function audited(id) {
+    const res = await fetch(`${cluster.baseURL}/api/v1/audit-events?${new URLSearchParams({ subject: id })}`, {
+      headers: { Authorization: auth },
+    });
+    const body = await res.text();
+    assert.equal(res.status, 200, `the audit events about ${id}: ${res.status} ${body}`);
+    return JSON.parse(body).items.length;
+  }
+
+  /**
+   * Pauses the replica's replay, makes a person, and checks neither search finds them, nor the
+   * audit trail their creation, until it resumes.
+   */
   async function servedByReplica(what) {
     await replica.pauseReplay();
     try {
       const email = unique(what);
-      await create(email);
+      const id = await create(email);
       assert.equal(await replica.sql(`SELECT count(*) FROM users WHERE email = '${email}'`), '0', 'the replica has not replayed them');
+      assert.equal(await audited(id), 0, "the audit trail's reader found an event only the primary has: it did not read the replica");
       const before = await found(email);
       assert.equal(before.api, false, `the API's search found ${email}, which only the primary has: it did not read the replica`);
       assert.equal(before.console, false, `the console's search found ${email}, which only the primary has: it did not read the replica`);
       await replica.resumeReplay();
       await replica.caughtUp();
+      assert.ok((await audited(id)) > 0, 'the audit trail lists their creation once the replica has replayed it');
       const after = await found(email);
       assert.equal(after.api, true, `the API's search finds ${email} once the replica has replayed them`);
       assert.equal(after.console, true, `the console's search finds ${email} once the replica has replayed them`);
@@ -139,6 +162,27 @@ describe('a streaming replica serving the customer search', () => {
 
   test('the searches read the replica: a person it has not replayed is not found until it has', async () => {
     await servedByReplica('paused');
+  });
+
+  test('a replica more than five seconds behind is passed over until it has caught up', async () => {
+    await replica.pauseReplay();
+    try {
+      const email = unique('behind');
+      await create(email);
+      const early = await found(email);
+      assert.equal(early.api, false, 'a moment behind, the replica still serves the search');
+      // Past the allowed lag (`domain/replica.rs` MAX_LAG), measured each second.
+      await sleep(MAX_LAG_MS + 2 * LAG_EVERY_MS);
+      const late = await found(email);
+      assert.equal(late.api, true, `the API's search finds ${email} from the primary while the replica lags`);
+      assert.equal(late.console, true, `the console's search finds ${email} from the primary while the replica lags`);
+      assert.equal((await fetch(`${cluster.nodes[0].url}/readyz`)).status, 200, 'the node stays ready');
+    } finally {
+      await replica.resumeReplay();
+    }
+    await replica.caughtUp();
+    await sleep(2 * LAG_EVERY_MS);
+    await servedByReplica('caught-up');
   });
 
   test('with the replica stopped, the searches answer from the primary; the rest does not notice', async () => {

@@ -7,6 +7,8 @@ use app::{
     domain::{
         audit::{self, query, Actor, AuditEvent, Outcome},
         client::ClientInfo,
+        error::UNAVAILABLE_TEXT,
+        replica,
         staff::Permission,
     },
     state::AppState,
@@ -66,8 +68,18 @@ async fn export(
         Ok(filter) => filter,
         Err(e) => return plain(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let entries = match query::all(&state.db, &filter).await {
+    // The trail may lag by the replica's lag (`domain::replica`).
+    let unavailable = |e: &query::FilterError| *e == query::FilterError::Unavailable;
+    let entries = match replica::read(&state, unavailable, |db| query::all(db, &filter)).await {
         Ok(entries) => entries,
+        Err(query::FilterError::Unavailable) => {
+            let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_TEXT);
+            busy.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(crate::security::api_status::RETRY_AFTER_SECS),
+            );
+            return busy;
+        }
         Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "try again"),
     };
     let event = AuditEvent::new("audit.exported", Outcome::Success)

@@ -304,6 +304,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     .fetch_one(&state.db)
     .await;
     match writable {
+        // A full disk still answers, and reads: only a refused write tells.
+        Ok(true) if app::domain::disk_full::seen_lately(std::time::Instant::now()) => {
+            tracing::warn!("the database's disk is full");
+            (StatusCode::SERVICE_UNAVAILABLE, "database disk full")
+        }
         Ok(true) => (StatusCode::OK, "ready"),
         Ok(false) => {
             tracing::warn!("the database is read-only");
@@ -399,6 +404,7 @@ pub async fn start(
     tokio::spawn(workers::exports::run(state.clone(), stop.clone()));
     tokio::spawn(workers::erasure::run(state.clone(), stop.clone()));
     tokio::spawn(workers::reports::run(state.db.clone(), stop.clone()));
+    tokio::spawn(workers::replica_lag::run(state.clone(), stop.clone()));
     tokio::spawn(workers::cleanup::run(
         state.db.clone(),
         state.settings.public_url.clone(),

@@ -111,7 +111,8 @@ pub const UNAVAILABLE_TEXT: &str = "The service is briefly unavailable; try agai
 /// Whether `e` means the database cannot serve right now, rather than a fault of ours: no
 /// connection within the pool's acquire timeout, a connection lost or refused, the server
 /// shutting down or starting up (SQLSTATE class 57P, 08), out of disk or memory (53), or
-/// read-only (25006). Such failures are answered with 503 and `Retry-After`.
+/// read-only (25006). Such failures are answered with 503 and `Retry-After`. A full disk
+/// (53100) is also noted for readiness ([`super::disk_full`]).
 pub fn sqlx_unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut
@@ -120,6 +121,9 @@ pub fn sqlx_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            if code == super::disk_full::SQLSTATE {
+                super::disk_full::note();
+            }
             code.starts_with("08")
                 || code.starts_with("57P")
                 || code.starts_with("53")

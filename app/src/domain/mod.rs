@@ -16,6 +16,7 @@ pub mod client_address;
 pub mod consents;
 pub mod customers;
 pub mod directory;
+pub mod disk_full;
 pub mod email;
 pub mod email_change;
 pub mod email_sign_in;

@@ -8,6 +8,7 @@ use app::{
         client::ClientInfo,
         error::AccountError,
         oidc::{client_admin, clients},
+        replica,
     },
     state::AppState,
 };
@@ -272,11 +273,14 @@ pub async fn audit_events(
                         .map_err(|_| Problem::bad_request("That cursor is not valid."))?,
                 ),
             };
+            // The trail may lag by the replica's lag (`domain::replica`).
+            let unavailable = |e: &query::FilterError| *e == query::FilterError::Unavailable;
             let (rows, next) =
-                query::page(&state.db, &filter, before)
+                replica::read(&state, unavailable, |db| query::page(db, &filter, before))
                     .await
                     .map_err(|e| match e {
                         query::FilterError::Failed => Problem::failed(),
+                        query::FilterError::Unavailable => Problem::unavailable(),
                         e => Problem::bad_request(e.to_string()),
                     })?;
             let items = rows

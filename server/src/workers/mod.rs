@@ -2,7 +2,7 @@
 //! their outboxes, sealing the audit trail's hash chain, breach responses, customer imports
 //! queued by the console, people's data exports, account erasures come due, the dashboard's rollup,
 //! signing key rotation and reloading, the change notices that keep the in-memory clients,
-//! people and revocations true, and cleanup of expired rows.
+//! people and revocations true, the streaming replica's lag, and cleanup of expired rows.
 
 pub mod audit_seal;
 pub mod breach;
@@ -15,6 +15,7 @@ pub mod logout;
 pub mod mail;
 pub mod notices;
 pub mod outbox;
+pub mod replica_lag;
 pub mod reports;
 pub mod sms;
 pub mod webhooks;

@@ -64,6 +64,7 @@ pub async fn filter(
     let field = |name: &'static str| {
         move |e: FilterError| match e {
             FilterError::Failed => AppError::Internal,
+            FilterError::Unavailable => AppError::Unavailable,
             other => AppError::field(name, other.to_string()),
         }
     };
@@ -104,10 +105,13 @@ pub async fn filter(
 /// A page of the audit trail, filtered.
 #[server(prefix = "/api", endpoint = "console/audit")]
 pub async fn read_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
-    use crate::domain::{audit::query, staff::Permission};
+    use crate::domain::{
+        audit::query::{self, FilterError},
+        replica,
+        staff::Permission,
+    };
     let allowed = super::guard(Permission::AuditRead).await?;
-    let db = &allowed.state.db;
-    let filter = filter(db, &query).await?;
+    let filter = filter(&allowed.state.db, &query).await?;
     let before = match query.before.trim() {
         "" => None,
         raw => Some(
@@ -115,9 +119,16 @@ pub async fn read_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
                 .map_err(|_| AppError::Refused("That page link is not valid.".into()))?,
         ),
     };
-    let (entries, next) = query::page(db, &filter, before)
-        .await
-        .map_err(|_| AppError::Internal)?;
+    // The trail may lag by the replica's lag (`domain::replica`).
+    let unavailable = |e: &FilterError| *e == FilterError::Unavailable;
+    let (entries, next) = replica::read(&allowed.state, unavailable, |db| {
+        query::page(db, &filter, before)
+    })
+    .await
+    .map_err(|e| match e {
+        FilterError::Unavailable => AppError::Unavailable,
+        _ => AppError::Internal,
+    })?;
     Ok(AuditPage {
         rows: entries
             .into_iter()

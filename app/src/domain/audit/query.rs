@@ -47,6 +47,9 @@ pub enum FilterError {
     BadAction,
     #[error("the audit trail could not be read")]
     Failed,
+    /// The database cannot serve right now (`error::sqlx_unavailable`).
+    #[error("the audit trail is briefly unavailable")]
+    Unavailable,
 }
 
 /// A person named by id or address, as typed into a filter.
@@ -185,6 +188,9 @@ fn query<'a>(filter: &'a Filter, before: Option<i64>) -> QueryBuilder<'a, Postgr
 }
 
 fn failed(e: sqlx::Error) -> FilterError {
+    if crate::domain::error::sqlx_unavailable(&e) {
+        return FilterError::Unavailable;
+    }
     tracing::error!(error = %e, "reading the audit trail failed");
     FilterError::Failed
 }
