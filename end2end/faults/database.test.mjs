@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { startCluster } from '../cluster/cluster.mjs';
 import { codeFlow, register, signedUp } from '../cluster/people.mjs';
 import { startPrivatePostgres } from './postgres.mjs';
+import { accountsHeld, signUpLoad } from './sign-ups.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const unique = () => `restart-${randomBytes(5).toString('hex')}@example.com`;
@@ -34,37 +35,19 @@ describe('the database failing under load', () => {
   });
 
   test('503 while it is down, no hang past the timeout, recovery by itself, nothing lost', async () => {
-    const attempts = [];
-    let phase = 'up';
-    let running = true;
     // Straight to the nodes, in turn: the balancer takes a node out once its readiness turns
     // red, and answers 503 itself; what is tested here is each node's own answer.
-    let turn = 0;
-    async function signUps() {
-      while (running) {
-        turn += 1;
-        const node = cluster.nodes[turn % cluster.nodes.length].url;
-        const email = unique();
-        const attempt = { email, phase, status: null };
-        attempts.push(attempt);
-        const started = Date.now();
-        try {
-          const res = await register(cluster, node, email);
-          attempt.body = (await res.text()).slice(0, 200);
-          attempt.status = res.status;
-          attempt.retryAfter = res.headers.get('retry-after');
-        } catch (e) {
-          attempt.status = `error: ${e.message}`;
-        }
-        attempt.took = Date.now() - started;
-        attempt.finished = Date.now();
-        if (attempt.status !== 200) await sleep(100);
-      }
-    }
-    const load = Array.from({ length: 3 }, signUps);
+    const load = signUpLoad(cluster, {
+      prefix: 'restart',
+      phase: 'up',
+      loops: 3,
+      nodeFor: (turn) => cluster.nodes[turn % cluster.nodes.length].url,
+      pauseMs: (attempt) => (attempt.status === 200 ? 0 : 100),
+    });
+    const { attempts, by } = load;
     await sleep(1_500);
     await postgres.stop();
-    phase = 'down';
+    load.setPhase('down');
     await sleep(1_000);
     const readiness = await fetch(`${cluster.nodes[0].url}/readyz`);
     assert.equal(readiness.status, 503, 'readiness is red while the database is down');
@@ -75,20 +58,14 @@ describe('the database failing under load', () => {
     assert.equal(fromBalancer.status, 503, 'the balancer answers for nodes that are not ready');
     assert.equal(fromBalancer.headers.get('x-served-by'), null, 'no node answered');
     assert.equal(fromBalancer.headers.get('retry-after'), '1', "the balancer's 503 says when to come back");
-    phase = 'restarting';
+    load.setPhase('restarting');
     const restartedAt = Date.now();
     await postgres.start();
     await sleep(3_000);
-    phase = 'back';
+    load.setPhase('back');
     await sleep(3_000);
-    running = false;
-    await Promise.all(load);
-
-    const by = (p) => attempts.filter((a) => a.phase === p);
-    const summary = ['up', 'down', 'restarting', 'back'].map(
-      (p) => `${p}: ${by(p).length} (${[...new Set(by(p).map((a) => a.status))].join(', ')})`,
-    );
-    console.log(`sign-ups by phase: ${summary.join('; ')}`);
+    await load.stop();
+    console.log(`sign-ups by phase: ${load.summary(['up', 'down', 'restarting', 'back'])}`);
     const slowest = Math.max(...attempts.map((a) => a.took));
     console.log(`slowest answer: ${slowest} ms`);
 
@@ -105,20 +82,10 @@ describe('the database failing under load', () => {
     assert.equal((await fetch(`${cluster.nodes[0].url}/readyz`)).status, 200);
 
     // The reconciler: told done means there, whole.
-    const emails = attempts.map((a) => a.email);
-    const made = (
-      await postgres.sql(
-        `SELECT u.email FROM users u WHERE u.email = ANY(ARRAY['${emails.join("','")}'])
-           AND (SELECT count(*) FROM consent_ledger c WHERE c.user_id = u.id) >= 2
-           AND EXISTS (SELECT 1 FROM mail_outbox m WHERE m.recipient = u.email)`,
-      )
-    ).split('\n');
-    const lost = attempts.filter((a) => a.status === 200 && !made.includes(a.email)).map((a) => a.email);
+    const { made, whole } = await accountsHeld(postgres.sql, attempts.map((a) => a.email));
+    const lost = attempts.filter((a) => a.status === 200 && !whole.includes(a.email)).map((a) => a.email);
     assert.deepEqual(lost, [], 'accounts the clients were told exist, whole');
-    const all = Number(
-      await postgres.sql(`SELECT count(*) FROM users WHERE email = ANY(ARRAY['${emails.join("','")}'])`),
-    );
-    assert.equal(all, made.filter(Boolean).length, 'no account without its consents or its mail');
+    assert.equal(made.length, whole.length, 'no account without its consents or its mail');
   });
   test('read-only: a clear 503, readiness red, nothing half-written, then back to normal', async () => {
     const node = cluster.nodes[0].url;

@@ -8,19 +8,17 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, chown, open, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { startCluster } from '../cluster/cluster.mjs';
-import { register } from '../cluster/people.mjs';
 import { startPrivatePostgres } from './postgres.mjs';
+import { accountsHeld, signUpLoad } from './sign-ups.mjs';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const unique = () => `disk-${randomBytes(5).toString('hex')}@example.com`;
 /** The database's whole disk. */
 const DISK = '96m';
 /** How long one refused write keeps readiness red (app/src/domain/disk_full.rs), and a margin. */
@@ -78,31 +76,19 @@ describe('the database disk full under load', { skip: !asRoot && 'mounting a sma
 
   test('a clear 503 and readiness red while full, nothing half-written, then back by itself', async () => {
     const node = cluster.nodes[0].url;
-    const attempts = [];
-    let phase = 'room';
-    let running = true;
-    async function signUps() {
-      while (running) {
-        const email = unique();
-        const attempt = { email, phase, status: null };
-        attempts.push(attempt);
-        try {
-          const res = await register(cluster, node, email);
-          attempt.body = (await res.text()).slice(0, 200);
-          attempt.status = res.status;
-          attempt.retryAfter = res.headers.get('retry-after');
-        } catch (e) {
-          attempt.status = `error: ${e.message}`;
-        }
-        // Paced: registrations without a proof of work are limited site-wide (500 an hour).
-        await sleep(attempt.status === 200 ? 50 : 200);
-      }
-    }
-    const load = [signUps()];
+    const load = signUpLoad(cluster, {
+      prefix: 'disk',
+      phase: 'room',
+      loops: 1,
+      nodeFor: () => node,
+      // Paced: registrations without a proof of work are limited site-wide (500 an hour).
+      pauseMs: (attempt) => (attempt.status === 200 ? 50 : 200),
+    });
+    const { attempts, by } = load;
     await sleep(1_500);
     const filler = join(disk, 'filler');
     await fill(filler);
-    phase = 'full';
+    load.setPhase('full');
     const red = await (async () => {
       const until = Date.now() + 10_000;
       while (Date.now() < until) {
@@ -114,7 +100,7 @@ describe('the database disk full under load', { skip: !asRoot && 'mounting a sma
       return null;
     })();
     await sleep(3_000);
-    phase = 'freed';
+    load.setPhase('freed');
     await rm(filler);
     const freedAt = Date.now();
     let green = false;
@@ -125,16 +111,10 @@ describe('the database disk full under load', { skip: !asRoot && 'mounting a sma
       }
       await sleep(250);
     }
-    phase = 'back';
+    load.setPhase('back');
     await sleep(2_000);
-    running = false;
-    await Promise.all(load);
-
-    const by = (p) => attempts.filter((a) => a.phase === p);
-    const summary = ['room', 'full', 'freed', 'back'].map(
-      (p) => `${p}: ${by(p).length} (${[...new Set(by(p).map((a) => a.status))].join(', ')})`,
-    );
-    console.log(`sign-ups by phase: ${summary.join('; ')}; readiness while full: ${red}`);
+    await load.stop();
+    console.log(`sign-ups by phase: ${load.summary(['room', 'full', 'freed', 'back'])}; readiness while full: ${red}`);
 
     assert.ok(by('room').some((a) => a.status === 200), 'sign-ups worked before the disk filled');
     assert.equal(red, 'database disk full', 'readiness turns red, and says why');
@@ -146,20 +126,11 @@ describe('the database disk full under load', { skip: !asRoot && 'mounting a sma
     assert.ok(by('back').length > 0 && by('back').every((a) => a.status === 200), 'every sign-up succeeds once there is room');
 
     // The reconciler: told done means there, whole; refused means not there at all.
-    const emails = attempts.map((a) => a.email);
-    const list = `ARRAY['${emails.join("','")}']`;
-    const made = (
-      await cluster.sql(
-        `SELECT u.email FROM users u WHERE u.email = ANY(${list})
-           AND (SELECT count(*) FROM consent_ledger c WHERE c.user_id = u.id) >= 2
-           AND EXISTS (SELECT 1 FROM mail_outbox m WHERE m.recipient = u.email)`,
-      )
-    ).split('\n').filter(Boolean);
-    const lost = attempts.filter((a) => a.status === 200 && !made.includes(a.email)).map((a) => a.email);
+    const { made, whole } = await accountsHeld(cluster.sql, attempts.map((a) => a.email));
+    const lost = attempts.filter((a) => a.status === 200 && !whole.includes(a.email)).map((a) => a.email);
     assert.deepEqual(lost, [], 'accounts the clients were told exist, whole');
-    const all = (await cluster.sql(`SELECT email FROM users WHERE email = ANY(${list})`)).split('\n').filter(Boolean);
-    assert.equal(all.length, made.length, 'no account without its consents or its mail');
-    const refusedYetMade = attempts.filter((a) => a.status === 503 && all.includes(a.email)).map((a) => a.email);
+    assert.equal(made.length, whole.length, 'no account without its consents or its mail');
+    const refusedYetMade = attempts.filter((a) => a.status === 503 && made.includes(a.email)).map((a) => a.email);
     assert.deepEqual(refusedYetMade, [], 'no account a client was refused');
   });
 });
