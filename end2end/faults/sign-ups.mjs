@@ -37,7 +37,7 @@ export function signUpLoad(cluster, { prefix, phase, loops, nodeFor, pauseMs }) 
       await sleep(pauseMs(attempt));
     }
   }
-  const running_ = Array.from({ length: loops }, loop);
+  const loopsEnded = Array.from({ length: loops }, loop);
   const by = (p) => attempts.filter((a) => a.phase === p);
   return {
     attempts,
@@ -46,7 +46,7 @@ export function signUpLoad(cluster, { prefix, phase, loops, nodeFor, pauseMs }) 
     },
     stop: async () => {
       running = false;
-      await Promise.all(running_);
+      await Promise.all(loopsEnded);
     },
     by,
     summary: (phases) =>

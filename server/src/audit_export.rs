@@ -69,7 +69,7 @@ async fn export(
         Err(e) => return plain(StatusCode::BAD_REQUEST, e.to_string()),
     };
     // The trail may lag by the replica's lag (`domain::replica`).
-    let unavailable = |e: &query::FilterError| *e == query::FilterError::Unavailable;
+    let unavailable = query::FilterError::is_unavailable;
     let entries = match replica::read(&state, unavailable, |db| query::all(db, &filter)).await {
         Ok(entries) => entries,
         Err(query::FilterError::Unavailable) => {

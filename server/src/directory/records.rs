@@ -274,7 +274,7 @@ pub async fn audit_events(
                 ),
             };
             // The trail may lag by the replica's lag (`domain::replica`).
-            let unavailable = |e: &query::FilterError| *e == query::FilterError::Unavailable;
+            let unavailable = query::FilterError::is_unavailable;
             let (rows, next) =
                 replica::read(&state, unavailable, |db| query::page(db, &filter, before))
                     .await

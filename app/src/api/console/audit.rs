@@ -120,8 +120,7 @@ pub async fn read_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
         ),
     };
     // The trail may lag by the replica's lag (`domain::replica`).
-    let unavailable = |e: &FilterError| *e == FilterError::Unavailable;
-    let (entries, next) = replica::read(&allowed.state, unavailable, |db| {
+    let (entries, next) = replica::read(&allowed.state, FilterError::is_unavailable, |db| {
         query::page(db, &filter, before)
     })
     .await

@@ -52,6 +52,13 @@ pub enum FilterError {
     Unavailable,
 }
 
+impl FilterError {
+    /// Whether the database could not serve (what `replica::read` falls back on).
+    pub fn is_unavailable(&self) -> bool {
+        *self == Self::Unavailable
+    }
+}
+
 /// A person named by id or address, as typed into a filter.
 pub async fn person(
     db: &PgPool,
