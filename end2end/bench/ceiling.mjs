@@ -5,7 +5,9 @@
 // generator (this process) to CPU 1; the raw loop runs one thread on CPU 0, before and after
 // each flow. The same flow without
 // the signed-in page (the page and the post, which sets the session) is measured too, and once
-// more with the risk engine switched off (what the engine costs a sign-in). Then each
+// more with the risk engine switched off (what the engine costs a sign-in), and the floor
+// (`server hashing floor`: read the account, verify, commit a session row, nothing else: what
+// any durable password sign-in pays on this machine, Postgres included). Then each
 // request alone (4 s, four at a time): the server's and Postgres's CPU per request, and the
 // transactions Postgres counted per request (a statement outside one counts as one). Prints the
 // tables, writes them to BENCH_OUT and the figures as JSON to BENCH_JSON when those are set.
@@ -110,6 +112,11 @@ try {
     const noRisk = await loop(withoutPage, SECONDS);
     await server.sql('UPDATE auth_settings SET risk_engine_enabled = true');
     raws.push(await ceiling());
+    // The floor: only what no durable password sign-in can skip (read the account, verify,
+    // commit a session row), in one process on the same core, four at a time.
+    const floorArgs = ['hashing', 'floor', '--email', people[0].email, '--password', PASSWORD, '--seconds', String(SECONDS), '--concurrency', String(CONCURRENCY)];
+    const floor = JSON.parse(await server.cli(floorArgs, twoCores ? { onCpu: 0 } : {})).per_second;
+    raws.push(await ceiling());
     /** The raw rate around the `i`th flow: the mean of the runs just before and just after it. */
     const around = (i) => (raws[i] + raws[i + 1]) / 2;
 
@@ -140,6 +147,7 @@ try {
       raw_runs: raws,
       ratio: full.rate / around(0),
       without_signed_in_page: { sign_ins_per_second: short.rate, p50_ms: percentile(short.times, 50), p99_ms: percentile(short.times, 99), raw_verifies_per_second: around(1), ratio: short.rate / around(1) },
+      floor: { sign_ins_per_second: floor, raw_verifies_per_second: around(3), ratio: floor / around(3) },
       without_risk_engine: { sign_ins_per_second: noRisk.rate, p50_ms: percentile(noRisk.times, 50), p99_ms: percentile(noRisk.times, 99), raw_verifies_per_second: around(2), ratio: noRisk.rate / around(2) },
       alone,
     };
@@ -158,6 +166,7 @@ const table = `| flow (1 core, ${CONCURRENCY} at once) | sign-ins/s | p50 (ms) |
 | page, post, signed-in page | ${f(result.sign_ins_per_second)} | ${f(result.p50_ms)} | ${f(result.p99_ms)} | ${f(result.raw_verifies_per_second)} | ${f(result.ratio, 2)} |
 | page, post (sets the session) | ${f(short.sign_ins_per_second)} | ${f(short.p50_ms)} | ${f(short.p99_ms)} | ${f(short.raw_verifies_per_second)} | ${f(short.ratio, 2)} |
 | page, post, risk engine off | ${f(noRisk.sign_ins_per_second)} | ${f(noRisk.p50_ms)} | ${f(noRisk.p99_ms)} | ${f(noRisk.raw_verifies_per_second)} | ${f(noRisk.ratio, 2)} |
+| floor: read the account, verify, commit a session (no HTTP) | ${f(result.floor.sign_ins_per_second)} | | | ${f(result.floor.raw_verifies_per_second)} | ${f(result.floor.ratio, 2)} |
 
 | request alone | server CPU (ms) | Postgres CPU (ms) | transactions (each statement outside one counts) |
 |---|---:|---:|---:|

@@ -171,8 +171,10 @@ export async function startServer({ smtpUrl, readyTimeout = 60_000, env: extraEn
 export function commandsFor(env, cwd) {
   const fullEnv = { ...process.env, ...env };
   return {
-    async cli(args) {
-      const { stdout } = await run(serverBin, args, { cwd, env: fullEnv });
+    /** With `onCpu`, the command runs on that CPU alone (taskset). */
+    async cli(args, { onCpu } = {}) {
+      const [bin, argv] = onCpu === undefined ? [serverBin, args] : ['taskset', ['-c', String(onCpu), serverBin, ...args]];
+      const { stdout } = await run(bin, argv, { cwd, env: fullEnv });
       return stdout;
     },
     async sql(statement) {

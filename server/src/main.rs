@@ -132,8 +132,10 @@ async fn main() -> anyhow::Result<()> {
     // Held to the end: dropping it sends the traces still queued.
     let _telemetry = telemetry::init(format)?;
     let command = match cli.command.unwrap_or(Command::Serve) {
-        // Needs neither the configuration nor the database.
-        Command::Hashing { command } => return cli::hashing::run(command),
+        // The ceiling needs neither the configuration nor the database.
+        Command::Hashing { command } if !command.needs_database() => {
+            return cli::hashing::run(command)
+        }
         command => command,
     };
     let config = Config::from_env()?;
@@ -166,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
             format,
             dry_run,
         } => cli::import::run(&state, file, format, dry_run).await?,
-        Command::Hashing { .. } => {} // run above
+        Command::Hashing { command } => cli::hashing::floor(&state, command).await?,
         Command::Seed {
             customers,
             password,

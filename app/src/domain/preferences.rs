@@ -149,16 +149,21 @@ pub fn known_time_zone(zone: &str) -> bool {
     zone.len() <= MAX_ZONE_NAME && jiff::tz::db().get(zone).is_ok()
 }
 
-/// The zones a person may pick, sorted: the database's region/city names and UTC.
+/// The zones a person may pick, sorted: the database's region/city names and UTC. The names are
+/// read once per process: listing them walks the system's time zone directory, which every
+/// profile page would otherwise pay for (a tzdata upgrade is offered after a restart).
 pub fn time_zones() -> Vec<String> {
-    let mut zones: Vec<String> = jiff::tz::db()
-        .available()
-        .map(|name| name.as_str().to_owned())
-        .filter(|name| name == DEFAULT_TIME_ZONE || is_region_zone(name))
-        .collect();
-    zones.sort();
-    zones.dedup();
-    zones
+    static ZONES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut zones: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|name| name.as_str().to_owned())
+            .filter(|name| name == DEFAULT_TIME_ZONE || is_region_zone(name))
+            .collect();
+        zones.sort();
+        zones.dedup();
+        zones
+    });
+    ZONES.clone()
 }
 
 /// "Europe/Berlin" but not "Etc/GMT+5", "posix/..." or old aliases such as "CET".
